@@ -1,0 +1,1 @@
+"""The Palabre application: settings, assembly, command line, middlewares, FSM storage, sender."""

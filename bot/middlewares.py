@@ -1,0 +1,125 @@
+"""Outer middlewares: one database session per update, the resident, the roles, the log line."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+
+from bot.fsm_storage import UPDATE_SESSION
+from participation.residents import get_or_create_resident
+from participation.outbox import ENQUEUED_FLAG, mark_reachable
+from participation.roles import Role, allows, roles_of
+from storage.db import SessionMaker
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+log = logging.getLogger("palabre.updates")
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """Opens the update's session, commits once when the handler succeeded, rolls back otherwise."""
+
+    def __init__(self, sessionmaker: SessionMaker, wake_sender: Callable[[], None] | None = None) -> None:
+        self._sessionmaker = sessionmaker
+        self._wake_sender = wake_sender
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self._sessionmaker() as session:
+            data["session"] = session
+            token = UPDATE_SESSION.set(session)
+            try:
+                result = await handler(event, data)
+            except Exception:
+                await session.rollback()
+                raise
+            finally:
+                UPDATE_SESSION.reset(token)
+            await session.commit()
+            # Messages the handler queued exist for the sender only now that they are committed.
+            if session.info.pop(ENQUEUED_FLAG, False) and self._wake_sender is not None:
+                self._wake_sender()
+            return result
+
+
+class ResidentMiddleware(BaseMiddleware):
+    """Loads (or creates, with nothing but the Telegram id) the resident behind a private update."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat = data.get("event_chat")
+        # Group messages (the agents' group) do not make their authors residents.
+        if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
+            resident = await get_or_create_resident(data["session"], user.id)
+            await mark_reachable(data["session"], resident)
+            data["resident"] = resident
+        else:
+            data["resident"] = None
+        return await handler(event, data)
+
+
+class UpdateLogMiddleware(BaseMiddleware):
+    """One line per update: its kind, the handler, the outcome and the time. No personal data.
+
+    Outer middleware on `dp.update`; HandlerNameMiddleware fills in which handler ran, since only
+    the inner layer knows it.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        started = time.perf_counter()
+        context: dict[str, str] = {"handler": "-"}
+        data["log_context"] = context
+        outcome = "error"
+        try:
+            result = await handler(event, data)
+            outcome = "unhandled" if result is UNHANDLED else "ok"
+            return result
+        finally:
+            log.info(
+                "update id=%s type=%s handler=%s outcome=%s ms=%.1f",
+                event.update_id,
+                event.event_type,
+                context["handler"],
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+class HandlerNameMiddleware(BaseMiddleware):
+    """Inner middleware: tells UpdateLogMiddleware which handler took the update."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        context = data.get("log_context")
+        callback = getattr(data.get("handler"), "callback", None)
+        if context is not None and callback is not None:
+            context["handler"] = f"{callback.__module__}.{callback.__qualname__}"
+        return await handler(event, data)
+
+
+class RequireRole(BaseMiddleware):
+    """Guards a router: someone without the role gets a polite refusal instead of silence.
+
+    Installed as an inner middleware, so it runs only when one of the router's handlers matched.
+    """
+
+    def __init__(self, role: Role, refusal: Callable[[Role], str]) -> None:
+        self._role = role
+        self._refusal = refusal
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        roles = await roles_of(data["session"], user.id, data["settings"].admin_ids) if user else frozenset()
+        if allows(roles, self._role):
+            data["roles"] = roles
+            return await handler(event, data)
+        text = self._refusal(self._role)
+        if isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+        elif isinstance(event, Message):
+            await event.answer(text)
+        return None

@@ -1,0 +1,220 @@
+"""The sender: the one place that delivers queued messages to Telegram, within its limits.
+
+It drains the outbox (participation/outbox.py) at BROADCAST_RATE messages per second overall, at
+most one message per second to a private chat and 20 per minute to a group, obeys `retry_after`
+on HTTP 429, stops writing to residents who blocked the bot, and retries network failures with
+backoff. Anything may enqueue; only this sends, so the limits hold whoever is talking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiogram.methods as methods
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods.base import TelegramMethod
+from aiogram.types import FSInputFile
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from participation import outbox
+from storage.db import SessionMaker
+from storage.models import OutboxMessage
+
+log = logging.getLogger("palabre.sender")
+
+# The Bot API methods the outbox may carry, by their Bot API name.
+ALLOWED_METHODS: dict[str, type[TelegramMethod[Any]]] = {
+    "sendMessage": methods.SendMessage,
+    "sendPhoto": methods.SendPhoto,
+    "sendDocument": methods.SendDocument,
+    "sendPoll": methods.SendPoll,
+    "stopPoll": methods.StopPoll,
+    "editMessageText": methods.EditMessageText,
+    "editMessageReplyMarkup": methods.EditMessageReplyMarkup,
+}
+# Payload fields that may name a local file to upload, as {"path": "..."}.
+FILE_FIELDS = ("photo", "document")
+
+PRIVATE_CHAT_INTERVAL = 1.0  # Telegram: about one message per second to one chat
+GROUP_CHAT_INTERVAL = 3.0  # Telegram: 20 messages per minute to one group
+IDLE_POLL_SECONDS = 1.0  # how often to look for work enqueued by another process (CLI, worker)
+
+# Called after a successful send, by message kind (e.g. remember the poll id of a native poll).
+SentHook = Callable[[AsyncSession, OutboxMessage, Any], Awaitable[None]]
+
+
+def build_method(message: OutboxMessage) -> TelegramMethod[Any]:
+    method_class = ALLOWED_METHODS.get(message.method)
+    if method_class is None:
+        raise ValueError(f"method not allowed in the outbox: {message.method}")
+    params = dict(message.payload)
+    for field in FILE_FIELDS:
+        value = params.get(field)
+        if isinstance(value, dict) and "path" in value:
+            params[field] = FSInputFile(value["path"], filename=value.get("filename"))
+    params.setdefault("chat_id", message.chat_id)
+    return method_class(**params)
+
+
+class RateLimiter:
+    """A token bucket for the overall rate, plus the earliest next send per chat."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._capacity = max(1.0, rate / 10)  # small bursts only: Telegram counts per second
+        self._tokens = self._capacity
+        self._updated = time.monotonic()
+        self._paused_until = 0.0
+        self._chat_next: dict[int, float] = {}
+
+    def chat_wait(self, chat_id: int) -> float:
+        return max(0.0, self._chat_next.get(chat_id, 0.0) - time.monotonic())
+
+    def note_chat(self, chat_id: int) -> None:
+        interval = GROUP_CHAT_INTERVAL if chat_id < 0 else PRIVATE_CHAT_INTERVAL
+        now = time.monotonic()
+        self._chat_next[chat_id] = now + interval
+        if len(self._chat_next) > 50_000:  # forget chats whose pause is over, to stay bounded
+            self._chat_next = {chat: at for chat, at in self._chat_next.items() if at > now}
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    async def acquire(self) -> None:
+        while True:
+            now = time.monotonic()
+            if now < self._paused_until:
+                await asyncio.sleep(self._paused_until - now)
+                continue
+            self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            await asyncio.sleep((1 - self._tokens) / self.rate)
+
+
+class OutboxSender:
+    """Runs as a task beside the dispatcher; `wake()` after enqueueing to send at once."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: SessionMaker,
+        *,
+        rate: float,
+        sent_hooks: dict[str, SentHook] | None = None,
+        max_in_flight: int = 64,
+    ) -> None:
+        self._bot = bot
+        self._sessionmaker = sessionmaker
+        self._limiter = RateLimiter(rate)
+        self._hooks = sent_hooks or {}
+        # A batch is about one second of sending: it bounds what a crash can leave in flight.
+        self.batch_size = max(1, min(200, int(rate)))
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        async with self._sessionmaker.begin() as session:
+            released = await outbox.release_in_flight(session)
+        if released:
+            log.info("outbox: %d messages were in flight at the last stop and will be sent again", released)
+        while not self._stopping.is_set():
+            try:
+                worked = await self.drain_once()
+            except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup
+                log.exception("outbox: drain failed; trying again shortly")
+                worked = False
+            if not worked:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=IDLE_POLL_SECONDS)
+                except TimeoutError:
+                    pass
+
+    async def drain_once(self) -> bool:
+        """Send one batch of due messages; False when there was nothing to send."""
+        async with self._sessionmaker.begin() as session:
+            batch = await outbox.claim_due(session, limit=self.batch_size)
+        if not batch:
+            return False
+        tasks: list[asyncio.Task[None]] = []
+        deferred: list[tuple[int, float]] = []
+        for message in batch:
+            wait = self._limiter.chat_wait(message.chat_id)
+            if wait > 0:
+                deferred.append((message.id, wait))  # type: ignore[arg-type]
+                continue
+            self._limiter.note_chat(message.chat_id)
+            await self._limiter.acquire()
+            await self._in_flight.acquire()
+            tasks.append(asyncio.create_task(self._deliver(message)))
+        if deferred:
+            async with self._sessionmaker.begin() as session:
+                for message_id, wait in deferred:
+                    await outbox.postpone(session, message_id, wait, "paced: one message per chat per second")
+        if tasks:
+            await asyncio.gather(*tasks)
+        return True
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            outcome = await self._call(message)
+        finally:
+            self._in_flight.release()
+        try:
+            async with self._sessionmaker.begin() as session:
+                await outcome(session)
+        except Exception:  # noqa: BLE001
+            log.exception("outbox: could not record the outcome of message %s", message.id)
+
+    async def _call(self, message: OutboxMessage) -> Callable[[AsyncSession], Awaitable[None]]:
+        """Send, and return what to record about it (recorded in a short transaction after)."""
+        assert message.id is not None
+        message_id = message.id
+        try:
+            result = await self._bot(build_method(message))
+        except TelegramRetryAfter as exc:
+            self._limiter.pause(exc.retry_after)
+            log.warning("outbox: Telegram asked to wait %ss", exc.retry_after)
+            return lambda session: outbox.postpone(session, message_id, exc.retry_after, "429 retry_after")
+        except TelegramForbiddenError:
+            log.info("outbox: chat of message %s blocked the bot; marked unreachable", message_id)
+            return lambda session: outbox.mark_unreachable(session, message.chat_id, "403 forbidden")
+        except (TelegramBadRequest, TelegramNotFound, ValueError, FileNotFoundError) as exc:
+            # Telegram refused the message itself: sending it again would fail the same way.
+            reason = type(exc).__name__ + ": " + str(getattr(exc, "message", exc))
+            log.warning("outbox: message %s refused (%s)", message_id, reason)
+            return lambda session: outbox.fail(session, message_id, reason)
+        except (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError, OSError) as exc:
+            reason = type(exc).__name__
+            return lambda session: outbox.retry_or_fail(session, message, reason)
+
+        async def record(session: AsyncSession) -> None:
+            await outbox.mark_sent(session, message_id)
+            hook = self._hooks.get(message.kind)
+            if hook is not None:
+                await hook(session, message, result)
+
+        return record

@@ -1,0 +1,87 @@
+"""Operator settings, read from the environment and `.env` (PRODUCT.md, "Settings")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+SUPPORTED_LOCALES = ("fr", "en")
+
+
+def _split_csv(value: object) -> object:
+    """Accept `1,2,3` from the environment as well as a real list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///palabre.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    agents_chat_id: int | None = None
+    default_locale: str = "fr"
+    timezone: str = "Europe/Paris"
+    redis_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    broadcast_rate: float = 25.0
+    media_dir: Path = Path("media")
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", "open311_api_keys", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # `.env.example` lists every setting with an empty value; empty means "not set".
+        return None if value == "" else value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone (expected a name such as Europe/Paris)") from exc
+        return value
+
+    @field_validator("broadcast_rate")
+    @classmethod
+    def _positive_rate(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be a positive number of messages per second")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings now (never at import time, so tests can set the environment first)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,74 @@
+"""aiogram routers, one module per feature, composed here in the order they must be tried."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Filter
+from aiogram.utils.i18n import gettext as _
+
+from bot.middlewares import RequireRole
+from handlers import admin, consultations, fallback, help, onboarding, reports, settings
+from participation.residents import has_current_consent
+from participation.roles import Role
+from storage.models import Resident
+
+
+def _refusal(role: Role) -> str:
+    names = {
+        Role.ADMIN: _("Sorry, this command is reserved for administrators."),
+        Role.AGENT: _("Sorry, this is reserved for the town hall's agents."),
+        Role.OFFICIAL: _("Sorry, this command is reserved for officials."),
+    }
+    return names[role]
+
+
+class ConsentGiven(Filter):
+    """Filter: the resident accepted the current privacy notice (features need it)."""
+
+    async def __call__(self, _event: object, resident: Resident | None = None) -> bool:
+        return resident is not None and has_current_consent(resident)
+
+
+def _detached(router: Router) -> Router:
+    """A module's router, freed from the tree of an earlier Dispatcher.
+
+    Module routers are singletons and aiogram lets a router have one parent; tests build one
+    Dispatcher per test, so the old link is cut here rather than in every test.
+    """
+    parent = router.parent_router
+    if parent is not None:
+        parent.sub_routers.remove(router)
+        router._parent_router = None  # noqa: SLF001 - aiogram offers no public way to detach
+    return router
+
+
+def build_root_router() -> Router:
+    """The whole tree of routers. Called once per Dispatcher (routers can have one parent)."""
+    root = Router(name="palabre")
+
+    private = Router(name="private")
+    private.message.filter(F.chat.type == "private")
+    private.callback_query.filter(F.message.chat.type == "private")
+
+    # Onboarding first: /start and its buttons work for everyone, consent or not.
+    private.include_routers(_detached(onboarding.router), _detached(help.router))
+
+    # Everything else a resident does needs their consent; without it they fall to the
+    # fallback, which takes them back to onboarding.
+    features = Router(name="features")
+    features.message.filter(ConsentGiven())
+    features.callback_query.filter(ConsentGiven())
+    features.include_routers(
+        _detached(settings.router), _detached(consultations.router), _detached(reports.router)
+    )
+    private.include_router(features)
+
+    admin_router = Router(name="admin")
+    admin_router.message.middleware(RequireRole(Role.ADMIN, _refusal))
+    admin_router.callback_query.middleware(RequireRole(Role.ADMIN, _refusal))
+    admin_router.include_router(_detached(admin.router))
+    private.include_router(admin_router)
+
+    private.include_router(_detached(fallback.router))
+    root.include_router(private)
+    return root

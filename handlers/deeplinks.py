@@ -1,0 +1,34 @@
+"""Deep links (`t.me/<bot>?start=<payload>`): parsed on /start, acted on once onboarding is done."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+# Telegram allows up to 64 characters of A-Za-z0-9_- in a start payload; anything else is forged.
+_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CONSULTATION = re.compile(r"^c_([a-z0-9-]{1,60})$")
+
+
+def parse_payload(raw: str | None) -> str | None:
+    """The payload if it is one Telegram could have sent, else None (ignored, not an error)."""
+    if raw and _PAYLOAD.fullmatch(raw):
+        return raw
+    return None
+
+
+async def open_payload(message: Message, payload: str) -> None:
+    """Act on a deep link for a resident who has finished onboarding."""
+    consultation = _CONSULTATION.fullmatch(payload)
+    if consultation:
+        await message.answer(
+            _("The consultation “{slug}” is not open here yet. Thank you for your patience!").format(
+                slug=html.escape(consultation.group(1))
+            )
+        )
+    elif payload == "r":
+        await message.answer(_("Reporting a problem is not available here yet. Thank you for your patience!"))
+    # Any other well-formed payload (an old poster, a typo) just lands on the main menu.

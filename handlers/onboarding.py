@@ -1,0 +1,159 @@
+"""Onboarding: /start, language, privacy notice and consent, then the main menu and the deep link."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.callbacks import ConsentCallback, LanguageCallback
+from handlers.deeplinks import open_payload, parse_payload
+from handlers.menu import language_keyboard, main_menu
+from handlers.texts import privacy_notice
+from participation.residents import has_current_consent, record_consent, set_locale
+from storage.models import Resident
+
+router = Router(name=__name__)
+
+PAYLOAD_KEY = "start_payload"
+
+
+class Onboarding(StatesGroup):
+    language = State()
+    consent = State()
+
+
+def consent_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("✅ I agree"), callback_data=ConsentCallback(accept=True).pack())],
+            [InlineKeyboardButton(text=_("No thanks"), callback_data=ConsentCallback(accept=False).pack())],
+        ]
+    )
+
+
+async def ask_language(message: Message, state: FSMContext) -> None:
+    await state.set_state(Onboarding.language)
+    await message.answer(
+        _("👋 Welcome to Palabre, your town hall's participation channel!\n\nWhich language do you prefer?"),
+        reply_markup=language_keyboard(),
+    )
+
+
+async def ask_consent(message: Message, state: FSMContext) -> None:
+    await state.set_state(Onboarding.consent)
+    await message.answer(privacy_notice(), reply_markup=consent_keyboard())
+
+
+async def begin(message: Message, state: FSMContext, resident: Resident) -> None:
+    """Start (or pick up) onboarding where this resident is."""
+    if resident.locale is None:
+        await ask_language(message, state)
+    else:
+        await ask_consent(message, state)
+
+
+async def finish(message: Message, state: FSMContext) -> None:
+    """Onboarding done: main menu, then whatever the deep link asked for."""
+    payload = (await state.get_data()).get(PAYLOAD_KEY)
+    await state.clear()
+    await message.answer(
+        _("🎉 You're all set! Use the menu below to take part.\nType /help at any time."),
+        reply_markup=main_menu(),
+    )
+    if payload:
+        await open_payload(message, payload)
+
+
+@router.message(CommandStart())
+async def cmd_start(message: Message, command: CommandObject, state: FSMContext, resident: Resident) -> None:
+    """/start, with or without a deep-link payload."""
+    payload = parse_payload(command.args)
+    if has_current_consent(resident):
+        await state.clear()
+        await message.answer(_("👋 Welcome back!"), reply_markup=main_menu())
+        if payload:
+            await open_payload(message, payload)
+        return
+    # Keep the payload through onboarding; a plain /start must not forget an earlier one.
+    if payload:
+        await state.update_data({PAYLOAD_KEY: payload})
+    await begin(message, state, resident)
+
+
+@router.callback_query(LanguageCallback.filter(F.code.in_(("fr", "en"))))
+async def on_language(
+    query: CallbackQuery,
+    callback_data: LanguageCallback,
+    state: FSMContext,
+    session: AsyncSession,
+    resident: Resident,
+    i18n: I18n,
+) -> None:
+    """A language button: during onboarding, or from /settings."""
+    await set_locale(session, resident, callback_data.code)
+    i18n.current_locale = callback_data.code
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    await query.message.edit_reply_markup(reply_markup=None)
+    if has_current_consent(resident):
+        await state.clear()
+        await query.message.answer(_("✅ I will now speak to you in English."), reply_markup=main_menu())
+    else:
+        await ask_consent(query.message, state)
+
+
+@router.callback_query(ConsentCallback.filter())
+async def on_consent(
+    query: CallbackQuery,
+    callback_data: ConsentCallback,
+    state: FSMContext,
+    session: AsyncSession,
+    resident: Resident,
+) -> None:
+    """The consent buttons under the privacy notice."""
+    if has_current_consent(resident):
+        await query.answer(_("You have already agreed. Thank you!"))
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    await query.message.edit_reply_markup(reply_markup=None)
+    if not callback_data.accept:
+        await state.clear()
+        await query.message.answer(
+            _(
+                "All right. We have kept nothing but your Telegram id, needed to answer you.\n"
+                "If you change your mind, type /start."
+            )
+        )
+        return
+    await record_consent(session, resident)
+    await finish(query.message, state)
+
+
+@router.message(StateFilter(Onboarding.language))
+async def on_unexpected_during_language(message: Message) -> None:
+    """Anything but a button while the language is asked: say so, change nothing."""
+    await message.answer(_("Please choose your language with the buttons below."), reply_markup=language_keyboard())
+
+
+@router.message(StateFilter(Onboarding.consent))
+async def on_unexpected_during_consent(message: Message) -> None:
+    """Anything but a button under the notice: say so, change nothing."""
+    await message.answer(
+        _("To continue, please tap “I agree” or “No thanks” under the notice."),
+        reply_markup=consent_keyboard(),
+    )
+
+
+@router.message(Command("privacy"))
+async def cmd_privacy(message: Message) -> None:
+    """/privacy: the notice, again."""
+    await message.answer(privacy_notice())

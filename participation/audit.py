@@ -1,0 +1,37 @@
+"""The audit trail of what admins, officials and agents did."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditEntry
+
+
+class Source(StrEnum):
+    CHAT = "chat"
+    CLI = "cli"
+    HTTP = "http"
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor_telegram_id: int | None,
+    source: Source,
+    action: str,
+    subject: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor_telegram_id=actor_telegram_id,
+        source=source.value,
+        action=action,
+        subject=subject,
+        detail=detail or {},
+    )
+    session.add(entry)
+    await session.flush()
+    return entry

@@ -1,0 +1,209 @@
+"""The durable outbox: every message that is not the direct reply to an update is queued here.
+
+Callers render the text in the recipient's language and enqueue Bot API parameters; the sender
+(bot/sender.py) alone talks to Telegram, respecting its limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, Resident
+from storage.types import utcnow
+from storage.upsert import insert_ignore
+
+# After this many failed tries (network errors, 5xx, 400s) a message is given up, with the reason.
+MAX_ATTEMPTS = 6
+ENQUEUED_FLAG = "palabre.outbox_enqueued"
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    resident_id: int | None = None,
+    kind: str = "notice",
+    dedupe_key: str | None = None,
+    broadcast_id: int | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue one message; False when `dedupe_key` was already queued (nothing is added)."""
+    # Read by the session middleware: after the commit it wakes the sender at once.
+    session.info[ENQUEUED_FLAG] = True
+    row = OutboxMessage(
+        chat_id=chat_id,
+        method=method,
+        payload=payload,
+        resident_id=resident_id,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        broadcast_id=broadcast_id,
+        not_before=not_before or utcnow(),
+    )
+    if dedupe_key is None:
+        session.add(row)
+        await session.flush()
+        return True
+    return await insert_ignore(
+        session,
+        OutboxMessage.__table__,  # type: ignore[arg-type]
+        row.model_dump(exclude={"id"}),
+        ["dedupe_key"],
+    )
+
+
+async def release_in_flight(session: AsyncSession) -> int:
+    """Put back messages claimed by a sender that died; returns how many.
+
+    These are the only messages that may reach someone twice after a crash: they may have been
+    delivered just before the process stopped, without the delivery being recorded.
+    """
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == Status.SENDING)
+        .values(status=Status.PENDING)
+    )
+    return result.rowcount or 0
+
+
+async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None = None) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages, oldest first, so that no other sender takes them."""
+    now = now or utcnow()
+    ids = list(
+        await session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == Status.PENDING, OutboxMessage.not_before <= now)
+            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+    if not ids:
+        return []
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == Status.PENDING)
+        .values(status=Status.SENDING, attempts=OutboxMessage.attempts + 1)
+    )
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == Status.SENDING)
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == Status.PENDING)
+    )
+
+
+async def mark_sent(session: AsyncSession, message_id: int) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=Status.SENT, sent_at=utcnow(), last_error=None)
+    )
+
+
+async def postpone(session: AsyncSession, message_id: int, seconds: float, reason: str) -> None:
+    """Try again later without counting a failure (rate limits: Telegram's retry_after)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            status=Status.PENDING,
+            attempts=OutboxMessage.attempts - 1,
+            not_before=utcnow() + timedelta(seconds=seconds),
+            last_error=reason[:300],
+        )
+    )
+
+
+async def retry_or_fail(session: AsyncSession, message: OutboxMessage, reason: str) -> Status:
+    """After an error: retry with exponential backoff, or give up after MAX_ATTEMPTS."""
+    if message.attempts >= MAX_ATTEMPTS:
+        status, not_before = Status.FAILED, message.not_before
+    else:
+        status = Status.PENDING
+        not_before = utcnow() + timedelta(seconds=min(2 ** message.attempts, 300))
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id)
+        .values(status=status, not_before=not_before, last_error=reason[:300])
+    )
+    return status
+
+
+async def fail(session: AsyncSession, message_id: int, reason: str) -> None:
+    """Give up at once: Telegram refused the message itself (it would refuse it again)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=Status.FAILED, last_error=reason[:300])
+    )
+
+
+async def mark_unreachable(session: AsyncSession, chat_id: int, reason: str) -> None:
+    """The resident blocked the bot: stop every message to them and remember it."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status.in_([Status.PENDING, Status.SENDING]))
+        .values(status=Status.UNREACHABLE, last_error=reason[:300])
+    )
+    await session.execute(
+        update(Resident)
+        .where(Resident.telegram_id == chat_id, Resident.unreachable_at.is_(None))
+        .values(unreachable_at=utcnow())
+    )
+
+
+async def mark_reachable(session: AsyncSession, resident: Resident) -> None:
+    """A resident who writes again has unblocked the bot."""
+    if resident.unreachable_at is not None:
+        resident.unreachable_at = None
+        session.add(resident)
+        await session.flush()
+
+
+@dataclass(frozen=True)
+class DeliveryFigures:
+    sent: int = 0
+    pending: int = 0
+    failed: int = 0
+    unreachable: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.pending + self.failed + self.unreachable
+
+
+async def delivery_figures(session: AsyncSession, *, broadcast_id: int | None = None) -> DeliveryFigures:
+    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if broadcast_id is not None:
+        query = query.where(OutboxMessage.broadcast_id == broadcast_id)
+    counts = {status: count for status, count in (await session.execute(query)).all()}
+    return DeliveryFigures(
+        sent=counts.get(Status.SENT, 0),
+        # In flight counts as pending: it is not known yet whether it arrived.
+        pending=counts.get(Status.PENDING, 0) + counts.get(Status.SENDING, 0),
+        failed=counts.get(Status.FAILED, 0),
+        unreachable=counts.get(Status.UNREACHABLE, 0),
+    )

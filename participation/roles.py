@@ -1,0 +1,78 @@
+"""Roles: admins come from ADMIN_IDS; agents and officials are granted and stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from participation import audit
+from storage.models import RoleGrant
+from storage.upsert import insert_ignore
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    AGENT = "agent"
+    OFFICIAL = "official"
+
+
+GRANTABLE_ROLES = (Role.AGENT, Role.OFFICIAL)
+
+
+class UnknownRole(ValueError):
+    """The role named is not one that can be granted."""
+
+
+def parse_grantable_role(name: str) -> Role:
+    try:
+        role = Role(name.strip().lower())
+    except ValueError as exc:
+        raise UnknownRole(name) from exc
+    if role not in GRANTABLE_ROLES:
+        raise UnknownRole(name)
+    return role
+
+
+async def roles_of(session: AsyncSession, telegram_id: int, admin_ids: Iterable[int]) -> frozenset[Role]:
+    granted = await session.scalars(select(RoleGrant.role).where(RoleGrant.telegram_id == telegram_id))
+    roles = {Role(name) for name in granted}
+    if telegram_id in set(admin_ids):
+        roles.add(Role.ADMIN)
+    return frozenset(roles)
+
+
+def allows(roles: frozenset[Role], needed: Role) -> bool:
+    """Admins may do everything; otherwise the exact role is needed."""
+    return Role.ADMIN in roles or needed in roles
+
+
+async def grant_role(
+    session: AsyncSession,
+    telegram_id: int,
+    role: Role,
+    *,
+    granted_by: int | None,
+    source: audit.Source,
+) -> bool:
+    """Grant `role`; False when the user already had it. Audited either way it changes."""
+    inserted = await insert_ignore(
+        session,
+        RoleGrant.__table__,  # type: ignore[arg-type]
+        RoleGrant(telegram_id=telegram_id, role=role.value, granted_by=granted_by).model_dump(
+            exclude={"id"}
+        ),
+        ["telegram_id", "role"],
+    )
+    if inserted:
+        await audit.record(
+            session,
+            actor_telegram_id=granted_by,
+            source=source,
+            action="role.grant",
+            subject=str(telegram_id),
+            detail={"role": role.value},
+        )
+    return inserted

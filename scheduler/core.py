@@ -1,0 +1,102 @@
+"""The scheduler: jobs are rebuilt from the database at start and every RESYNC_SECONDS.
+
+Each feature contributes a *job source*: an async function that reads the database and returns
+the actions planned (stable id, time, coroutine). Resyncing often means that what the command
+line imports in another process is picked up without a restart, and a time that passed while
+the bot was down runs at once. Every action must claim its row first (`UPDATE … WHERE status =
+'pending'`) so that a double fire, or two processes, never do it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from storage.db import SessionMaker
+from storage.types import utcnow
+
+log = logging.getLogger("palabre.scheduler")
+
+RESYNC_SECONDS = 15
+
+
+@dataclass
+class JobContext:
+    """What every job gets: the database, the settings, and a way to wake the sender."""
+
+    sessionmaker: SessionMaker
+    settings: Settings
+    wake_sender: Callable[[], None]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    job_id: str
+    run_at: datetime
+    action: Callable[[JobContext], Awaitable[None]]
+
+
+JobSource = Callable[[AsyncSession, JobContext], Awaitable[list[PlannedJob]]]
+
+
+class Scheduler:
+    def __init__(self, context: JobContext, sources: list[JobSource]) -> None:
+        self.context = context
+        self._sources = sources
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._planned: set[str] = set()
+
+    async def start(self) -> None:
+        self._scheduler.start()
+        await self.resync()
+        self._scheduler.add_job(
+            self.resync, "interval", seconds=RESYNC_SECONDS, id="palabre.resync", replace_existing=True
+        )
+
+    async def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    async def resync(self) -> None:
+        """Plan every job the database asks for; drop the ones it no longer asks for."""
+        planned: list[PlannedJob] = []
+        try:
+            async with self.context.sessionmaker() as session:
+                for source in self._sources:
+                    planned.extend(await source(session, self.context))
+        except Exception:  # noqa: BLE001 - a failed resync is retried at the next tick
+            log.exception("scheduler: resync failed")
+            return
+        now = utcnow()
+        wanted = set()
+        for job in planned:
+            wanted.add(job.job_id)
+            self._scheduler.add_job(
+                self._run,
+                "date",
+                run_date=max(job.run_at, now),
+                args=[job],
+                id=job.job_id,
+                replace_existing=True,
+                misfire_grace_time=None,  # late is better than never: the action checks itself
+                coalesce=True,
+            )
+        for stale in self._planned - wanted:
+            if self._scheduler.get_job(stale):
+                self._scheduler.remove_job(stale)
+        self._planned = wanted
+
+    async def _run(self, job: PlannedJob) -> None:
+        try:
+            await job.action(self.context)
+        except Exception:  # noqa: BLE001 - one failed job must not stop the others
+            log.exception("scheduler: job %s failed", job.job_id)
+        self.context.wake_sender()

@@ -1,0 +1,45 @@
+"""Insert-or-ignore and insert-or-update that work the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _insert_for(session: AsyncSession, table: Table):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect: {dialect}")
+
+
+async def insert_ignore(
+    session: AsyncSession, table: Table, values: dict[str, Any], conflict_columns: list[str]
+) -> bool:
+    """Insert a row unless one with the same `conflict_columns` exists; True when inserted."""
+    statement = _insert_for(session, table).values(**values).on_conflict_do_nothing(
+        index_elements=conflict_columns
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount)
+
+
+async def upsert(
+    session: AsyncSession,
+    table: Table,
+    values: dict[str, Any],
+    conflict_columns: list[str],
+    update_columns: list[str],
+) -> None:
+    """Insert a row, or update `update_columns` of the existing one."""
+    insert = _insert_for(session, table).values(**values)
+    statement = insert.on_conflict_do_update(
+        index_elements=conflict_columns,
+        set_={column: insert.excluded[column] for column in update_columns},
+    )
+    await session.execute(statement)

@@ -1,0 +1,72 @@
+"""Onboarding through the real Dispatcher: language, consent, main menu, refusals."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.callbacks import ConsentCallback, LanguageCallback
+from participation.privacy import NOTICE_VERSION
+from storage.db import SessionMaker
+from storage.models import Resident as ResidentRow
+from storage.models import RoleGrant
+
+
+async def resident_row(sessionmaker: SessionMaker, telegram_id: int) -> ResidentRow | None:
+    async with sessionmaker() as session:
+        return await session.scalar(select(ResidentRow).where(ResidentRow.telegram_id == telegram_id))
+
+
+async def test_onboarding_records_language_and_consent(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    camille = resident_factory(2001)
+    await camille.send("/start")
+    assert "Quelle langue préférez-vous" in camille.last_reply()
+    await camille.tap(LanguageCallback(code="fr").pack())
+    assert "Vos données" in camille.last_reply()
+    row = await resident_row(sessionmaker, 2001)
+    assert row is not None and row.locale == "fr" and row.consent_at is None
+    await camille.tap(ConsentCallback(accept=True).pack())
+    assert "C’est parti" in camille.last_reply()
+    row = await resident_row(sessionmaker, 2001)
+    assert row is not None and row.consent_version == NOTICE_VERSION and row.consent_at is not None
+
+
+async def test_declining_stores_no_consent_and_features_stay_closed(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    alex = resident_factory(2002, language_code="en")
+    await alex.send("/start")
+    assert "Which language" in alex.last_reply()  # Telegram's hint is used before a choice
+    await alex.tap(LanguageCallback(code="en").pack())
+    await alex.tap(ConsentCallback(accept=False).pack())
+    assert "nothing but your Telegram id" in alex.last_reply()
+    await alex.send("/settings")  # a feature: onboarding comes back instead
+    assert "Your data" in alex.last_reply()
+    row = await resident_row(sessionmaker, 2002)
+    assert row is not None and row.consent_at is None
+
+
+async def test_forged_language_code_changes_nothing(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    camille = resident_factory(2003)
+    await camille.send("/start")
+    await camille.tap("lang:xx")
+    await camille.tap("not-a-callback-of-ours")
+    answers = [m for m in camille.session.requests if type(m).__name__ == "AnswerCallbackQuery"]
+    assert [a.text for a in answers] == ["Ce bouton n’est plus valable."] * 2
+    row = await resident_row(sessionmaker, 2003)
+    assert row is not None and row.locale is None
+
+
+async def test_grant_needs_admin_and_works_for_admin(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    for user_id in (1, 2004):
+        person = resident_factory(user_id)
+        await person.send("/start")
+        await person.tap(LanguageCallback(code="fr").pack())
+        await person.tap(ConsentCallback(accept=True).pack())
+    intruder, admin = resident_factory(2004), resident_factory(1)
+    await intruder.send("/grant 2004 official")
+    assert intruder.last_reply() == "Désolé, cette commande est réservée aux administrateurs."
+    await admin.send("/grant 2005 official")
+    assert admin.last_reply() == "✅ 2005 a maintenant le rôle official."
+    await admin.send("/grant 2005 mayor")
+    assert admin.last_reply() == "Rôle inconnu. Choisissez agent ou official."
+    async with sessionmaker() as session:
+        grants = (await session.scalars(select(RoleGrant.telegram_id))).all()
+    assert grants == [2005]

@@ -1,0 +1,1 @@
+"""The HTTP side: health, webhook, Open311 GeoReport v2."""

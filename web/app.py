@@ -1,0 +1,24 @@
+"""The aiohttp application served on HTTP_HOST:HTTP_PORT."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import ping
+
+ENGINE_KEY = web.AppKey("engine", AsyncEngine)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database answers, 503 otherwise (for load balancers and monitoring)."""
+    if await ping(request.app[ENGINE_KEY]):
+        return web.json_response({"status": "ok", "database": "ok"})
+    return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+
+
+def build_web_app(engine: AsyncEngine) -> web.Application:
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[ENGINE_KEY] = engine
+    app.router.add_get("/healthz", healthz)
+    return app
