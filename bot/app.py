@@ -89,10 +89,14 @@ def build_dispatcher(
         sessionmaker=sessionmaker,
         wake_sender=wake_sender,
     )
+    # The log line and flood control go before aiogram's FSM middleware, which takes the
+    # per-resident lock: a flood must be counted as it arrives, not as the lock lets it through.
+    dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(
         FloodControlMiddleware(flood_counter or MemoryFloodCounter(), i18n, sessionmaker, settings.default_locale)
     )
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, wake_sender))
     dp.update.outer_middleware(ResidentMiddleware())
     dp.update.outer_middleware(ResidentI18nMiddleware(i18n, settings.default_locale))

@@ -71,7 +71,7 @@ async def test_flood_gets_one_warning_and_is_then_ignored(fake: FakeTelegram, pa
     before = len(spammer.messages)
     for n in range(50):
         await spammer.send_text(f"message {n}")
-    await spammer.wait_message("Doucement")
+    await spammer.wait_message("Doucement", timeout=30)
     await spammer.wait_idle(quiet=1.0)
     replies = [m.get("text", "") for m in spammer.messages[before:]]
     assert sum("Doucement" in text for text in replies) == 1
