@@ -24,6 +24,7 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus
+from participation.consultations import POLL_KIND, record_poll_sent
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
 from storage.db import SessionMaker, make_engine, make_sessionmaker
@@ -79,7 +80,9 @@ async def run_bot(settings: Settings) -> None:
     sessionmaker = make_sessionmaker(engine)
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
-    sender = OutboxSender(bot, sessionmaker, rate=settings.broadcast_rate)
+    sender = OutboxSender(
+        bot, sessionmaker, rate=settings.broadcast_rate, sent_hooks={POLL_KIND: record_poll_sent}
+    )
     dp = build_dispatcher(settings, sessionmaker, i18n, wake_sender=sender.wake)
     scheduler = Scheduler(JobContext(sessionmaker, settings, sender.wake), JOB_SOURCES)
 
