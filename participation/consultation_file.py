@@ -228,14 +228,15 @@ def _questions(check: _Checker, raw: Any) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             check.error(path, "expected a mapping with id, type and prompt")
             continue
-        question = _question(check, item, path, seen)
-        if question is not None:
+        question, valid = _question(check, item, path, seen)
+        if isinstance(question.get("id"), str) and question["id"] not in seen:
+            seen[question["id"]] = question  # known even when invalid: later duplicates are still caught
+        if valid:
             questions.append(question)
-            seen[question["id"]] = question
     return questions
 
 
-def _question(check: _Checker, item: dict[str, Any], path: str, earlier: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+def _question(check: _Checker, item: dict[str, Any], path: str, earlier: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], bool]:
     for key in item:
         if key not in QUESTION_KEYS:
             check.error(f"{path}.{key}", "unknown field")
@@ -308,9 +309,7 @@ def _question(check: _Checker, item: dict[str, Any], path: str, earlier: dict[st
     when = item.get("when")
     if when is not None:
         question["when"] = _when(check, when, f"{path}.when", earlier)
-    if len(check.problems) > before:
-        return None
-    return question
+    return question, len(check.problems) == before
 
 
 def _choices(check: _Checker, raw: Any, path: str, qtype: str) -> list[dict[str, Any]]:
@@ -357,7 +356,7 @@ def question_values(question: dict[str, Any]) -> set[Any] | None:
     """The answer values a `when` may name for this question; None when any value goes (text)."""
     qtype = question["type"]
     if qtype in ("single", "multiple", "ranking"):
-        values: set[Any] = {choice["id"] for choice in question["choices"]}
+        values: set[Any] = {choice["id"] for choice in question.get("choices", [])}
         if question.get("other"):
             values.add(OTHER)
         return values
@@ -385,6 +384,8 @@ def _when(check: _Checker, raw: Any, path: str, earlier: dict[str, dict[str, Any
         return None
     if earlier[target]["type"] == "yesno":  # YAML reads a bare yes/no as a boolean
         values = [("yes" if value else "no") if isinstance(value, bool) else value for value in values]
+    if earlier[target]["type"] not in QUESTION_TYPES:
+        return None  # its own type is already reported
     allowed = question_values(earlier[target])
     if allowed is None:
         check.error(f"{path}.question", "a text answer cannot be a condition")

@@ -348,7 +348,10 @@ async def begin(session: AsyncSession, consultation: Consultation, resident: Res
 async def _claim(
     session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int | None, now: datetime
 ) -> ResponseView:
-    """Load the response for an action, refusing anything that is not allowed right now."""
+    """Load the response for an action, refusing anything that is not allowed right now.
+
+    Nothing is changed yet: the action checks its value, then calls `_take` before writing.
+    """
     response = await session.get(ConsultationResponse, response_id, populate_existing=True)
     if response is None or response.resident_id != resident.id:
         raise Refused(Refusal.UNKNOWN)
@@ -357,16 +360,19 @@ async def _claim(
     _check_open(consultation, now)
     if response.step != step or response.cursor != question_index:
         raise Refused(Refusal.STALE)
-    # The claim: only one action may move a response on from a given step.
+    return await _view(session, consultation, response)
+
+
+async def _take(session: AsyncSession, view: ResponseView, step: int, now: datetime) -> None:
+    """The claim: only one action may move a response on from a given step (double taps, two workers)."""
     result = await session.execute(
         update(ConsultationResponse)
-        .where(ConsultationResponse.id == response_id, ConsultationResponse.step == step)
+        .where(ConsultationResponse.id == view.response.id, ConsultationResponse.step == step)
         .values(step=step + 1, updated_at=now)
     )
     if not result.rowcount:
         raise Refused(Refusal.STALE)
-    await session.refresh(response)
-    return await _view(session, consultation, response)
+    await session.refresh(view.response)
 
 
 async def _move(session: AsyncSession, view: ResponseView, cursor: int | None, *, bump: bool = False) -> None:
@@ -470,6 +476,7 @@ async def answer(
         other_text = other_text.strip()[:4000]
         if other_text and len(other_text) > 1000:
             raise Refused(Refusal.TOO_LONG, {"max": 1000, "length": len(other_text)})
+    await _take(session, view, step, now)
     await _save(session, view, question_index, value, other_text if _uses_other(value) else None)
     await _move(session, view, _next_after(view, question_index))
     return view
@@ -499,6 +506,7 @@ async def toggle(
         if question.get("max") and len(draft) >= question["max"]:
             raise Refused(Refusal.TOO_MANY, {"max": question["max"]})
         draft.append(choice_id)
+    await _take(session, view, step, now)
     view.response.draft = draft
     session.add(view.response)
     await session.flush()
@@ -507,7 +515,9 @@ async def toggle(
 
 async def reset_draft(session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None) -> ResponseView:
     """Start a ranking again."""
-    view = await _claim(session, resident, response_id, step, question_index, now or utcnow())
+    now = now or utcnow()
+    view = await _claim(session, resident, response_id, step, question_index, now)
+    await _take(session, view, step, now)
     view.response.draft = []
     session.add(view.response)
     await session.flush()
@@ -534,6 +544,7 @@ async def skip(session: AsyncSession, resident: Resident, response_id: int, step
     view = await _claim(session, resident, response_id, step, question_index, now)
     if view.questions[question_index].get("required"):
         raise Refused(Refusal.REQUIRED)
+    await _take(session, view, step, now)
     await _save(session, view, question_index, None)
     await _move(session, view, _next_after(view, question_index))
     return view
@@ -546,6 +557,7 @@ async def back(session: AsyncSession, resident: Resident, response_id: int, step
     earlier = [i for i in view.visible_indexes() if question_index is None or i < question_index]
     if not earlier:
         raise Refused(Refusal.STALE)
+    await _take(session, view, step, now)
     await _move(session, view, earlier[-1])
     return view
 
@@ -556,6 +568,7 @@ async def edit(session: AsyncSession, resident: Resident, response_id: int, step
     view = await _claim(session, resident, response_id, step, None, now)
     if not 0 <= question_index < len(view.questions) or question_index not in view.visible_indexes():
         raise Refused(Refusal.INVALID)
+    await _take(session, view, step, now)
     await _move(session, view, question_index)
     return view
 
@@ -564,6 +577,7 @@ async def submit(session: AsyncSession, resident: Resident, response_id: int, st
     """Submit from the summary; answers to questions no longer asked (`when`) are dropped."""
     now = now or utcnow()
     view = await _claim(session, resident, response_id, step, None, now)
+    await _take(session, view, step, now)
     missing = view.missing_required()
     if missing:
         await _move(session, view, missing[0])
