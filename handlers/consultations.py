@@ -372,7 +372,7 @@ def _is_menu_entry(text: str) -> bool:
     return text.startswith("/") or any(text == entry for entry in (MENU_CONSULTATIONS, MENU_REPORT, MENU_MY_REPORTS, MENU_SETTINGS, MENU_HELP))
 
 
-@router.message(StateFilter(Answering.text), F.text.func(lambda text: not _is_menu_entry(text)))
+@router.message(StateFilter(Answering.text), lambda message: message.text is not None and not _is_menu_entry(message.text))
 async def on_typed_answer(message: Message, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings) -> None:
     """A typed answer: to a text question, or the "other" free answer of a choice question."""
     assert message.text is not None
