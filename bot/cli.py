@@ -212,17 +212,25 @@ def _results_text(results: Any) -> str:
 @click.option("--output", type=click.Path(path_type=Path), help="File to write (PNG: one file per question, FILE-<question>.png).")
 def results(slug: str, fmt: str, output: Path | None) -> None:
     """Results of consultation SLUG: counts and percentages, or an export."""
+    from aiogram.utils.i18n import gettext as _
+
+    from bot.i18n import build_i18n
     from participation import results as results_module
     from participation.consultations import get_by_slug
 
     settings = settings_or_exit()
+    # Answers are shown in the commune's language, like the consultation's own texts.
+    i18n = build_i18n(settings.default_locale)
+    with i18n.context(), i18n.use_locale(settings.default_locale):
+        words = {"yes": _("Yes"), "no": _("No"), "other": _("Other")}
+        caption = _("answers")
 
     async def work(session: AsyncSession) -> Any:
         found = await get_by_slug(session, slug)
         if found is None:
             return None
         return await results_module.compute_results(
-            session, found, locale=settings.default_locale, default_locale=settings.default_locale
+            session, found, locale=settings.default_locale, default_locale=settings.default_locale, **words
         )
 
     computed = with_session(work)
@@ -234,7 +242,7 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
         return
     if fmt == "png":
         target = output or Path(f"{slug}.png")
-        written = results_module.write_charts(computed, target, caption="answers")
+        written = results_module.write_charts(computed, target, caption=caption)
         for path in written:
             click.echo(f"Wrote {path}")
         if not written:
