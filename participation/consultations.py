@@ -761,6 +761,10 @@ async def record_poll_sent(session: AsyncSession, message: Any, result: Any) -> 
         .where(ConsultationPoll.consultation_id == int(parts[1]), ConsultationPoll.resident_id == int(parts[2]))
         .values(poll_id=poll.id, message_id=result.message_id, status="open")
     )
+    # Delivered after the consultation closed (a long queue): stop it at once like the others.
+    consultation = await session.get(Consultation, int(parts[1]))
+    if consultation is not None and status_at(consultation) == Status.CLOSED:
+        await stop_polls(session, consultation.id)  # type: ignore[arg-type]
 
 
 class PollOutcome(StrEnum):

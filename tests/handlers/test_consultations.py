@@ -232,3 +232,42 @@ async def test_an_official_builds_and_publishes_a_consultation_in_the_chat(resid
         assert published is not None and c.status_at(published) == c.Status.OPEN
         assert [q["type"] for q in published.questions] == ["single", "yesno"]
         assert [ch["label"] for ch in published.questions[0]["choices"]] == [{"fr": "Oui"}, {"fr": "Non"}, {"fr": "Seulement l’été"}]
+
+
+RANKING_AND_OTHER = [
+    {"id": "lieu", "type": "single", "other": True, "required": False, "prompt": {"fr": "Où ?"},
+     "choices": [{"id": "parc", "label": {"fr": "Au parc"}}, {"id": "place", "label": {"fr": "Sur la place"}}]},
+    {"id": "usages", "type": "multiple", "max": 2, "other": True, "required": False, "prompt": {"fr": "Pour quoi faire ?"},
+     "choices": [{"id": "jouer", "label": {"fr": "Jouer"}}, {"id": "lire", "label": {"fr": "Lire"}}]},
+    {"id": "ordre", "type": "ranking", "other": False, "required": True, "prompt": {"fr": "Classez"},
+     "choices": [{"id": "a", "label": {"fr": "Arbres"}}, {"id": "b", "label": {"fr": "Bancs"}}, {"id": "c", "label": {"fr": "Cabanes"}}]},
+]
+
+
+async def test_other_free_answers_and_a_ranking(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    await setup_consultation(sessionmaker, questions=RANKING_AND_OTHER)
+    gil = resident_factory(3010)
+    await onboard(gil, "c_place-du-marche")
+    await press(gil, "✏️ Autre…")
+    assert gil.last_reply() == "Écrivez votre réponse ci-dessous, en quelques mots."
+    await gil.send("Au bord de l’eau")
+    assert "Question 2/3" in gil.last_reply()
+    await press(gil, "Lire")
+    await press(gil, "✏️ Autre…")
+    await gil.send("Pique-niquer")
+    assert "Question 3/3" in gil.last_reply()
+    await press(gil, "Cabanes")
+    await press(gil, "Arbres")
+    assert "1. Cabanes\n2. Arbres" in gil.last_reply() and set(buttons(gil)) >= {"Bancs", "↩️ Recommencer", "✅ Valider"}
+    await press(gil, "↩️ Recommencer")
+    for label in ("Bancs", "Arbres", "Cabanes"):
+        await press(gil, label)
+    await press(gil, "✅ Valider")
+    summary = gil.last_reply()
+    assert "→ Autre\u00a0: Au bord de l’eau" in summary and "→ Lire, Autre\u00a0: Pique-niquer" in summary
+    assert "→ 1. Bancs, 2. Arbres, 3. Cabanes" in summary
+    await press(gil, "📨 Envoyer")
+    assert await answers_of(sessionmaker, 3010) == {"lieu": "other", "usages": ["lire", "other"], "ordre": ["b", "a", "c"]}
+    async with sessionmaker() as session:
+        others = (await session.scalars(select(ConsultationAnswer.other_text).order_by(ConsultationAnswer.id))).all()
+    assert others == ["Au bord de l’eau", "Pique-niquer", None]

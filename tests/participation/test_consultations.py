@@ -211,3 +211,20 @@ async def test_participants_lists_finished_and_unfinished(session) -> None:  # t
     found = await c.participants(session, consultation.id)
     assert [r.telegram_id for r in found.submitted] == [22] and [r.telegram_id for r in found.unfinished] == [23]
     assert utcnow() < consultation.closes_at
+
+
+async def test_a_poll_delivered_after_closing_is_stopped_at_once(session) -> None:  # type: ignore[no-untyped-def]
+    spec = sample_spec()
+    consultation = await add_consultation(session, slug="sondage", questions=[spec.questions[PIETONNE]])
+    resident = await add_resident(session, 24)
+    await c.register_poll(session, consultation, resident)
+    assert await c.close_if_due(session, consultation.id, now=consultation.closes_at)  # nothing sent yet: nothing to stop
+    consultation.closes_at = utcnow() - timedelta(seconds=1)
+
+    class Sent:
+        message_id = 9
+        poll = type("P", (), {"id": "late"})()
+
+    await c.record_poll_sent(session, OutboxMessage(chat_id=24, method="sendPoll", dedupe_key=c.poll_dedupe_key(consultation.id, resident.id)), Sent())
+    stops = (await session.scalars(select(OutboxMessage).where(OutboxMessage.method == "stopPoll"))).all()
+    assert [m.payload for m in stops] == [{"chat_id": 24, "message_id": 9}]
