@@ -34,6 +34,7 @@ router = Router(name=__name__)
 
 SUMMARY = -1  # the question index that stands for the summary in callback data
 MAX_SHOWN_TEXT = 300  # a typed answer quoted in the summary is cut here
+SAFE_MESSAGE_LENGTH = 4000  # Telegram refuses messages over 4096 characters (after entities)
 MAX_RETRY_AFTER = 5  # seconds a resident may wait for their screen after Telegram's flood control
 
 
@@ -100,12 +101,13 @@ def refusal_text(error: Refused, settings: Settings) -> str:
     return _("This button is no longer valid.")
 
 
-def answer_text(question: dict[str, Any], value: Any, other_text: str | None) -> str:
-    """An answer as the summary shows it."""
+def answer_text(question: dict[str, Any], value: Any, other_text: str | None, *, limit: int = MAX_SHOWN_TEXT) -> str:
+    """An answer as the summary shows it (typed texts cut at `limit` characters)."""
     if value is None:
         return _("(skipped)")
     labels = {c["id"]: tr(c["label"]) for c in question.get("choices", [])}
-    labels[OTHER] = _("Other: {text}").format(text=html.escape(other_text or ""))
+    other = other_text or ""
+    labels[OTHER] = _("Other: {text}").format(text=html.escape(other if len(other) <= limit else other[:limit] + "…"))
     qtype = question["type"]
     if qtype == "yesno":
         return _("Yes") if value == "yes" else _("No")
@@ -113,7 +115,7 @@ def answer_text(question: dict[str, Any], value: Any, other_text: str | None) ->
         return f"{value}/{question['max']}"
     if qtype == "text":
         text = str(value)
-        return html.escape(text if len(text) <= MAX_SHOWN_TEXT else text[:MAX_SHOWN_TEXT] + "…")
+        return html.escape(text if len(text) <= limit else text[:limit] + "…")
     if qtype == "ranking":
         return ", ".join(f"{i}. {labels.get(v, '?')}" for i, v in enumerate(value, start=1))
     if isinstance(value, list):
@@ -197,6 +199,15 @@ def question_screen(view: ResponseView) -> tuple[str, InlineKeyboardMarkup]:
 
 def summary_screen(view: ResponseView, settings: Settings) -> tuple[str, InlineKeyboardMarkup]:
     """Every answer given, with a button to change each, and "submit"."""
+    # A long consultation with long typed answers must still fit in one message (4096 characters).
+    for limit in (MAX_SHOWN_TEXT, 60, 15):
+        text, markup = _summary(view, settings, limit)
+        if len(text) <= SAFE_MESSAGE_LENGTH:
+            break
+    return text, markup
+
+
+def _summary(view: ResponseView, settings: Settings, limit: int) -> tuple[str, InlineKeyboardMarkup]:
     submitted = view.response.status == ResponseStatus.SUBMITTED
     lines = [f"<b>{tr(view.consultation.title)}</b>"]
     if submitted:
@@ -208,10 +219,13 @@ def summary_screen(view: ResponseView, settings: Settings) -> tuple[str, InlineK
     for number, index in enumerate(view.visible_indexes(), start=1):
         question = view.questions[index]
         if question["id"] in view.answers:
-            given = answer_text(question, view.answers[question["id"]], view.other_texts.get(question["id"]))
+            given = answer_text(question, view.answers[question["id"]], view.other_texts.get(question["id"]), limit=limit)
         else:
             given = _("(not answered yet)")
-        lines.append(f"{number}. {tr(question['prompt'])}\n→ {given}")
+        prompt = domain.localized(question["prompt"], _locale(), _default_locale())
+        if limit < MAX_SHOWN_TEXT and len(prompt) > 2 * limit:
+            prompt = prompt[: 2 * limit] + "…"
+        lines.append(f"{number}. {html.escape(prompt)}\n→ {given}")
         edit_buttons.append(_button(_("✏️ {number}").format(number=number), view, "e", index, q=None))
     rows = [edit_buttons[i:i + 5] for i in range(0, len(edit_buttons), 5)]
     if not submitted:

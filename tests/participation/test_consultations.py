@@ -228,3 +228,22 @@ async def test_a_poll_delivered_after_closing_is_stopped_at_once(session) -> Non
     await c.record_poll_sent(session, OutboxMessage(chat_id=24, method="sendPoll", dedupe_key=c.poll_dedupe_key(consultation.id, resident.id)), Sent())
     stops = (await session.scalars(select(OutboxMessage).where(OutboxMessage.method == "stopPoll"))).all()
     assert [m.payload for m in stops] == [{"chat_id": 24, "message_id": 9}]
+
+
+async def test_back_returns_to_the_previous_question_asked(session) -> None:  # type: ignore[no-untyped-def]
+    consultation = await add_consultation(session)
+    resident = await add_resident(session, 25)
+    view = await c.begin(session, consultation, resident)
+    rid = view.response.id
+    with pytest.raises(Refused):  # nothing before the first question
+        await c.back(session, resident, rid, view.response.step, FREQUENCE)
+    view = await c.answer(session, resident, rid, view.response.step, FREQUENCE, "hebdo")
+    view = await c.back(session, resident, rid, view.response.step, PRIORITES)
+    assert view.response.cursor == FREQUENCE and view.answers["frequence"] == "hebdo"
+    for index, value in ((FREQUENCE, "mois"), (PRIORITES, None), (SATISFACTION, 1), (PIETONNE, "yes")):
+        if value is None:
+            view = await c.skip(session, resident, rid, view.response.step, index)
+        else:
+            view = await c.answer(session, resident, rid, view.response.step, index, value)
+    view = await c.back(session, resident, rid, view.response.step, None)  # from the summary
+    assert view.response.cursor == PIETONNE  # the hidden text question is not asked
