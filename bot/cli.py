@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings, load_settings
 from participation.audit import Source
+from participation.audit import record as audit_record
 from participation.roles import UnknownRole, grant_role, parse_grantable_role
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -321,6 +322,45 @@ def _ask_bot_username(settings: Settings) -> str:
         click.echo("Could not ask Telegram for the bot's username: give it with --bot.", err=True)
         sys.exit(1)
     return username
+
+
+@main.command()
+@click.argument("slug")
+def poll(slug: str) -> None:
+    """Send consultation SLUG (one question) as a native Telegram poll to its audience."""
+    from bot.i18n import build_i18n
+    from handlers.consultations_admin import queue_polls
+    from participation.consultations import PollRefusal, get_by_slug, poll_refusal
+
+    settings = settings_or_exit()
+    i18n = build_i18n(settings.default_locale)
+    reasons = {
+        PollRefusal.NOT_ONE_QUESTION: "a native poll needs a consultation of exactly one question",
+        PollRefusal.WRONG_TYPE: "a native poll works for single, multiple and yesno questions without other",
+        PollRefusal.NOT_OPEN: "the consultation is not open",
+    }
+
+    async def work(session: AsyncSession) -> Any:
+        found = await get_by_slug(session, slug)
+        if found is None:
+            return None
+        refusal = poll_refusal(found)
+        if refusal is not None:
+            return reasons[refusal]
+        with i18n.context():
+            queued = await queue_polls(session, found, i18n, settings.default_locale)
+        await audit_record(session, actor_telegram_id=None, source=Source.CLI, action="consultation.poll",
+                           subject=slug, detail={"recipients": queued})
+        return queued
+
+    outcome = with_session(work)
+    if outcome is None:
+        click.echo(f"No consultation with the slug {slug!r}: see `palabre consultation list`.", err=True)
+        sys.exit(1)
+    if isinstance(outcome, str):
+        click.echo(f"Cannot send {slug} as a poll: {outcome}.", err=True)
+        sys.exit(1)
+    click.echo(f"Poll of {slug} queued for {outcome} residents; the running bot sends it.")
 
 
 @main.command()

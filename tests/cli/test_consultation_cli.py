@@ -103,3 +103,24 @@ def test_demo_imports_a_bilingual_sample(palabre) -> None:  # type: ignore[no-un
     (title,) = rows(palabre.database, "SELECT title FROM consultation")[0]
     assert json.loads(title) == {"fr": "Réaménagement de la place du marché", "en": "Redesign of the market square"}
     assert "open" in palabre("consultation", "list").output
+
+
+def test_poll_from_the_command_line_queues_one_poll_per_resident(palabre, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    palabre("consultation", "import", str(DATA / "consultation_marche.yaml"))
+    refused = palabre("poll", "place-du-marche")
+    assert refused.exit_code == 1 and "exactly one question" in refused.output
+    text = (DATA / "consultation_marche.yaml").read_text(encoding="utf-8").replace("slug: place-du-marche", "slug: sondage")
+    single = tmp_path / "sondage.yaml"
+    single.write_text(text[: text.index("  - id: priorites")], encoding="utf-8")
+    assert palabre("consultation", "import", str(single)).exit_code == 0
+    with sqlite3.connect(palabre.database) as connection:
+        for telegram_id, locale in ((7, "fr"), (8, "en")):
+            connection.execute(
+                "INSERT INTO resident (telegram_id, pseudonym, locale, consent_at, consent_version, notifications_enabled, created_at) "
+                "VALUES (?, ?, ?, '2026-01-01', '1', 1, '2026-01-01')", (telegram_id, f"p{telegram_id}", locale)
+            )
+    assert "queued for 2 residents" in palabre("poll", "sondage").output
+    assert "queued for 0 residents" in palabre("poll", "sondage").output  # nobody gets it twice
+    payloads = rows(palabre.database, "SELECT chat_id, payload FROM outbox_message ORDER BY chat_id")
+    assert [(chat, '"is_anonymous": false' in payload) for chat, payload in payloads] == [(7, True), (8, True)]
+    assert "Every week" in payloads[1][1] and "Chaque semaine" in payloads[0][1]
