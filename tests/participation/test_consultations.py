@@ -247,3 +247,26 @@ async def test_back_returns_to_the_previous_question_asked(session) -> None:  # 
             view = await c.answer(session, resident, rid, view.response.step, index, value)
     view = await c.back(session, resident, rid, view.response.step, None)  # from the summary
     assert view.response.cursor == PIETONNE  # the hidden text question is not asked
+
+
+async def test_mydata_lists_answers_and_forget_keeps_only_anonymous_choices(session) -> None:  # type: ignore[no-untyped-def]
+    from participation.privacy import erase_resident, personal_data
+
+    consultation = await add_consultation(session)
+    resident = await add_resident(session, 26)
+    view = await c.begin(session, consultation, resident)
+    rid = view.response.id
+    for index, value in ((FREQUENCE, "hebdo"), (PRIORITES, None), (SATISFACTION, 3), (PIETONNE, "no"), (POURQUOI, "J’habite au 3 rue X")):
+        if value is None:
+            view = await c.skip(session, resident, rid, view.response.step, index)
+        else:
+            view = await c.answer(session, resident, rid, view.response.step, index, value)
+    await c.submit(session, resident, rid, view.response.step)
+    await c.register_poll(session, consultation, resident)
+    mine = (await personal_data(session, resident))["consultation_responses"]
+    assert mine[0]["consultation"] == "place-du-marche" and mine[0]["status"] == "submitted"
+    assert {a["question"]: a["value"] for a in mine[0]["answers"]}["pourquoi"] == "J’habite au 3 rue X"
+    await erase_resident(session, resident)
+    left = dict((await session.execute(select(ConsultationAnswer.question_id, ConsultationAnswer.value))).all())
+    assert left == {"frequence": "hebdo", "priorites": None, "satisfaction": 3, "pietonne": "no"}
+    assert await count(session, ConsultationPoll) == 0
