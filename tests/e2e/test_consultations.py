@@ -99,16 +99,7 @@ async def test_three_residents_answer_and_the_results_show_their_taps(fake: Fake
     await camille.tap("Envoyer")
     assert (await camille.wait_callback_answer())["text"] == "Merci\u202f! Vos réponses sont enregistrées."
 
-    # A stale button (question 1, from a snapshot) and forged data change nothing.
-    stale_data = next(b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Jamais")
-    await camille.tap_data(stale_data)
-    assert (await camille.wait_callback_answer())["text"] == STALE
-    response_id = stale_data.split(":")[1]
-    for forged in (f"ca:{response_id}:999:0:c:2", f"ca:{int(response_id) + 50}:1:0:c:0", "ca:1:2", "zz:forged"):
-        await camille.tap_data(forged)
-        assert (await camille.wait_callback_answer())["text"] in (STALE, INVALID)
-
-    # …and she changes her first answer before closing.
+    # She changes her first answer before closing.
     await camille.press("🗳 Consultations")
     await camille.wait_message("Les consultations ouvertes pour vous")
     await camille.tap("Réaménagement de la place du marché")
@@ -133,13 +124,23 @@ async def test_three_residents_answer_and_the_results_show_their_taps(fake: Fake
     await alex.wait_message("Vos réponses sont enregistrées")
 
     # Lou skips the optional question.
-    await open_from_list(lou)
+    first = await open_from_list(lou)
     await tap_and_wait(lou, "Jamais", "Question 2/4")
     await tap_and_wait(lou, "Passer", "Question 3/4")
     await tap_and_wait(lou, "5", "Question 4/4")
     await tap_and_wait(lou, "Oui", "Voici vos réponses")
     await lou.tap("Envoyer")
     await lou.wait_message("Vos réponses sont enregistrées")
+
+    # A stale button (question 1, from a snapshot) and forged data change nothing.
+    stale_data = next(b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Chaque semaine")
+    await lou.tap_data(stale_data)
+    assert (await lou.wait_callback_answer())["text"] == STALE
+    response_id = stale_data.split(":")[1]
+    for forged in (f"ca:{response_id}:999:0:c:2", f"ca:{int(response_id) + 50}:1:0:c:0", "ca:1:2", "zz:forged"):
+        await lou.tap_data(forged)
+        assert (await lou.wait_callback_answer())["text"] in (STALE, INVALID)
+
     # Three residents tapping as fast as a test can may meet Telegram's flood control (30 per
     # second): the bot waits as asked and draws the screen; nothing else may have failed.
     fake.assert_no_errors(allow=["Too Many Requests"])
