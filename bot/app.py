@@ -31,6 +31,7 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus
+from participation.consultations import POLL_KIND, record_poll_sent
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
 from storage.db import SessionMaker, make_engine, make_sessionmaker
@@ -121,7 +122,10 @@ class BackgroundWork:
             self.sender.wake()
 
     async def start(self) -> None:
-        self.sender = OutboxSender(self._bot, self._sessionmaker, rate=self._settings.broadcast_rate)
+        self.sender = OutboxSender(
+            self._bot, self._sessionmaker, rate=self._settings.broadcast_rate,
+            sent_hooks={POLL_KIND: record_poll_sent},
+        )
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         self._scheduler = Scheduler(JobContext(self._sessionmaker, self._settings, self.wake_sender), JOB_SOURCES)
         await self._scheduler.start()

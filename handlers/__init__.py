@@ -7,7 +7,9 @@ from aiogram.filters import Filter
 from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares import RequireRole
-from handlers import admin, consultations, fallback, help, onboarding, privacy, reports, settings
+from handlers import (
+    admin, consultations, consultations_admin, fallback, help, onboarding, polls, privacy, reports, settings,
+)
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -69,6 +71,14 @@ def build_root_router() -> Router:
     admin_router.include_router(_detached(admin.router))
     private.include_router(admin_router)
 
+    officials = Router(name="officials")
+    officials.message.middleware(RequireRole(Role.OFFICIAL, _refusal))
+    officials.callback_query.middleware(RequireRole(Role.OFFICIAL, _refusal))
+    officials.include_router(_detached(consultations_admin.router))
+    private.include_router(officials)
+
     private.include_router(_detached(fallback.router))
     root.include_router(private)
+    # Poll answers come without a chat: they are checked against the poll sent to the resident.
+    root.include_router(_detached(polls.router))
     return root

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scheduler.consultations import consultation_jobs
 from scheduler.core import JobSource
 
-JOB_SOURCES: list[JobSource] = []
+JOB_SOURCES: list[JobSource] = [consultation_jobs]

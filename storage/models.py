@@ -101,3 +101,87 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     subject: str | None = Field(default=None, max_length=200)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# --- Consultations (issue 3) -------------------------------------------------------------------
+
+
+class Consultation(SQLModel, table=True):
+    """A consultation, as imported from its YAML file or built step by step in the chat.
+
+    The questions are kept as the validated definition (a JSON list): answers refer to them by
+    their `id`, and the definition can be replaced as a whole while nobody has answered yet.
+    """
+
+    __tablename__ = "consultation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=60, unique=True, index=True)
+    title: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    description: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    topic: str | None = Field(default=None, max_length=64)
+    neighbourhoods: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    opens_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    reminders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # draft (built in the chat, not published) | scheduled | open | closed; the scheduler moves it
+    # along, and answering checks the times itself as well.
+    status: str = Field(default="scheduled", max_length=16, index=True)
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConsultationResponse(SQLModel, table=True):
+    """One resident's response to one consultation, saved answer by answer."""
+
+    __tablename__ = "consultation_response"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "resident_id", name="uq_response_consultation_resident"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", index=True)
+    resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
+    status: str = Field(default="in_progress", max_length=16)  # in_progress | submitted
+    # Index of the question shown now; None means the summary.
+    cursor: int | None = Field(default=0)
+    # Bumped at every change: buttons carry it, so an old or doubled tap is recognised and refused.
+    step: int = 0
+    # Choices ticked (multiple) or ranked so far on the current question, before "validate".
+    draft: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsultationAnswer(SQLModel, table=True):
+    """The answer to one question; `value` None means the question was skipped."""
+
+    __tablename__ = "consultation_answer"
+    __table_args__ = (UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="consultation_response.id", ondelete="CASCADE", index=True)
+    question_id: str = Field(max_length=64)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The free answer given with the "other" choice.
+    other_text: str | None = Field(default=None, max_length=4000)
+    answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConsultationPoll(SQLModel, table=True):
+    """A native Telegram poll sent to one resident for a one-question consultation."""
+
+    __tablename__ = "consultation_poll"
+    __table_args__ = (UniqueConstraint("consultation_id", "resident_id", name="uq_poll_consultation_resident"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", index=True)
+    resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE")
+    chat_id: int = Field(sa_type=BigInteger)
+    poll_id: str | None = Field(default=None, max_length=64, unique=True)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    status: str = Field(default="queued", max_length=16)  # queued | open | stopped
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
