@@ -26,6 +26,7 @@ from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.leader import lead, leader_lock_for
 from bot.logs import setup_logging
+from bot.retry import RetryShortFloodWait
 from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
 from bot.settings import Settings
@@ -49,9 +50,12 @@ class ProcessRole(StrEnum):
     WORKER = "worker"  # the scheduler and the sender only, when elected leader
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
+    """The Bot client; the one for direct replies waits out a short 429 (bot/retry.py)."""
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    if for_replies:
+        session.middleware(RetryShortFloodWait())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -140,6 +144,9 @@ class BackgroundWork:
                 await asyncio.wait_for(self._sender_task, timeout=10)
         self.sender = self._sender_task = self._scheduler = None
 
+    async def close(self) -> None:
+        await self._bot.session.close()
+
 
 def webhook_path(settings: Settings) -> str:
     return urlsplit(settings.webhook_url or "").path or "/webhook"
@@ -154,7 +161,8 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
     storage, isolation, flood = build_state_backends(settings, sessionmaker)
-    background = BackgroundWork(bot, sessionmaker, settings)
+    # The sender gets its own client, without the reply retry: it paces and postpones by itself.
+    background = BackgroundWork(build_bot(settings, for_replies=False), sessionmaker, settings)
     dp = build_dispatcher(
         settings, sessionmaker, i18n,
         storage=storage, events_isolation=isolation, flood_counter=flood, wake_sender=background.wake_sender,
@@ -213,6 +221,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
                 await asyncio.wait_for(leadership, timeout=15)
         await runner.cleanup()
         await bot.session.close()
+        await background.close()
         await engine.dispose()
         if hasattr(storage, "close"):
             with contextlib.suppress(Exception):

@@ -6,13 +6,12 @@ this module only parses buttons and typed answers, calls it, and draws the quest
 
 from __future__ import annotations
 
-import asyncio
 import html
 from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -35,7 +34,6 @@ router = Router(name=__name__)
 SUMMARY = -1  # the question index that stands for the summary in callback data
 MAX_SHOWN_TEXT = 300  # a typed answer quoted in the summary is cut here
 SAFE_MESSAGE_LENGTH = 4000  # Telegram refuses messages over 4096 characters (after entities)
-MAX_RETRY_AFTER = 5  # seconds a resident may wait for their screen after Telegram's flood control
 
 
 class PickConsultation(CallbackData, prefix="co"):
@@ -245,23 +243,14 @@ async def show(target: Message, view: ResponseView, state: FSMContext, settings:
             await state.set_data({"r": view.response.id, "q": view.response.cursor, "other": False})
         else:
             await state.clear()
-    for attempt in range(2):
+    if edit:
         try:
-            if edit:
-                try:
-                    await target.edit_text(text, reply_markup=markup)
-                    return
-                except TelegramBadRequest as exc:
-                    if "not modified" in exc.message:
-                        return
-            await target.answer(text, reply_markup=markup)
+            await target.edit_text(text, reply_markup=markup)
             return
-        except TelegramRetryAfter as exc:
-            # The answer is saved; failing here would roll it back. Telegram asks for a short
-            # pause (a burst of taps): wait once, within reason, then draw the screen.
-            if attempt or exc.retry_after > MAX_RETRY_AFTER:
-                raise
-            await asyncio.sleep(exc.retry_after)
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:
+                return
+    await target.answer(text, reply_markup=markup)
 
 
 async def open_consultation(
