@@ -196,9 +196,11 @@ class OutboxSender:
         try:
             result = await self._bot(build_method(message))
         except TelegramRetryAfter as exc:
-            self._limiter.pause(exc.retry_after)
-            log.warning("outbox: Telegram asked to wait %ss", exc.retry_after)
-            return lambda session: outbox.postpone(session, message_id, exc.retry_after, "429 retry_after")
+            # Copied out: Python unbinds `exc` when the except block ends, before the lambda runs.
+            retry_after = exc.retry_after
+            self._limiter.pause(retry_after)
+            log.warning("outbox: Telegram asked to wait %ss", retry_after)
+            return lambda session: outbox.postpone(session, message_id, retry_after, "429 retry_after")
         except TelegramForbiddenError:
             log.info("outbox: chat of message %s blocked the bot; marked unreachable", message_id)
             return lambda session: outbox.mark_unreachable(session, message.chat_id, "403 forbidden")
@@ -209,6 +211,12 @@ class OutboxSender:
             return lambda session: outbox.fail(session, message_id, reason)
         except (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError, OSError) as exc:
             reason = type(exc).__name__
+            return lambda session: outbox.retry_or_fail(session, message, reason)
+        except Exception as exc:  # noqa: BLE001
+            # Anything unforeseen must not leave the message claimed ("sending") until a restart:
+            # it is retried with backoff and given up after MAX_ATTEMPTS, with the reason kept.
+            reason = "unexpected " + type(exc).__name__
+            log.exception("outbox: message %s could not be sent", message_id)
             return lambda session: outbox.retry_or_fail(session, message, reason)
 
         async def record(session: AsyncSession) -> None:
