@@ -16,6 +16,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
+from bot.broadcasting import BroadcastFeeder
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.logs import setup_logging
@@ -79,9 +80,11 @@ async def run_bot(settings: Settings) -> None:
     sessionmaker = make_sessionmaker(engine)
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
-    sender = OutboxSender(bot, sessionmaker, rate=settings.broadcast_rate)
+    sender = OutboxSender(
+        bot, sessionmaker, rate=settings.broadcast_rate, feeders=[BroadcastFeeder(sessionmaker, i18n, settings)]
+    )
     dp = build_dispatcher(settings, sessionmaker, i18n, wake_sender=sender.wake)
-    scheduler = Scheduler(JobContext(sessionmaker, settings, sender.wake), JOB_SOURCES)
+    scheduler = Scheduler(JobContext(sessionmaker, settings, sender.wake, extra={"i18n": i18n}), JOB_SOURCES)
 
     runner = web.AppRunner(build_web_app(engine), access_log=None)
     await runner.setup()

@@ -53,6 +53,9 @@ IDLE_POLL_SECONDS = 1.0  # how often to look for work enqueued by another proces
 
 # Called after a successful send, by message kind (e.g. remember the poll id of a native poll).
 SentHook = Callable[[AsyncSession, OutboxMessage, Any], Awaitable[None]]
+# Adds one bounded chunk of rows to the outbox before each batch (a confirmed broadcast being
+# expanded); True when it added something. Kept here so that expansion is paced by sending.
+Feeder = Callable[[], Awaitable[bool]]
 
 
 def build_method(message: OutboxMessage) -> TelegramMethod[Any]:
@@ -116,12 +119,14 @@ class OutboxSender:
         *,
         rate: float,
         sent_hooks: dict[str, SentHook] | None = None,
+        feeders: list[Feeder] | None = None,
         max_in_flight: int = 64,
     ) -> None:
         self._bot = bot
         self._sessionmaker = sessionmaker
         self._limiter = RateLimiter(rate)
         self._hooks = sent_hooks or {}
+        self._feeders = feeders or []
         # A batch is about one second of sending: it bounds what a crash can leave in flight.
         self.batch_size = max(1, min(200, int(rate)))
         self._in_flight = asyncio.Semaphore(max_in_flight)
@@ -154,11 +159,17 @@ class OutboxSender:
                     pass
 
     async def drain_once(self) -> bool:
-        """Send one batch of due messages; False when there was nothing to send."""
+        """Send one batch of due messages; False when there was nothing to do."""
+        fed = False
+        for feeder in self._feeders:
+            try:
+                fed = await feeder() or fed
+            except Exception:  # noqa: BLE001 - a failed chunk is retried at the next round
+                log.exception("outbox: feeding the queue failed")
         async with self._sessionmaker.begin() as session:
             batch = await outbox.claim_due(session, limit=self.batch_size)
         if not batch:
-            return False
+            return fed
         tasks: list[asyncio.Task[None]] = []
         deferred: list[tuple[int, float]] = []
         for message in batch:

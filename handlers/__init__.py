@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares import RequireRole
 from handlers import admin, consultations, fallback, help, onboarding, reports, settings
+from handlers import broadcast, meetings
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -61,6 +62,7 @@ def build_root_router() -> Router:
     features.include_routers(
         _detached(settings.router), _detached(consultations.router), _detached(reports.router)
     )
+    features.include_router(_detached(meetings.residents_router))
     private.include_router(features)
 
     admin_router = Router(name="admin")
@@ -68,6 +70,12 @@ def build_root_router() -> Router:
     admin_router.callback_query.middleware(RequireRole(Role.ADMIN, _refusal))
     admin_router.include_router(_detached(admin.router))
     private.include_router(admin_router)
+
+    officials = Router(name="officials")
+    officials.message.middleware(RequireRole(Role.OFFICIAL, _refusal))
+    officials.callback_query.middleware(RequireRole(Role.OFFICIAL, _refusal))
+    officials.include_routers(_detached(broadcast.router), _detached(meetings.router))
+    private.include_router(officials)
 
     private.include_router(_detached(fallback.router))
     root.include_router(private)
