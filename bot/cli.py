@@ -121,9 +121,6 @@ def role_grant(user_id: int, role_name: str) -> None:
         click.echo(f"{user_id} already had the role {role_value.value}.")
 
 
-if __name__ == "__main__":
-    main()
-
 
 # --- Notifications: topics, neighbourhoods, broadcasts ---------------------------------------
 
@@ -248,3 +245,7 @@ def broadcast_status(broadcast_id: int) -> None:
         f"Broadcast {broadcast_id} ({figures.status.value}, {figures.recipients} recipients): "
         f"sent {figures.sent}, pending {figures.pending}, failed {figures.failed}, unreachable {figures.unreachable}"
     )
+
+
+if __name__ == "__main__":
+    main()
