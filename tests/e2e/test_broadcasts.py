@@ -148,9 +148,12 @@ async def test_sigkill_in_the_middle_of_a_10000_message_broadcast_loses_nothing(
     await fake.wait_idle(quiet=1.5, timeout=30)
     counts = delivered(fake, ids)
     duplicates = sum(counts.values()) - total
-    released = int(re.search(r"outbox: (\d+) messages were in flight", bot.logs).group(1))  # type: ignore[union-attr]
+    found = re.search(r"outbox: (\d+) messages were in flight", bot.logs)
+    released = int(found.group(1)) if found else 0  # the line is logged only when some were
     batch = min(200, rate)  # OutboxSender.batch_size: what one claim takes
-    print(f"\nSIGKILL test: delivered before kill={at_kill}, in flight at kill={released}, duplicates={duplicates}")
+    max_in_flight = 64  # OutboxSender.max_in_flight: sent but not yet recorded, at most
+    print(f"\nSIGKILL test: delivered before kill={at_kill}, claimed at kill={released}, duplicates={duplicates}")
     assert all(count >= 1 for count in counts.values())  # none lost
-    assert duplicates <= released <= batch  # none twice, but for what was in flight
+    assert released <= batch  # what a restart sends again: the claimed batch...
+    assert duplicates <= min(released, max_in_flight)  # ...of which only those in the air can arrive twice
     assert fake.count_429 == 0
