@@ -107,3 +107,31 @@ async def test_a_resident_with_notifications_off_is_not_counted(resident_factory
     await official.send("Fête de quartier samedi")
     await official.tap(AudienceCallback(flow="b", kind="a").pack())
     assert official.last_reply() == "Ce message sera envoyé à 2 habitants. L’envoyer\u202f?"  # the official and keen
+
+
+async def test_a_photo_with_its_caption_is_broadcast_as_a_photo(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+
+    from aiogram.types import Message
+
+    official, marie = resident_factory(4001), resident_factory(4401)
+    for person in (official, marie):
+        await onboard(person)
+    await make_official(sessionmaker, 4001)
+    await official.send("/broadcast")
+    photo = {"file_id": "AgAD-photo", "file_unique_id": "u1", "width": 800, "height": 600}
+    await official.feed(message=Message.model_validate({
+        "message_id": 2, "date": datetime.now(timezone.utc), "chat": official.chat.model_dump(),
+        "from": official.user.model_dump(), "photo": [photo], "caption": "Le nouveau parc ouvre samedi",
+    }))
+    assert official.last_reply() == "👥 Qui doit le recevoir\u202f?"
+    await official.tap(AudienceCallback(flow="b", kind="a").pack())
+    async with sessionmaker() as session:
+        draft = await session.scalar(select(Broadcast))
+    assert draft is not None
+    await official.tap(BroadcastCallback(action="ok", id=draft.id).pack())
+    await BroadcastFeeder(sessionmaker, build_i18n("fr"), settings)()
+    async with sessionmaker() as session:
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == 4401))
+    assert row is not None and row.method == "sendPhoto"
+    assert row.payload == {"photo": "AgAD-photo", "caption": "📢 <b>Message de votre mairie</b>\n\nLe nouveau parc ouvre samedi"}
