@@ -146,20 +146,25 @@ class _Recorder:
         while self._pending:
             group, self._pending = self._pending[: self.MAX_GROUP], self._pending[self.MAX_GROUP :]
             try:
-                async with self._sessionmaker.begin() as session:
-                    for outcome, _ in group:
-                        await outcome(session)
-            except Exception:  # noqa: BLE001 - one bad record must not lose the others
-                log.exception("outbox: recording a group of outcomes failed; recording them one by one")
+                await self._record(group)
+            finally:  # even when cancelled at shutdown: no sender slot may wait forever
+                for _, done in group:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def _record(self, group: list[tuple[Outcome, asyncio.Future[None]]]) -> None:
+        try:
+            async with self._sessionmaker.begin() as session:
                 for outcome, _ in group:
-                    try:
-                        async with self._sessionmaker.begin() as session:
-                            await outcome(session)
-                    except Exception:  # noqa: BLE001
-                        log.exception("outbox: could not record the outcome of a message")
-            for _, done in group:
-                if not done.done():
-                    done.set_result(None)
+                    await outcome(session)
+        except Exception:  # noqa: BLE001 - one bad record must not lose the others
+            log.exception("outbox: recording a group of outcomes failed; recording them one by one")
+            for outcome, _ in group:
+                try:
+                    async with self._sessionmaker.begin() as session:
+                        await outcome(session)
+                except Exception:  # noqa: BLE001
+                    log.exception("outbox: could not record the outcome of a message")
 
 
 class OutboxSender:
