@@ -21,6 +21,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.broadcasting import BroadcastFeeder
 from bot.flood import FloodControlMiddleware, FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
@@ -115,8 +116,8 @@ def build_dispatcher(
 class BackgroundWork:
     """The scheduler and the sender, started when this process becomes leader."""
 
-    def __init__(self, bot: Bot, sessionmaker: SessionMaker, settings: Settings) -> None:
-        self._bot, self._sessionmaker, self._settings = bot, sessionmaker, settings
+    def __init__(self, bot: Bot, sessionmaker: SessionMaker, settings: Settings, i18n: I18n) -> None:
+        self._bot, self._sessionmaker, self._settings, self._i18n = bot, sessionmaker, settings, i18n
         self.sender: OutboxSender | None = None
         self._sender_task: asyncio.Task[None] | None = None
         self._scheduler: Scheduler | None = None
@@ -129,9 +130,12 @@ class BackgroundWork:
         self.sender = OutboxSender(
             self._bot, self._sessionmaker, rate=self._settings.broadcast_rate,
             sent_hooks={POLL_KIND: record_poll_sent},
+            # Confirmed broadcasts are expanded into the outbox chunk by chunk, paced by sending.
+            feeders=[BroadcastFeeder(self._sessionmaker, self._i18n, self._settings)],
         )
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
-        self._scheduler = Scheduler(JobContext(self._sessionmaker, self._settings, self.wake_sender), JOB_SOURCES)
+        context = JobContext(self._sessionmaker, self._settings, self.wake_sender, extra={"i18n": self._i18n})
+        self._scheduler = Scheduler(context, JOB_SOURCES)
         await self._scheduler.start()
 
     async def stop(self) -> None:
@@ -162,7 +166,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
     bot = build_bot(settings)
     storage, isolation, flood = build_state_backends(settings, sessionmaker)
     # The sender gets its own client, without the reply retry: it paces and postpones by itself.
-    background = BackgroundWork(build_bot(settings, for_replies=False), sessionmaker, settings)
+    background = BackgroundWork(build_bot(settings, for_replies=False), sessionmaker, settings, i18n)
     dp = build_dispatcher(
         settings, sessionmaker, i18n,
         storage=storage, events_isolation=isolation, flood_counter=flood, wake_sender=background.wake_sender,

@@ -8,7 +8,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares import RequireRole
 from handlers import (
-    admin, consultations, consultations_admin, fallback, help, onboarding, polls, privacy, reports, settings,
+    admin, broadcast, consultations, consultations_admin, fallback, help, meetings, onboarding, polls, privacy,
+    reports, settings,
 )
 from participation.residents import has_current_consent
 from participation.roles import Role
@@ -63,6 +64,7 @@ def build_root_router() -> Router:
     features.include_routers(
         _detached(settings.router), _detached(consultations.router), _detached(reports.router)
     )
+    features.include_router(_detached(meetings.residents_router))
     private.include_router(features)
 
     admin_router = Router(name="admin")
@@ -74,7 +76,9 @@ def build_root_router() -> Router:
     officials = Router(name="officials")
     officials.message.middleware(RequireRole(Role.OFFICIAL, _refusal))
     officials.callback_query.middleware(RequireRole(Role.OFFICIAL, _refusal))
-    officials.include_router(_detached(consultations_admin.router))
+    officials.include_routers(
+        _detached(consultations_admin.router), _detached(broadcast.router), _detached(meetings.router)
+    )
     private.include_router(officials)
 
     private.include_router(_detached(fallback.router))

@@ -5,4 +5,6 @@ from __future__ import annotations
 from scheduler.consultations import consultation_jobs
 from scheduler.core import JobSource
 
-JOB_SOURCES: list[JobSource] = [consultation_jobs]
+from scheduler.meetings import meeting_reminder_jobs
+
+JOB_SOURCES: list[JobSource] = [consultation_jobs, meeting_reminder_jobs]
