@@ -166,6 +166,43 @@ def audit(since: str | None, limit: int) -> None:
 
 
 @main.group()
+def privacy() -> None:
+    """Personal data: retention purges."""
+
+
+PURGE_LABELS = {
+    "free_text_answers": "free-text answers",
+    "other_answers": "\"other\" answers",
+    "report_reporters": "links from reports to their reporters",
+    "report_followers": "followers of reports",
+    "report_contacts": "contact details given with reports",
+}
+
+
+@privacy.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only show what would be purged.")
+def privacy_purge(dry_run: bool) -> None:
+    """Purge what is past its retention period (FREE_TEXT_RETENTION_DAYS, REPORT_RETENTION_DAYS)."""
+    from participation import retention
+
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> Any:
+        return await retention.purge(
+            session,
+            free_text_days=settings.free_text_retention_days,
+            report_days=settings.report_retention_days,
+            source=Source.CLI,
+            dry_run=dry_run,
+        )
+
+    report = with_session(work)
+    verb = "Would purge" if dry_run else "Purged"
+    for kind, count in sorted(report.counts.items()):
+        click.echo(f"{verb} {count} {PURGE_LABELS.get(kind, kind)}.")
+
+
+@main.group()
 def role() -> None:
     """Roles of officials and agents."""
 

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     broadcast_rate: float = 25.0
     media_dir: Path = Path("media")
     log_level: str = "INFO"
+    # Retention (RGPD): days after which free-text answers of a closed consultation, and the
+    # personal details of a closed report (reporter, followers, contact), are purged.
+    free_text_retention_days: int = Field(default=365, ge=1, le=3650)
+    report_retention_days: int = Field(default=365, ge=1, le=3650)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ class Source(StrEnum):
     CHAT = "chat"
     CLI = "cli"
     HTTP = "http"
+    SCHEDULER = "scheduler"
 
 
 async def record(

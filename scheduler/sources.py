@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scheduler.consultations import consultation_jobs
 from scheduler.core import JobSource
-
 from scheduler.meetings import meeting_reminder_jobs
+from scheduler.retention import retention_jobs
 
-JOB_SOURCES: list[JobSource] = [consultation_jobs, meeting_reminder_jobs]
+JOB_SOURCES: list[JobSource] = [consultation_jobs, meeting_reminder_jobs, retention_jobs]

@@ -90,3 +90,14 @@ def test_audit_lists_who_did_what(tmp_path: Path) -> None:
     assert palabre("audit", "--since", "2999-01-01", cwd=tmp_path, env=env).stdout == ""
     wrong = palabre("audit", "--since", "yesterday", cwd=tmp_path, env=env)
     assert wrong.returncode == 2 and "is not a date" in wrong.stderr
+
+
+def test_privacy_purge_dry_run_changes_nothing(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}
+    dry = palabre("privacy", "purge", "--dry-run", cwd=tmp_path, env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "Would purge 0 free-text answers." in dry.stdout
+    assert palabre("audit", cwd=tmp_path, env=env).stdout == ""  # a dry run leaves no trace
+    done = palabre("privacy", "purge", cwd=tmp_path, env=env)
+    assert "Purged 0 free-text answers." in done.stdout
+    assert "privacy.purge" in palabre("audit", cwd=tmp_path, env=env).stdout

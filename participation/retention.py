@@ -1,0 +1,87 @@
+"""Retention: what people typed is kept only as long as the commune decided, then purged.
+
+- Free-text answers (text questions and "other" answers) go once their consultation has been
+  closed for FREE_TEXT_RETENTION_DAYS; the choices stay, they are only counts.
+- Reports lose what ties them to people (reporter, followers, contact details) once closed for
+  REPORT_RETENTION_DAYS; the report itself stays as open data.
+
+A purge is idempotent: running it twice purges nothing more. The scheduler runs it daily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from participation import audit
+from storage.models import AuditEntry, Consultation, ConsultationAnswer, ConsultationResponse
+from storage.types import utcnow
+
+PURGE_ACTION = "privacy.purge"
+
+
+@dataclass
+class PurgeReport:
+    """How many of each kind of personal data went (or would go, in a dry run)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+async def _text_question_ids(session: AsyncSession, closed_before: datetime) -> list[tuple[int, list[str]]]:
+    rows = await session.execute(
+        select(Consultation.id, Consultation.questions).where(Consultation.closes_at < closed_before)
+    )
+    return [(cid, [q["id"] for q in questions if q.get("type") == "text"]) for cid, questions in rows.all()]
+
+
+async def purge_free_texts(session: AsyncSession, closed_before: datetime, *, dry_run: bool) -> dict[str, int]:
+    counts = {"free_text_answers": 0, "other_answers": 0}
+    for consultation_id, text_ids in await _text_question_ids(session, closed_before):
+        responses = select(ConsultationResponse.id).where(ConsultationResponse.consultation_id == consultation_id)
+        if text_ids:
+            texts = ConsultationAnswer.response_id.in_(responses) & ConsultationAnswer.question_id.in_(text_ids)
+            counts["free_text_answers"] += int(
+                await session.scalar(select(func.count()).select_from(ConsultationAnswer).where(texts)) or 0
+            )
+            if not dry_run:
+                await session.execute(delete(ConsultationAnswer).where(texts))
+        others = ConsultationAnswer.response_id.in_(responses) & ConsultationAnswer.other_text.is_not(None)
+        counts["other_answers"] += int(
+            await session.scalar(select(func.count()).select_from(ConsultationAnswer).where(others)) or 0
+        )
+        if not dry_run:
+            await session.execute(update(ConsultationAnswer).where(others).values(other_text=None))
+    return counts
+
+
+async def purge(
+    session: AsyncSession,
+    *,
+    free_text_days: int,
+    report_days: int,
+    source: audit.Source,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> PurgeReport:
+    """Purge what is past its retention period; with `dry_run`, only count it."""
+    now = now or utcnow()
+    counts: dict[str, int] = {}
+    counts.update(await purge_free_texts(session, now - timedelta(days=free_text_days), dry_run=dry_run))
+    report = PurgeReport(counts=counts, dry_run=dry_run)
+    if not dry_run:
+        await audit.record(
+            session, actor_telegram_id=None, source=source, action=PURGE_ACTION, detail=dict(counts)
+        )
+    return report
+
+
+async def last_purge_at(session: AsyncSession) -> datetime | None:
+    return await session.scalar(select(func.max(AuditEntry.at)).where(AuditEntry.action == PURGE_ACTION))
