@@ -13,7 +13,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit, consultations
-from storage.models import AuditEntry, ConversationState, OutboxMessage, Resident, RoleGrant
+from participation import feedback as feedback_module
+from participation import satisfaction as satisfaction_module
+from storage.models import AuditEntry, ConversationState, Feedback, OutboxMessage, Resident, RoleGrant
 from storage.types import utcnow
 
 NOTICE_VERSION = "2026-11"
@@ -69,6 +71,8 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
         "conversation_in_progress": conversations,
         "messages_sent_to_you": messages,
         "consultation_responses": await consultations.personal_data(session, resident),
+        "feedback": await feedback_module.personal_data(session, resident),
+        "satisfaction_answers": await satisfaction_module.personal_data(session, resident),
     }
 
 
@@ -87,6 +91,8 @@ async def erase_resident(session: AsyncSession, resident: Resident) -> None:
     await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
     await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
     await consultations.erase_personal_data(session, resident)
+    await session.execute(delete(Feedback).where(Feedback.resident_id == resident.id))
+    await satisfaction_module.erase_personal_data(session, resident)
     # The audit trail stays (accountability) but no longer names the person.
     await session.execute(
         update(AuditEntry).where(AuditEntry.actor_telegram_id == telegram_id).values(actor_telegram_id=None)
@@ -104,6 +110,7 @@ async def erase_resident(session: AsyncSession, resident: Resident) -> None:
     resident.age_bracket = None
     resident.notifications_enabled = False
     resident.unreachable_at = None
+    resident.last_active_at = None
     resident.erased_at = utcnow()
     session.add(resident)
     await session.flush()
