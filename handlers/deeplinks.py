@@ -5,8 +5,14 @@ from __future__ import annotations
 import html
 import re
 
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from handlers.reports import start_report
 
 # Telegram allows up to 64 characters of A-Za-z0-9_- in a start payload; anything else is forged.
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -20,7 +26,9 @@ def parse_payload(raw: str | None) -> str | None:
     return None
 
 
-async def open_payload(message: Message, payload: str) -> None:
+async def open_payload(
+    message: Message, payload: str, *, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
     """Act on a deep link for a resident who has finished onboarding."""
     consultation = _CONSULTATION.fullmatch(payload)
     if consultation:
@@ -30,5 +38,5 @@ async def open_payload(message: Message, payload: str) -> None:
             )
         )
     elif payload == "r":
-        await message.answer(_("Reporting a problem is not available here yet. Thank you for your patience!"))
+        await start_report(message, state, session, i18n, settings)
     # Any other well-formed payload (an old poster, a typo) just lands on the main menu.

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
 from handlers.deeplinks import open_payload, parse_payload
 from handlers.menu import language_keyboard, main_menu
@@ -58,7 +59,7 @@ async def begin(message: Message, state: FSMContext, resident: Resident) -> None
         await ask_consent(message, state)
 
 
-async def finish(message: Message, state: FSMContext) -> None:
+async def finish(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     """Onboarding done: main menu, then whatever the deep link asked for."""
     payload = (await state.get_data()).get(PAYLOAD_KEY)
     await state.clear()
@@ -67,18 +68,26 @@ async def finish(message: Message, state: FSMContext) -> None:
         reply_markup=main_menu(),
     )
     if payload:
-        await open_payload(message, payload)
+        await open_payload(message, payload, state=state, session=session, i18n=i18n, settings=settings)
 
 
 @router.message(CommandStart())
-async def cmd_start(message: Message, command: CommandObject, state: FSMContext, resident: Resident) -> None:
+async def cmd_start(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    resident: Resident,
+    session: AsyncSession,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
     """/start, with or without a deep-link payload."""
     payload = parse_payload(command.args)
     if has_current_consent(resident):
         await state.clear()
         await message.answer(_("👋 Welcome back!"), reply_markup=main_menu())
         if payload:
-            await open_payload(message, payload)
+            await open_payload(message, payload, state=state, session=session, i18n=i18n, settings=settings)
         return
     # Keep the payload through onboarding; a plain /start must not forget an earlier one.
     if payload:
@@ -116,6 +125,8 @@ async def on_consent(
     state: FSMContext,
     session: AsyncSession,
     resident: Resident,
+    i18n: I18n,
+    settings: Settings,
 ) -> None:
     """The consent buttons under the privacy notice."""
     if has_current_consent(resident):
@@ -135,7 +146,7 @@ async def on_consent(
         )
         return
     await record_consent(session, resident)
-    await finish(query.message, state)
+    await finish(query.message, state, session, i18n, settings)
 
 
 @router.message(StateFilter(Onboarding.language))
