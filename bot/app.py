@@ -29,6 +29,7 @@ from scheduler.sources import JOB_SOURCES
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from web.app import build_web_app
+from web.open311 import Open311Context
 
 log = logging.getLogger("palabre")
 
@@ -83,7 +84,8 @@ async def run_bot(settings: Settings) -> None:
     dp = build_dispatcher(settings, sessionmaker, i18n, wake_sender=sender.wake)
     scheduler = Scheduler(JobContext(sessionmaker, settings, sender.wake), JOB_SOURCES)
 
-    runner = web.AppRunner(build_web_app(engine), access_log=None)
+    open311 = Open311Context(sessionmaker, settings, i18n, sender.wake)
+    runner = web.AppRunner(build_web_app(engine, open311=open311), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
     sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
