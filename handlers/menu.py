@@ -68,8 +68,9 @@ def bot_commands() -> list[BotCommand]:
 
 async def set_command_menus(bot: Bot, i18n: I18n) -> None:
     """One command menu per language, and the default locale's for everyone else."""
-    for locale in SUPPORTED_LOCALES:
-        with i18n.use_locale(locale):
-            await bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault(), language_code=locale)
-    with i18n.use_locale(i18n.default_locale):
-        await bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault())
+    with i18n.context():  # outside an update, the I18n context must be entered by hand
+        for locale in SUPPORTED_LOCALES:
+            with i18n.use_locale(locale):
+                await bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault(), language_code=locale)
+        with i18n.use_locale(i18n.default_locale):
+            await bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault())

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from datetime import timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SessionMaker, make_engine
 from storage.models import OutboxMessage, Resident
 
 
-async def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(engine: AsyncEngine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite pragmas")
+async def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
     async with engine.connect() as connection:
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar() == 10000
         assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    await engine.dispose()
 
 
 async def test_foreign_keys_are_enforced(sessionmaker: SessionMaker) -> None:

@@ -1,0 +1,149 @@
+"""Runs the real `palabre run` process against the fake Bot API, for end-to-end stories.
+
+    async def test_story(fake, palabre):
+        bot = await palabre.start()            # the real process, polling the fake server
+        camille = fake.user(1001)
+        await onboard(camille)                 # /start → Français → J’accepte → main menu
+        await bot.restart()                    # SIGTERM, then start again on the same database
+        await bot.kill()                       # SIGKILL, for crash tests
+
+Each story gets its own SQLite file (or PostgreSQL database when the `database_url` fixture is
+parametrised so), its own media folder and a free HTTP port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.fake_telegram import FakeTelegram, FakeUser
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class BotProcess:
+    """One `palabre run` child process; start, stop, kill and restart it like an operator would."""
+
+    def __init__(self, fake: FakeTelegram, workdir: Path, database_url: str, env: dict[str, str]) -> None:
+        self.fake = fake
+        self.workdir = workdir
+        self.database_url = database_url
+        self.http_port = free_port()
+        self.log_path = workdir / "palabre.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "DATABASE_"))},
+            "BOT_TOKEN": fake.token,
+            "TELEGRAM_API_URL": fake.base_url,
+            "DATABASE_URL": database_url,
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(self.http_port),
+            "MEDIA_DIR": str(workdir / "media"),
+            "DEFAULT_LOCALE": "fr",
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts = 0
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def logs(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    async def start(self) -> BotProcess:
+        assert self.process is None, "already running"
+        polls_before = self._polls()
+        log = self.log_path.open("a", encoding="utf-8")
+        log.write(f"\n===== start {self.starts + 1} =====\n")
+        log.flush()
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run",
+            cwd=self.workdir, env=self.env, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL,
+        )
+        log.close()
+        self.starts += 1
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT
+        while self._polls() == polls_before:
+            if self.process.returncode is not None:
+                raise AssertionError(f"palabre run exited with {self.process.returncode}:\n{self.logs[-3000:]}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"palabre run did not start polling:\n{self.logs[-3000:]}")
+            await asyncio.sleep(0.05)
+        return self
+
+    async def stop(self) -> None:
+        """A clean stop (SIGTERM), as systemd would do it."""
+        await self._end(signal.SIGTERM)
+
+    async def kill(self) -> None:
+        """A crash: SIGKILL, nothing gets to clean up."""
+        await self._end(signal.SIGKILL)
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def _end(self, how: signal.Signals) -> None:
+        if self.process is None:
+            return
+        if self.process.returncode is None:
+            self.process.send_signal(how)
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout=20)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+                raise AssertionError(f"palabre run did not stop on {how.name}:\n{self.logs[-3000:]}") from None
+        self.process = None
+
+    def _polls(self) -> int:
+        return sum(1 for method, _params in self.fake.requests if method == "getUpdates")
+
+
+class PalabreFactory:
+    """The `palabre` fixture: builds BotProcess objects sharing the test's fake server."""
+
+    def __init__(self, fake: FakeTelegram, tmp_path: Path, database_url: str) -> None:
+        self.fake = fake
+        self.tmp_path = tmp_path
+        self.database_url = database_url
+        self.processes: list[BotProcess] = []
+
+    async def start(self, **env: Any) -> BotProcess:
+        process = self.process(**env)
+        return await process.start()
+
+    def process(self, **env: Any) -> BotProcess:
+        process = BotProcess(self.fake, self.tmp_path, self.database_url, {k: str(v) for k, v in env.items()})
+        self.processes.append(process)
+        return process
+
+    async def close(self) -> None:
+        for process in self.processes:
+            await process.stop()
+
+
+async def onboard(user: FakeUser, language: str = "fr") -> dict[str, Any]:
+    """Play a new resident through onboarding; returns the welcome message with the main menu."""
+    await user.send_command("/start")
+    await user.wait_message("Palabre")
+    await user.tap("Français" if language == "fr" else "English")
+    await user.wait_message("Vos données" if language == "fr" else "Your data")
+    await user.tap("J’accepte" if language == "fr" else "I agree")
+    return await user.wait_message("C’est parti" if language == "fr" else "You're all set")
