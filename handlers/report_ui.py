@@ -83,7 +83,7 @@ def place_text(report: Report) -> str:
     """Where the problem is, as HTML: the typed address, or the coordinates with a map link."""
     if report.lat is not None and report.lon is not None:
         link = f"https://www.openstreetmap.org/?mlat={report.lat:.6f}&mlon={report.lon:.6f}#map=19/{report.lat:.6f}/{report.lon:.6f}"
-        where = f'<a href="{link}">{report.lat:.5f}, {report.lon:.5f}</a>'
+        where = f'<a href="{html.escape(link)}">{report.lat:.5f}, {report.lon:.5f}</a>'
         return f"{html.escape(report.address)} ({where})" if report.address else where
     if report.address:
         return html.escape(report.address)
