@@ -40,7 +40,7 @@ from participation import reports
 from participation.audit import Source
 from participation.geo import valid_coordinates
 from participation.reports import OPEN_STATUSES, PhotoIn, Problem, ReportError
-from storage.models import ReportCategory, Resident
+from storage.models import Report, ReportCategory, Resident
 
 router = Router(name=__name__)
 log = logging.getLogger("palabre.reports")
@@ -232,15 +232,15 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await message.answer(_("Report cancelled: nothing was saved."), reply_markup=main_menu())
 
 
-async def download_photos(bot: Bot, session: AsyncSession, report_ref: str, report: object, media_dir: Path) -> None:
+async def download_photos(bot: Bot, session: AsyncSession, report: Report, media_dir: Path) -> None:
     """Keep a copy of each photo in MEDIA_DIR/<ref>/; Telegram's file id stays usable if this fails."""
-    for photo in await reports.photos_of(session, report):  # type: ignore[arg-type]
-        destination = media_dir / report_ref / f"{photo.position + 1}.jpg"
+    for photo in await reports.photos_of(session, report):
+        destination = media_dir / report.ref / f"{photo.position + 1}.jpg"
         try:
             destination.parent.mkdir(parents=True, exist_ok=True)
             await bot.download(photo.file_id, destination=destination)
         except Exception:  # noqa: BLE001 - a failed download must not lose the report
-            log.warning("report %s: photo %s could not be downloaded", report_ref, photo.position + 1, exc_info=True)
+            log.warning("report %s: photo %s could not be downloaded", report.id, photo.position + 1, exc_info=True)
             continue
         await reports.set_photo_path(session, photo, str(destination))
 
@@ -508,7 +508,7 @@ async def on_send(
     await query.answer()
     await state.clear()
     await query.message.edit_reply_markup(reply_markup=None)
-    await download_photos(bot, session, report.ref, report, settings.media_dir)
+    await download_photos(bot, session, report, settings.media_dir)
     await query.message.answer(
         _("✅ Thank you! Your report is registered under the reference <b>{ref}</b>.\n"
           "You will be told of every step; see “📋 My reports” at any time.").format(ref=report.ref),

@@ -133,11 +133,13 @@ async def request_json(
     session: AsyncSession, report: Report, category: ReportCategory, settings: Settings, extensions: bool
 ) -> dict[str, Any]:
     history = await history_of(session, report)
-    notes = [change.note for change in history if change.note]
+    # As PRODUCT.md asks: the detailed status, then the public note of the change that set it.
+    latest = history[-1] if history else None
+    status_notes = report.status + (f": {latest.note}" if latest is not None and latest.note else "")
     data: dict[str, Any] = {
         "service_request_id": report.ref,
         "status": open311_status(report.status),
-        "status_notes": notes[-1] if notes else None,
+        "status_notes": status_notes,
         "service_name": localized(category.name, settings.default_locale, settings.default_locale),
         "service_code": category.code,
         "description": report.description,

@@ -202,8 +202,15 @@ async def test_refusals_are_clear_and_store_nothing(people, sessionmaker) -> Non
     assert "Le lieu est obligatoire" in camille.last_reply()
     await camille.send("x" * 301)
     assert "Cette adresse est trop longue" in camille.last_reply()
+    await camille.send_location(95.0, 3.087)  # no client sends this, but a forged update can
+    assert camille.last_reply() == "Ces coordonnées ne sont pas valables. Envoyez à nouveau votre position, s’il vous plaît."
     await camille.send("/cancel")
     assert camille.last_reply() == "Signalement annulé\u00a0: rien n’a été enregistré."
+    await camille.send("/report")
+    await camille.tap(step("cat", 999))  # an unknown (or forged) category
+    assert camille.last_reply() == "Cette catégorie n’est plus disponible. Recommencez avec /report, s’il vous plaît."
+    await camille.send("Un texte")  # still asked to choose: nothing moves on
+    assert camille.last_reply().startswith("Choisissez le type de problème")
     await camille.tap(step("send"))  # an old Send button after cancelling
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 0

@@ -108,7 +108,7 @@ async def test_services_and_requests_follow_the_schemas(server: str) -> None:
     assert_valid("requests.json", requests)
     assert [(r["status"], r["service_code"]) for r in requests] == [("open", "bruit"), ("closed", "voirie-chaussee")]
     fixed = requests[1]
-    assert fixed["status_notes"] == "Rebouché le 3 mars" and fixed["lat"] == 45.7772 and fixed["long"] == 3.087
+    assert fixed["status_notes"] == "fixed: Rebouché le 3 mars" and requests[0]["status_notes"] == "new" and fixed["lat"] == 45.7772 and fixed["long"] == 3.087
     assert requests[0]["address"] == "Place de Jaude"
 
     one = await get(f"{server}/requests/{fixed['service_request_id']}.json", extensions="true")
@@ -149,7 +149,7 @@ async def test_the_georeport_client_reads_services_and_requests(server: str) -> 
         requests = await asyncio.to_thread(client.get_service_requests, status="closed")
         if output == "xml":  # xmltodict gives one mapping for a single element
             requests = [requests]
-        assert [r["status_notes"] for r in requests] == ["Rebouché le 3 mars"]
+        assert [r["status_notes"] for r in requests] == ["fixed: Rebouché le 3 mars"]
     single = await asyncio.to_thread(GeoReport(server).get_service_request, requests[0]["service_request_id"])
     assert single["service_code"] == "voirie-chaussee"
 
