@@ -5,19 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.flood import FloodControlMiddleware, FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
+from bot.leader import lead, leader_lock_for
 from bot.logs import setup_logging
 from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
@@ -34,6 +41,14 @@ from web.open311 import Open311Context
 log = logging.getLogger("palabre")
 
 
+class ProcessRole(StrEnum):
+    """What one `palabre run` process does (several processes share one database)."""
+
+    ALL = "all"  # updates (polling or webhook), and the scheduler + sender when elected leader
+    WEB = "web"  # webhook and HTTP only: several of these behind a load balancer
+    WORKER = "worker"  # the scheduler and the sender only, when elected leader
+
+
 def build_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
@@ -44,24 +59,41 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
+def build_state_backends(settings: Settings, sessionmaker: SessionMaker) -> tuple[BaseStorage, BaseEventIsolation, FloodCounter]:
+    """Conversation state, per-resident locking and flood counters: in Redis with several workers."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(prefix="palabre", with_bot_id=True, with_destiny=True)
+        )
+        return storage, RedisEventIsolation(storage.redis), RedisFloodCounter(storage.redis)
+    return DatabaseStorage(sessionmaker), SimpleEventIsolation(), MemoryFloodCounter()
+
+
 def build_dispatcher(
     settings: Settings,
     sessionmaker: SessionMaker,
     i18n: I18n,
     *,
     storage: BaseStorage | None = None,
-    wake_sender=lambda: None,  # type: ignore[no-untyped-def]
+    events_isolation: BaseEventIsolation | None = None,
+    flood_counter: FloodCounter | None = None,
+    wake_sender: Any = lambda: None,
 ) -> Dispatcher:
     """The Dispatcher with its middlewares and routers; long-lived objects are injected here."""
     dp = Dispatcher(
         storage=storage or DatabaseStorage(sessionmaker),
         # Two updates of one resident are never handled at once (double taps, fast typing).
-        events_isolation=SimpleEventIsolation(),
+        events_isolation=events_isolation or SimpleEventIsolation(),
         settings=settings,
         sessionmaker=sessionmaker,
         wake_sender=wake_sender,
     )
     dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(
+        FloodControlMiddleware(flood_counter or MemoryFloodCounter(), i18n, sessionmaker, settings.default_locale)
+    )
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, wake_sender))
     dp.update.outer_middleware(ResidentMiddleware())
     dp.update.outer_middleware(ResidentI18nMiddleware(i18n, settings.default_locale))
@@ -72,7 +104,41 @@ def build_dispatcher(
     return dp
 
 
-async def run_bot(settings: Settings) -> None:
+class BackgroundWork:
+    """The scheduler and the sender, started when this process becomes leader."""
+
+    def __init__(self, bot: Bot, sessionmaker: SessionMaker, settings: Settings) -> None:
+        self._bot, self._sessionmaker, self._settings = bot, sessionmaker, settings
+        self.sender: OutboxSender | None = None
+        self._sender_task: asyncio.Task[None] | None = None
+        self._scheduler: Scheduler | None = None
+
+    def wake_sender(self) -> None:
+        if self.sender is not None:
+            self.sender.wake()
+
+    async def start(self) -> None:
+        self.sender = OutboxSender(self._bot, self._sessionmaker, rate=self._settings.broadcast_rate)
+        self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        self._scheduler = Scheduler(JobContext(self._sessionmaker, self._settings, self.wake_sender), JOB_SOURCES)
+        await self._scheduler.start()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            await self._scheduler.shutdown()
+        if self.sender is not None:
+            await self.sender.stop()
+        if self._sender_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._sender_task, timeout=10)
+        self.sender = self._sender_task = self._scheduler = None
+
+
+def webhook_path(settings: Settings) -> str:
+    return urlsplit(settings.webhook_url or "").path or "/webhook"
+
+
+async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> None:
     """`palabre run`: settings → logging → store → migrations → I18n → Dispatcher → scheduler → serve."""
     setup_logging(settings.log_level)
     engine = make_engine(settings.database_url)
@@ -80,30 +146,69 @@ async def run_bot(settings: Settings) -> None:
     sessionmaker = make_sessionmaker(engine)
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
-    sender = OutboxSender(bot, sessionmaker, rate=settings.broadcast_rate)
-    dp = build_dispatcher(settings, sessionmaker, i18n, wake_sender=sender.wake)
-    scheduler = Scheduler(JobContext(sessionmaker, settings, sender.wake), JOB_SOURCES)
+    storage, isolation, flood = build_state_backends(settings, sessionmaker)
+    background = BackgroundWork(bot, sessionmaker, settings)
+    dp = build_dispatcher(
+        settings, sessionmaker, i18n,
+        storage=storage, events_isolation=isolation, flood_counter=flood, wake_sender=background.wake_sender,
+    )
+    stopping = asyncio.Event()
+    webhook = settings.webhook_url is not None and role != ProcessRole.WORKER
 
-    open311 = Open311Context(sessionmaker, settings, i18n, sender.wake)
-    runner = web.AppRunner(build_web_app(engine, open311=open311), access_log=None)
+    # Open311 answers in every process; a POSTed request wakes whichever sender runs here.
+    open311 = Open311Context(sessionmaker, settings, i18n, background.wake_sender)
+    app = build_web_app(engine, open311=open311)
+    if webhook:
+        assert settings.webhook_secret is not None
+        # Not in the background: Telegram gets its 200 once the update is handled and stored, so
+        # a crash mid-update makes Telegram send it again instead of losing it.
+        SimpleRequestHandler(
+            dispatcher=dp, bot=bot, handle_in_background=False,
+            secret_token=settings.webhook_secret.get_secret_value(),
+        ).register(app, path=webhook_path(settings))
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    sender_task = asyncio.create_task(sender.run(), name="outbox-sender")
+
+    leadership: asyncio.Task[None] | None = None
+    if role in (ProcessRole.ALL, ProcessRole.WORKER):
+        leadership = asyncio.create_task(
+            lead(leader_lock_for(engine), background.start, background.stop, stopping), name="leadership"
+        )
     try:
-        try:
-            await set_command_menus(bot, i18n)
-        except Exception:  # noqa: BLE001 - a missing command menu must not keep the bot down
-            log.warning("could not set the command menus; continuing", exc_info=True)
-        await scheduler.start()
-        # A webhook left set would make Telegram refuse long polling.
-        await bot.delete_webhook(drop_pending_updates=False)
-        log.info("palabre: polling started")
-        await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True)
+        if role != ProcessRole.WORKER:
+            try:
+                await set_command_menus(bot, i18n)
+            except Exception:  # noqa: BLE001 - a missing command menu must not keep the bot down
+                log.warning("could not set the command menus; continuing", exc_info=True)
+        if role == ProcessRole.ALL and not webhook:
+            # A webhook left set would make Telegram refuse long polling.
+            await bot.delete_webhook(drop_pending_updates=False)
+            log.info("palabre: polling started")
+            await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True)
+        else:
+            if webhook:
+                await bot.set_webhook(
+                    settings.webhook_url,  # type: ignore[arg-type]
+                    secret_token=settings.webhook_secret.get_secret_value(),  # type: ignore[union-attr]
+                    allowed_updates=dp.resolve_used_update_types(),
+                )
+                await dp.emit_startup(bot=bot)
+                log.info("palabre: serving the webhook on %s", webhook_path(settings))
+            else:
+                log.info("palabre: worker started")
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stopping.set)
+            await stopping.wait()
     finally:
-        await sender.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(sender_task, timeout=5)
-        await scheduler.shutdown()
+        stopping.set()
+        if leadership is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(leadership, timeout=15)
         await runner.cleanup()
         await bot.session.close()
         await engine.dispose()
+        if hasattr(storage, "close"):
+            with contextlib.suppress(Exception):
+                await storage.close()

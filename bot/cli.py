@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -54,8 +55,15 @@ def main() -> None:
 
 
 @main.command()
-def run() -> None:
-    """Run the bot (long polling), after applying database migrations."""
+@click.option(
+    "--role",
+    type=click.Choice(["all", "web", "worker"]),
+    default="all",
+    show_default=True,
+    help="all: everything; web: webhook and HTTP only; worker: scheduler and outbox sender only.",
+)
+def run(role: str) -> None:
+    """Run the bot (long polling, or webhook when WEBHOOK_URL is set), after applying migrations."""
     settings = settings_or_exit()
     if settings.bot_token is None:
         click.echo(
@@ -66,15 +74,18 @@ def run() -> None:
         sys.exit(2)
     from aiogram.utils.token import TokenValidationError, validate_token
 
-    from bot.app import run_bot
+    from bot.app import ProcessRole, run_bot
 
+    if role == "web" and settings.webhook_url is None:
+        click.echo("--role web serves the webhook: set WEBHOOK_URL and WEBHOOK_SECRET.", err=True)
+        sys.exit(2)
     try:
         validate_token(settings.bot_token.get_secret_value())
     except TokenValidationError:
         click.echo("BOT_TOKEN is not a valid token: copy it again from @BotFather (it looks like 123456:ABC-…).", err=True)
         sys.exit(2)
     try:
-        asyncio.run(run_bot(settings))
+        asyncio.run(run_bot(settings, ProcessRole(role)))
     except KeyboardInterrupt:
         pass
 
@@ -93,6 +104,63 @@ def db_upgrade() -> None:
 
     with_session(work)
     click.echo("Database is up to date.")
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def db_backup(file: str) -> None:
+    """Copy the SQLite database to FILE, safely while the bot runs (PostgreSQL: use pg_dump)."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    settings = settings_or_exit()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        click.echo("palabre db backup is for SQLite; back up PostgreSQL with pg_dump (see the README).", err=True)
+        sys.exit(2)
+    source_path = Path(url.database or "")
+    if not source_path.is_file():
+        click.echo(f"There is no database at {source_path}: check DATABASE_URL.", err=True)
+        sys.exit(2)
+    target = Path(file)
+    if target.exists():
+        click.echo(f"{target} already exists: choose a new file name.", err=True)
+        sys.exit(2)
+    # SQLite's online backup copies a consistent snapshot page by page, even while the bot writes.
+    with sqlite3.connect(f"file:{source_path}?mode=ro", uri=True) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    click.echo(f"Database copied to {target}.")
+
+
+@main.command()
+@click.option("--since", help="Only actions from this date or time on (e.g. 2026-11-01 or 2026-11-01T08:00).")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+def audit(since: str | None, limit: int) -> None:
+    """List what admins, officials and agents did: when, who, what."""
+    from datetime import datetime
+
+    from participation.audit import entries
+
+    settings = settings_or_exit()
+    since_at = None
+    if since:
+        try:
+            since_at = datetime.fromisoformat(since)
+        except ValueError:
+            click.echo(f"--since {since!r} is not a date: write it like 2026-11-01 or 2026-11-01T08:00.", err=True)
+            sys.exit(2)
+        if since_at.tzinfo is None:
+            since_at = since_at.replace(tzinfo=settings.tz)
+
+    async def work(session: AsyncSession) -> list[Any]:
+        return await entries(session, since=since_at, limit=limit)
+
+    for entry in with_session(work):
+        who = "operator (command line)" if entry.actor_telegram_id is None else f"user {entry.actor_telegram_id}"
+        when = entry.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S")
+        detail = json.dumps(entry.detail, ensure_ascii=False) if entry.detail else ""
+        click.echo(f"{when}  {who:<24} {entry.source:<5} {entry.action:<24} {entry.subject or '-'}  {detail}".rstrip())
 
 
 @main.group()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+import re
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
@@ -76,6 +78,19 @@ class Settings(BaseSettings):
         if value <= 0:
             raise ValueError("must be a positive number of messages per second")
         return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None:
+            if not self.webhook_url.startswith("https://"):
+                raise ValueError("WEBHOOK_URL must be an https:// address (Telegram calls only HTTPS webhooks)")
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            # Telegram sends it back in a header: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+            if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+                raise ValueError(
+                    "WEBHOOK_SECRET must be set with WEBHOOK_URL: 16 to 256 characters of letters, digits, _ or -"
+                )
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry
@@ -35,3 +37,11 @@ async def record(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def entries(session: AsyncSession, *, since: datetime | None = None, limit: int = 1000) -> list[AuditEntry]:
+    """The audit trail, oldest first, from `since` on."""
+    query = select(AuditEntry).order_by(AuditEntry.at, AuditEntry.id)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    return list(await session.scalars(query.limit(limit)))

@@ -67,3 +67,26 @@ def test_every_command_has_help(tmp_path: Path) -> None:
     for args in (["--help"], ["run", "--help"], ["db", "upgrade", "--help"], ["role", "grant", "--help"]):
         result = palabre(*args, cwd=tmp_path)
         assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_db_backup_copies_a_consistent_database(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
+    palabre("role", "grant", "77", "agent", cwd=tmp_path, env={"DATABASE_URL": url})
+    result = palabre("db", "backup", str(tmp_path / "copy.db"), cwd=tmp_path, env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    with create_engine(f"sqlite:///{tmp_path / 'copy.db'}").connect() as connection:
+        assert connection.execute(text("SELECT telegram_id FROM role_grant")).all() == [(77,)]
+    again = palabre("db", "backup", str(tmp_path / "copy.db"), cwd=tmp_path, env={"DATABASE_URL": url})
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_audit_lists_who_did_what(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", "TIMEZONE": "Europe/Paris"}
+    palabre("role", "grant", "77", "agent", cwd=tmp_path, env=env)
+    palabre("role", "grant", "78", "official", cwd=tmp_path, env=env)
+    lines = palabre("audit", cwd=tmp_path, env=env).stdout.splitlines()
+    assert len(lines) == 2
+    assert "operator (command line)" in lines[0] and "role.grant" in lines[0] and '"role": "agent"' in lines[0]
+    assert palabre("audit", "--since", "2999-01-01", cwd=tmp_path, env=env).stdout == ""
+    wrong = palabre("audit", "--since", "yesterday", cwd=tmp_path, env=env)
+    assert wrong.returncode == 2 and "is not a date" in wrong.stderr

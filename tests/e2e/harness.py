@@ -41,7 +41,7 @@ class BotProcess:
         self.workdir = workdir
         self.database_url = database_url
         self.http_port = free_port()
-        self.log_path = workdir / "palabre.log"
+        self.log_path = workdir / f"palabre-{self.http_port}.log"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "DATABASE_"))},
             "BOT_TOKEN": fake.token,
@@ -67,19 +67,34 @@ class BotProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
 
     async def start(self) -> BotProcess:
+        """Start `palabre run` and wait until it polls the fake server."""
+        return await self._start([], lambda before: self._polls() > before, self._polls())
+
+    async def start_webhook(self) -> BotProcess:
+        """Start `palabre run` in webhook mode and wait until it registered its webhook and serves HTTP."""
+        return await self._start([], lambda _before: self.fake.webhook is not None and self._serving(), 0)
+
+    async def start_worker(self) -> BotProcess:
+        """Start `palabre run --role worker` (scheduler and sender only) and wait until it serves HTTP."""
+        return await self._start(["--role", "worker"], lambda _before: self._serving(), 0)
+
+    def _serving(self) -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.http_port)) == 0
+
+    async def _start(self, args: list[str], ready, before: int) -> BotProcess:  # type: ignore[no-untyped-def]
         assert self.process is None, "already running"
-        polls_before = self._polls()
         log = self.log_path.open("a", encoding="utf-8")
         log.write(f"\n===== start {self.starts + 1} =====\n")
         log.flush()
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run",
+            sys.executable, "-m", "bot.cli", "run", *args,
             cwd=self.workdir, env=self.env, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL,
         )
         log.close()
         self.starts += 1
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT
-        while self._polls() == polls_before:
+        while not ready(before):
             if self.process.returncode is not None:
                 raise AssertionError(f"palabre run exited with {self.process.returncode}:\n{self.logs[-3000:]}")
             if asyncio.get_running_loop().time() > deadline:
