@@ -102,13 +102,15 @@ async def test_pothole_reported_followed_triaged_fixed_and_reopened(
     await camille.tap("Envoyer")
     confirmation = await camille.wait_message("référence")
     ref = REF.search(confirmation["text"]).group(0)  # type: ignore[union-attr]
-    report, photos = await read_report(palabre.database_url, ref)
-    assert report is not None and (report.lat, report.lon) == (LAT, LON)
-    assert len(photos) == 1 and photos[0].path and Path(photos[0].path).read_bytes() == fake.files[photos[0].file_id].data
 
     # The agents' group gets it with the photo, the place and the buttons.
     post = await agent.wait_message(ref, timeout=15)
     assert post.get("photo") and "nid-de-poule profond" in post["caption"] and "Voirie" in post["caption"]
+    # The post leaves the outbox once the report is committed: the report and its photo are stored,
+    # the photo downloaded with getFile into MEDIA_DIR.
+    report, photos = await read_report(palabre.database_url, ref)
+    assert report is not None and (report.lat, report.lon) == (LAT, LON)
+    assert len(photos) == 1 and photos[0].path and Path(photos[0].path).read_bytes() == fake.files[photos[0].file_id].data
 
     # A second resident, 20 m away, is offered the first report and follows it.
     alex = fake.user(7102, "Alex", language_code="en")
