@@ -273,3 +273,58 @@ async def test_deep_link_r_opens_the_report_flow(people) -> None:  # type: ignor
     await camille.tap(LanguageCallback(code="fr").pack())
     await camille.tap(ConsentCallback(accept=True).pack())
     assert "De quel type de problème s’agit-il\u202f?" in camille.last_reply()
+
+
+async def test_agent_marks_a_duplicate_by_reference_and_notes_are_bounded(people, dispatcher, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    dp, bot = dispatcher
+    camille, alex = people(3051), people(3052, "en")
+    for person in (camille, alex):
+        await person.onboard("fr" if person is camille else "en")
+    await file_pothole(camille, sessionmaker)
+    await camille.tap(step("send"))
+    await file_pothole(alex, sessionmaker, LAT + 0.01, LON)  # far enough not to be offered
+    await alex.tap(step("send"))
+    async with sessionmaker() as session:
+        original, copy = (await session.scalars(select(Report).order_by(Report.id))).all()
+    agent = GroupMember(dp, bot, AGENT_ID)
+
+    await agent.tap(AgentAction(action="dup", report_id=copy.id).pack())  # type: ignore[arg-type]
+    prompt_id = bot.session.last_message_id
+    await agent.reply(prompt_id, "PAL-1999-000001")
+    assert "Aucun signalement ne porte la référence PAL-1999-000001" in bot.session.requests[-1].text
+    await agent.reply(prompt_id, copy.ref)
+    assert bot.session.requests[-1].text == "Un signalement ne peut pas être le doublon de lui-même."
+    await agent.tap(AgentAction(action="dup", report_id=copy.id).pack())  # type: ignore[arg-type]
+    await agent.reply(bot.session.last_message_id, original.ref.lower())
+    assert bot.session.requests[-1].text == f"✅ {copy.ref}\u00a0: statut passé à 🔁 Doublon."
+    [to_alex] = [m.payload["text"] for m in await outbox(sessionmaker, 3052)]
+    assert f"It is the same problem as report {original.ref}: you now follow that one." in to_alex
+
+    # A public note is bounded: too long, it is refused and nothing changes.
+    await agent.tap(AgentAction(action="set", report_id=original.id, status="in_progress").pack())  # type: ignore[arg-type]
+    await agent.reply(bot.session.last_message_id, "n" * 1001)
+    assert bot.session.requests[-1].text == "Cette note est trop longue\u00a0: 1000 caractères au maximum."
+    async with sessionmaker() as session:
+        assert (await session.get(Report, original.id)).status == "new"  # type: ignore[union-attr]
+    await alex.send("/myreports")
+    assert original.ref in alex.last_reply() and copy.ref in alex.last_reply()
+
+
+async def test_history_is_shown_to_the_reporter_only(people, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    from handlers.report_ui import ReportShow
+
+    camille, stranger = people(3061), people(3062)
+    await camille.onboard()
+    await stranger.onboard()
+    await file_pothole(camille, sessionmaker)
+    await camille.tap(step("send"))
+    async with sessionmaker() as session:
+        report = await session.scalar(select(Report))
+    assert report is not None
+    await camille.send("/myreports")
+    assert f"{report.ref}</b>" in camille.last_reply() and "le vôtre" in camille.last_reply()
+    await camille.tap(ReportShow(report_id=report.id).pack())  # type: ignore[arg-type]
+    assert "<b>Historique</b>" in camille.last_reply() and "🆕 Nouveau" in camille.last_reply()
+    await stranger.tap(ReportShow(report_id=report.id).pack())  # type: ignore[arg-type]
+    assert stranger.alerts()[-1] == "Ce bouton n’est plus valable."
+    assert not any(report.ref in text for text in stranger.replies())
