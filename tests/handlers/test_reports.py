@@ -211,6 +211,10 @@ async def test_refusals_are_clear_and_store_nothing(people, sessionmaker) -> Non
     assert camille.last_reply() == "Cette catégorie n’est plus disponible. Recommencez avec /report, s’il vous plaît."
     await camille.send("Un texte")  # still asked to choose: nothing moves on
     assert camille.last_reply().startswith("Choisissez le type de problème")
+    await camille.tap(step("cancel"))
+    assert camille.last_reply() == "Signalement annulé\u00a0: rien n’a été enregistré."
+    await camille.tap(step("cancel"))  # the same button again
+    assert camille.last_reply() == "Ce signalement est déjà terminé."
     await camille.tap(step("send"))  # an old Send button after cancelling
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 0
