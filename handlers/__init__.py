@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares import RequireRole
 from bot.settings import Settings
-from handlers import admin, agents, consultations, fallback, help, onboarding, reports, settings
+from handlers import admin, agents, consultations, fallback, help, onboarding, privacy, reports, settings
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -60,7 +60,7 @@ def build_root_router() -> Router:
     private.callback_query.filter(F.message.chat.type == "private")
 
     # Onboarding first: /start and its buttons work for everyone, consent or not.
-    private.include_routers(_detached(onboarding.router), _detached(help.router))
+    private.include_routers(_detached(onboarding.router), _detached(help.router), _detached(privacy.router))
 
     # Everything else a resident does needs their consent; without it they fall to the
     # fallback, which takes them back to onboarding.

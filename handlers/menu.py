@@ -62,6 +62,8 @@ def bot_commands() -> list[BotCommand]:
         BotCommand(command="myreports", description=_("Follow my reports")),
         BotCommand(command="settings", description=_("Language and preferences")),
         BotCommand(command="privacy", description=_("My data and privacy")),
+        BotCommand(command="mydata", description=_("Get everything kept about me")),
+        BotCommand(command="forget", description=_("Erase my data")),
         BotCommand(command="help", description=_("How Palabre works")),
     ]
 

@@ -16,7 +16,7 @@ def privacy_notice() -> str:
         "<b>Who sees them:</b> the town hall's authorised staff and councillors. Published results are anonymous.\n"
         "<b>How long:</b> as long as you use the service; free texts and the details of reports are "
         "deleted after the retention period set by the town hall.\n"
-        "<b>Your rights:</b> you can ask at any time to see or erase your data.\n\n"
+        "<b>Your rights:</b> /mydata sends you everything we keep about you; /forget erases it.\n\n"
         "You can read this notice again at any time with /privacy."
     )
 

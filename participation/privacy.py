@@ -1,7 +1,108 @@
-"""Privacy: the version of the notice residents consent to.
+"""Privacy: the notice version, what is kept about a resident (/mydata), and erasure (/forget).
 
-Changing what the notice says (locales: the privacy notice text) means raising NOTICE_VERSION,
+Changing what the notice says (handlers/texts.py: privacy_notice) means raising NOTICE_VERSION,
 so that every resident is asked for consent again at their next visit.
 """
 
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from participation import audit
+from storage.models import AuditEntry, ConversationState, OutboxMessage, Resident, RoleGrant
+from storage.types import utcnow
+
 NOTICE_VERSION = "2026-11"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _conversation_key_pattern(telegram_id: int) -> str:
+    # bot/fsm_storage.py keys a private conversation as fsm:<bot>:<chat>:<user>:<destiny>, and in a
+    # private chat the chat id is the user id.
+    return f"%:{telegram_id}:{telegram_id}:%"
+
+
+async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, Any]:
+    """Everything stored about `resident`, as plain JSON-ready data (the /mydata file)."""
+    assert resident.telegram_id is not None
+    telegram_id = resident.telegram_id
+    roles = list(await session.scalars(select(RoleGrant.role).where(RoleGrant.telegram_id == telegram_id)))
+    conversations = [
+        {"state": row.state, "data": row.data, "updated_at": _iso(row.updated_at)}
+        for row in await session.scalars(
+            select(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id)))
+        )
+    ]
+    messages = [
+        {
+            "created_at": _iso(row.created_at),
+            "kind": row.kind,
+            "status": row.status,
+            "sent_at": _iso(row.sent_at),
+            "text": row.payload.get("text") or row.payload.get("caption") or row.payload.get("question"),
+        }
+        for row in await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.chat_id == telegram_id).order_by(OutboxMessage.id)
+        )
+    ]
+    return {
+        "generated_at": utcnow().isoformat(),
+        "resident": {
+            "telegram_id": telegram_id,
+            "pseudonym": resident.pseudonym,
+            "language": resident.locale,
+            "consent_at": _iso(resident.consent_at),
+            "consent_notice_version": resident.consent_version,
+            "neighbourhood": resident.neighbourhood,
+            "age_bracket": resident.age_bracket,
+            "notifications_enabled": resident.notifications_enabled,
+            "first_contact_at": _iso(resident.created_at),
+        },
+        "roles": roles,
+        "conversation_in_progress": conversations,
+        "messages_sent_to_you": messages,
+    }
+
+
+async def erase_resident(session: AsyncSession, resident: Resident) -> None:
+    """Erase a resident: nothing left points to their Telegram account or holds what they typed.
+
+    The resident row stays, stripped to its random pseudonym, so that their answers still count
+    in results (anonymously) without anything linking them to a person.
+    """
+    assert resident.telegram_id is not None
+    telegram_id = resident.telegram_id
+    pseudonym = f"erased:{resident.pseudonym}"
+    await session.execute(
+        delete(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id)))
+    )
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
+    await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
+    # The audit trail stays (accountability) but no longer names the person.
+    await session.execute(
+        update(AuditEntry).where(AuditEntry.actor_telegram_id == telegram_id).values(actor_telegram_id=None)
+    )
+    await session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.subject == str(telegram_id))
+        .values(subject=pseudonym)
+    )
+    resident.telegram_id = None
+    resident.locale = None
+    resident.consent_at = None
+    resident.consent_version = None
+    resident.neighbourhood = None
+    resident.age_bracket = None
+    resident.notifications_enabled = False
+    resident.unreachable_at = None
+    resident.erased_at = utcnow()
+    session.add(resident)
+    await session.flush()
+    await audit.record(session, actor_telegram_id=None, source=audit.Source.CHAT, action="resident.erase", subject=pseudonym)

@@ -70,3 +70,18 @@ async def test_grant_needs_admin_and_works_for_admin(resident_factory, sessionma
     async with sessionmaker() as session:
         grants = (await session.scalars(select(RoleGrant.telegram_id))).all()
     assert grants == [2005]
+
+
+async def test_a_new_notice_version_asks_for_consent_again(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    camille = resident_factory(2010)
+    await camille.send("/start")
+    await camille.tap(LanguageCallback(code="fr").pack())
+    await camille.tap(ConsentCallback(accept=True).pack())
+    async with sessionmaker.begin() as session:  # she consented to an older notice
+        row = await session.scalar(select(ResidentRow).where(ResidentRow.telegram_id == 2010))
+        row.consent_version = "2020-01"
+    await camille.send("/settings")
+    assert "Vos données" in camille.last_reply()  # the notice again, not the settings
+    await camille.tap(ConsentCallback(accept=True).pack())
+    row = await resident_row(sessionmaker, 2010)
+    assert row is not None and row.consent_version == NOTICE_VERSION
