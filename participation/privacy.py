@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
+from participation.reports import reports_personal_data, unlink_resident
 from storage.models import AuditEntry, ConversationState, OutboxMessage, Resident, RoleGrant
 from storage.types import utcnow
 
@@ -68,6 +69,7 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
         "roles": roles,
         "conversation_in_progress": conversations,
         "messages_sent_to_you": messages,
+        **await reports_personal_data(session, resident),
     }
 
 
@@ -80,6 +82,7 @@ async def erase_resident(session: AsyncSession, resident: Resident) -> None:
     assert resident.telegram_id is not None
     telegram_id = resident.telegram_id
     pseudonym = f"erased:{resident.pseudonym}"
+    await unlink_resident(session, resident)
     await session.execute(
         delete(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id)))
     )

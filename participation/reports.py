@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
@@ -434,3 +434,36 @@ async def last_public_note(session: AsyncSession, report: Report) -> str | None:
         .order_by(ReportStatusChange.at.desc(), ReportStatusChange.id.desc())  # type: ignore[attr-defined]
         .limit(1)
     )
+
+
+async def reports_personal_data(session: AsyncSession, resident: Resident) -> dict[str, list[dict[str, object]]]:
+    """The resident's reports and followed reports, for /mydata."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    own, followed = [], []
+    for item in await reports_of(session, resident, limit=10_000):
+        entry: dict[str, object] = {"ref": item.report.ref, "category": item.category.code, "status": item.report.status,
+                                    "created_at": iso(item.report.created_at)}
+        if item.mine:
+            photos = await photos_of(session, item.report)
+            entry.update(description=item.report.description, address=item.report.address, lat=item.report.lat,
+                         lon=item.report.lon, photos=len(photos))
+            own.append(entry)
+        else:
+            followed.append(entry)
+    return {"reports": own, "followed_reports": followed}
+
+
+async def unlink_resident(session: AsyncSession, resident: Resident) -> None:
+    """/forget: the resident's reports stay (the problem is still in the street) with no link to
+    them; what they followed is forgotten; history rows no longer name them."""
+    await session.execute(update(Report).where(Report.resident_id == resident.id).values(resident_id=None))
+    await session.execute(delete(ReportFollower).where(ReportFollower.resident_id == resident.id))
+    if resident.telegram_id is not None:
+        await session.execute(
+            update(ReportStatusChange)
+            .where(ReportStatusChange.author_telegram_id == resident.telegram_id)
+            .values(author_telegram_id=None)
+        )

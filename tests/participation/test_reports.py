@@ -25,7 +25,7 @@ from participation.reports import (
     reports_of,
 )
 from participation.residents import get_or_create_resident
-from storage.models import AuditEntry, Report, ReportPhoto
+from storage.models import AuditEntry, Report, ReportFollower, ReportPhoto
 from tests.participation.reports_support import RecordingNotifier, load_categories
 
 LAT, LON = 45.7772, 3.0870
@@ -165,3 +165,32 @@ async def test_duplicate_moves_followers_to_the_original(session: AsyncSession) 
     assert copy.duplicate_of_id == original.id
     mine = await reports_of(session, second_reporter)
     assert [(m.report.ref, m.mine) for m in mine] == [(copy.ref, True), (original.ref, False)]
+
+
+async def test_mydata_lists_reports_and_forget_leaves_them_without_a_link(session: AsyncSession, engine) -> None:  # type: ignore[no-untyped-def]
+    from participation.privacy import erase_resident, personal_data
+    from tests.dbscan import find_in_database
+
+    categories = await load_categories(session)
+    reporter = await get_or_create_resident(session, 912345)
+    neighbour = await get_or_create_resident(session, 912346)
+    notifier = RecordingNotifier()
+    report = await create_report(session, category=categories["voirie-chaussee"], description="Trou rue Blatin",
+                                 photos=[PhotoIn("f")], lat=LAT, lon=LON, address=None, resident=reporter,
+                                 source=Source.CHAT, notifier=notifier)
+    other = await create_report(session, category=categories["bruit"], description="Fête", photos=[], lat=None, lon=None,
+                                address=None, resident=neighbour, source=Source.CHAT, notifier=notifier)
+    await follow(session, other, reporter)
+    await change_status(session, report, Status.FIXED, author_telegram_id=5, note=None, source=Source.CLI, notifier=notifier)
+    await answer_fixed_question(session, report, reporter, False, notifier=notifier)  # history names the reporter
+
+    data = await personal_data(session, reporter)
+    assert [(r["ref"], r["description"], r["photos"]) for r in data["reports"]] == [(report.ref, "Trou rue Blatin", 1)]
+    assert [r["ref"] for r in data["followed_reports"]] == [other.ref]
+
+    await erase_resident(session, reporter)
+    await session.commit()
+    assert await find_in_database(engine, ["912345"]) == []
+    kept = await session.get(Report, report.id)
+    assert kept is not None and kept.resident_id is None and kept.description == "Trou rue Blatin"
+    assert await reports_of(session, neighbour) != [] and (await count(session, ReportFollower)) == 0
