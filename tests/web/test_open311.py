@@ -34,6 +34,7 @@ SCHEMAS = Path(__file__).parent / "schemas"
 AGENTS_CHAT = -100777
 KEY = "s3cret-key"
 REPORTER = 880011
+AGENT = 7531902468  # long and odd-looking: it cannot turn up in a date or a coordinate by chance
 
 
 def validator(name: str) -> Draft7Validator:
@@ -69,7 +70,7 @@ async def server(engine: AsyncEngine, sessionmaker: SessionMaker, settings: Sett
             session, category=categories["bruit"], description="Musique forte la nuit", photos=[],
             lat=None, lon=None, address="Place de Jaude", resident=camille, source=Source.CHAT, notifier=notices,
         )
-        await change_status(session, pothole, Status.FIXED, author_telegram_id=42, note="Rebouché le 3 mars",
+        await change_status(session, pothole, Status.FIXED, author_telegram_id=AGENT, note="Rebouché le 3 mars",
                             source=Source.CHAT, notifier=notices)
     woken: list[int] = []
     app = build_web_app(engine, open311=Open311Context(sessionmaker, settings, i18n, lambda: woken.append(1)))
@@ -159,7 +160,7 @@ async def test_no_personal_data_is_served(server: str, sessionmaker: SessionMake
         pseudonym = await session.scalar(select(Resident.pseudonym))
     for path in ("requests.json?extensions=true", "requests.xml?extensions=true"):
         body = (await get(f"{server}/{path}")).text
-        assert str(REPORTER) not in body and str(pseudonym) not in body and "42" not in body.replace("45.7772", "")
+        assert str(REPORTER) not in body and str(pseudonym) not in body and str(AGENT) not in body
 
 
 async def test_post_needs_a_valid_key_and_refuses_bad_input_storing_nothing(server: str, sessionmaker: SessionMaker) -> None:
