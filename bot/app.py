@@ -21,16 +21,19 @@ from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.broadcasting import BroadcastFeeder
 from bot.flood import FloodControlMiddleware, FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.leader import lead, leader_lock_for
 from bot.logs import setup_logging
+from bot.retry import RetryShortFloodWait
 from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus
+from participation.consultations import POLL_KIND, record_poll_sent
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
 from storage.db import SessionMaker, make_engine, make_sessionmaker
@@ -49,9 +52,12 @@ class ProcessRole(StrEnum):
     WORKER = "worker"  # the scheduler and the sender only, when elected leader
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
+    """The Bot client; the one for direct replies waits out a short 429 (bot/retry.py)."""
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    if for_replies:
+        session.middleware(RetryShortFloodWait())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -90,10 +96,14 @@ def build_dispatcher(
         sessionmaker=sessionmaker,
         wake_sender=wake_sender,
     )
+    # The log line and flood control go before aiogram's FSM middleware, which takes the
+    # per-resident lock: a flood must be counted as it arrives, not as the lock lets it through.
+    dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(
         FloodControlMiddleware(flood_counter or MemoryFloodCounter(), i18n, sessionmaker, settings.default_locale)
     )
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, wake_sender))
     dp.update.outer_middleware(ResidentMiddleware())
     dp.update.outer_middleware(ResidentI18nMiddleware(i18n, settings.default_locale))
@@ -107,8 +117,8 @@ def build_dispatcher(
 class BackgroundWork:
     """The scheduler and the sender, started when this process becomes leader."""
 
-    def __init__(self, bot: Bot, sessionmaker: SessionMaker, settings: Settings) -> None:
-        self._bot, self._sessionmaker, self._settings = bot, sessionmaker, settings
+    def __init__(self, bot: Bot, sessionmaker: SessionMaker, settings: Settings, i18n: I18n) -> None:
+        self._bot, self._sessionmaker, self._settings, self._i18n = bot, sessionmaker, settings, i18n
         self.sender: OutboxSender | None = None
         self._sender_task: asyncio.Task[None] | None = None
         self._scheduler: Scheduler | None = None
@@ -118,9 +128,15 @@ class BackgroundWork:
             self.sender.wake()
 
     async def start(self) -> None:
-        self.sender = OutboxSender(self._bot, self._sessionmaker, rate=self._settings.broadcast_rate)
+        self.sender = OutboxSender(
+            self._bot, self._sessionmaker, rate=self._settings.broadcast_rate,
+            sent_hooks={POLL_KIND: record_poll_sent},
+            # Confirmed broadcasts are expanded into the outbox chunk by chunk, paced by sending.
+            feeders=[BroadcastFeeder(self._sessionmaker, self._i18n, self._settings)],
+        )
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
-        self._scheduler = Scheduler(JobContext(self._sessionmaker, self._settings, self.wake_sender), JOB_SOURCES)
+        context = JobContext(self._sessionmaker, self._settings, self.wake_sender, extra={"i18n": self._i18n})
+        self._scheduler = Scheduler(context, JOB_SOURCES)
         await self._scheduler.start()
 
     async def stop(self) -> None:
@@ -132,6 +148,9 @@ class BackgroundWork:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._sender_task, timeout=10)
         self.sender = self._sender_task = self._scheduler = None
+
+    async def close(self) -> None:
+        await self._bot.session.close()
 
 
 def webhook_path(settings: Settings) -> str:
@@ -147,7 +166,8 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
     storage, isolation, flood = build_state_backends(settings, sessionmaker)
-    background = BackgroundWork(bot, sessionmaker, settings)
+    # The sender gets its own client, without the reply retry: it paces and postpones by itself.
+    background = BackgroundWork(build_bot(settings, for_replies=False), sessionmaker, settings, i18n)
     dp = build_dispatcher(
         settings, sessionmaker, i18n,
         storage=storage, events_isolation=isolation, flood_counter=flood, wake_sender=background.wake_sender,
@@ -208,6 +228,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
                 await asyncio.wait_for(leadership, timeout=15)
         await runner.cleanup()
         await bot.session.close()
+        await background.close()
         await engine.dispose()
         if hasattr(storage, "close"):
             with contextlib.suppress(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings, load_settings
 from participation.audit import Source
+from participation.audit import record as audit_record
 from participation.roles import UnknownRole, grant_role, parse_grantable_role
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -188,6 +190,385 @@ def role_grant(user_id: int, role_name: str) -> None:
         click.echo(f"{user_id} already had the role {role_value.value}.")
 
 
+
+# --- Consultations (issue 3) --------------------------------------------------------------------
+
+
+@main.group()
+def consultation() -> None:
+    """Consultations: import from a YAML file, list."""
+
+
+@consultation.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def consultation_import(file: Path) -> None:
+    """Validate the consultation FILE (YAML) and import it; nothing is imported if it has a problem."""
+    from participation.consultation_file import InvalidConsultation, parse_consultation_file
+    from participation.consultations import ConsultationLocked, import_consultation
+
+    settings = settings_or_exit()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        click.echo(f"{file}: not a UTF-8 text file.", err=True)
+        sys.exit(1)
+    try:
+        spec = parse_consultation_file(text, settings.default_locale, settings.tz)
+    except InvalidConsultation as exc:
+        for problem in exc.problems:
+            click.echo(f"{file}: {problem}", err=True)
+        click.echo(f"{len(exc.problems)} problem(s): nothing was imported.", err=True)
+        sys.exit(1)
+
+    async def work(session: AsyncSession) -> Any:
+        return await import_consultation(session, spec, actor_telegram_id=None, source=Source.CLI)
+
+    try:
+        _consultation, outcome = with_session(work)
+    except ConsultationLocked as exc:
+        click.echo(
+            f"Consultation {spec.slug} already has {exc.responses} response(s): it cannot be replaced any more "
+            "(import it under a new slug instead).",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"Consultation {spec.slug} {outcome.value} ({len(spec.questions)} questions).")
+
+
+@consultation.command("list")
+def consultation_list() -> None:
+    """Show every consultation: slug, title, dates, status and participation."""
+    from participation.consultations import list_consultations, localized
+
+    settings = settings_or_exit()
+    rows = with_session(list_consultations)
+    if not rows:
+        click.echo("No consultation yet: import one with `palabre consultation import FILE` (or try `palabre demo`).")
+        return
+    click.echo(f"{'slug':<30} {'status':<10} {'opens':<17} {'closes':<17} {'started':>7} {'finished':>8}  title")
+    for row in rows:
+        c = row.consultation
+        opens = c.opens_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+        closes = c.closes_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+        title = localized(c.title, settings.default_locale, settings.default_locale)
+        click.echo(f"{c.slug:<30} {row.status.value:<10} {opens:<17} {closes:<17} {row.started:>7} {row.submitted:>8}  {title}")
+
+
+def _results_text(results: Any) -> str:
+    lines = [
+        f"{results.title} ({results.slug}) — {results.status}",
+        f"Participation: {results.started} started, {results.finished} finished.",
+    ]
+    if results.by_neighbourhood:
+        parts = [f"{code or 'unknown'}: {s} started, {f} finished" for code, (s, f) in results.by_neighbourhood.items()]
+        lines.append("By neighbourhood: " + "; ".join(parts) + ".")
+    for number, question in enumerate(results.questions, start=1):
+        lines.append("")
+        lines.append(f"{number}. {question.prompt} [{question.id}, {question.type}] — {question.answered} answers, {question.skipped} skipped")
+        for option in question.options:
+            rank = f", mean rank {option.mean_rank:g}" if option.mean_rank is not None else ""
+            first = " ranked first" if question.type == "ranking" else ""
+            lines.append(f"   {option.label}: {option.count}{first} ({option.percent:g} %){rank}")
+        if question.mean is not None:
+            lines.append(f"   mean: {question.mean:g}")
+        for text in question.texts:
+            lines.append(f"   « {text} »")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "xlsx", "json", "png"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(path_type=Path), help="File to write (PNG: one file per question, FILE-<question>.png).")
+def results(slug: str, fmt: str, output: Path | None) -> None:
+    """Results of consultation SLUG: counts and percentages, or an export."""
+    from aiogram.utils.i18n import gettext as _
+
+    from bot.i18n import build_i18n
+    from participation import results as results_module
+    from participation.consultations import get_by_slug
+
+    settings = settings_or_exit()
+    # Answers are shown in the commune's language, like the consultation's own texts.
+    i18n = build_i18n(settings.default_locale)
+    with i18n.context(), i18n.use_locale(settings.default_locale):
+        words = {"yes": _("Yes"), "no": _("No"), "other": _("Other")}
+        caption = _("answers")
+
+    async def work(session: AsyncSession) -> Any:
+        found = await get_by_slug(session, slug)
+        if found is None:
+            return None
+        return await results_module.compute_results(
+            session, found, locale=settings.default_locale, default_locale=settings.default_locale, **words
+        )
+
+    computed = with_session(work)
+    if computed is None:
+        click.echo(f"No consultation with the slug {slug!r}: see `palabre consultation list`.", err=True)
+        sys.exit(1)
+    if fmt == "text":
+        click.echo(_results_text(computed))
+        return
+    if fmt == "png":
+        target = output or Path(f"{slug}.png")
+        written = results_module.write_charts(computed, target, caption=caption)
+        for path in written:
+            click.echo(f"Wrote {path}")
+        if not written:
+            click.echo("No question with counts to chart (only free-text questions).")
+        return
+    data: bytes = {
+        "csv": lambda: results_module.to_csv(computed),
+        "xlsx": lambda: results_module.to_xlsx(computed),
+        "json": lambda: results_module.to_json(computed).encode("utf-8"),
+    }[fmt]()
+    if output is None:
+        if fmt == "xlsx":
+            click.echo("An XLSX export needs --output FILE.", err=True)
+            sys.exit(2)
+        sys.stdout.buffer.write(data)
+        return
+    output.write_bytes(data)
+    click.echo(f"Wrote {output} ({len(computed.responses)} responses).")
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="poster.png, poster.svg or poster.pdf")
+@click.option("--bot", "bot_username", help="The bot's username (asked from Telegram with BOT_TOKEN when not given).")
+def qr(slug: str, output: Path, bot_username: str | None) -> None:
+    """A printable poster of consultation SLUG with the QR code of its deep link."""
+    from bot.i18n import build_i18n
+    from bot.poster import POSTER_FORMATS, deep_link, write_poster
+    from participation.consultations import get_by_slug, localized
+
+    if output.suffix.lower() not in POSTER_FORMATS:
+        click.echo("The poster's file name must end with .png, .svg or .pdf.", err=True)
+        sys.exit(2)
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> Any:
+        return await get_by_slug(session, slug)
+
+    found = with_session(work)
+    if found is None:
+        click.echo(f"No consultation with the slug {slug!r}: see `palabre consultation list`.", err=True)
+        sys.exit(1)
+    if bot_username is None:
+        bot_username = _ask_bot_username(settings)
+    i18n = build_i18n(settings.default_locale)
+    from aiogram.utils.i18n import gettext as _
+
+    with i18n.context(), i18n.use_locale(settings.default_locale):
+        call = _("Scan this code with your phone to give your opinion on Telegram.")
+    write_poster(
+        output,
+        title=localized(found.title, settings.default_locale, settings.default_locale),
+        link=deep_link(bot_username, slug),
+        call_to_action=call,
+    )
+    click.echo(f"Wrote {output} ({deep_link(bot_username, slug)}).")
+
+
+def _ask_bot_username(settings: Settings) -> str:
+    if settings.bot_token is None:
+        click.echo("Give the bot's username with --bot (or set BOT_TOKEN so that it can be asked from Telegram).", err=True)
+        sys.exit(2)
+    from bot.app import build_bot
+
+    async def ask() -> str:
+        bot = build_bot(settings)
+        try:
+            me = await bot.get_me()
+        finally:
+            await bot.session.close()
+        return me.username or ""
+
+    try:
+        username = asyncio.run(ask())
+    except Exception:  # noqa: BLE001 - any failure to reach Telegram is the same advice
+        click.echo("Could not ask Telegram for the bot's username: give it with --bot.", err=True)
+        sys.exit(1)
+    return username
+
+
+@main.command()
+@click.argument("slug")
+def poll(slug: str) -> None:
+    """Send consultation SLUG (one question) as a native Telegram poll to its audience."""
+    from bot.i18n import build_i18n
+    from handlers.consultations_admin import queue_polls
+    from participation.consultations import PollRefusal, get_by_slug, poll_refusal
+
+    settings = settings_or_exit()
+    i18n = build_i18n(settings.default_locale)
+    reasons = {
+        PollRefusal.NOT_ONE_QUESTION: "a native poll needs a consultation of exactly one question",
+        PollRefusal.WRONG_TYPE: "a native poll works for single, multiple and yesno questions without other",
+        PollRefusal.NOT_OPEN: "the consultation is not open",
+    }
+
+    async def work(session: AsyncSession) -> Any:
+        found = await get_by_slug(session, slug)
+        if found is None:
+            return None
+        refusal = poll_refusal(found)
+        if refusal is not None:
+            return reasons[refusal]
+        with i18n.context():
+            queued = await queue_polls(session, found, i18n, settings.default_locale)
+        await audit_record(session, actor_telegram_id=None, source=Source.CLI, action="consultation.poll",
+                           subject=slug, detail={"recipients": queued})
+        return queued
+
+    outcome = with_session(work)
+    if outcome is None:
+        click.echo(f"No consultation with the slug {slug!r}: see `palabre consultation list`.", err=True)
+        sys.exit(1)
+    if isinstance(outcome, str):
+        click.echo(f"Cannot send {slug} as a poll: {outcome}.", err=True)
+        sys.exit(1)
+    click.echo(f"Poll of {slug} queued for {outcome} residents; the running bot sends it.")
+
+
+@main.command()
+def demo() -> None:
+    """Import sample data (a consultation in French and English…) for a first look."""
+    from participation.demo import DEMO_STEPS
+
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> list[str]:
+        return [await step(session, settings.default_locale, settings.tz) for step in DEMO_STEPS]
+
+    for line in with_session(work):
+        click.echo(line)
+
+
+# --- Notifications: topics, neighbourhoods, broadcasts ---------------------------------------
+
+
+def _import_file(path: str, kind: str) -> None:
+    from participation import subscriptions
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"Cannot read {path}: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}.", err=True)
+        sys.exit(2)
+    importer = subscriptions.import_topics if kind == "topics" else subscriptions.import_neighbourhoods
+    try:
+        result = with_session(lambda session: importer(session, text))
+    except subscriptions.FileInvalid as exc:
+        for problem in exc.problems:
+            click.echo(f"{path}: {problem}", err=True)
+        click.echo(f"Nothing was imported ({len(exc.problems)} problem(s)).", err=True)
+        sys.exit(1)
+    click.echo(f"{kind.capitalize()} imported: {result.created} new, {result.updated} updated.")
+
+
+@main.group()
+def topics() -> None:
+    """The commune's topics, that residents can follow."""
+
+
+@topics.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def topics_import(file: str) -> None:
+    """Create or update the topics listed in FILE (YAML)."""
+    _import_file(file, "topics")
+
+
+@main.group()
+def neighbourhoods() -> None:
+    """The commune's neighbourhoods (quartiers)."""
+
+
+@neighbourhoods.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def neighbourhoods_import(file: str) -> None:
+    """Create or update the neighbourhoods listed in FILE (YAML)."""
+    _import_file(file, "neighbourhoods")
+
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for photos
+
+
+@main.group(invoke_without_command=True)
+@click.option("--audience", help="all, topic:CODE, neighbourhood:CODE or consultation:SLUG")
+@click.option("--text", "text", help="The message (the text under the photo when --photo is given).")
+@click.option("--photo", type=click.Path(dir_okay=False), help="A photo to send (JPEG, PNG or WebP).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo: str | None, yes: bool) -> None:
+    """Send a message to residents: shows how many will receive it, then asks to confirm."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from participation import broadcasts
+
+    if audience is None or (text is None and photo is None):
+        click.echo("Give --audience and --text (or --photo); see palabre broadcast --help.", err=True)
+        sys.exit(2)
+    try:
+        parsed = broadcasts.Audience.parse(audience)
+    except broadcasts.UnknownAudience:
+        click.echo(f"Unknown audience {audience!r}: use all, topic:CODE, neighbourhood:CODE or consultation:SLUG.", err=True)
+        sys.exit(2)
+    photo_path = None
+    if photo is not None:
+        path = os.path.abspath(photo)
+        if not os.path.isfile(path) or not path.lower().endswith(PHOTO_SUFFIXES):
+            click.echo(f"{photo} is not a photo file (JPEG, PNG or WebP).", err=True)
+            sys.exit(2)
+        if os.path.getsize(path) > MAX_PHOTO_BYTES:
+            click.echo(f"{photo} is larger than 10 MB, Telegram's limit for photos.", err=True)
+            sys.exit(2)
+        photo_path = path
+    try:
+        body = broadcasts.check_text(text or "", with_photo=photo_path is not None)
+    except broadcasts.InvalidMessage:
+        limit = broadcasts.MAX_CAPTION if photo_path else broadcasts.MAX_TEXT
+        click.echo(f"The text must be 1 to {limit} characters long.", err=True)
+        sys.exit(2)
+
+    async def count(session: AsyncSession) -> int:
+        return await broadcasts.count_audience(session, parsed)
+
+    try:
+        recipients = with_session(count)
+    except broadcasts.UnknownAudience:
+        click.echo(f"There is no {parsed.kind.value} {parsed.value!r}.", err=True)
+        sys.exit(1)
+    click.echo(f"This message will be sent to {recipients} residents.")
+    if not yes and not click.confirm("Send it?", default=False):
+        click.echo("Cancelled: nothing was sent.")
+        return
+
+    async def send(session: AsyncSession) -> Any:
+        draft = await broadcasts.create_draft(session, audience=parsed, text=body, photo_path=photo_path, created_by=None)
+        return await broadcasts.confirm(session, draft.id, actor_telegram_id=None, source=Source.CLI)  # type: ignore[arg-type]
+
+    confirmed = with_session(send)
+    click.echo(f"Broadcast {confirmed.id} confirmed for {confirmed.recipient_count} residents; the running bot sends it.")
+    click.echo(f"Follow it with: palabre broadcast status {confirmed.id}")
+
+
+@broadcast.command("status")
+@click.argument("broadcast_id", type=int)
+def broadcast_status(broadcast_id: int) -> None:
+    """Delivery figures of broadcast BROADCAST_ID: sent, pending, failed, unreachable."""
+    from participation import broadcasts
+
+    figures = with_session(lambda session: broadcasts.figures(session, broadcast_id))
+    if figures is None:
+        click.echo(f"There is no broadcast {broadcast_id}.", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Broadcast {broadcast_id} ({figures.status.value}, {figures.recipients} recipients): "
+        f"sent {figures.sent}, pending {figures.pending}, failed {figures.failed}, unreachable {figures.unreachable}"
+    )
 @main.group()
 def categories() -> None:
     """Categories of problem reports."""

@@ -23,9 +23,9 @@ from storage.models import Resident
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
-# 20 updates in 10 seconds is more than any person tapping through a consultation produces.
+# 30 updates in 10 seconds is more than anyone tapping quickly through a consultation produces.
 WINDOW_SECONDS = 10.0
-MAX_UPDATES_PER_WINDOW = 20
+MAX_UPDATES_PER_WINDOW = 30
 SILENCE_SECONDS = 60.0
 
 

@@ -53,6 +53,9 @@ IDLE_POLL_SECONDS = 1.0  # how often to look for work enqueued by another proces
 
 # Called after a successful send, by message kind (e.g. remember the poll id of a native poll).
 SentHook = Callable[[AsyncSession, OutboxMessage, Any], Awaitable[None]]
+# Adds one bounded chunk of rows to the outbox before each batch (a confirmed broadcast being
+# expanded); True when it added something. Kept here so that expansion is paced by sending.
+Feeder = Callable[[], Awaitable[bool]]
 
 
 def build_method(message: OutboxMessage) -> TelegramMethod[Any]:
@@ -106,6 +109,64 @@ class RateLimiter:
             await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
+Outcome = Callable[[AsyncSession], Awaitable[Any]]
+
+
+class _Recorder:
+    """Records the outcomes of sends, grouping those that arrive together in one short transaction.
+
+    One transaction per message made the database the bottleneck at a few hundred messages per
+    second. Each sender slot is held until its outcome is committed (`add` waits for it), so the
+    messages delivered but not yet recorded, the only ones a crash can make us send twice, are
+    never more than the sender's `max_in_flight`.
+    """
+
+    MAX_GROUP = 200
+
+    def __init__(self, sessionmaker: SessionMaker) -> None:
+        self._sessionmaker = sessionmaker
+        self._pending: list[tuple[Outcome, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def add(self, outcome: Outcome) -> None:
+        """Record `outcome`; returns once it is committed (or could not be recorded at all)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_all())
+        await done
+
+    async def flush(self) -> None:
+        """Wait until everything added so far is recorded."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
+
+    async def _flush_all(self) -> None:
+        # While one group commits, the next one gathers: the group size follows the send rate.
+        while self._pending:
+            group, self._pending = self._pending[: self.MAX_GROUP], self._pending[self.MAX_GROUP :]
+            try:
+                await self._record(group)
+            finally:  # even when cancelled at shutdown: no sender slot may wait forever
+                for _, done in group:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def _record(self, group: list[tuple[Outcome, asyncio.Future[None]]]) -> None:
+        try:
+            async with self._sessionmaker.begin() as session:
+                for outcome, _ in group:
+                    await outcome(session)
+        except Exception:  # noqa: BLE001 - one bad record must not lose the others
+            log.exception("outbox: recording a group of outcomes failed; recording them one by one")
+            for outcome, _ in group:
+                try:
+                    async with self._sessionmaker.begin() as session:
+                        await outcome(session)
+                except Exception:  # noqa: BLE001
+                    log.exception("outbox: could not record the outcome of a message")
+
+
 class OutboxSender:
     """Runs as a task beside the dispatcher; `wake()` after enqueueing to send at once."""
 
@@ -116,15 +177,21 @@ class OutboxSender:
         *,
         rate: float,
         sent_hooks: dict[str, SentHook] | None = None,
+        feeders: list[Feeder] | None = None,
         max_in_flight: int = 64,
     ) -> None:
         self._bot = bot
         self._sessionmaker = sessionmaker
         self._limiter = RateLimiter(rate)
         self._hooks = sent_hooks or {}
-        # A batch is about one second of sending: it bounds what a crash can leave in flight.
+        self._feeders = feeders or []
+        # A batch is about one second of sending: it bounds what one claim takes.
         self.batch_size = max(1, min(200, int(rate)))
+        # At most this many messages are ever sent but not yet recorded: after a crash, at most
+        # this many can reach their recipient a second time.
+        self.max_in_flight = max_in_flight
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._recorder = _Recorder(sessionmaker)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -154,11 +221,17 @@ class OutboxSender:
                     pass
 
     async def drain_once(self) -> bool:
-        """Send one batch of due messages; False when there was nothing to send."""
+        """Send one batch of due messages; False when there was nothing to do."""
+        fed = False
+        for feeder in self._feeders:
+            try:
+                fed = await feeder() or fed
+            except Exception:  # noqa: BLE001 - a failed chunk is retried at the next round
+                log.exception("outbox: feeding the queue failed")
         async with self._sessionmaker.begin() as session:
             batch = await outbox.claim_due(session, limit=self.batch_size)
         if not batch:
-            return False
+            return fed
         tasks: list[asyncio.Task[None]] = []
         deferred: list[tuple[int, float]] = []
         for message in batch:
@@ -166,9 +239,10 @@ class OutboxSender:
             if wait > 0:
                 deferred.append((message.id, wait))  # type: ignore[arg-type]
                 continue
-            self._limiter.note_chat(message.chat_id)
             await self._limiter.acquire()
             await self._in_flight.acquire()
+            # Noted when it really leaves (acquire may have waited out a retry_after).
+            self._limiter.note_chat(message.chat_id)
             tasks.append(asyncio.create_task(self._deliver(message)))
         if deferred:
             async with self._sessionmaker.begin() as session:
@@ -176,18 +250,15 @@ class OutboxSender:
                     await outbox.postpone(session, message_id, wait, "paced: one message per chat per second")
         if tasks:
             await asyncio.gather(*tasks)
+        await self._recorder.flush()  # the whole batch is recorded before the next claim
         return True
 
     async def _deliver(self, message: OutboxMessage) -> None:
+        # The slot is released only once the outcome is committed: see _Recorder.
         try:
-            outcome = await self._call(message)
+            await self._recorder.add(await self._call(message))
         finally:
             self._in_flight.release()
-        try:
-            async with self._sessionmaker.begin() as session:
-                await outcome(session)
-        except Exception:  # noqa: BLE001
-            log.exception("outbox: could not record the outcome of message %s", message.id)
 
     async def _call(self, message: OutboxMessage) -> Callable[[AsyncSession], Awaitable[None]]:
         """Send, and return what to record about it (recorded in a short transaction after)."""
@@ -196,9 +267,11 @@ class OutboxSender:
         try:
             result = await self._bot(build_method(message))
         except TelegramRetryAfter as exc:
-            self._limiter.pause(exc.retry_after)
-            log.warning("outbox: Telegram asked to wait %ss", exc.retry_after)
-            return lambda session: outbox.postpone(session, message_id, exc.retry_after, "429 retry_after")
+            # Copied out: Python unbinds `exc` when the except block ends, before the lambda runs.
+            retry_after = exc.retry_after
+            self._limiter.pause(retry_after)
+            log.warning("outbox: Telegram asked to wait %ss", retry_after)
+            return lambda session: outbox.postpone(session, message_id, retry_after, "429 retry_after")
         except TelegramForbiddenError:
             log.info("outbox: chat of message %s blocked the bot; marked unreachable", message_id)
             return lambda session: outbox.mark_unreachable(session, message.chat_id, "403 forbidden")
@@ -209,6 +282,12 @@ class OutboxSender:
             return lambda session: outbox.fail(session, message_id, reason)
         except (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError, OSError) as exc:
             reason = type(exc).__name__
+            return lambda session: outbox.retry_or_fail(session, message, reason)
+        except Exception as exc:  # noqa: BLE001
+            # Anything unforeseen must not leave the message claimed ("sending") until a restart:
+            # it is retried with backoff and given up after MAX_ATTEMPTS, with the reason kept.
+            reason = "unexpected " + type(exc).__name__
+            log.exception("outbox: message %s could not be sent", message_id)
             return lambda session: outbox.retry_or_fail(session, message, reason)
 
         async def record(session: AsyncSession) -> None:

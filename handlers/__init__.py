@@ -9,7 +9,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares import RequireRole
 from bot.settings import Settings
-from handlers import admin, agents, consultations, fallback, help, onboarding, privacy, reports, settings
+from handlers import (
+    admin, agents, broadcast, consultations, consultations_admin, fallback, help, meetings, onboarding, polls, privacy,
+    reports, settings,
+)
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -70,6 +73,7 @@ def build_root_router() -> Router:
     features.include_routers(
         _detached(settings.router), _detached(consultations.router), _detached(reports.router)
     )
+    features.include_router(_detached(meetings.residents_router))
     private.include_router(features)
 
     admin_router = Router(name="admin")
@@ -78,8 +82,18 @@ def build_root_router() -> Router:
     admin_router.include_router(_detached(admin.router))
     private.include_router(admin_router)
 
+    officials = Router(name="officials")
+    officials.message.middleware(RequireRole(Role.OFFICIAL, _refusal))
+    officials.callback_query.middleware(RequireRole(Role.OFFICIAL, _refusal))
+    officials.include_routers(
+        _detached(consultations_admin.router), _detached(broadcast.router), _detached(meetings.router)
+    )
+    private.include_router(officials)
+
     private.include_router(_detached(fallback.router))
     root.include_router(private)
+    # Poll answers come without a chat: they are checked against the poll sent to the resident.
+    root.include_router(_detached(polls.router))
 
     # The agents' group: report triage. Only agents and admins may use its buttons.
     group = Router(name="agents_group")

@@ -15,3 +15,44 @@ class ConsentCallback(CallbackData, prefix="cons"):
 
 class SettingsCallback(CallbackData, prefix="set"):
     action: str
+
+
+# --- Notifications: subscriptions, broadcasts, public meetings ----------------------------------
+
+
+class TopicCallback(CallbackData, prefix="tp"):
+    """Toggle the subscription to a topic (settings)."""
+
+    code: str
+
+
+class NeighbourhoodCallback(CallbackData, prefix="nb"):
+    """Choose a neighbourhood in settings; code "-" means none."""
+
+    code: str
+
+
+class AudienceCallback(CallbackData, prefix="au"):
+    """An official picks the audience of a broadcast or a meeting: kind a/t/n and a code."""
+
+    flow: str  # "b" broadcast, "m" meeting
+    kind: str
+    code: str = ""
+
+
+class BroadcastCallback(CallbackData, prefix="bc"):
+    """Confirm (ok), cancel (no) or see the figures (st) of broadcast `id`."""
+
+    action: str
+    id: int
+
+
+class MeetingConfirmCallback(CallbackData, prefix="mc"):
+    ok: bool
+
+
+class MeetingCallback(CallbackData, prefix="mt"):
+    """A resident's answer to a meeting invitation."""
+
+    id: int
+    come: bool

@@ -12,7 +12,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from handlers.consultations import open_consultation
 from handlers.reports import start_report
+from participation.consultations import get_by_slug
+from storage.models import Resident
 
 # Telegram allows up to 64 characters of A-Za-z0-9_- in a start payload; anything else is forged.
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -27,16 +30,21 @@ def parse_payload(raw: str | None) -> str | None:
 
 
 async def open_payload(
-    message: Message, payload: str, *, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings
+    message: Message, payload: str, *, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings
 ) -> None:
     """Act on a deep link for a resident who has finished onboarding."""
     consultation = _CONSULTATION.fullmatch(payload)
     if consultation:
-        await message.answer(
-            _("The consultation “{slug}” is not open here yet. Thank you for your patience!").format(
-                slug=html.escape(consultation.group(1))
+        found = await get_by_slug(session, consultation.group(1))
+        if found is None or found.status == "draft":
+            await message.answer(
+                _("The consultation “{slug}” does not exist (or no longer). See the open ones with /consultations.").format(
+                    slug=html.escape(consultation.group(1))
+                )
             )
-        )
+            return
+        await open_consultation(message, found, session=session, resident=resident, state=state, settings=settings)
     elif payload == "r":
-        await start_report(message, state, session, i18n, settings)
+        # The locale of this update is already set: the I18n in context is the application's.
+        await start_report(message, state, session, I18n.get_current(no_error=False), settings)
     # Any other well-formed payload (an old poster, a typo) just lands on the main menu.

@@ -59,7 +59,7 @@ async def begin(message: Message, state: FSMContext, resident: Resident) -> None
         await ask_consent(message, state)
 
 
-async def finish(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+async def finish(message: Message, state: FSMContext, *, session: AsyncSession, resident: Resident, settings: Settings) -> None:
     """Onboarding done: main menu, then whatever the deep link asked for."""
     payload = (await state.get_data()).get(PAYLOAD_KEY)
     await state.clear()
@@ -68,18 +68,12 @@ async def finish(message: Message, state: FSMContext, session: AsyncSession, i18
         reply_markup=main_menu(),
     )
     if payload:
-        await open_payload(message, payload, state=state, session=session, i18n=i18n, settings=settings)
+        await open_payload(message, payload, session=session, resident=resident, state=state, settings=settings)
 
 
 @router.message(CommandStart())
 async def cmd_start(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    resident: Resident,
-    session: AsyncSession,
-    i18n: I18n,
-    settings: Settings,
+    message: Message, command: CommandObject, state: FSMContext, resident: Resident, session: AsyncSession, settings: Settings
 ) -> None:
     """/start, with or without a deep-link payload."""
     payload = parse_payload(command.args)
@@ -87,7 +81,7 @@ async def cmd_start(
         await state.clear()
         await message.answer(_("👋 Welcome back!"), reply_markup=main_menu())
         if payload:
-            await open_payload(message, payload, state=state, session=session, i18n=i18n, settings=settings)
+            await open_payload(message, payload, session=session, resident=resident, state=state, settings=settings)
         return
     # Keep the payload through onboarding; a plain /start must not forget an earlier one.
     if payload:
@@ -125,7 +119,6 @@ async def on_consent(
     state: FSMContext,
     session: AsyncSession,
     resident: Resident,
-    i18n: I18n,
     settings: Settings,
 ) -> None:
     """The consent buttons under the privacy notice."""
@@ -146,7 +139,7 @@ async def on_consent(
         )
         return
     await record_consent(session, resident)
-    await finish(query.message, state, session, i18n, settings)
+    await finish(query.message, state, session=session, resident=resident, settings=settings)
 
 
 @router.message(StateFilter(Onboarding.language))

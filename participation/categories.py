@@ -171,3 +171,9 @@ async def active_categories(session: AsyncSession) -> list[ReportCategory]:
 
 async def category_by_code(session: AsyncSession, code: str) -> ReportCategory | None:
     return await session.scalar(select(ReportCategory).where(ReportCategory.code == code))
+
+
+async def demo_categories(session: AsyncSession, default_locale: str, tz: object) -> str:
+    """The `palabre demo` step (participation/demo.py): sample categories, one line to say so."""
+    result = await import_sample_categories(session)
+    return f"Report categories: {result.created} new, {result.updated} updated (roads, lighting, cleanliness, green spaces, noise)."

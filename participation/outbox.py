@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, Resident
 from storage.types import utcnow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_many_ignore
 
 # After this many failed tries (network errors, 5xx, 400s) a message is given up, with the reason.
 MAX_ATTEMPTS = 6
@@ -66,6 +66,32 @@ async def enqueue(
         row.model_dump(exclude={"id"}),
         ["dedupe_key"],
     )
+
+
+async def enqueue_many(session: AsyncSession, messages: list[dict[str, Any]]) -> int:
+    """Queue many messages in one statement (a broadcast chunk); rows whose `dedupe_key` exists are skipped.
+
+    Each dict has the keyword arguments of `enqueue`; returns how many rows were added.
+    """
+    if not messages:
+        return 0
+    session.info[ENQUEUED_FLAG] = True
+    now = utcnow()
+    rows = [
+        OutboxMessage(
+            chat_id=message["chat_id"],
+            method=message["method"],
+            payload=message["payload"],
+            resident_id=message.get("resident_id"),
+            kind=message.get("kind", "notice"),
+            dedupe_key=message.get("dedupe_key"),
+            broadcast_id=message.get("broadcast_id"),
+            not_before=message.get("not_before") or now,
+            created_at=now,
+        ).model_dump(exclude={"id"})
+        for message in messages
+    ]
+    return await insert_many_ignore(session, OutboxMessage.__table__, rows, ["dedupe_key"])  # type: ignore[arg-type]
 
 
 async def release_in_flight(session: AsyncSession) -> int:

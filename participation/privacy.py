@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from participation import audit
+from participation import audit, consultations
 from participation.reports import reports_personal_data, unlink_resident
 from storage.models import AuditEntry, ConversationState, OutboxMessage, Resident, RoleGrant
 from storage.types import utcnow
@@ -69,6 +69,7 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
         "roles": roles,
         "conversation_in_progress": conversations,
         "messages_sent_to_you": messages,
+        "consultation_responses": await consultations.personal_data(session, resident),
         **await reports_personal_data(session, resident),
     }
 
@@ -88,6 +89,7 @@ async def erase_resident(session: AsyncSession, resident: Resident) -> None:
     )
     await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
     await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
+    await consultations.erase_personal_data(session, resident)
     # The audit trail stays (accountability) but no longer names the person.
     await session.execute(
         update(AuditEntry).where(AuditEntry.actor_telegram_id == telegram_id).values(actor_telegram_id=None)

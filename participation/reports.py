@@ -17,8 +17,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
-from participation.geo import bounding_box, haversine_m, valid_coordinates
-from storage.models import Report, ReportCategory, ReportFollower, ReportPhoto, ReportStatusChange, Resident
+from participation.geo import bounding_box, haversine_m, point_in_area, valid_coordinates
+from storage.models import Neighbourhood, Report, ReportCategory, ReportFollower, ReportPhoto, ReportStatusChange, Resident
 from storage.types import utcnow
 from storage.upsert import insert_ignore
 
@@ -198,6 +198,8 @@ async def create_report(
         raise ReportError(Problem.TOO_MANY_PHOTOS, str(MAX_PHOTOS))
     if category.photo_required and not photos and not media_url:
         raise ReportError(Problem.PHOTO_REQUIRED)
+    if neighbourhood is None and lat is not None and lon is not None:
+        neighbourhood = await neighbourhood_at(session, lat, lon)
     now = utcnow()
     report = Report(
         # A placeholder until the id is known: the reference is built from it.
@@ -225,6 +227,19 @@ async def create_report(
     await session.flush()
     await notifier.report_created(session, report, category)
     return report
+
+
+async def neighbourhood_at(session: AsyncSession, lat: float, lon: float) -> str | None:
+    """The code of the first neighbourhood (in the file's order) whose `area` contains the point."""
+    rows = await session.execute(
+        select(Neighbourhood.code, Neighbourhood.area)
+        .where(Neighbourhood.area.is_not(None))  # type: ignore[union-attr]
+        .order_by(Neighbourhood.position, Neighbourhood.code)
+    )
+    for code, area in rows.all():
+        if area and point_in_area(lon, lat, area):
+            return str(code)
+    return None
 
 
 async def set_photo_path(session: AsyncSession, photo: ReportPhoto, path: str) -> None:

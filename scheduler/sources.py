@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from scheduler.consultations import consultation_jobs
 from scheduler.core import JobSource
 
-JOB_SOURCES: list[JobSource] = []
+from scheduler.meetings import meeting_reminder_jobs
+
+JOB_SOURCES: list[JobSource] = [consultation_jobs, meeting_reminder_jobs]

@@ -103,6 +103,184 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+# --- Consultations (issue 3) -------------------------------------------------------------------
+
+
+class Consultation(SQLModel, table=True):
+    """A consultation, as imported from its YAML file or built step by step in the chat.
+
+    The questions are kept as the validated definition (a JSON list): answers refer to them by
+    their `id`, and the definition can be replaced as a whole while nobody has answered yet.
+    """
+
+    __tablename__ = "consultation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=60, unique=True, index=True)
+    title: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    description: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    topic: str | None = Field(default=None, max_length=64)
+    neighbourhoods: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    opens_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    reminders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # draft (built in the chat, not published) | scheduled | open | closed; the scheduler moves it
+    # along, and answering checks the times itself as well.
+    status: str = Field(default="scheduled", max_length=16, index=True)
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConsultationResponse(SQLModel, table=True):
+    """One resident's response to one consultation, saved answer by answer."""
+
+    __tablename__ = "consultation_response"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "resident_id", name="uq_response_consultation_resident"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", index=True)
+    resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
+    status: str = Field(default="in_progress", max_length=16)  # in_progress | submitted
+    # Index of the question shown now; None means the summary.
+    cursor: int | None = Field(default=0)
+    # Bumped at every change: buttons carry it, so an old or doubled tap is recognised and refused.
+    step: int = 0
+    # Choices ticked (multiple) or ranked so far on the current question, before "validate".
+    draft: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsultationAnswer(SQLModel, table=True):
+    """The answer to one question; `value` None means the question was skipped."""
+
+    __tablename__ = "consultation_answer"
+    __table_args__ = (UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="consultation_response.id", ondelete="CASCADE", index=True)
+    question_id: str = Field(max_length=64)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The free answer given with the "other" choice.
+    other_text: str | None = Field(default=None, max_length=4000)
+    answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConsultationPoll(SQLModel, table=True):
+    """A native Telegram poll sent to one resident for a one-question consultation."""
+
+    __tablename__ = "consultation_poll"
+    __table_args__ = (UniqueConstraint("consultation_id", "resident_id", name="uq_poll_consultation_resident"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", index=True)
+    resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE")
+    chat_id: int = Field(sa_type=BigInteger)
+    poll_id: str | None = Field(default=None, max_length=64, unique=True)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    status: str = Field(default="queued", max_length=16)  # queued | open | stopped
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- Notifications: topics, neighbourhoods, subscriptions, broadcasts, public meetings ---------
+
+
+class Topic(SQLModel, table=True):
+    """A subject residents can subscribe to (the commune's list, imported from YAML)."""
+
+    __tablename__ = "topic"
+
+    code: str = Field(primary_key=True, max_length=64)
+    # Locale -> name, e.g. {"fr": "Urbanisme", "en": "Urban planning"}.
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    position: int = 0
+
+
+class Neighbourhood(SQLModel, table=True):
+    """A neighbourhood (quartier) of the commune; `Resident.neighbourhood` holds its code."""
+
+    __tablename__ = "neighbourhood"
+
+    code: str = Field(primary_key=True, max_length=64)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Optional GeoJSON Polygon/MultiPolygon: a report located inside belongs to this neighbourhood.
+    area: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    position: int = 0
+
+
+class Subscription(SQLModel, table=True):
+    """A resident follows a topic: broadcasts and results about it reach them."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("resident_id", "topic_code", name="uq_subscription_resident_topic"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
+    topic_code: str = Field(foreign_key="topic.code", ondelete="CASCADE", max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Broadcast(SQLModel, table=True):
+    """A message from an official to an audience: draft, then confirmed, then queued in the outbox.
+
+    A confirmed broadcast is expanded into outbox rows chunk by chunk, in order of resident id;
+    `cursor` is the last resident id queued, so that expansion resumes where a crash stopped it.
+    """
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # None when it came from the server's command line.
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    audience_kind: str = Field(max_length=16)
+    audience_value: str | None = Field(default=None, max_length=64)
+    text: str = Field(default="", max_length=4096)
+    # A Telegram file_id (sent from the chat) or a local file path (sent from the command line).
+    photo_file_id: str | None = Field(default=None, max_length=200)
+    photo_path: str | None = Field(default=None, max_length=500)
+    # Set when the broadcast is the invitation to a public meeting.
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", ondelete="CASCADE")
+    status: str = Field(default="draft", max_length=16, index=True)
+    recipient_count: int = 0
+    cursor: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Meeting(SQLModel, table=True):
+    """A public meeting (réunion publique) announced by an official."""
+
+    __tablename__ = "meeting"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    place: str = Field(max_length=300)
+    audience_kind: str = Field(max_length=16)
+    audience_value: str | None = Field(default=None, max_length=64)
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Claimed (set) by the reminder job before it queues anything: the reminder goes out once.
+    reminder_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MeetingAnswer(SQLModel, table=True):
+    """A resident's answer to a meeting invitation; the last tap wins."""
+
+    __tablename__ = "meeting_answer"
+    __table_args__ = (UniqueConstraint("meeting_id", "resident_id", name="uq_meeting_answer_resident"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
+    resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE")
+    will_come: bool
+    answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 # --- Problem reports (issue 4): categories, reports, photos, followers, status history ---------
 
 

@@ -43,3 +43,14 @@ async def upsert(
         set_={column: insert.excluded[column] for column in update_columns},
     )
     await session.execute(statement)
+
+
+async def insert_many_ignore(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], conflict_columns: list[str]
+) -> int:
+    """Insert many rows in one statement, skipping those that conflict; returns how many were inserted."""
+    if not rows:
+        return 0
+    statement = _insert_for(session, table).values(rows).on_conflict_do_nothing(index_elements=conflict_columns)
+    result = await session.execute(statement)
+    return int(result.rowcount or 0)

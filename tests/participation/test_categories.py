@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,3 +78,11 @@ async def test_sample_categories_cover_the_demo_groups_in_french_and_english(ses
     assert {"Roads", "Street lighting", "Cleanliness", "Green spaces", "Peace and quiet"} <= groups
     assert all(set(r.name) == {"fr", "en"} for r in rows)
     assert await session.scalar(select(func.count()).select_from(ReportCategory)) == result.created
+
+
+async def test_demo_step_imports_the_sample_categories(session: AsyncSession) -> None:
+    from participation.demo import DEMO_STEPS
+
+    lines = [await step(session, "fr", ZoneInfo("Europe/Paris")) for step in DEMO_STEPS]
+    assert any(line.startswith("Report categories: 10 new") for line in lines)
+    assert await session.scalar(select(func.count()).select_from(ReportCategory)) == 10

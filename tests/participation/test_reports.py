@@ -194,3 +194,24 @@ async def test_mydata_lists_reports_and_forget_leaves_them_without_a_link(sessio
     kept = await session.get(Report, report.id)
     assert kept is not None and kept.resident_id is None and kept.description == "Trou rue Blatin"
     assert await reports_of(session, neighbour) != [] and (await count(session, ReportFollower)) == 0
+
+
+async def test_a_located_report_belongs_to_the_neighbourhood_whose_area_contains_it(session: AsyncSession) -> None:
+    from storage.models import Neighbourhood
+
+    square = [[[3.08, 45.77], [3.09, 45.77], [3.09, 45.78], [3.08, 45.78], [3.08, 45.77]]]
+    session.add_all([
+        Neighbourhood(code="nord", names={"fr": "Nord"}, area=None, position=0),
+        Neighbourhood(code="centre", names={"fr": "Centre"}, area={"type": "Polygon", "coordinates": square}, position=1),
+    ])
+    categories = await load_categories(session)
+    camille = await get_or_create_resident(session, 940)
+
+    async def file(lat: float | None, lon: float | None, address: str | None = None) -> Report:
+        return await create_report(session, category=categories["voirie-chaussee"], description="Trou", photos=[],
+                                   lat=lat, lon=lon, address=address, resident=camille, source=Source.CHAT,
+                                   notifier=RecordingNotifier())
+
+    assert (await file(45.775, 3.085)).neighbourhood == "centre"
+    assert (await file(45.80, 3.085)).neighbourhood is None
+    assert (await file(None, None, "12 rue de la Paix")).neighbourhood is None

@@ -1,7 +1,7 @@
 """Problem reports: categories, reports, photos, followers, status history
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-26 02:15:00
 """
 
@@ -13,7 +13,7 @@ import storage.types  # noqa: F401 - UTCDateTime columns
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,218 @@
+"""Broadcasts by officials in the chat: message, audience, count, confirmation, delivery figures.
+
+Also renders a broadcast for one recipient, in their language (used when it is queued).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.callbacks import AudienceCallback, BroadcastCallback
+from participation import broadcasts, subscriptions
+from participation.audit import Source
+from participation.broadcasts import Audience, AudienceKind, BroadcastFigures
+from storage.models import Broadcast
+
+router = Router(name=__name__)
+
+KIND_CODES = {"a": AudienceKind.ALL, "t": AudienceKind.TOPIC, "n": AudienceKind.NEIGHBOURHOOD}
+
+
+class BroadcastFlow(StatesGroup):
+    message = State()
+    audience = State()
+
+
+def render(broadcast: Broadcast) -> tuple[str, dict[str, Any]]:
+    """The Bot API method and parameters of `broadcast`, in the current locale."""
+    header = _("📢 <b>Message from your town hall</b>")
+    body = header + ("\n\n" + html.escape(broadcast.text) if broadcast.text else "")
+    if broadcast.photo_file_id or broadcast.photo_path:
+        photo: Any = broadcast.photo_file_id or {"path": broadcast.photo_path}
+        return "sendPhoto", {"photo": photo, "caption": body}
+    return "sendMessage", {"text": body}
+
+
+async def audience_keyboard(session: AsyncSession, flow: str, locale: str) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(text=_("👥 Everyone"), callback_data=AudienceCallback(flow=flow, kind="a").pack())]]
+    for topic in await subscriptions.list_topics(session):
+        label = _("🏷 Topic: {name}").format(name=subscriptions.localized(topic.names, locale))
+        rows.append([InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="t", code=topic.code).pack())])
+    for item in await subscriptions.list_neighbourhoods(session):
+        label = _("🏘 Neighbourhood: {name}").format(name=subscriptions.localized(item.names, locale))
+        rows.append([InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="n", code=item.code).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def audience_from(callback_data: AudienceCallback) -> Audience | None:
+    kind = KIND_CODES.get(callback_data.kind)
+    if kind is None or (kind == AudienceKind.ALL) != (callback_data.code == ""):
+        return None
+    return Audience(kind, callback_data.code or None)
+
+
+def figures_text(broadcast_id: int, figures: BroadcastFigures) -> str:
+    return _(
+        "📊 <b>Broadcast #{id}</b>\n"
+        "Sent: {sent}\nPending: {pending}\nFailed: {failed}\nUnreachable (bot blocked): {unreachable}"
+    ).format(
+        id=broadcast_id, sent=figures.sent, pending=figures.pending, failed=figures.failed, unreachable=figures.unreachable
+    )
+
+
+def status_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("📊 Delivery figures"), callback_data=BroadcastCallback(action="st", id=broadcast_id).pack())]]
+    )
+
+
+@router.message(Command("broadcast"))
+async def cmd_broadcast(message: Message, state: FSMContext) -> None:
+    """/broadcast: start writing a message to residents."""
+    await state.set_state(BroadcastFlow.message)
+    await message.answer(
+        _("📢 Write the message to send (text, or a photo with a caption). /cancel to stop.")
+    )
+
+
+@router.message(StateFilter(BroadcastFlow), Command("cancel"))
+async def cmd_cancel_broadcast(message: Message, state: FSMContext) -> None:
+    """/cancel while writing a broadcast: nothing is sent."""
+    await state.clear()
+    await message.answer(_("Cancelled: nothing was sent."))
+
+
+@router.message(StateFilter(BroadcastFlow.message), F.photo)
+async def on_broadcast_photo(message: Message, state: FSMContext, session: AsyncSession, i18n: Any) -> None:
+    """A photo (with an optional caption) as the broadcast."""
+    assert message.photo
+    caption = message.caption or ""
+    if len(caption) > broadcasts.MAX_CAPTION:
+        await message.answer(_("A caption can be at most {limit} characters. Please shorten it.").format(limit=broadcasts.MAX_CAPTION))
+        return
+    await state.update_data(text=caption, photo=message.photo[-1].file_id)
+    await ask_audience(message, state, session, i18n.current_locale)
+
+
+@router.message(StateFilter(BroadcastFlow.message), F.text)
+async def on_broadcast_text(message: Message, state: FSMContext, session: AsyncSession, i18n: Any) -> None:
+    """The text of the broadcast."""
+    assert message.text is not None
+    try:
+        text = broadcasts.check_text(message.text, with_photo=False)
+    except broadcasts.InvalidMessage:
+        await message.answer(_("A message can be at most {limit} characters. Please shorten it.").format(limit=broadcasts.MAX_TEXT))
+        return
+    await state.update_data(text=text, photo=None)
+    await ask_audience(message, state, session, i18n.current_locale)
+
+
+@router.message(StateFilter(BroadcastFlow.message))
+async def on_broadcast_other(message: Message) -> None:
+    """A sticker, a voice note… where the message was expected."""
+    await message.answer(_("Please send a text, or a photo with a caption. /cancel to stop."))
+
+
+async def ask_audience(message: Message, state: FSMContext, session: AsyncSession, locale: str) -> None:
+    await state.set_state(BroadcastFlow.audience)
+    await message.answer(_("👥 Who should receive it?"), reply_markup=await audience_keyboard(session, "b", locale))
+
+
+@router.callback_query(AudienceCallback.filter(F.flow == "b"))
+async def on_broadcast_audience(
+    query: CallbackQuery, callback_data: AudienceCallback, state: FSMContext, session: AsyncSession
+) -> None:
+    """The audience: create a draft and show how many will receive it."""
+    audience = audience_from(callback_data)
+    data = await state.get_data()
+    if audience is None or await state.get_state() != BroadcastFlow.audience.state or "text" not in data:
+        await query.answer(_("This button is no longer valid."))
+        return
+    try:
+        draft = await broadcasts.create_draft(
+            session, audience=audience, text=data["text"], photo_file_id=data.get("photo"), created_by=query.from_user.id
+        )
+    except (broadcasts.UnknownAudience, broadcasts.InvalidMessage):
+        await query.answer(_("This button is no longer valid."))
+        return
+    await state.clear()
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    await query.message.edit_reply_markup(reply_markup=None)
+    assert draft.id is not None
+    await query.message.answer(
+        _("This message will be sent to {count} residents. Send it?").format(count=draft.recipient_count),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(text=_("✅ Send"), callback_data=BroadcastCallback(action="ok", id=draft.id).pack()),
+                    InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=BroadcastCallback(action="no", id=draft.id).pack()),
+                ]
+            ]
+        ),
+    )
+
+
+@router.callback_query(BroadcastCallback.filter(F.action == "ok"))
+async def on_broadcast_confirm(query: CallbackQuery, callback_data: BroadcastCallback, session: AsyncSession) -> None:
+    """Confirmation: the broadcast is queued (once, whatever the number of taps)."""
+    confirmed = await broadcasts.confirm(session, callback_data.id, actor_telegram_id=query.from_user.id, source=Source.CHAT)
+    if confirmed is None:
+        await query.answer(_("This broadcast was already sent or cancelled."))
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(
+            _("✅ Broadcast #{id} is on its way to {count} residents. See the figures with /broadcast_status {id}.").format(
+                id=confirmed.id, count=confirmed.recipient_count
+            ),
+            reply_markup=status_keyboard(callback_data.id),
+        )
+
+
+@router.callback_query(BroadcastCallback.filter(F.action == "no"))
+async def on_broadcast_cancel(query: CallbackQuery, callback_data: BroadcastCallback, session: AsyncSession) -> None:
+    """Cancel a draft before it is confirmed."""
+    if not await broadcasts.cancel(session, callback_data.id, actor_telegram_id=query.from_user.id):
+        await query.answer(_("This broadcast was already sent or cancelled."))
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(_("Cancelled: nothing was sent."))
+
+
+async def _show_figures(session: AsyncSession, broadcast_id: int) -> str:
+    figures = await broadcasts.figures(session, broadcast_id)
+    if figures is None:
+        return _("There is no broadcast #{id}.").format(id=broadcast_id)
+    return figures_text(broadcast_id, figures)
+
+
+@router.message(Command("broadcast_status"))
+async def cmd_broadcast_status(message: Message, command: CommandObject, session: AsyncSession) -> None:
+    """/broadcast_status ID: delivery figures."""
+    arg = (command.args or "").strip()
+    if not arg.isdigit() or len(arg) > 12:
+        await message.answer(_("Usage: /broadcast_status ID (the number given when it was sent)."))
+        return
+    await message.answer(await _show_figures(session, int(arg)), reply_markup=status_keyboard(int(arg)))
+
+
+@router.callback_query(BroadcastCallback.filter(F.action == "st"))
+async def on_broadcast_status(query: CallbackQuery, callback_data: BroadcastCallback, session: AsyncSession) -> None:
+    """The "delivery figures" button."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(await _show_figures(session, callback_data.id), reply_markup=status_keyboard(callback_data.id))

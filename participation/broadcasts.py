@@ -1,0 +1,273 @@
+"""Broadcasts: an official's message to an audience, counted, confirmed, then queued in chunks.
+
+A confirmed broadcast is turned into outbox rows a chunk at a time, in resident-id order, each
+chunk in its own short transaction that also moves the broadcast's `cursor`: 100,000 recipients
+never sit in memory or in one transaction, and a crash resumes after the last committed chunk.
+Dedupe keys `b:<broadcast>:<resident>` make a replayed chunk a no-op.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from participation import audit, outbox
+from participation.privacy import NOTICE_VERSION
+from participation.consultations import ResponseStatus
+from storage.models import (
+    Broadcast,
+    Consultation,
+    ConsultationResponse,
+    Neighbourhood,
+    Resident,
+    Subscription,
+    Topic,
+)
+from storage.types import utcnow
+
+MAX_TEXT = 3500  # Telegram allows 4096; room is left for the header added in each language
+MAX_CAPTION = 900  # Telegram allows 1024 characters of caption under a photo
+CHUNK = 1000
+
+
+class AudienceKind(StrEnum):
+    ALL = "all"
+    TOPIC = "topic"
+    NEIGHBOURHOOD = "neighbourhood"
+    CONSULTATION = "consultation"
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"  # being queued, chunk by chunk
+    QUEUED = "queued"  # every recipient has a row in the outbox
+
+
+class UnknownAudience(ValueError):
+    """The audience does not exist (no such topic, neighbourhood or consultation) or is malformed."""
+
+
+class InvalidMessage(ValueError):
+    """The broadcast text is empty or too long."""
+
+
+@dataclass(frozen=True)
+class Audience:
+    kind: AudienceKind
+    value: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Audience:
+        """`all`, `topic:CODE`, `neighbourhood:CODE` or `consultation:SLUG`."""
+        kind, _, value = text.strip().partition(":")
+        try:
+            audience_kind = AudienceKind(kind)
+        except ValueError as exc:
+            raise UnknownAudience(text) from exc
+        if (audience_kind == AudienceKind.ALL) != (value == ""):
+            raise UnknownAudience(text)
+        if value and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+            raise UnknownAudience(text)
+        return cls(audience_kind, value or None)
+
+    def __str__(self) -> str:
+        return self.kind.value if self.value is None else f"{self.kind.value}:{self.value}"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    resident_id: int
+    telegram_id: int
+    locale: str | None
+
+
+def reachable_residents() -> Select[Any]:
+    """Residents a notification may go to: consented, not erased, notifications on, bot not blocked."""
+    return select(Resident.id, Resident.telegram_id, Resident.locale).where(
+        Resident.telegram_id.is_not(None),
+        Resident.consent_at.is_not(None),
+        Resident.consent_version == NOTICE_VERSION,
+        Resident.erased_at.is_(None),
+        Resident.unreachable_at.is_(None),
+        Resident.notifications_enabled.is_(True),
+    )
+
+
+async def participants_of(session: AsyncSession, slug: str) -> Select[Any]:
+    """Resident ids of those who took part in consultation `slug` (submitted a response)."""
+    consultation_id = await session.scalar(select(Consultation.id).where(Consultation.slug == slug))
+    if consultation_id is None:
+        raise UnknownAudience(f"consultation:{slug}")
+    return select(ConsultationResponse.resident_id).where(
+        ConsultationResponse.consultation_id == consultation_id,
+        ConsultationResponse.status == ResponseStatus.SUBMITTED,
+    )
+
+
+async def audience_query(session: AsyncSession, audience: Audience) -> Select[Any]:
+    """The recipients of `audience`, as a query (never loaded all at once)."""
+    query = reachable_residents()
+    if audience.kind == AudienceKind.TOPIC:
+        if await session.get(Topic, audience.value) is None:
+            raise UnknownAudience(str(audience))
+        query = query.where(
+            Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == audience.value))
+        )
+    elif audience.kind == AudienceKind.NEIGHBOURHOOD:
+        if await session.get(Neighbourhood, audience.value) is None:
+            raise UnknownAudience(str(audience))
+        query = query.where(Resident.neighbourhood == audience.value)
+    elif audience.kind == AudienceKind.CONSULTATION:
+        assert audience.value is not None
+        query = query.where(Resident.id.in_(await participants_of(session, audience.value)))
+    return query
+
+
+async def count_audience(session: AsyncSession, audience: Audience) -> int:
+    query = await audience_query(session, audience)
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def check_text(text: str, *, with_photo: bool) -> str:
+    text = text.strip()
+    limit = MAX_CAPTION if with_photo else MAX_TEXT
+    if not text and not with_photo:
+        raise InvalidMessage("empty")
+    if len(text) > limit:
+        raise InvalidMessage(f"longer than {limit}")
+    return text
+
+
+async def create_draft(
+    session: AsyncSession,
+    *,
+    audience: Audience,
+    text: str,
+    created_by: int | None,
+    photo_file_id: str | None = None,
+    photo_path: str | None = None,
+    meeting_id: int | None = None,
+) -> Broadcast:
+    """A draft with the number of residents it would reach now; nothing is sent before `confirm`."""
+    with_photo = photo_file_id is not None or photo_path is not None
+    text = check_text(text, with_photo=with_photo) if meeting_id is None else text
+    broadcast = Broadcast(
+        created_by=created_by,
+        audience_kind=audience.kind.value,
+        audience_value=audience.value,
+        text=text,
+        photo_file_id=photo_file_id,
+        photo_path=photo_path,
+        meeting_id=meeting_id,
+        recipient_count=await count_audience(session, audience),
+    )
+    session.add(broadcast)
+    await session.flush()
+    return broadcast
+
+
+def audience_of(broadcast: Broadcast) -> Audience:
+    return Audience(AudienceKind(broadcast.audience_kind), broadcast.audience_value)
+
+
+async def confirm(
+    session: AsyncSession, broadcast_id: int, *, actor_telegram_id: int | None, source: audit.Source
+) -> Broadcast | None:
+    """Confirm a draft (claimed: a double tap confirms once); None when it is not a draft of `actor`."""
+    query = update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == Status.DRAFT)
+    if source == audit.Source.CHAT:
+        query = query.where(Broadcast.created_by == actor_telegram_id)
+    result = await session.execute(query.values(status=Status.CONFIRMED, confirmed_at=utcnow()))
+    if not result.rowcount:
+        return None
+    broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    assert broadcast is not None
+    broadcast.recipient_count = await count_audience(session, audience_of(broadcast))
+    session.add(broadcast)
+    await audit.record(
+        session,
+        actor_telegram_id=actor_telegram_id,
+        source=source,
+        action="broadcast.confirm",
+        subject=f"broadcast:{broadcast_id}",
+        detail={"audience": str(audience_of(broadcast)), "recipients": broadcast.recipient_count},
+    )
+    session.info[outbox.ENQUEUED_FLAG] = True  # wakes the sender, which queues it chunk by chunk
+    await session.flush()
+    return broadcast
+
+
+async def cancel(session: AsyncSession, broadcast_id: int, *, actor_telegram_id: int | None) -> bool:
+    """Drop a draft of `actor`; False when there is no such draft (already confirmed, not theirs)."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status != Status.DRAFT or broadcast.created_by != actor_telegram_id:
+        return False
+    await session.delete(broadcast)
+    await session.flush()
+    return True
+
+
+async def next_chunk(session: AsyncSession, *, limit: int = CHUNK) -> tuple[Broadcast, list[Recipient]] | None:
+    """The next recipients of the oldest confirmed broadcast, after its cursor; None when none waits."""
+    broadcast = await session.scalar(
+        select(Broadcast).where(Broadcast.status == Status.CONFIRMED).order_by(Broadcast.id).limit(1)
+    )
+    if broadcast is None:
+        return None
+    try:
+        query = await audience_query(session, audience_of(broadcast))
+    except UnknownAudience:  # the topic or neighbourhood was removed after confirmation
+        query = reachable_residents().where(Resident.id.is_(None))
+    rows = await session.execute(query.where(Resident.id > broadcast.cursor).order_by(Resident.id).limit(limit))
+    return broadcast, [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+
+
+async def chunk_done(session: AsyncSession, broadcast: Broadcast, recipients: list[Recipient], *, limit: int = CHUNK) -> None:
+    """Move the cursor past `recipients` (in the same transaction as their outbox rows)."""
+    values: dict[str, Any] = {}
+    if recipients:
+        values["cursor"] = recipients[-1].resident_id
+    if len(recipients) < limit:
+        values.update(status=Status.QUEUED, queued_at=utcnow())
+    if values:
+        await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast.id, Broadcast.status == Status.CONFIRMED)
+            .values(**values)
+        )
+
+
+def dedupe_key(broadcast_id: int, resident_id: int) -> str:
+    return f"b:{broadcast_id}:{resident_id}"
+
+
+@dataclass(frozen=True)
+class BroadcastFigures:
+    status: Status
+    recipients: int
+    sent: int
+    pending: int
+    failed: int
+    unreachable: int
+
+
+async def figures(session: AsyncSession, broadcast_id: int) -> BroadcastFigures | None:
+    """Delivery figures; recipients not queued yet count as pending."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        return None
+    delivery = await outbox.delivery_figures(session, broadcast_id=broadcast_id)
+    not_queued = max(0, broadcast.recipient_count - delivery.total) if broadcast.status == Status.CONFIRMED else 0
+    return BroadcastFigures(
+        status=Status(broadcast.status),
+        recipients=broadcast.recipient_count if broadcast.status != Status.QUEUED else delivery.total,
+        sent=delivery.sent,
+        pending=delivery.pending + not_queued,
+        failed=delivery.failed,
+        unreachable=delivery.unreachable,
+    )

@@ -1,0 +1,309 @@
+"""Results of a consultation: counts, percentages, free texts, participation, and the exports.
+
+Only submitted responses count. Residents appear in exports only by their pseudonym. The texts
+of the exports (questions, choices) are the consultation's own, in the locale asked for; column
+headings are fixed identifiers, so that a spreadsheet built on an export keeps working.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from participation.consultation_file import OTHER
+from participation.consultations import ResponseStatus, localized, status_at
+from storage.models import Consultation, ConsultationAnswer, ConsultationResponse, Resident
+
+
+@dataclass
+class OptionCount:
+    value: Any  # choice id, "yes"/"no", or the scale's number
+    label: str
+    count: int
+    percent: float  # of the residents who answered the question
+    mean_rank: float | None = None  # ranking only: average position (1 = first)
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    type: str
+    prompt: str
+    answered: int  # submitted responses with an answer (not skipped)
+    skipped: int
+    options: list[OptionCount] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # text answers and "other" free answers
+    mean: float | None = None  # scale only
+
+
+@dataclass
+class ResponseRow:
+    pseudonym: str
+    neighbourhood: str | None
+    submitted_at: datetime | None
+    answers: dict[str, Any]
+    other_texts: dict[str, str]
+
+
+@dataclass
+class Results:
+    slug: str
+    title: str
+    status: str
+    opens_at: datetime
+    closes_at: datetime
+    started: int
+    finished: int
+    by_neighbourhood: dict[str, tuple[int, int]]  # code ("" when unknown) -> (started, finished)
+    questions: list[QuestionResult]
+    responses: list[ResponseRow]
+
+
+def _percent(count: int, total: int) -> float:
+    return round(100 * count / total, 1) if total else 0.0
+
+
+def _labels(question: dict[str, Any], locale: str, default_locale: str, yes: str, no: str, other: str) -> list[tuple[Any, str]]:
+    qtype = question["type"]
+    if qtype == "yesno":
+        return [("yes", yes), ("no", no)]
+    if qtype == "scale":
+        return [(value, str(value)) for value in range(question["min"], question["max"] + 1)]
+    labels = [(c["id"], localized(c["label"], locale, default_locale)) for c in question.get("choices", [])]
+    if question.get("other"):
+        labels.append((OTHER, other))
+    return labels
+
+
+async def compute_results(
+    session: AsyncSession,
+    consultation: Consultation,
+    *,
+    locale: str,
+    default_locale: str = "fr",
+    yes: str = "Yes",
+    no: str = "No",
+    other: str = "Other",
+) -> Results:
+    """Everything an official wants to know about a consultation, in `locale`."""
+    rows = (
+        await session.execute(
+            select(ConsultationResponse, Resident.pseudonym, Resident.neighbourhood)
+            .join(Resident, Resident.id == ConsultationResponse.resident_id)
+            .where(ConsultationResponse.consultation_id == consultation.id)
+            .order_by(ConsultationResponse.submitted_at, ConsultationResponse.id)
+        )
+    ).all()
+    submitted_ids = [r.id for r, _, _ in rows if r.status == ResponseStatus.SUBMITTED]
+    answers: dict[int, dict[str, ConsultationAnswer]] = {}
+    if submitted_ids:
+        for answer in await session.scalars(select(ConsultationAnswer).where(ConsultationAnswer.response_id.in_(submitted_ids))):
+            answers.setdefault(answer.response_id, {})[answer.question_id] = answer
+
+    by_neighbourhood: dict[str, tuple[int, int]] = {}
+    responses: list[ResponseRow] = []
+    for response, pseudonym, neighbourhood in rows:
+        started, finished = by_neighbourhood.get(neighbourhood or "", (0, 0))
+        done = response.status == ResponseStatus.SUBMITTED
+        by_neighbourhood[neighbourhood or ""] = (started + 1, finished + (1 if done else 0))
+        if done:
+            given = answers.get(response.id, {})  # type: ignore[arg-type]
+            responses.append(
+                ResponseRow(
+                    pseudonym=pseudonym,
+                    neighbourhood=neighbourhood,
+                    submitted_at=response.submitted_at,
+                    answers={qid: a.value for qid, a in given.items()},
+                    other_texts={qid: a.other_text for qid, a in given.items() if a.other_text},
+                )
+            )
+
+    questions = []
+    for question in consultation.questions:
+        qid = question["id"]
+        given = [r for r in responses if qid in r.answers]
+        values = [r.answers[qid] for r in given if r.answers[qid] is not None]
+        result = QuestionResult(
+            id=qid,
+            type=question["type"],
+            prompt=localized(question["prompt"], locale, default_locale),
+            answered=len(values),
+            skipped=len(given) - len(values),
+        )
+        if question["type"] == "text":
+            result.texts = [str(v) for v in values]
+        else:
+            for value, label in _labels(question, locale, default_locale, yes, no, other):
+                if question["type"] == "ranking":
+                    positions = [v.index(value) + 1 for v in values if value in v]
+                    firsts = sum(1 for v in values if v and v[0] == value)
+                    result.options.append(
+                        OptionCount(value, label, firsts, _percent(firsts, len(values)),
+                                    round(sum(positions) / len(positions), 2) if positions else None)
+                    )
+                else:
+                    count = sum(1 for v in values if (value in v if isinstance(v, list) else v == value))
+                    result.options.append(OptionCount(value, label, count, _percent(count, len(values))))
+            result.texts = [r.other_texts[qid] for r in given if qid in r.other_texts]
+            if question["type"] == "scale" and values:
+                result.mean = round(sum(values) / len(values), 2)
+        questions.append(result)
+
+    return Results(
+        slug=consultation.slug,
+        title=localized(consultation.title, locale, default_locale),
+        status=status_at(consultation).value,
+        opens_at=consultation.opens_at,
+        closes_at=consultation.closes_at,
+        started=len(rows),
+        finished=len(responses),
+        by_neighbourhood=dict(sorted(by_neighbourhood.items())),
+        questions=questions,
+        responses=responses,
+    )
+
+
+# --- Exports ------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    """An answer value as one spreadsheet cell: lists joined with ';' (in order, for rankings)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def response_table(results: Results) -> tuple[list[str], list[list[str]]]:
+    """One row per submitted response: pseudonym, neighbourhood, time, then one column per question."""
+    header = ["resident", "neighbourhood", "submitted_at"]
+    has_other = {q.id for q in results.questions if any(q.id in r.other_texts for r in results.responses)}
+    for question in results.questions:
+        header.append(question.id)
+        if question.id in has_other:
+            header.append(f"{question.id}.other")
+    rows = []
+    for response in results.responses:
+        row = [
+            response.pseudonym,
+            response.neighbourhood or "",
+            response.submitted_at.isoformat() if response.submitted_at else "",
+        ]
+        for question in results.questions:
+            row.append(_cell(response.answers.get(question.id)))
+            if question.id in has_other:
+                row.append(response.other_texts.get(question.id, ""))
+        rows.append(row)
+    return header, rows
+
+
+def to_csv(results: Results) -> bytes:
+    """UTF-8 with a BOM, so that spreadsheet programs show the accents right."""
+    header, rows = response_table(results)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_json(results: Results) -> str:
+    data = asdict(results)
+    data["by_neighbourhood"] = {
+        code: {"started": started, "finished": finished} for code, (started, finished) in results.by_neighbourhood.items()
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
+
+
+def to_xlsx(results: Results) -> bytes:
+    """A workbook with a summary sheet and a responses sheet."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = "summary"
+    summary.append(["consultation", results.slug, results.title])
+    summary.append(["started", results.started])
+    summary.append(["finished", results.finished])
+    summary.append([])
+    summary.append(["question", "answer", "label", "count", "percent"])
+    for question in results.questions:
+        for option in question.options:
+            summary.append([question.id, _cell(option.value), option.label, option.count, option.percent])
+        for text in question.texts:
+            summary.append([question.id, "text", text])
+    summary.append([])
+    summary.append(["neighbourhood", "started", "finished"])
+    for code, (started, finished) in results.by_neighbourhood.items():
+        summary.append([code, started, finished])
+    sheet = workbook.create_sheet("responses")
+    header, rows = response_table(results)
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def chart_png(question: QuestionResult, *, caption: str) -> bytes | None:
+    """A horizontal bar chart of one question's counts (None for a text question).
+
+    matplotlib's object API (no pyplot): no global state, safe in a thread beside the event loop.
+    """
+    if not question.options:
+        return None
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    labels = ["\n".join(textwrap.wrap(option.label, 28)) or "—" for option in question.options]
+    counts = [option.count for option in question.options]
+    height = 1.2 + 0.55 * len(labels)
+    figure = Figure(figsize=(8, height), dpi=110)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    positions = list(range(len(labels)))
+    axes.barh(positions, counts, color="#2f6f9f")
+    axes.set_yticks(positions, labels=labels)
+    axes.invert_yaxis()
+    axes.set_title("\n".join(textwrap.wrap(question.prompt, 70)), fontsize=11)
+    axes.set_xlabel(caption)
+    top = max(counts) if counts else 0
+    axes.set_xlim(0, max(1, top) * 1.25)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of people: no 0.2 ticks
+    for position, option in zip(positions, question.options, strict=True):
+        axes.text(option.count, position, f" {option.count} ({option.percent:g} %)", va="center", fontsize=9)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def write_charts(results: Results, output: Path, *, caption: str) -> list[Path]:
+    """One PNG per question with counts: OUTPUT-<question id>.png (or inside OUTPUT if a directory)."""
+    written = []
+    for question in results.questions:
+        png = chart_png(question, caption=caption)
+        if png is None:
+            continue
+        if output.is_dir():
+            path = output / f"{results.slug}-{question.id}.png"
+        else:
+            path = output.with_name(f"{output.stem}-{question.id}.png")
+        path.write_bytes(png)
+        written.append(path)
+    return written

@@ -1,0 +1,137 @@
+"""Broadcasts written by an official in the chat: audience, count, confirmation, figures."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.broadcasting import BroadcastFeeder
+from bot.i18n import build_i18n
+from handlers.callbacks import AudienceCallback, BroadcastCallback, SettingsCallback, TopicCallback
+from storage.db import SessionMaker
+from storage.models import AuditEntry, Broadcast, OutboxMessage
+from tests.handlers.notifications_helpers import alerts, buttons, import_lists, make_official, onboard
+
+
+async def test_official_broadcasts_to_a_topic_after_confirming_and_sees_figures(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
+    await import_lists(sessionmaker)
+    marie, john, paul = resident_factory(4101), resident_factory(4102, "en"), resident_factory(4103)
+    for person, language in ((marie, "fr"), (john, "en"), (paul, "fr")):
+        await onboard(person, language)
+    for person in (marie, john):
+        await person.send("/settings")
+        await person.tap(TopicCallback(code="urbanisme").pack())
+    official = resident_factory(4001)
+    await make_official(sessionmaker, 4001)
+    await onboard(official)
+
+    await official.send("/broadcast")
+    assert official.last_reply().startswith("📢 Écrivez le message à envoyer")
+    await official.send_sticker()
+    assert official.last_reply().startswith("Envoyez un texte, ou une photo")
+    await official.send("Réunion <importante> sur le PLU & les pistes cyclables")
+    assert official.last_reply() == "👥 Qui doit le recevoir\u202f?"
+    assert [text for text, _ in buttons(official)] == [
+        "👥 Tout le monde", "🏷 Thème\u00a0: Urbanisme", "🏷 Thème\u00a0: Culture",
+        "🏘 Quartier\u00a0: Centre-ville", "🏘 Quartier\u00a0: Nord",
+    ]
+    await official.tap(AudienceCallback(flow="b", kind="t", code="urbanisme").pack())
+    assert official.last_reply() == "Ce message sera envoyé à 2 habitants. L’envoyer\u202f?"
+    async with sessionmaker() as session:
+        draft = await session.scalar(select(Broadcast))
+        assert draft is not None and draft.status == "draft"
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # nothing before confirming
+
+    await official.tap(BroadcastCallback(action="ok", id=draft.id).pack())
+    assert official.last_reply().startswith(f"✅ La diffusion n°{draft.id} part vers 2 habitants.")
+    await official.tap(BroadcastCallback(action="ok", id=draft.id).pack())  # double tap
+    assert alerts(official)[-1] == "Cette diffusion a déjà été envoyée ou annulée."
+
+    feeder = BroadcastFeeder(sessionmaker, build_i18n("fr"), settings)
+    assert await feeder() is True
+    assert await feeder() is False
+    async with sessionmaker() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.chat_id))).all()
+        audits = (await session.scalars(select(AuditEntry.action))).all()
+    assert [(row.chat_id, row.payload["text"]) for row in rows] == [
+        (4101, "📢 <b>Message de votre mairie</b>\n\nRéunion &lt;importante&gt; sur le PLU &amp; les pistes cyclables"),
+        (4102, "📢 <b>Message from your town hall</b>\n\nRéunion &lt;importante&gt; sur le PLU &amp; les pistes cyclables"),
+    ]
+    assert "broadcast.confirm" in audits
+
+    await official.send(f"/broadcast_status {draft.id}")
+    assert official.last_reply() == (
+        f"📊 <b>Diffusion n°{draft.id}</b>\nEnvoyés\u00a0: 0\nEn attente\u00a0: 2\nÉchecs\u00a0: 0\n"
+        "Injoignables (bot bloqué)\u00a0: 0"
+    )
+    await official.send("/broadcast_status abc")
+    assert official.last_reply().startswith("Utilisation\u00a0: /broadcast_status ID")
+
+
+async def test_residents_cannot_broadcast_nor_confirm_someone_elses_draft(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+    await import_lists(sessionmaker)
+    official, other_official, resident = resident_factory(4001), resident_factory(4002), resident_factory(4201)
+    for person in (official, other_official, resident):
+        await onboard(person)
+    await make_official(sessionmaker, 4001)
+    await make_official(sessionmaker, 4002)
+    await resident.send("/broadcast")
+    assert resident.last_reply() == "Désolé, cette commande est réservée aux élus et chargés de participation."
+    await official.send("/broadcast")
+    await official.send("Collecte des encombrants lundi")
+    await official.tap(AudienceCallback(flow="b", kind="a").pack())
+    async with sessionmaker() as session:
+        draft = await session.scalar(select(Broadcast))
+    assert draft is not None
+    await resident.tap(BroadcastCallback(action="ok", id=draft.id).pack())
+    assert alerts(resident)[-1] == "Désolé, cette commande est réservée aux élus et chargés de participation."
+    await other_official.tap(BroadcastCallback(action="ok", id=draft.id).pack())
+    assert alerts(other_official)[-1] == "Cette diffusion a déjà été envoyée ou annulée."
+    await official.tap(AudienceCallback(flow="b", kind="a").pack())  # an old audience button
+    assert alerts(official)[-1] == "Ce bouton n’est plus valable."
+    await official.tap(BroadcastCallback(action="no", id=draft.id).pack())
+    assert official.last_reply() == "Annulé\u00a0: rien n’a été envoyé."
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
+
+
+async def test_a_resident_with_notifications_off_is_not_counted(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+    official, quiet, keen = resident_factory(4001), resident_factory(4301), resident_factory(4302)
+    for person in (official, quiet, keen):
+        await onboard(person)
+    await make_official(sessionmaker, 4001)
+    await quiet.send("/settings")
+    await quiet.tap(SettingsCallback(action="off").pack())
+    await official.send("/broadcast")
+    await official.send("x" * 3501)
+    assert official.last_reply() == "Un message compte au plus 3500 caractères. Merci de le raccourcir."
+    await official.send("Fête de quartier samedi")
+    await official.tap(AudienceCallback(flow="b", kind="a").pack())
+    assert official.last_reply() == "Ce message sera envoyé à 2 habitants. L’envoyer\u202f?"  # the official and keen
+
+
+async def test_a_photo_with_its_caption_is_broadcast_as_a_photo(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+
+    from aiogram.types import Message
+
+    official, marie = resident_factory(4001), resident_factory(4401)
+    for person in (official, marie):
+        await onboard(person)
+    await make_official(sessionmaker, 4001)
+    await official.send("/broadcast")
+    photo = {"file_id": "AgAD-photo", "file_unique_id": "u1", "width": 800, "height": 600}
+    await official.feed(message=Message.model_validate({
+        "message_id": 2, "date": datetime.now(timezone.utc), "chat": official.chat.model_dump(),
+        "from": official.user.model_dump(), "photo": [photo], "caption": "Le nouveau parc ouvre samedi",
+    }))
+    assert official.last_reply() == "👥 Qui doit le recevoir\u202f?"
+    await official.tap(AudienceCallback(flow="b", kind="a").pack())
+    async with sessionmaker() as session:
+        draft = await session.scalar(select(Broadcast))
+    assert draft is not None
+    await official.tap(BroadcastCallback(action="ok", id=draft.id).pack())
+    await BroadcastFeeder(sessionmaker, build_i18n("fr"), settings)()
+    async with sessionmaker() as session:
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == 4401))
+    assert row is not None and row.method == "sendPhoto"
+    assert row.payload == {"photo": "AgAD-photo", "caption": "📢 <b>Message de votre mairie</b>\n\nLe nouveau parc ouvre samedi"}
