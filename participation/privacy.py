@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit, consultations
+from participation.reports import reports_personal_data, unlink_resident
 from storage.models import AuditEntry, ConversationState, OutboxMessage, Resident, RoleGrant
 from storage.types import utcnow
 
@@ -69,6 +70,7 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
         "conversation_in_progress": conversations,
         "messages_sent_to_you": messages,
         "consultation_responses": await consultations.personal_data(session, resident),
+        **await reports_personal_data(session, resident),
     }
 
 
@@ -81,6 +83,7 @@ async def erase_resident(session: AsyncSession, resident: Resident) -> None:
     assert resident.telegram_id is not None
     telegram_id = resident.telegram_id
     pseudonym = f"erased:{resident.pseudonym}"
+    await unlink_resident(session, resident)
     await session.execute(
         delete(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id)))
     )
