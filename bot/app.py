@@ -39,6 +39,7 @@ from scheduler.sources import JOB_SOURCES
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from web.app import build_web_app
+from web.open311 import Open311Context
 
 log = logging.getLogger("palabre")
 
@@ -174,7 +175,9 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
     stopping = asyncio.Event()
     webhook = settings.webhook_url is not None and role != ProcessRole.WORKER
 
-    app = build_web_app(engine)
+    # Open311 answers in every process; a POSTed request wakes whichever sender runs here.
+    open311 = Open311Context(sessionmaker, settings, i18n, background.wake_sender)
+    app = build_web_app(engine, open311=open311)
     if webhook:
         assert settings.webhook_secret is not None
         # Not in the background: Telegram gets its 200 once the update is handled and stored, so

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Filter
+from aiogram.types import Chat
 from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares import RequireRole
+from bot.settings import Settings
 from handlers import (
-    admin, broadcast, consultations, consultations_admin, fallback, help, meetings, onboarding, polls, privacy,
+    admin, agents, broadcast, consultations, consultations_admin, fallback, help, meetings, onboarding, polls, privacy,
     reports, settings,
 )
 from participation.residents import has_current_consent
@@ -30,6 +32,13 @@ class ConsentGiven(Filter):
 
     async def __call__(self, _event: object, resident: Resident | None = None) -> bool:
         return resident is not None and has_current_consent(resident)
+
+
+class AgentsChat(Filter):
+    """Filter: the update comes from the agents' group (AGENTS_CHAT_ID)."""
+
+    async def __call__(self, event: object, settings: Settings, event_chat: Chat | None = None) -> bool:
+        return settings.agents_chat_id is not None and event_chat is not None and event_chat.id == settings.agents_chat_id
 
 
 def _detached(router: Router) -> Router:
@@ -85,4 +94,15 @@ def build_root_router() -> Router:
     root.include_router(private)
     # Poll answers come without a chat: they are checked against the poll sent to the resident.
     root.include_router(_detached(polls.router))
+
+    # The agents' group: report triage. Only agents and admins may use its buttons.
+    group = Router(name="agents_group")
+    group.message.filter(AgentsChat())
+    group.callback_query.filter(AgentsChat())
+    group.message.middleware(agents.GroupLocale())
+    group.callback_query.middleware(agents.GroupLocale())
+    group.message.middleware(RequireRole(Role.AGENT, _refusal))
+    group.callback_query.middleware(RequireRole(Role.AGENT, _refusal))
+    group.include_router(_detached(agents.router))
+    root.include_router(group)
     return root

@@ -7,11 +7,13 @@ import re
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from handlers.consultations import open_consultation
+from handlers.reports import start_report
 from participation.consultations import get_by_slug
 from storage.models import Resident
 
@@ -43,5 +45,6 @@ async def open_payload(
             return
         await open_consultation(message, found, session=session, resident=resident, state=state, settings=settings)
     elif payload == "r":
-        await message.answer(_("Reporting a problem is not available here yet. Thank you for your patience!"))
+        # The locale of this update is already set: the I18n in context is the application's.
+        await start_report(message, state, session, I18n.get_current(no_error=False), settings)
     # Any other well-formed payload (an old poster, a typo) just lands on the main menu.

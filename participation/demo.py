@@ -12,6 +12,7 @@ from datetime import timedelta, tzinfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
+from participation.categories import demo_categories
 from participation.consultation_file import parse_consultation_file
 from participation.consultations import ConsultationLocked, get_by_slug, import_consultation
 from storage.types import utcnow
@@ -75,4 +76,4 @@ async def demo_consultation(session: AsyncSession, default_locale: str, tz: tzin
     return f"Sample consultation {spec.slug} imported, open for 30 days (deep link: start=c_{spec.slug})."
 
 
-DEMO_STEPS: list[DemoStep] = [demo_consultation]
+DEMO_STEPS: list[DemoStep] = [demo_consultation, demo_categories]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from participation import audit, consultations
 from participation import feedback as feedback_module
 from participation import satisfaction as satisfaction_module
+from participation.reports import reports_personal_data, unlink_resident
 from storage.models import AuditEntry, ConversationState, Feedback, OutboxMessage, Resident, RoleGrant
 from storage.types import utcnow
 
@@ -71,6 +72,7 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
         "conversation_in_progress": conversations,
         "messages_sent_to_you": messages,
         "consultation_responses": await consultations.personal_data(session, resident),
+        **await reports_personal_data(session, resident),
         "feedback": await feedback_module.personal_data(session, resident),
         "satisfaction_answers": await satisfaction_module.personal_data(session, resident),
     }
@@ -85,6 +87,7 @@ async def erase_resident(session: AsyncSession, resident: Resident) -> None:
     assert resident.telegram_id is not None
     telegram_id = resident.telegram_id
     pseudonym = f"erased:{resident.pseudonym}"
+    await unlink_resident(session, resident)
     await session.execute(
         delete(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id)))
     )

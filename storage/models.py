@@ -283,6 +283,95 @@ class MeetingAnswer(SQLModel, table=True):
     resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE")
     will_come: bool
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+# --- Problem reports (issue 4): categories, reports, photos, followers, status history ---------
+
+
+class ReportCategory(SQLModel, table=True):
+    """A kind of problem residents can report; `code` is its Open311 service_code."""
+
+    __tablename__ = "report_category"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    # Texts as {locale: text}; "*" holds a text given as a plain string (any language).
+    group_name: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    name: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    photo_required: bool = False
+    location_required: bool = True
+    position: int = 0
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Report(SQLModel, table=True):
+    """A problem reported by a resident (or through Open311), followed until it is closed."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        Index("ix_report_nearby", "category_id", "created_at"),
+        Index("ix_report_status", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=32, unique=True, index=True)
+    category_id: int = Field(foreign_key="report_category.id")
+    # None for reports posted through Open311, and after the reporter was erased.
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", ondelete="SET NULL", index=True)
+    status: str = Field(default="new", max_length=20)
+    description: str = Field(max_length=2000)
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = Field(default=None, max_length=300)
+    neighbourhood: str | None = Field(default=None, max_length=64)
+    media_url: str | None = Field(default=None, max_length=500)
+    source: str = Field(default="chat", max_length=16)
+    open311_token: str | None = Field(default=None, max_length=64, unique=True)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="report.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReportPhoto(SQLModel, table=True):
+    """A photo of a report: Telegram's file id (to show it again) and the downloaded copy."""
+
+    __tablename__ = "report_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", ondelete="CASCADE", index=True)
+    file_id: str = Field(max_length=200)
+    file_unique_id: str | None = Field(default=None, max_length=100)
+    path: str | None = Field(default=None, max_length=400)
+    position: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReportFollower(SQLModel, table=True):
+    """A resident who follows someone else's report (e.g. instead of filing a duplicate)."""
+
+    __tablename__ = "report_follower"
+    __table_args__ = (UniqueConstraint("report_id", "resident_id", name="uq_report_follower"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", ondelete="CASCADE", index=True)
+    resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReportStatusChange(SQLModel, table=True):
+    """One step of a report's history: who changed its status, when, and the public note."""
+
+    __tablename__ = "report_status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", ondelete="CASCADE", index=True)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    note: str | None = Field(default=None, max_length=1000)
+    # Telegram id of the agent (or reporter, when they reopen); None from the CLI or Open311.
+    author_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
+    source: str = Field(max_length=16)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # --- Impact, feedback, satisfaction (issue 8) -------------------------------------------------

@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import ping
+from web.open311 import Open311Context, add_open311_routes
 
 ENGINE_KEY = web.AppKey("engine", AsyncEngine)
 
@@ -17,8 +18,10 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "error", "database": "unreachable"}, status=503)
 
 
-def build_web_app(engine: AsyncEngine) -> web.Application:
+def build_web_app(engine: AsyncEngine, *, open311: Open311Context | None = None) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[ENGINE_KEY] = engine
     app.router.add_get("/healthz", healthz)
+    if open311 is not None:
+        add_open311_routes(app, open311)
     return app
