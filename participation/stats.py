@@ -6,17 +6,19 @@ Plain functions over a period [start, end) returning dataclasses; rendering live
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.consultations import ResponseStatus
+from participation.reports import CLOSED_STATUSES, OPEN_STATUSES, Status as ReportStatus
 from participation.impact import publication_of
 from participation.satisfaction import SCORES, period_start
 from storage.models import (
-    Consultation, ConsultationResponse, Feedback, Neighbourhood, Resident, SatisfactionAnswer,
+    Consultation, ConsultationResponse, Feedback, Neighbourhood, Report, ReportCategory, ReportStatusChange, Resident,
+    SatisfactionAnswer,
 )
 
 
@@ -67,6 +69,26 @@ class FeedbackFigures:
 
 
 @dataclass(frozen=True)
+class CategoryFigures:
+    code: str
+    name: dict[str, str]
+    opened: int
+    closed: int
+    median_hours: float | None  # time from filing to closing, of the reports closed in the period
+    p90_hours: float | None
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    opened: int
+    closed: int
+    median_hours: float | None
+    p90_hours: float | None
+    reopened: int  # taken back from "fixed" to an open status (the reporter's "not fixed")
+    by_category: list[CategoryFigures]
+
+
+@dataclass(frozen=True)
 class Stats:
     start: datetime
     end: datetime
@@ -76,7 +98,7 @@ class Stats:
     published_consultations: int
     satisfaction: SatisfactionFigures
     feedback: FeedbackFigures
-    extra: dict[str, object] = field(default_factory=dict)
+    reports: ReportFigures
 
     @property
     def published_share(self) -> float | None:
@@ -228,6 +250,63 @@ async def feedback_figures(session: AsyncSession, start: datetime, end: datetime
     return FeedbackFigures(received=len(rows), answered=sum(1 for at in rows if at is not None))
 
 
+def quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile with linear interpolation between closest ranks (q=0.5: the median)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+async def report_figures(session: AsyncSession, start: datetime, end: datetime) -> ReportFigures:
+    opened = Counter(
+        await session.scalars(select(Report.category_id).where(Report.created_at >= start, Report.created_at < end))
+    )
+    closed_rows = (
+        await session.execute(
+            select(Report.category_id, Report.created_at, Report.closed_at).where(
+                Report.closed_at.is_not(None), Report.closed_at >= start, Report.closed_at < end,
+                Report.status.in_([s.value for s in CLOSED_STATUSES]),
+            )
+        )
+    ).all()
+    hours: dict[int, list[float]] = {}
+    for category_id, created_at, closed_at in closed_rows:
+        hours.setdefault(category_id, []).append((closed_at - created_at).total_seconds() / 3600)
+    reopened = await session.scalar(
+        select(func.count(func.distinct(ReportStatusChange.report_id))).where(
+            ReportStatusChange.from_status == ReportStatus.FIXED.value,
+            ReportStatusChange.to_status.in_([s.value for s in OPEN_STATUSES]),
+            ReportStatusChange.at >= start,
+            ReportStatusChange.at < end,
+        )
+    )
+    categories = list(await session.scalars(select(ReportCategory).order_by(ReportCategory.position, ReportCategory.code)))
+    every = [h for values in hours.values() for h in values]
+    return ReportFigures(
+        opened=sum(opened.values()),
+        closed=len(every),
+        median_hours=quantile(every, 0.5),
+        p90_hours=quantile(every, 0.9),
+        reopened=reopened or 0,
+        by_category=[
+            CategoryFigures(
+                code=c.code,
+                name=c.name,
+                opened=opened.get(c.id, 0),  # type: ignore[arg-type]
+                closed=len(hours.get(c.id, [])),  # type: ignore[arg-type]
+                median_hours=quantile(hours.get(c.id, []), 0.5),  # type: ignore[arg-type]
+                p90_hours=quantile(hours.get(c.id, []), 0.9),  # type: ignore[arg-type]
+            )
+            for c in categories
+            if opened.get(c.id) or hours.get(c.id)  # type: ignore[arg-type]
+        ],
+    )
+
+
 async def compute_stats(
     session: AsyncSession, start: datetime, end: datetime, *, now: datetime, interval_days: int
 ) -> Stats:
@@ -243,4 +322,5 @@ async def compute_stats(
         published_consultations=sum(1 for c in closed if c.published),
         satisfaction=await satisfaction_figures(session, start, end, interval_days),
         feedback=await feedback_figures(session, start, end),
+        reports=await report_figures(session, start, end),
     )

@@ -8,12 +8,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from participation import stats
 from participation.privacy import NOTICE_VERSION
 from participation.satisfaction import period_of, period_start
 from storage.db import SessionMaker
 from storage.models import (
-    Consultation, ConsultationResponse, Feedback, Neighbourhood, Resident, SatisfactionAnswer,
+    Consultation, ConsultationResponse, Feedback, Neighbourhood, Report, ReportCategory, ReportStatusChange, Resident,
+    SatisfactionAnswer,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -89,7 +92,31 @@ async def generate(sessionmaker: SessionMaker, seed: int = 8) -> dict[str, objec
                     score = rng.randint(1, 5)
                     session.add(SatisfactionAnswer(period=period, resident_id=None if person.erased else person.id, score=score, answered_at=answered_at))
                     answers.append((person, answered_at, score, period))
-    return {"people": people, "responses": responses, "feedback": feedback, "answers": answers, "specs": specs}
+        reports: list[tuple[str, datetime, datetime | None, bool]] = []
+        categories = [ReportCategory(code="voirie", name={"fr": "Voirie"}, position=1),
+                      ReportCategory(code="eclairage", name={"fr": "Éclairage"}, position=2)]
+        session.add_all(categories)
+        await session.flush()
+        for n in range(70):
+            category = rng.choice(categories)
+            created = at(rng, 0, 110)
+            closed_at = created + timedelta(hours=rng.randrange(1, 24 * 25)) if rng.random() < 0.7 else None
+            reopened_at = None
+            if closed_at is not None and rng.random() < 0.2:
+                reopened_at, closed_at = closed_at + timedelta(hours=5), None
+            report = Report(ref=f"R{n}", category_id=category.id, description="trou", created_at=created,  # type: ignore[arg-type]
+                            status=("acknowledged" if reopened_at else rng.choice(["fixed", "duplicate"]) if closed_at else "new"),
+                            closed_at=closed_at)
+            session.add(report)
+            await session.flush()
+            if reopened_at is not None:
+                session.add(ReportStatusChange(report_id=report.id, from_status="fixed", to_status="acknowledged", source="chat", at=reopened_at))  # type: ignore[arg-type]
+            reports.append((category.code, created, closed_at, reopened_at))  # type: ignore[arg-type]
+    return {"people": people, "responses": responses, "feedback": feedback, "answers": answers, "specs": specs, "reports": reports}
+
+
+def p90(values: list[float]) -> float:
+    return values[0] if len(values) == 1 else statistics.quantiles(values, n=10, method="inclusive")[8]
 
 
 def inside(moment: datetime | None) -> bool:
@@ -144,10 +171,25 @@ async def test_every_figure_matches_the_history_counted_independently(sessionmak
     # Satisfaction.
     scores = [(score, period) for _p, answered_at, score, period in history["answers"] if inside(answered_at)]  # type: ignore[misc,attr-defined]
     assert figures.satisfaction.answers == len(scores) > 0
-    assert figures.satisfaction.mean == statistics.mean(s for s, _ in scores)
+    assert figures.satisfaction.mean == pytest.approx(statistics.mean(s for s, _ in scores))
     assert figures.satisfaction.distribution == {k: sum(1 for s, _ in scores if s == k) for k in range(1, 6)}
     trend = {period_start(per, INTERVAL).date(): statistics.mean(s for s, p in scores if p == per) for per in {p for _, p in scores}}
-    assert {day: mean for day, mean, _n in figures.satisfaction.trend} == trend
+    assert {day: mean for day, mean, _n in figures.satisfaction.trend} == pytest.approx(trend)
+
+    # Reports: opened and closed in the period, time to close per category, reopened after "fixed".
+    reports = history["reports"]
+    closed = [(code, (closed_at - created).total_seconds() / 3600) for code, created, closed_at, _r in reports if inside(closed_at)]  # type: ignore[misc,attr-defined]
+    assert figures.reports.opened == sum(1 for _c, created, _cl, _r in reports if inside(created)) > 0  # type: ignore[misc,attr-defined]
+    assert figures.reports.closed == len(closed) > 2
+    assert figures.reports.median_hours == pytest.approx(statistics.median(h for _c, h in closed))
+    assert figures.reports.p90_hours == pytest.approx(p90([h for _c, h in closed]))
+    assert figures.reports.reopened == sum(1 for *_x, reopened_at in reports if inside(reopened_at)) > 0  # type: ignore[misc,attr-defined]
+    assert [c.code for c in figures.reports.by_category] == ["voirie", "eclairage"]
+    for category in figures.reports.by_category:
+        hours = [h for code, h in closed if code == category.code]
+        assert category.opened == sum(1 for code, created, _cl, _r in reports if code == category.code and inside(created))  # type: ignore[misc,attr-defined]
+        assert category.closed == len(hours)
+        assert (category.median_hours, category.p90_hours) == pytest.approx((statistics.median(hours), p90(hours)))
 
     # Feedback.
     in_period = [answered for _p, written, answered in history["feedback"] if inside(written)]  # type: ignore[misc,attr-defined]
@@ -160,3 +202,4 @@ async def test_an_empty_period_has_no_rates_rather_than_zero_divisions(sessionma
     assert figures.residents.total == figures.residents.active == 0
     assert figures.consultations == [] and figures.published_share is None
     assert figures.satisfaction.mean is None and figures.satisfaction.distribution == {k: 0 for k in range(1, 6)}
+    assert (figures.reports.opened, figures.reports.closed, figures.reports.median_hours) == (0, 0, None)
