@@ -137,3 +137,20 @@ async def personal_data(session: AsyncSession, resident: Resident) -> list[dict[
         }
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class Official:
+    telegram_id: int
+    locale: str | None
+
+
+async def officials_to_tell(session: AsyncSession, admin_ids: list[int]) -> list[Official]:
+    """Who hears of a new feedback: officials and admins (in their language when we know it)."""
+    from storage.models import RoleGrant
+
+    ids = set(admin_ids) | set(await session.scalars(select(RoleGrant.telegram_id).where(RoleGrant.role == "official")))
+    locales = dict(
+        (await session.execute(select(Resident.telegram_id, Resident.locale).where(Resident.telegram_id.in_(ids)))).all()
+    ) if ids else {}
+    return [Official(telegram_id=i, locale=locales.get(i)) for i in sorted(ids)]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.consultations import ResponseStatus
+from participation.reports import CLOSED_STATUSES, Status as ReportStatus, reports_of
 from storage.models import Consultation, ConsultationResponse, Resident
 
 
@@ -42,8 +43,33 @@ class ConsultationImpact:
 
 
 @dataclass(frozen=True)
+class ReportImpact:
+    ref: str
+    category: dict[str, str]
+    status: str
+    mine: bool  # False: a report they follow
+    created_at: datetime
+    closed_at: datetime | None
+
+    @property
+    def time_to_resolution(self) -> timedelta | None:
+        if self.closed_at is None or self.status not in CLOSED_STATUSES:
+            return None
+        return self.closed_at - self.created_at
+
+
+@dataclass(frozen=True)
 class Impact:
     consultations: list[ConsultationImpact]
+    reports: list[ReportImpact]
+
+    @property
+    def my_reports(self) -> int:
+        return sum(1 for item in self.reports if item.mine)
+
+    @property
+    def my_reports_fixed(self) -> int:
+        return sum(1 for item in self.reports if item.mine and item.status == ReportStatus.FIXED)
 
     @property
     def took_part(self) -> int:
@@ -78,4 +104,11 @@ async def consultations_of(session: AsyncSession, resident: Resident, *, now: da
 
 async def impact_of(session: AsyncSession, resident: Resident, *, now: datetime) -> Impact:
     """Everything /impact shows a resident."""
-    return Impact(consultations=await consultations_of(session, resident, now=now))
+    reports = [
+        ReportImpact(
+            ref=item.report.ref, category=item.category.name, status=item.report.status, mine=item.mine,
+            created_at=item.report.created_at, closed_at=item.report.closed_at,
+        )
+        for item in await reports_of(session, resident, limit=20)
+    ]
+    return Impact(consultations=await consultations_of(session, resident, now=now), reports=reports)

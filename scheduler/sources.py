@@ -6,5 +6,7 @@ from scheduler.consultations import consultation_jobs
 from scheduler.core import JobSource
 from scheduler.meetings import meeting_reminder_jobs
 from scheduler.retention import retention_jobs
+from scheduler.satisfaction import satisfaction_jobs
 
 JOB_SOURCES: list[JobSource] = [consultation_jobs, meeting_reminder_jobs, retention_jobs]
+JOB_SOURCES.append(satisfaction_jobs)
