@@ -154,9 +154,10 @@ def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, st
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator, PercentFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     blue, orange, grey = "#2f6f9f", "#e08a2c", "#9aa5ad"
+    percent = FuncFormatter(lambda value, _pos: format_percent(value, locale=locale))
     figure = Figure(figsize=(8.27, 11.69), dpi=150)
     FigureCanvasAgg(figure)
     grid = figure.add_gridspec(4, 2, top=0.83, bottom=0.05, left=0.1, right=0.96, hspace=0.75, wspace=0.35)
@@ -194,8 +195,9 @@ def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, st
     weeks = r.new_per_week
     if weeks:
         axes.bar(range(len(weeks)), [n for _m, n in weeks], color=blue)
-        step = max(1, len(weeks) // 6)
+        step = max(1, -(-len(weeks) // 6))
         axes.set_xticks(range(0, len(weeks), step), labels=[format_date(m, "d MMM", locale=locale) for m, _n in weeks][::step])
+        axes.tick_params(axis="x", labelrotation=30)
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         tidy(axes, _("New residents per week"))
     else:
@@ -209,7 +211,9 @@ def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, st
         axes.bar([x - 0.2 for x in xs], [c.participation_rate or 0 for c in stats.consultations], 0.4, color=blue, label=_("participation"))
         axes.bar([x + 0.2 for x in xs], [c.completion_rate or 0 for c in stats.consultations], 0.4, color=orange, label=_("completion"))
         axes.set_xticks(list(xs), labels=names)
-        axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        top = max([c.participation_rate or 0 for c in stats.consultations] + [c.completion_rate or 0 for c in stats.consultations])
+        axes.set_ylim(0, max(top, 0.1) * 1.3)  # room for the legend
+        axes.yaxis.set_major_formatter(percent)
         axes.legend(fontsize=7, frameon=False)
         tidy(axes, _("Participation and completion per consultation"))
     else:
@@ -226,7 +230,7 @@ def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, st
         axes.bar([x - 0.2 for x in xs], [res / all_residents if all_residents else 0 for _c, res, _p in totals], 0.4, color=grey, label=_("share of residents"))
         axes.bar([x + 0.2 for x in xs], [p / all_participants for _c, _r, p in totals], 0.4, color=blue, label=_("share of participants"))
         axes.set_xticks(list(xs), labels=labels)
-        axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        axes.yaxis.set_major_formatter(percent)
         axes.legend(fontsize=7, frameon=False)
         tidy(axes, _("Who takes part, by neighbourhood"))
     else:
@@ -260,7 +264,7 @@ def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, st
     axes = figure.add_subplot(grid[3, 1])
     if sat.trend:
         axes.plot(range(len(sat.trend)), [mean for _s, mean, _n in sat.trend], marker="o", color=orange)
-        axes.set_xticks(range(len(sat.trend)), labels=[format_date(s, "MMM y", locale=locale) for s, _m, _n in sat.trend])
+        axes.set_xticks(range(len(sat.trend)), labels=[format_date(s, "d MMM y", locale=locale) for s, _m, _n in sat.trend])
         axes.set_ylim(1, 5)
         tidy(axes, _("Satisfaction: mean score per period"))
     else:

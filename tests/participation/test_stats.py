@@ -75,8 +75,9 @@ async def generate(sessionmaker: SessionMaker, seed: int = 8) -> dict[str, objec
             session.add(consultation)
             await session.flush()
             for person in people:
-                if rng.random() < 0.4 and (not hoods or person.hood in hoods or person.erased):
-                    started = opens + timedelta(hours=rng.randrange(1, 24 * 10))
+                started = opens + timedelta(hours=rng.randrange(1, 24 * 10))
+                registered = person.erased or person.consent_at < started  # type: ignore[operator]
+                if registered and rng.random() < 0.4 and (not hoods or person.hood in hoods or person.erased):
                     status = "submitted" if rng.random() < 0.7 else "in_progress"
                     session.add(ConsultationResponse(consultation_id=consultation.id, resident_id=person.id, status=status, started_at=started, updated_at=started))  # type: ignore[arg-type]
                     responses.append((slug, person, status, started))
