@@ -51,7 +51,7 @@ def answer_keyboard(feedback_id: int) -> InlineKeyboardMarkup:
 def render_new_feedback(row: Feedback) -> dict[str, Any]:
     """The notice officials get of a new feedback, in the current locale."""
     return {
-        "text": _("💬 <b>New feedback #{id}</b>\n\n{text}").format(id=row.id, text=html.escape(row.text)),
+        "text": _("💬 <b>New feedback #{id}</b>\n\n{text}").format(id=row.id, text=html.escape(row.text, quote=False)),
         "reply_markup": answer_keyboard(row.id).model_dump(exclude_none=True),  # type: ignore[arg-type]
     }
 
@@ -60,7 +60,7 @@ def render_answer(row: Feedback) -> dict[str, Any]:
     """The official's answer as the resident receives it, in the current locale."""
     return {
         "text": _("💬 <b>The town hall answered your feedback</b>\n\n«\u202f{feedback}\u202f»\n\n{answer}").format(
-            feedback=html.escape(row.text[:300]), answer=html.escape(row.answer or "")
+            feedback=html.escape(row.text[:300], quote=False), answer=html.escape(row.answer or "", quote=False)
         )
     }
 
@@ -149,7 +149,7 @@ async def cmd_feedbacks(message: Message, session: AsyncSession) -> None:
     for row in rows:
         await message.answer(
             _("💬 <b>Feedback #{id}</b> ({date})\n\n{text}").format(
-                id=row.id, date=row.created_at.strftime("%Y-%m-%d"), text=html.escape(row.text)
+                id=row.id, date=row.created_at.strftime("%Y-%m-%d"), text=html.escape(row.text, quote=False)
             ),
             reply_markup=answer_keyboard(row.id),
         )
