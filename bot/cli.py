@@ -175,7 +175,6 @@ PURGE_LABELS = {
     "other_answers": "\"other\" answers",
     "report_reporters": "links from reports to their reporters",
     "report_followers": "followers of reports",
-    "report_contacts": "contact details given with reports",
 }
 
 
