@@ -79,7 +79,7 @@ async def test_old_closed_reports_no_longer_point_to_anyone(sessionmaker: Sessio
         reports = {}
         for ref, closed_days_ago in (("PAL-OLD", 400), ("PAL-NEW", 10)):
             report = Report(ref=ref, category_id=category.id, resident_id=reporter.id, status="fixed", description="Nid-de-poule",
-                            latitude=45.77, longitude=3.08, closed_at=utcnow() - timedelta(days=closed_days_ago))
+                            lat=45.77, lon=3.08, closed_at=utcnow() - timedelta(days=closed_days_ago))
             session.add(report)
             await session.flush()
             session.add(ReportFollower(report_id=report.id, resident_id=follower.id))
