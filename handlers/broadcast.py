@@ -14,6 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import AudienceCallback, BroadcastCallback
@@ -60,7 +61,9 @@ async def consultation_keyboard(session: AsyncSession) -> InlineKeyboardMarkup |
     """The consultations residents took part in, to pick as an audience (by id: slugs may be long)."""
     rows = [
         [InlineKeyboardButton(
-            text=_("🗳 {title} ({count} participants)").format(title=tr(row.consultation.title), count=row.submitted),
+            text=ngettext("🗳 {title} ({count} participant)", "🗳 {title} ({count} participants)", row.submitted).format(
+                title=tr(row.consultation.title), count=row.submitted
+            ),
             callback_data=AudienceCallback(flow="b", kind="c", code=str(row.consultation.id)).pack(),
         )]
         for row in await consultations.list_consultations(session)

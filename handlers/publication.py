@@ -18,6 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,7 +62,7 @@ def outcome_texts(results: results_module.Results, decision: str) -> list[str]:
     """The results summary and the decision, as one message when it fits (else two)."""
     head = [
         _("📣 <b>We asked, you said, we did: {title}</b>").format(title=html.escape(results.title)),
-        _("{finished} residents took part.").format(finished=results.finished),
+        ngettext("{finished} resident took part.", "{finished} residents took part.", results.finished).format(finished=results.finished),
     ]
     body: list[str] = []
     for number, question in enumerate(results.questions, start=1):
@@ -169,7 +170,11 @@ async def on_decision(message: Message, state: FSMContext, session: AsyncSession
         await message.answer(text)
     count = await domain.count_recipients(session, consultation)
     await message.answer(
-        _("Above is the message (with one chart per question). It will be sent to {count} residents, each in their language. Publish it?").format(count=count),
+        ngettext(
+            "Above is the message (with one chart per question). It will be sent to {count} resident, in their language. Publish it?",
+            "Above is the message (with one chart per question). It will be sent to {count} residents, each in their language. Publish it?",
+            count,
+        ).format(count=count),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[[
                 InlineKeyboardButton(text=_("✅ Publish"), callback_data=PublishCallback(action="ok", cid=consultation.id).pack()),  # type: ignore[arg-type]
@@ -205,7 +210,11 @@ async def on_publish_confirm(query: CallbackQuery, callback_data: PublishCallbac
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(
-            _("✅ Published: the outcome is on its way to {count} residents.").format(count=published.recipient_count)
+            ngettext(
+                "✅ Published: the outcome is on its way to {count} resident.",
+                "✅ Published: the outcome is on its way to {count} residents.",
+                published.recipient_count,
+            ).format(count=published.recipient_count)
         )
 
 
