@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.publication import reminder_message
 from participation import outbox, publication
+from participation.broadcasts import CHUNK
 from scheduler.core import JobContext, PlannedJob
 
 I18N_KEY = "i18n"  # JobContext.extra holds the I18n the application built
@@ -39,19 +40,23 @@ async def send_consultation_reminder(consultation_id: int, offset: str, context:
         consultation = await publication.claim_reminder(session, consultation_id, offset)
         if consultation is None:
             return 0
-        queued = 0
+        rows = []
         for recipient in await publication.reminder_recipients(session, consultation):
             locale = recipient.locale if recipient.locale in i18n.available_locales else i18n.default_locale
             with i18n.context(), i18n.use_locale(locale):
                 method, payload = reminder_message(consultation, context.settings.tz, locale, default_locale)
-            queued += await outbox.enqueue(
-                session,
-                chat_id=recipient.telegram_id,
-                method=method,
-                payload=payload,
-                resident_id=recipient.resident_id,
-                kind="consultation-reminder",
-                dedupe_key=publication.reminder_dedupe_key(consultation_id, offset, recipient.resident_id),
+            rows.append(
+                {
+                    "chat_id": recipient.telegram_id,
+                    "method": method,
+                    "payload": payload,
+                    "resident_id": recipient.resident_id,
+                    "kind": "consultation-reminder",
+                    "dedupe_key": publication.reminder_dedupe_key(consultation_id, offset, recipient.resident_id),
+                }
             )
+        queued = 0
+        for start in range(0, len(rows), CHUNK):  # bounded statements for large audiences
+            queued += await outbox.enqueue_many(session, rows[start : start + CHUNK])
         await publication.record_reminder_count(session, consultation_id, offset, queued)
     return queued
