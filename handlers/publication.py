@@ -74,18 +74,27 @@ def outcome_texts(results: results_module.Results, decision: str) -> list[str]:
             body.append(_("Average: {mean}").format(mean=f"{question.mean:g}"))
         if question.type == "text":
             body.append(_("{count} written answers, read by the council.").format(count=question.answered))
-    tail = ["", _("🏛 <b>What the council decided</b>"), html.escape(decision), "", _("Thank you for taking part!")]
-    summary_budget = MAX_MESSAGE - len("\n".join(tail)) - 1
-    summary = "\n".join(head + body)
-    if len(summary) > summary_budget >= 1000:
-        cut = _("… (the full results are in the charts)")
-        while body and len("\n".join(head + body + [cut])) > summary_budget:
-            body.pop()
-        summary = "\n".join(head + body + [cut])
-    if len(summary) + 1 + len("\n".join(tail)) <= MAX_MESSAGE:
-        return [summary + "\n" + "\n".join(tail)]
-    # Only an extreme decision (many characters that HTML escapes) comes here.
-    return [summary[:MAX_MESSAGE], "\n".join(tail[1:])[:MAX_MESSAGE]]
+    tail = "\n".join(["", _("🏛 <b>What the council decided</b>"), html.escape(decision), "", _("Thank you for taking part!")])
+    whole = "\n".join(head + body) + "\n" + tail
+    if len(whole) <= MAX_MESSAGE:
+        return [whole]
+    budget = MAX_MESSAGE - len(tail) - 1
+    if budget >= MAX_MESSAGE // 4:
+        return [_shorten(head, body, budget) + "\n" + tail]
+    # A decision full of characters that HTML escapes (& < >): its markup is long, but Telegram
+    # counts it after parsing (at most MAX_DECISION characters), so it goes whole on its own.
+    return [_shorten(head, body, MAX_MESSAGE), tail.lstrip("\n")]
+
+
+def _shorten(head: list[str], body: list[str], budget: int) -> str:
+    """The summary within `budget` characters, dropping whole lines from the end (never half a tag)."""
+    if len("\n".join(head + body)) <= budget:
+        return "\n".join(head + body)
+    cut = _("… (the full results are in the charts)")
+    kept = list(body)
+    while kept and len("\n".join(head + kept + [cut])) > budget:
+        kept.pop()
+    return "\n".join(head + kept + [cut])
 
 
 def chart_axis_label() -> str:

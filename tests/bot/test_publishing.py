@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -85,3 +87,35 @@ async def test_a_crash_between_chunks_resumes_without_queueing_anyone_twice(sess
     assert sorted({row.chat_id for row in rows}) == [100, 101, 102, 103, 104]
     assert len(rows) == 5 * 5  # four charts and the text each, nothing doubled
     assert len({row.dedupe_key for row in rows}) == len(rows)
+
+
+def test_a_long_outcome_still_fits_telegram_messages() -> None:
+    from datetime import datetime, timezone
+
+    from aiogram.utils.i18n import I18n
+
+    from handlers.publication import outcome_texts
+    from participation.results import OptionCount, QuestionResult, Results
+
+    i18n = build_i18n("fr")
+    assert isinstance(i18n, I18n)
+    moment = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    questions = [
+        QuestionResult(
+            id=f"q{n}", type="single", prompt=f"Question numéro {n} " + "très longue " * 8, answered=40, skipped=0,
+            options=[OptionCount(f"c{i}", "Un choix au libellé assez long " * 2, 4, 10.0) for i in range(10)],
+        )
+        for n in range(1, 31)
+    ]
+    results = Results("s", "Titre", "closed", moment, moment, 40, 40, {}, questions, [])
+    with i18n.context(), i18n.use_locale("fr"):
+        short = outcome_texts(results, "Le conseil a décidé.")
+        extreme = outcome_texts(results, "&" * 2000)  # each & becomes &amp; in HTML
+    assert len(short) == 1 and len(short[0]) <= 4096
+    assert short[0].startswith("📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Titre</b>\n40 habitants ont participé.")
+    assert "… (les résultats complets sont dans les graphiques)" in short[0]
+    assert short[0].endswith("🏛 <b>Ce que le conseil a décidé</b>\nLe conseil a décidé.\n\nMerci de votre participation\u202f!")
+    # Telegram counts characters after parsing the HTML: tags out, entities as one character.
+    assert len(extreme) == 2 and all(len(html.unescape(re.sub(r"<[^>]+>", "", text))) <= 4096 for text in extreme)
+    assert len(extreme[0]) <= 4096 and extreme[0].endswith("… (les résultats complets sont dans les graphiques)")
+    assert extreme[1] == "🏛 <b>Ce que le conseil a décidé</b>\n" + "&amp;" * 2000 + "\n\nMerci de votre participation\u202f!"
