@@ -22,6 +22,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.broadcasting import BroadcastFeeder
+from bot.publishing import PublicationFeeder
 from bot.flood import FloodControlMiddleware, FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
@@ -132,7 +133,10 @@ class BackgroundWork:
             self._bot, self._sessionmaker, rate=self._settings.broadcast_rate,
             sent_hooks={POLL_KIND: record_poll_sent},
             # Confirmed broadcasts are expanded into the outbox chunk by chunk, paced by sending.
-            feeders=[BroadcastFeeder(self._sessionmaker, self._i18n, self._settings)],
+            feeders=[
+                BroadcastFeeder(self._sessionmaker, self._i18n, self._settings),
+                PublicationFeeder(self._sessionmaker, self._i18n, self._settings),
+            ],
         )
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         context = JobContext(self._sessionmaker, self._settings, self.wake_sender, extra={"i18n": self._i18n})

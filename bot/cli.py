@@ -175,7 +175,6 @@ PURGE_LABELS = {
     "other_answers": "\"other\" answers",
     "report_reporters": "links from reports to their reporters",
     "report_followers": "followers of reports",
-    "report_contacts": "contact details given with reports",
 }
 
 
@@ -709,6 +708,45 @@ def reports_export(fmt: str, output: Path | None) -> None:
         sys.exit(1)
     click.echo(f"{len(rows)} reports written to {output}.", err=True)
 
+
+@main.command()
+@click.argument("slug")
+@click.option("--decision", required=True, help="The council's decision, as residents will read it.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def publish(slug: str, decision: str, yes: bool) -> None:
+    """Publish the outcome of closed consultation SLUG: results and DECISION to participants and subscribers."""
+    from participation import publication
+
+    reasons = {
+        publication.PublishRefusal.UNKNOWN: f"No consultation with the slug {slug!r}: see `palabre consultation list`.",
+        publication.PublishRefusal.NOT_CLOSED: f"Consultation {slug} is not closed yet: publish its outcome once it closes.",
+        publication.PublishRefusal.ALREADY_PUBLISHED: f"The outcome of {slug} was already published; send a broadcast to its participants to add something.",
+        publication.PublishRefusal.EMPTY: "The decision is empty.",
+        publication.PublishRefusal.TOO_LONG: f"The decision must be at most {publication.MAX_DECISION} characters long.",
+    }
+    try:
+        text = publication.check_decision(decision)
+    except publication.PublishRefused as refused:
+        click.echo(reasons[refused.reason], err=True)
+        sys.exit(2)
+
+    async def count(session: AsyncSession) -> int:
+        return await publication.count_recipients(session, await publication.publishable(session, slug))
+
+    async def send(session: AsyncSession) -> Any:
+        return await publication.publish(session, slug, text, actor_telegram_id=None, source=Source.CLI)
+
+    try:
+        recipients = with_session(count)
+        click.echo(f"The results of {slug} and this decision will be sent to {recipients} residents, each in their language.")
+        if not yes and not click.confirm("Publish it?", default=False):
+            click.echo("Cancelled: nothing was published.")
+            return
+        published = with_session(send)
+    except publication.PublishRefused as refused:
+        click.echo(reasons[refused.reason], err=True)
+        sys.exit(1)
+    click.echo(f"Outcome of {slug} published for {published.recipient_count} residents; the running bot sends it.")
 
 
 # --- Impact, feedback, figures (issue 8) --------------------------------------------------------

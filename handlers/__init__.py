@@ -13,6 +13,7 @@ from handlers import (
     admin, agents, broadcast, consultations, consultations_admin, fallback, help, meetings, onboarding, polls, privacy,
     reports, settings,
 )
+from handlers import publication
 from handlers import feedback, impact
 from participation.residents import has_current_consent
 from participation.roles import Role
@@ -90,6 +91,7 @@ def build_root_router() -> Router:
     officials.include_routers(
         _detached(consultations_admin.router), _detached(broadcast.router), _detached(meetings.router)
     )
+    officials.include_router(_detached(publication.router))
     officials.include_routers(_detached(feedback.officials_router), _detached(impact.officials_router))
     private.include_router(officials)
 

@@ -14,10 +14,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import AudienceCallback, BroadcastCallback
-from participation import broadcasts, subscriptions
+from handlers.consultations import tr
+from participation import broadcasts, consultations, subscriptions
 from participation.audit import Source
 from participation.broadcasts import Audience, AudienceKind, BroadcastFigures
 from storage.models import Broadcast
@@ -50,7 +52,32 @@ async def audience_keyboard(session: AsyncSession, flow: str, locale: str) -> In
     for item in await subscriptions.list_neighbourhoods(session):
         label = _("🏘 Neighbourhood: {name}").format(name=subscriptions.localized(item.names, locale))
         rows.append([InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="n", code=item.code).pack())])
+    if flow == "b":
+        rows.append([InlineKeyboardButton(text=_("🗳 Participants of a consultation"), callback_data=AudienceCallback(flow=flow, kind="c").pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def consultation_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
+    """The consultations residents took part in, to pick as an audience (by id: slugs may be long)."""
+    rows = [
+        [InlineKeyboardButton(
+            text=ngettext("🗳 {title} ({count} participant)", "🗳 {title} ({count} participants)", row.submitted).format(
+                title=tr(row.consultation.title), count=row.submitted
+            ),
+            callback_data=AudienceCallback(flow="b", kind="c", code=str(row.consultation.id)).pack(),
+        )]
+        for row in await consultations.list_consultations(session)
+        if row.submitted and row.consultation.status != consultations.Status.DRAFT
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+async def consultation_audience(session: AsyncSession, code: str) -> Audience | None:
+    """The participants of the consultation whose id the button carries (None when forged or gone)."""
+    if not code.isdigit() or len(code) > 12:
+        return None
+    consultation = await consultations.get_consultation(session, int(code))
+    return Audience(AudienceKind.CONSULTATION, consultation.slug) if consultation is not None else None
 
 
 def audience_from(callback_data: AudienceCallback) -> Audience | None:
@@ -132,8 +159,20 @@ async def on_broadcast_audience(
     query: CallbackQuery, callback_data: AudienceCallback, state: FSMContext, session: AsyncSession
 ) -> None:
     """The audience: create a draft and show how many will receive it."""
-    audience = audience_from(callback_data)
     data = await state.get_data()
+    if callback_data.kind == "c" and callback_data.code == "" and await state.get_state() == BroadcastFlow.audience.state:
+        await query.answer()
+        keyboard = await consultation_keyboard(session)
+        if isinstance(query.message, Message):
+            if keyboard is None:
+                await query.message.answer(_("No consultation has participants yet. Choose another audience."))
+            else:
+                await query.message.answer(_("🗳 The participants of which consultation?"), reply_markup=keyboard)
+        return
+    if callback_data.kind == "c":
+        audience = await consultation_audience(session, callback_data.code)
+    else:
+        audience = audience_from(callback_data)
     if audience is None or await state.get_state() != BroadcastFlow.audience.state or "text" not in data:
         await query.answer(_("This button is no longer valid."))
         return

@@ -58,7 +58,7 @@ def render_impact(result: impact.Impact, locale: str, default_locale: str) -> st
     for item in result.consultations:
         title = html.escape(localized(item.title, locale, default_locale))
         if item.publication is not None:
-            decision = html.escape(localized(item.publication.decision, locale, default_locale))
+            decision = html.escape(item.publication.decision, quote=False)
             state = _("results published; the council decided: {decision}").format(decision=decision)
         elif item.closed:
             state = _("closed, results not published yet")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from participation import publication
 from participation.consultations import ResponseStatus
 from participation.reports import CLOSED_STATUSES, Status as ReportStatus, reports_of
 from storage.models import Consultation, ConsultationResponse, Resident
@@ -15,20 +16,16 @@ from storage.models import Consultation, ConsultationResponse, Resident
 
 @dataclass(frozen=True)
 class Publication:
-    """The outcome the council published for a consultation: when, and its decision per locale."""
+    """The outcome the council published for a consultation: when, and the decision text."""
 
     published_at: datetime
-    decision: dict[str, str]
+    decision: str
 
 
 async def publication_of(session: AsyncSession, consultation_id: int) -> Publication | None:
-    """The published outcome of a consultation, or None while there is none.
-
-    Results publication lives on another branch; until it is merged nothing is ever published,
-    and this is the one place to connect it.
-    """
-    del session, consultation_id
-    return None
+    """The published outcome of a consultation (participation/publication.py), or None while there is none."""
+    row = await publication.publication_of(session, consultation_id)
+    return None if row is None else Publication(published_at=row.published_at, decision=row.decision)
 
 
 @dataclass(frozen=True)

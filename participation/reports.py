@@ -472,9 +472,12 @@ async def reports_personal_data(session: AsyncSession, resident: Resident) -> di
 
 
 async def unlink_resident(session: AsyncSession, resident: Resident) -> None:
-    """/forget: the resident's reports stay (the problem is still in the street) with no link to
-    them; what they followed is forgotten; history rows no longer name them."""
-    await session.execute(update(Report).where(Report.resident_id == resident.id).values(resident_id=None))
+    """/forget: the resident's reports stay (the problem is still in the street: category, place,
+    photos, status) with no link to them and without what they typed (description, address);
+    what they followed is forgotten; history rows no longer name them."""
+    await session.execute(
+        update(Report).where(Report.resident_id == resident.id).values(resident_id=None, description="", address=None)
+    )
     await session.execute(delete(ReportFollower).where(ReportFollower.resident_id == resident.id))
     if resident.telegram_id is not None:
         await session.execute(

@@ -17,7 +17,16 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
-from storage.models import AuditEntry, Consultation, ConsultationAnswer, ConsultationResponse
+from storage.models import (
+    AuditEntry,
+    Consultation,
+    ConsultationAnswer,
+    ConsultationResponse,
+    Report,
+    ReportFollower,
+    ReportStatusChange,
+    Resident,
+)
 from storage.types import utcnow
 
 PURGE_ACTION = "privacy.purge"
@@ -62,6 +71,38 @@ async def purge_free_texts(session: AsyncSession, closed_before: datetime, *, dr
     return counts
 
 
+async def purge_report_details(session: AsyncSession, closed_before: datetime, *, dry_run: bool) -> dict[str, int]:
+    """Closed long enough: the report stays as open data, but no longer points to anyone."""
+    old = (
+        await session.execute(
+            select(Report.id, Resident.telegram_id)
+            .outerjoin(Resident, Resident.id == Report.resident_id)
+            .where(Report.closed_at.is_not(None), Report.closed_at < closed_before)
+        )
+    ).all()
+    report_ids = [report_id for report_id, _ in old]
+    reporters = [(report_id, telegram_id) for report_id, telegram_id in old if telegram_id is not None]
+    followers = ReportFollower.report_id.in_(report_ids)
+    counts = {
+        "report_reporters": len(reporters),
+        "report_followers": int(
+            await session.scalar(select(func.count()).select_from(ReportFollower).where(followers)) or 0
+        ),
+    }
+    if dry_run or not report_ids:
+        return counts
+    for report_id, telegram_id in reporters:
+        # The reporter's own "not fixed" answer is in the history under their Telegram id.
+        await session.execute(
+            update(ReportStatusChange)
+            .where(ReportStatusChange.report_id == report_id, ReportStatusChange.author_telegram_id == telegram_id)
+            .values(author_telegram_id=None)
+        )
+    await session.execute(update(Report).where(Report.id.in_(report_ids)).values(resident_id=None))
+    await session.execute(delete(ReportFollower).where(followers))
+    return counts
+
+
 async def purge(
     session: AsyncSession,
     *,
@@ -75,6 +116,7 @@ async def purge(
     now = now or utcnow()
     counts: dict[str, int] = {}
     counts.update(await purge_free_texts(session, now - timedelta(days=free_text_days), dry_run=dry_run))
+    counts.update(await purge_report_details(session, now - timedelta(days=report_days), dry_run=dry_run))
     report = PurgeReport(counts=counts, dry_run=dry_run)
     if not dry_run:
         await audit.record(

@@ -374,6 +374,48 @@ class ReportStatusChange(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+
+
+# --- Results publication and consultation reminders (issue 5) ----------------------------------
+
+
+class Publication(SQLModel, table=True):
+    """The outcome of a closed consultation ("we asked, you said, we did"): the council's decision.
+
+    One per consultation. Like a broadcast, it is expanded into outbox rows chunk by chunk in
+    resident-id order; `cursor` is the last resident id queued, so a crash resumes after it.
+    """
+
+    __tablename__ = "publication"
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", unique=True)
+    decision: str = Field(max_length=2000)
+    # None when it came from the server's command line.
+    author_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
+    source: str = Field(max_length=16)
+    published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status: str = Field(default="queuing", max_length=16, index=True)  # queuing | queued
+    recipient_count: int = 0
+    cursor: int = 0
+    queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsultationReminder(SQLModel, table=True):
+    """A reminder of a consultation (one per offset), claimed by inserting this row: once, ever."""
+
+    __tablename__ = "consultation_reminder"
+    __table_args__ = (UniqueConstraint("consultation_id", "offset", name="uq_consultation_reminder_offset"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", index=True)
+    offset: str = Field(max_length=16)
+    claimed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # sent: queued to `recipient_count` residents; skipped: its time came after the closing.
+    outcome: str = Field(max_length=16)
+    recipient_count: int = 0
+
+
 # --- Impact, feedback, satisfaction (issue 8) -------------------------------------------------
 
 

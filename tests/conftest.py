@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,9 @@ def backends() -> list[str]:
     return ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
-@pytest.fixture(params=backends())
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database for one test, on each backend under test."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'palabre.db'}"
-        return
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database on the test server, dropped afterwards."""
     assert POSTGRES_URL is not None
     name = f"palabre_test_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -44,6 +42,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         async with admin.connect() as connection:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest.fixture(params=backends())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database for one test, on each backend under test."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'palabre.db'}"
+        return
+    async with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

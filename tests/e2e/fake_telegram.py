@@ -932,6 +932,11 @@ class FakeTelegram:
         self._seq = 0
 
         self._pending: list[_PendingUpdate] = []
+        self._webhook_targets: list[str] = []
+        self._webhook_turn = 0
+        self._webhook_tasks: set[asyncio.Task[None]] = set()
+        self._webhook_client: Any = None
+        self.webhook_deliveries: list[tuple[str, int, int]] = []
         self._next_update_id = 100_000
         self._allowed_updates: frozenset[str] | None = None
         self._poll_generation = 0
@@ -999,8 +1004,42 @@ class FakeTelegram:
         self._runner = runner
         self._closing = False
 
+    def deliver_by_webhook(self, targets: list[str]) -> None:
+        """From now on act as Telegram in webhook mode behind a load balancer: each new update is
+        POSTed, with the secret token of setWebhook, to the next of `targets` in turn (round robin),
+        without waiting for the previous one, as Telegram does with several connections.
+        `webhook_deliveries` records (target, update_id, HTTP status) for each."""
+        if self.webhook is None:
+            raise AssertionError("the bot has not called setWebhook")
+        self._webhook_targets = list(targets)
+        self._webhook_turn = 0
+
+    def _push_by_webhook(self, update: Json) -> None:
+        import aiohttp
+
+        target = self._webhook_targets[self._webhook_turn % len(self._webhook_targets)]
+        self._webhook_turn += 1
+        secret = (self.webhook or {}).get("secret_token")
+
+        async def post() -> None:
+            if self._webhook_client is None:
+                self._webhook_client = aiohttp.ClientSession()
+            headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+            async with self._webhook_client.post(target, json=update, headers=headers) as response:
+                await response.read()
+                self.webhook_deliveries.append((target, int(update["update_id"]), response.status))
+
+        task = asyncio.get_running_loop().create_task(post())
+        self._webhook_tasks.add(task)
+        task.add_done_callback(self._webhook_tasks.discard)
+
     async def stop(self) -> None:
         """Answer pending long polls with [] and close the server."""
+        for task in list(self._webhook_tasks):
+            task.cancel()
+        if self._webhook_client is not None:
+            await self._webhook_client.close()
+            self._webhook_client = None
         if self._runner is None:
             return
         self._closing = True
@@ -1193,7 +1232,10 @@ class FakeTelegram:
         things when it happened, not after later edits."""
         self._next_update_id += 1
         update = {"update_id": self._next_update_id, kind: copy.deepcopy(payload)}
-        if deliver:
+        if deliver and self._webhook_targets:
+            self._pending.append(_PendingUpdate(update, kind, chat_id, delivered=True))
+            self._push_by_webhook(update)
+        elif deliver:
             self._pending.append(_PendingUpdate(update, kind, chat_id))
             self._updates_changed.notify()
         else:

@@ -70,9 +70,9 @@ class BotProcess:
         """Start `palabre run` and wait until it polls the fake server."""
         return await self._start([], lambda before: self._polls() > before, self._polls())
 
-    async def start_webhook(self) -> BotProcess:
-        """Start `palabre run` in webhook mode and wait until it registered its webhook and serves HTTP."""
-        return await self._start([], lambda _before: self.fake.webhook is not None and self._serving(), 0)
+    async def start_webhook(self, role: str = "all") -> BotProcess:
+        """Start `palabre run --role ROLE` in webhook mode; wait until the webhook is set and HTTP served."""
+        return await self._start(["--role", role], lambda _before: self.fake.webhook is not None and self._serving(), 0)
 
     async def start_worker(self) -> BotProcess:
         """Start `palabre run --role worker` (scheduler and sender only) and wait until it serves HTTP."""

@@ -57,3 +57,61 @@ async def test_forget_can_be_cancelled(fake: FakeTelegram, palabre: PalabreFacto
     assert (await paul.wait_callback_answer())["text"] == "Rien n’a été effacé."
     await paul.press("❓ Aide")
     assert "Comment fonctionne Palabre" in (await paul.wait_message("Palabre"))["text"]
+
+
+async def test_forget_after_answering_and_reporting_keeps_the_counts_and_nothing_typed(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path
+) -> None:
+    from datetime import timedelta
+
+    from tests.e2e.test_consultations import import_file, open_from_list, palabre_cli, tap_and_wait, with_times
+    from tests.e2e.test_reports import LAT, LON, human, prepare, report_pothole
+
+    await import_file(palabre.database_url, with_times(tmp_path, closes_in=timedelta(days=7)))
+    fake.group(-1005001, "Agents de la mairie")
+    await prepare(palabre, tmp_path)
+    typed_answer, resident_id = "Trop de bruit devant chez moi", 987_000_111
+    margot, other = fake.user(resident_id, "Margot"), fake.user(987_000_112, "Hugo")
+    for user in (margot, other):
+        await onboard(user)
+    for user, first, yesno in ((margot, "Chaque semaine", "Non"), (other, "Jamais", "Oui")):
+        await open_from_list(user)
+        await tap_and_wait(user, first, "Question 2/4")
+        await tap_and_wait(user, "Des bancs", "✓ Des bancs")
+        await tap_and_wait(user, "Valider", "Question 3/4")
+        await tap_and_wait(user, "3", "Question 4/4")
+        if yesno == "Non":
+            await tap_and_wait(user, "Non", "Question 5/5")
+            await user.send_text(typed_answer)
+        else:
+            await user.tap(yesno)
+        await user.wait_message("Voici vos réponses")
+        await human()
+        await user.tap("Envoyer")
+        await user.wait_message("Vos réponses sont enregistrées")
+    await report_pothole(margot, LAT, LON, french=True)
+    await margot.wait_message("Merci de vérifier votre signalement")
+    await human()
+    await margot.tap("Envoyer")
+    await margot.wait_message("référence")
+
+    def counts(output: str) -> list[str]:  # the count lines, not the list of free texts
+        return [line for line in output.splitlines() if "(" in line and "%" in line or line.startswith("Participation")]
+
+    _code, before, _err = await palabre_cli(palabre.database_url, "results", "place-du-marche")
+    await margot.send_command("/forget")
+    await margot.wait_message("Effacer mes données")
+    await margot.tap("Oui, tout effacer")
+    await margot.wait_message("effacées")
+    _code, after, _err = await palabre_cli(palabre.database_url, "results", "place-du-marche")
+    assert counts(after) == counts(before) and "Participation: 2 started, 2 finished." in after
+    assert typed_answer not in after
+
+    engine = make_engine(palabre.database_url)
+    try:
+        leftovers = await find_in_database(
+            engine, [str(resident_id), "Margot", typed_answer, "Un nid-de-poule profond devant l’école"]
+        )
+    finally:
+        await engine.dispose()
+    assert leftovers == []

@@ -32,7 +32,7 @@ async def test_official_broadcasts_to_a_topic_after_confirming_and_sees_figures(
     assert official.last_reply() == "👥 Qui doit le recevoir\u202f?"
     assert [text for text, _ in buttons(official)] == [
         "👥 Tout le monde", "🏷 Thème\u00a0: Urbanisme", "🏷 Thème\u00a0: Culture",
-        "🏘 Quartier\u00a0: Centre-ville", "🏘 Quartier\u00a0: Nord",
+        "🏘 Quartier\u00a0: Centre-ville", "🏘 Quartier\u00a0: Nord", "🗳 Participants d’une consultation",
     ]
     await official.tap(AudienceCallback(flow="b", kind="t", code="urbanisme").pack())
     assert official.last_reply() == "Ce message sera envoyé à 2 habitants. L’envoyer\u202f?"

@@ -167,7 +167,7 @@ async def test_duplicate_moves_followers_to_the_original(session: AsyncSession) 
     assert [(m.report.ref, m.mine) for m in mine] == [(copy.ref, True), (original.ref, False)]
 
 
-async def test_mydata_lists_reports_and_forget_leaves_them_without_a_link(session: AsyncSession, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_mydata_lists_reports_and_forget_keeps_them_without_a_link_or_what_was_typed(session: AsyncSession, engine) -> None:  # type: ignore[no-untyped-def]
     from participation.privacy import erase_resident, personal_data
     from tests.dbscan import find_in_database
 
@@ -190,9 +190,10 @@ async def test_mydata_lists_reports_and_forget_leaves_them_without_a_link(sessio
 
     await erase_resident(session, reporter)
     await session.commit()
-    assert await find_in_database(engine, ["912345"]) == []
+    assert await find_in_database(engine, ["912345", "Trou rue Blatin"]) == []
     kept = await session.get(Report, report.id)
-    assert kept is not None and kept.resident_id is None and kept.description == "Trou rue Blatin"
+    # The problem stays known (category, place, status); what the reporter typed does not.
+    assert kept is not None and kept.resident_id is None and kept.description == "" and kept.lat == LAT
     assert await reports_of(session, neighbour) != [] and (await count(session, ReportFollower)) == 0
 
 

@@ -48,7 +48,7 @@ async def test_purge_removes_only_old_free_texts_and_keeps_choices(sessionmaker:
 
     async with sessionmaker.begin() as session:
         dry = await retention.purge(session, free_text_days=365, report_days=365, source=audit.Source.CLI, dry_run=True)
-    assert dry.counts == {"free_text_answers": 1, "other_answers": 1}
+    assert dry.counts == {"free_text_answers": 1, "other_answers": 1, "report_reporters": 0, "report_followers": 0}
     assert ("pourquoi", "Trop de bruit rue Pasteur", None) in await answers(sessionmaker, old.id)  # nothing went
 
     async with sessionmaker.begin() as session:
@@ -62,6 +62,44 @@ async def test_purge_removes_only_old_free_texts_and_keeps_choices(sessionmaker:
         audits = (await session.scalars(select(AuditEntry).where(AuditEntry.action == retention.PURGE_ACTION))).all()
     assert again.total == 0
     assert [(a.source, a.detail) for a in audits] == [
-        ("scheduler", {"free_text_answers": 1, "other_answers": 1}),
-        ("scheduler", {"free_text_answers": 0, "other_answers": 0}),
+        ("scheduler", {"free_text_answers": 1, "other_answers": 1, "report_reporters": 0, "report_followers": 0}),
+        ("scheduler", {"free_text_answers": 0, "other_answers": 0, "report_reporters": 0, "report_followers": 0}),
     ]
+
+
+async def test_old_closed_reports_no_longer_point_to_anyone(sessionmaker: SessionMaker) -> None:
+    from storage.models import Report, ReportCategory, ReportFollower, ReportStatusChange
+
+    async with sessionmaker.begin() as session:
+        reporter = await add_resident(session, 11)
+        follower = await add_resident(session, 12)
+        category = ReportCategory(code="voirie", group_name={"fr": "Voirie"}, name={"fr": "Chaussée"}, photo="optional", location="required")
+        session.add(category)
+        await session.flush()
+        reports = {}
+        for ref, closed_days_ago in (("PAL-OLD", 400), ("PAL-NEW", 10)):
+            report = Report(ref=ref, category_id=category.id, resident_id=reporter.id, status="fixed", description="Nid-de-poule",
+                            lat=45.77, lon=3.08, closed_at=utcnow() - timedelta(days=closed_days_ago))
+            session.add(report)
+            await session.flush()
+            session.add(ReportFollower(report_id=report.id, resident_id=follower.id))
+            session.add(ReportStatusChange(report_id=report.id, from_status="fixed", to_status="in_progress", source="chat", author_telegram_id=11))
+            session.add(ReportStatusChange(report_id=report.id, from_status="new", to_status="fixed", source="chat", author_telegram_id=777))
+            reports[ref] = report.id
+
+    async with sessionmaker.begin() as session:
+        done = await retention.purge(session, free_text_days=365, report_days=365, source=audit.Source.CLI)
+    assert (done.counts["report_reporters"], done.counts["report_followers"]) == (1, 1)
+    async with sessionmaker() as session:
+        old = await session.get(Report, reports["PAL-OLD"])
+        new = await session.get(Report, reports["PAL-NEW"])
+        old_authors = (
+            await session.scalars(
+                select(ReportStatusChange.author_telegram_id).where(ReportStatusChange.report_id == reports["PAL-OLD"])
+            )
+        ).all()
+        followers = (await session.scalars(select(ReportFollower.report_id))).all()
+    assert old.resident_id is None and old.description == "Nid-de-poule"  # the report stays, as open data
+    assert new.resident_id == reporter.id
+    assert sorted(old_authors, key=str) == [777, None]  # the agent's change stays attributed, the reporter's does not
+    assert followers == [reports["PAL-NEW"]]

@@ -1,7 +1,7 @@
 """Impact: residents' last activity, feedback on the channel, satisfaction rounds and answers
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-26 03:20:00
 """
 
@@ -13,7 +13,7 @@ import storage.types  # noqa: F401 - UTCDateTime columns
 
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

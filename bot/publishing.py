@@ -1,0 +1,96 @@
+"""Turns results publications into outbox rows, one chunk per call, each in its recipient's language.
+
+Runs as a feeder of the sender (bot/sender.py), like BroadcastFeeder: each call queues at most one
+chunk, in its own transaction that also moves the publication's cursor, so a crash resumes after
+the last committed chunk and never queues anyone twice (dedupe keys `pub:<id>:<resident>:<part>`).
+
+Charts are drawn once per language into MEDIA_DIR/publications/<id>/ and sent by path; a file is
+written under a temporary name and renamed, so a crash never leaves a half-written chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+
+from bot.settings import Settings
+from handlers import publication as texts
+from participation import outbox, publication, results
+from storage.db import SessionMaker
+from storage.models import Consultation, Publication
+
+KIND = "publication"
+
+
+class PublicationFeeder:
+    def __init__(self, sessionmaker: SessionMaker, i18n: I18n, settings: Settings, *, chunk: int = publication.CHUNK) -> None:
+        self._sessionmaker = sessionmaker
+        self._i18n = i18n
+        self._settings = settings
+        self._chunk = chunk
+        # The outcome of a closed consultation no longer changes: rendered once per language and
+        # publication, not once per chunk (100 chunks for 100,000 recipients).
+        self._rendered: dict[tuple[int, str], list[tuple[str, dict[str, Any]]]] = {}
+
+    async def __call__(self) -> bool:
+        """Queue the next chunk of the oldest publication being queued; False when none is waiting."""
+        async with self._sessionmaker.begin() as session:
+            found = await publication.next_chunk(session, limit=self._chunk)
+            if found is None:
+                return False
+            item, consultation, recipients = found
+            rendered = {key: value for key, value in self._rendered.items() if key[0] == item.id}
+            rows = []
+            for recipient in recipients:
+                locale = recipient.locale if recipient.locale in self._i18n.available_locales else self._i18n.default_locale
+                key = (item.id, locale)  # type: ignore[arg-type]
+                if key not in rendered:
+                    rendered[key] = await self._render(session, item, consultation, locale)
+                for part, (method, payload) in enumerate(rendered[key]):
+                    rows.append(
+                        {
+                            "chat_id": recipient.telegram_id,
+                            "resident_id": recipient.resident_id,
+                            "method": method,
+                            "payload": payload,
+                            "kind": KIND,
+                            "dedupe_key": publication.dedupe_key(item.id, recipient.resident_id, part),  # type: ignore[arg-type]
+                        }
+                    )
+            await outbox.enqueue_many(session, rows)
+            await publication.chunk_done(session, item, recipients, limit=self._chunk)
+        self._rendered = rendered  # only the publication being queued is kept
+        return True
+
+    async def _render(self, session: Any, item: Publication, consultation: Consultation, locale: str) -> list[tuple[str, dict[str, Any]]]:
+        """The charts (as photos, by path) then the text, in `locale`."""
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            computed = await texts.compute(session, consultation, locale, self._i18n.default_locale)
+            chart_label = texts.chart_axis_label()
+            messages: list[tuple[str, dict[str, Any]]] = []
+            folder = Path(self._settings.media_dir) / "publications" / str(item.id) / locale
+            number = 0
+            for index, question in enumerate(computed.questions, start=1):
+                if not question.options or number >= texts.MAX_CHARTS:
+                    continue
+                number += 1
+                path = folder / f"{question.id}.png"
+                if not path.exists():
+                    png = await asyncio.to_thread(results.chart_png, question, caption=chart_label)
+                    if png is None:
+                        continue
+                    await asyncio.to_thread(_write_atomically, path, png)
+                messages.append(("sendPhoto", {"photo": {"path": str(path.resolve())}, "caption": texts.chart_caption(computed, index)}))
+            messages.extend(("sendMessage", {"text": text}) for text in texts.outcome_texts(computed, item.decision))
+        return messages
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
