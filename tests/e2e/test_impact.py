@@ -49,13 +49,14 @@ async def test_impact_shows_the_answered_consultation_and_the_fixed_report(fake:
         await engine.dispose()
     await palabre_cli(bot, "report", "status", "PAL-2026-000042", "fixed", "--note", "Rebouché ce matin")
     await camille.wait_message("PAL-2026-000042", timeout=20)
+    await palabre_cli(bot, "publish", "place-du-marche", "--decision", "La place devient piétonne le samedi.", "--yes")
+    await camille.wait_message("Ce que le conseil a décidé", timeout=30)
 
     await asyncio.sleep(PAUSE)
     await camille.press("🌱 Mon impact")
     text = (await camille.wait_message("Votre impact"))["text"]
-    assert "Vous avez participé à 1 consultation(s), dont 0 ont abouti à une décision\u202f; 1 de vos 1 signalement(s) réparé(s)." in text
-    # Results publication is not merged yet: the consultation shows as closed, awaiting its outcome.
-    assert "✅ Réaménagement de la place du marché\u00a0: close, résultats pas encore publiés" in text
+    assert "Vous avez participé à 1 consultation(s), dont 1 ont abouti à une décision\u202f; 1 de vos 1 signalement(s) réparé(s)." in text
+    assert "✅ Réaménagement de la place du marché\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: La place devient piétonne le samedi." in text
     assert "PAL-2026-000042 · Nid-de-poule (votre signalement)\u00a0: ✅ Réparé — clos en 3 jours" in text
     fake.assert_no_errors()
 

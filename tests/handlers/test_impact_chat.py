@@ -10,7 +10,9 @@ from handlers.feedback import FeedbackCallback
 from handlers.impact import SatisfactionCallback
 from participation import satisfaction
 from storage.db import SessionMaker
-from storage.models import AuditEntry, Consultation, ConsultationResponse, Feedback, OutboxMessage, Resident, SatisfactionAnswer, SatisfactionRound
+from storage.models import (
+    AuditEntry, Consultation, ConsultationResponse, Feedback, OutboxMessage, Publication, Resident, SatisfactionAnswer, SatisfactionRound,
+)
 from storage.types import utcnow
 from tests.handlers.notifications_helpers import alerts, buttons, make_official, onboard
 
@@ -71,16 +73,20 @@ async def test_impact_lists_consultations_and_sums_them_up(resident_factory, ses
         me = (await session.scalars(select(Resident).where(Resident.telegram_id == 6201))).one()
         for slug, title, closes, status in (
             ("parc", "Le parc <Jaurès>", now - timedelta(days=2), "submitted"),
+            ("halle", "La halle", now - timedelta(days=1), "submitted"),
             ("ecole", "L’école", now + timedelta(days=5), "in_progress"),
         ):
             c = Consultation(slug=slug, title={"fr": title}, opens_at=now - timedelta(days=10), closes_at=closes, status="open")
             session.add(c)
             await session.flush()
             session.add(ConsultationResponse(consultation_id=c.id, resident_id=me.id, status=status))  # type: ignore[arg-type]
+            if slug == "parc":
+                session.add(Publication(consultation_id=c.id, decision="Des bancs & des arbres dès le printemps", source="cli"))  # type: ignore[arg-type]
     await anne.send("/impact")
     text = anne.last_reply()
-    assert "Vous avez participé à 1 consultation(s), dont 0 ont abouti à une décision\u202f; 0 de vos 0 signalement(s) réparé(s)." in text
-    assert "✅ Le parc &lt;Jaurès&gt;\u00a0: close, résultats pas encore publiés" in text
+    assert "Vous avez participé à 2 consultation(s), dont 1 ont abouti à une décision\u202f; 0 de vos 0 signalement(s) réparé(s)." in text
+    assert "✅ Le parc &lt;Jaurès&gt;\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: Des bancs &amp; des arbres dès le printemps" in text
+    assert "✅ La halle\u00a0: close, résultats pas encore publiés" in text
     assert "⏸ L’école\u00a0: encore ouverte" in text
 
 

@@ -15,7 +15,7 @@ from participation.privacy import NOTICE_VERSION
 from participation.satisfaction import period_of, period_start
 from storage.db import SessionMaker
 from storage.models import (
-    Consultation, ConsultationResponse, Feedback, Neighbourhood, Report, ReportCategory, ReportStatusChange, Resident,
+    Consultation, ConsultationResponse, Feedback, Neighbourhood, Publication, Report, ReportCategory, ReportStatusChange, Resident,
     SatisfactionAnswer,
 )
 
@@ -74,6 +74,8 @@ async def generate(sessionmaker: SessionMaker, seed: int = 8) -> dict[str, objec
             consultation = Consultation(slug=slug, title={"fr": slug}, opens_at=opens, closes_at=closes, neighbourhoods=hoods, status="closed")
             session.add(consultation)
             await session.flush()
+            if slug in ("parc", "avant"):  # the council published these outcomes
+                session.add(Publication(consultation_id=consultation.id, decision="On plante des arbres", source="cli"))  # type: ignore[arg-type]
             for person in people:
                 started = opens + timedelta(hours=rng.randrange(1, 24 * 10))
                 registered = person.erased or person.consent_at < started  # type: ignore[operator]
@@ -166,8 +168,9 @@ async def test_every_figure_matches_the_history_counted_independently(sessionmak
             assert share.resident_share == residents_here / len(audience)
             assert share.participant_share == participants_here / len(mine)
         assert sum(s.participants for s in figure.by_neighbourhood) == len(mine)
-    # parc and ecole closed in the period; nothing is published until publication is connected.
-    assert (figures.closed_consultations, figures.published_consultations, figures.published_share) == (2, 0, 0.0)
+    # parc and ecole closed in the period, parc's outcome was published (avant's is outside the period).
+    assert (figures.closed_consultations, figures.published_consultations, figures.published_share) == (2, 1, 0.5)
+    assert [c.published for c in figures.consultations] == [True, False, False]
 
     # Satisfaction.
     scores = [(score, period) for _p, answered_at, score, period in history["answers"] if inside(answered_at)]  # type: ignore[misc,attr-defined]
