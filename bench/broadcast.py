@@ -65,7 +65,7 @@ async def serve(rate: int, chats: int) -> None:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "stats" from the parent
     span = accepted[-1] - accepted[0] if len(accepted) > 1 else 0.0
-    print(json.dumps({"accepted": len(accepted), "span": span, "count_429": fake.count_429()}), flush=True)
+    print(json.dumps({"accepted": len(accepted), "span": span, "count_429": fake.count_429}), flush=True)
     await fake.stop()
 
 
