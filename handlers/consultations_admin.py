@@ -97,7 +97,7 @@ async def cmd_results(message: Message, command: CommandObject, session: AsyncSe
         return
     results = await results_module.compute_results(
         session, consultation, locale=i18n.current_locale, default_locale=settings.default_locale,
-        yes=_("Yes"), no=_("No"), other=_("Other"),
+        yes=_("Yes"), no=_("No"), other=_("Other"), with_responses=False,
     )
     for chunk in _chunks(results_summary(results)):
         await message.answer(chunk)
