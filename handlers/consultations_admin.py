@@ -20,6 +20,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
@@ -150,7 +151,10 @@ async def cmd_poll(message: Message, command: CommandObject, session: AsyncSessi
     assert message.from_user is not None
     await audit.record(session, actor_telegram_id=message.from_user.id, source=audit.Source.CHAT, action="consultation.poll",
                        subject=consultation.slug, detail={"recipients": queued})
-    await message.answer(_("📨 The poll is on its way to {count} residents.").format(count=queued))
+    await message.answer(
+        ngettext("📨 The poll is on its way to {count} resident.", "📨 The poll is on its way to {count} residents.", queued)
+        .format(count=queued)
+    )
 
 
 async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I18n, default_locale: str) -> int:

@@ -205,7 +205,7 @@ async def test_a_native_poll_goes_through_the_outbox_and_answers_count(resident_
         assert [r.status for r in counted] == ["submitted"]
     assert await answers_of(sessionmaker, 3009) == {"pietonne": "no"}
     await admin.send("/poll pietons")  # sent again: nobody gets a second poll
-    assert admin.last_reply() == "📨 Le sondage part vers 0 habitants."
+    assert admin.last_reply() == "📨 Le sondage part vers 0 habitant."  # French: 0 is singular
 
 
 async def test_a_vote_arriving_before_the_poll_id_is_recorded_still_counts(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
