@@ -335,14 +335,25 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
         found = await get_by_slug(session, slug)
         if found is None:
             return None
-        return await results_module.compute_results(
-            session, found, locale=settings.default_locale, default_locale=settings.default_locale, **words
+        computed = await results_module.compute_results(
+            session, found, locale=settings.default_locale, default_locale=settings.default_locale,
+            with_responses=fmt in ("xlsx", "json"), **words,
         )
+        if fmt == "csv":  # streamed from the database: flat memory however many responses
+            if output is None:
+                return await results_module.write_csv(session, found, computed, sys.stdout.buffer)
+            with output.open("wb") as out:
+                return await results_module.write_csv(session, found, computed, out)
+        return computed
 
     computed = with_session(work)
     if computed is None:
         click.echo(f"No consultation with the slug {slug!r}: see `palabre consultation list`.", err=True)
         sys.exit(1)
+    if fmt == "csv":
+        if output is not None:
+            click.echo(f"Wrote {output} ({computed} responses).")
+        return
     if fmt == "text":
         click.echo(_results_text(computed))
         return
@@ -355,7 +366,6 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
             click.echo("No question with counts to chart (only free-text questions).")
         return
     data: bytes = {
-        "csv": lambda: results_module.to_csv(computed),
         "xlsx": lambda: results_module.to_xlsx(computed),
         "json": lambda: results_module.to_json(computed).encode("utf-8"),
     }[fmt]()

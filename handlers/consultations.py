@@ -231,10 +231,17 @@ def _summary(view: ResponseView, settings: Settings, limit: int) -> tuple[str, I
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+async def _clear(state: FSMContext) -> None:
+    """Forget a pending typed answer. Most taps have none: one read instead of two upserts
+    (bench/answers.py: clearing cost 0.58 of 3.5 s in on_act)."""
+    if await state.get_state() is not None or await state.get_data():
+        await state.clear()
+
+
 async def show(target: Message, view: ResponseView, state: FSMContext, settings: Settings, *, edit: bool) -> None:
     """Draw where the resident stands: the current question or the summary."""
     if view.current is None:
-        await state.clear()
+        await _clear(state)
         text, markup = summary_screen(view, settings)
     else:
         text, markup = question_screen(view)
@@ -242,7 +249,7 @@ async def show(target: Message, view: ResponseView, state: FSMContext, settings:
             await state.set_state(Answering.text)
             await state.set_data({"r": view.response.id, "q": view.response.cursor, "other": False})
         else:
-            await state.clear()
+            await _clear(state)
     if edit:
         try:
             await target.edit_text(text, reply_markup=markup)

@@ -20,6 +20,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
@@ -97,7 +98,7 @@ async def cmd_results(message: Message, command: CommandObject, session: AsyncSe
         return
     results = await results_module.compute_results(
         session, consultation, locale=i18n.current_locale, default_locale=settings.default_locale,
-        yes=_("Yes"), no=_("No"), other=_("Other"),
+        yes=_("Yes"), no=_("No"), other=_("Other"), with_responses=False,
     )
     for chunk in _chunks(results_summary(results)):
         await message.answer(chunk)
@@ -150,7 +151,10 @@ async def cmd_poll(message: Message, command: CommandObject, session: AsyncSessi
     assert message.from_user is not None
     await audit.record(session, actor_telegram_id=message.from_user.id, source=audit.Source.CHAT, action="consultation.poll",
                        subject=consultation.slug, detail={"recipients": queued})
-    await message.answer(_("📨 The poll is on its way to {count} residents.").format(count=queued))
+    await message.answer(
+        ngettext("📨 The poll is on its way to {count} resident.", "📨 The poll is on its way to {count} residents.", queued)
+        .format(count=queued)
+    )
 
 
 async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I18n, default_locale: str) -> int:

@@ -770,7 +770,10 @@ async def record_poll_sent(session: AsyncSession, message: Any, result: Any) -> 
 class PollOutcome(StrEnum):
     RECORDED = "recorded"
     RETRACTED = "retracted"
-    IGNORED = "ignored"  # unknown poll, someone else's poll, or a closed consultation
+    IGNORED = "ignored"  # someone else's poll, a closed consultation, an impossible option
+    # No poll with that id (yet): the sender records a poll's id just after Telegram accepted it,
+    # so a very quick vote can arrive before that record is committed.
+    UNKNOWN_POLL = "unknown_poll"
 
 
 async def record_poll_answer(
@@ -779,7 +782,9 @@ async def record_poll_answer(
     """Count a `poll_answer` in the same tables as the conversational answers, once per resident."""
     now = now or utcnow()
     poll = await session.scalar(select(ConsultationPoll).where(ConsultationPoll.poll_id == poll_id))
-    if poll is None or resident is None or poll.resident_id != resident.id:
+    if poll is None:
+        return PollOutcome.UNKNOWN_POLL
+    if resident is None or poll.resident_id != resident.id:
         return PollOutcome.IGNORED
     consultation = await session.get(Consultation, poll.consultation_id)
     if consultation is None or status_at(consultation, now) != Status.OPEN:

@@ -16,7 +16,17 @@ from participation import audit, consultations
 from participation import feedback as feedback_module
 from participation import satisfaction as satisfaction_module
 from participation.reports import reports_personal_data, unlink_resident
-from storage.models import AuditEntry, ConversationState, Feedback, OutboxMessage, Resident, RoleGrant
+from storage.models import (
+    AuditEntry,
+    ConversationState,
+    Feedback,
+    Meeting,
+    MeetingAnswer,
+    OutboxMessage,
+    Resident,
+    RoleGrant,
+    Subscription,
+)
 from storage.types import utcnow
 
 NOTICE_VERSION = "2026-11"
@@ -73,6 +83,22 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
         "messages_sent_to_you": messages,
         "consultation_responses": await consultations.personal_data(session, resident),
         **await reports_personal_data(session, resident),
+        "subscribed_topics": list(
+            await session.scalars(
+                select(Subscription.topic_code).where(Subscription.resident_id == resident.id).order_by(Subscription.topic_code)
+            )
+        ),
+        "meeting_answers": [
+            {"meeting": title, "starts_at": _iso(starts_at), "will_come": will_come, "answered_at": _iso(answered_at)}
+            for title, starts_at, will_come, answered_at in (
+                await session.execute(
+                    select(Meeting.title, Meeting.starts_at, MeetingAnswer.will_come, MeetingAnswer.answered_at)
+                    .join(Meeting, Meeting.id == MeetingAnswer.meeting_id)
+                    .where(MeetingAnswer.resident_id == resident.id)
+                    .order_by(Meeting.starts_at)
+                )
+            ).all()
+        ],
         "feedback": await feedback_module.personal_data(session, resident),
         "satisfaction_answers": await satisfaction_module.personal_data(session, resident),
     }
@@ -93,6 +119,8 @@ async def erase_resident(session: AsyncSession, resident: Resident) -> None:
     )
     await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
     await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
+    await session.execute(delete(Subscription).where(Subscription.resident_id == resident.id))
+    # Meeting answers stay, tied only to the bare pseudonym: the count of who comes is unchanged.
     await consultations.erase_personal_data(session, resident)
     await session.execute(delete(Feedback).where(Feedback.resident_id == resident.id))
     await satisfaction_module.erase_personal_data(session, resident)

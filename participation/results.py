@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.consultation_file import OTHER
@@ -92,83 +93,142 @@ async def compute_results(
     yes: str = "Yes",
     no: str = "No",
     other: str = "Other",
+    with_responses: bool = True,
 ) -> Results:
-    """Everything an official wants to know about a consultation, in `locale`."""
-    rows = (
+    """Everything an official wants to know about a consultation, in `locale`.
+
+    Counts are aggregated by the database: loading every answer as an object took 27 s and
+    1.8 GB for 100,000 residents × 10 questions (bench/results.py). `with_responses=False`
+    leaves `responses` empty for callers that only show counts; exports of many responses
+    stream them instead (`write_csv`).
+    """
+    submitted = ConsultationResponse.status == ResponseStatus.SUBMITTED
+    participation = (
         await session.execute(
-            select(ConsultationResponse, Resident.pseudonym, Resident.neighbourhood)
+            select(Resident.neighbourhood, ConsultationResponse.status, func.count())
             .join(Resident, Resident.id == ConsultationResponse.resident_id)
             .where(ConsultationResponse.consultation_id == consultation.id)
-            .order_by(ConsultationResponse.submitted_at, ConsultationResponse.id)
+            .group_by(Resident.neighbourhood, ConsultationResponse.status)
         )
     ).all()
-    submitted_ids = [r.id for r, _, _ in rows if r.status == ResponseStatus.SUBMITTED]
-    answers: dict[int, dict[str, ConsultationAnswer]] = {}
-    if submitted_ids:
-        for answer in await session.scalars(select(ConsultationAnswer).where(ConsultationAnswer.response_id.in_(submitted_ids))):
-            answers.setdefault(answer.response_id, {})[answer.question_id] = answer
-
     by_neighbourhood: dict[str, tuple[int, int]] = {}
-    responses: list[ResponseRow] = []
-    for response, pseudonym, neighbourhood in rows:
+    for neighbourhood, status, count in participation:
         started, finished = by_neighbourhood.get(neighbourhood or "", (0, 0))
-        done = response.status == ResponseStatus.SUBMITTED
-        by_neighbourhood[neighbourhood or ""] = (started + 1, finished + (1 if done else 0))
-        if done:
-            given = answers.get(response.id, {})  # type: ignore[arg-type]
-            responses.append(
-                ResponseRow(
-                    pseudonym=pseudonym,
-                    neighbourhood=neighbourhood,
-                    submitted_at=response.submitted_at,
-                    answers={qid: a.value for qid, a in given.items()},
-                    other_texts={qid: a.other_text for qid, a in given.items() if a.other_text},
-                )
+        done = count if status == ResponseStatus.SUBMITTED else 0
+        by_neighbourhood[neighbourhood or ""] = (started + count, finished + done)
+
+    # Distinct answer values per question with their counts: few rows whatever the participation.
+    grouped: dict[str, list[tuple[Any, int]]] = {}
+    as_text = cast(ConsultationAnswer.value, String)
+    for qid, raw, count in (
+        await session.execute(
+            select(ConsultationAnswer.question_id, as_text, func.count())
+            .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
+            .where(ConsultationResponse.consultation_id == consultation.id, submitted)
+            .group_by(ConsultationAnswer.question_id, as_text)
+        )
+    ).all():
+        grouped.setdefault(qid, []).append((None if raw is None else json.loads(raw), count))
+
+    # Free texts (text answers and "other" answers), in the order the responses were submitted.
+    text_ids = [q["id"] for q in consultation.questions if q["type"] == "text"]
+    texts: dict[str, list[str]] = {}
+    for qid, value, other_text in (
+        await session.execute(
+            select(ConsultationAnswer.question_id, ConsultationAnswer.value, ConsultationAnswer.other_text)
+            .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
+            .where(
+                ConsultationResponse.consultation_id == consultation.id,
+                submitted,
+                or_(ConsultationAnswer.question_id.in_(text_ids), ConsultationAnswer.other_text.is_not(None)),
             )
+            .order_by(ConsultationResponse.submitted_at, ConsultationResponse.id)
+        )
+    ).all():
+        if qid in text_ids:
+            if value is not None:
+                texts.setdefault(qid, []).append(str(value))
+        elif other_text:
+            texts.setdefault(qid, []).append(other_text)
 
     questions = []
     for question in consultation.questions:
         qid = question["id"]
-        given = [r for r in responses if qid in r.answers]
-        values = [r.answers[qid] for r in given if r.answers[qid] is not None]
+        counted = grouped.get(qid, [])
+        values = [(v, n) for v, n in counted if v is not None]
+        answered = sum(n for _, n in values)
         result = QuestionResult(
             id=qid,
             type=question["type"],
             prompt=localized(question["prompt"], locale, default_locale),
-            answered=len(values),
-            skipped=len(given) - len(values),
+            answered=answered,
+            skipped=sum(n for v, n in counted if v is None),
         )
         if question["type"] == "text":
-            result.texts = [str(v) for v in values]
+            result.texts = texts.get(qid, [])
         else:
             for value, label in _labels(question, locale, default_locale, yes, no, other):
                 if question["type"] == "ranking":
-                    positions = [v.index(value) + 1 for v in values if value in v]
-                    firsts = sum(1 for v in values if v and v[0] == value)
+                    positions = [(v.index(value) + 1, n) for v, n in values if value in v]
+                    firsts = sum(n for v, n in values if v and v[0] == value)
+                    ranked = sum(n for _, n in positions)
                     result.options.append(
-                        OptionCount(value, label, firsts, _percent(firsts, len(values)),
-                                    round(sum(positions) / len(positions), 2) if positions else None)
+                        OptionCount(value, label, firsts, _percent(firsts, answered),
+                                    round(sum(p * n for p, n in positions) / ranked, 2) if ranked else None)
                     )
                 else:
-                    count = sum(1 for v in values if (value in v if isinstance(v, list) else v == value))
-                    result.options.append(OptionCount(value, label, count, _percent(count, len(values))))
-            result.texts = [r.other_texts[qid] for r in given if qid in r.other_texts]
-            if question["type"] == "scale" and values:
-                result.mean = round(sum(values) / len(values), 2)
+                    count = sum(n for v, n in values if (value in v if isinstance(v, list) else v == value))
+                    result.options.append(OptionCount(value, label, count, _percent(count, answered)))
+            result.texts = texts.get(qid, [])
+            if question["type"] == "scale" and answered:
+                result.mean = round(sum(v * n for v, n in values) / answered, 2)
         questions.append(result)
 
+    responses = [row async for row in iter_responses(session, consultation)] if with_responses else []
     return Results(
         slug=consultation.slug,
         title=localized(consultation.title, locale, default_locale),
         status=status_at(consultation).value,
         opens_at=consultation.opens_at,
         closes_at=consultation.closes_at,
-        started=len(rows),
-        finished=len(responses),
+        started=sum(started for started, _ in by_neighbourhood.values()),
+        finished=sum(finished for _, finished in by_neighbourhood.values()),
         by_neighbourhood=dict(sorted(by_neighbourhood.items())),
         questions=questions,
         responses=responses,
     )
+
+
+async def iter_responses(session: AsyncSession, consultation: Consultation) -> AsyncIterator[ResponseRow]:
+    """The submitted responses one by one, in the order they were submitted, streamed from the database."""
+    query = (
+        select(
+            ConsultationResponse.id, Resident.pseudonym, Resident.neighbourhood, ConsultationResponse.submitted_at,
+            ConsultationAnswer.question_id, ConsultationAnswer.value, ConsultationAnswer.other_text,
+        )
+        .join(Resident, Resident.id == ConsultationResponse.resident_id)
+        .outerjoin(ConsultationAnswer, ConsultationAnswer.response_id == ConsultationResponse.id)
+        .where(ConsultationResponse.consultation_id == consultation.id, ConsultationResponse.status == ResponseStatus.SUBMITTED)
+        .order_by(ConsultationResponse.submitted_at, ConsultationResponse.id)
+        .execution_options(yield_per=2000)
+    )
+    current: ResponseRow | None = None
+    current_id = None
+    # By partitions: awaiting row by row cost 7 of the 11 s of a 1,000,000-answer export.
+    async for partition in (await session.stream(query)).partitions():
+        for response_id, pseudonym, neighbourhood, submitted_at, qid, value, other_text in partition:
+            if response_id != current_id:
+                if current is not None:
+                    yield current
+                current_id = response_id
+                current = ResponseRow(pseudonym=pseudonym, neighbourhood=neighbourhood, submitted_at=submitted_at, answers={}, other_texts={})
+            if qid is not None:
+                assert current is not None
+                current.answers[qid] = value
+                if other_text:
+                    current.other_texts[qid] = other_text
+    if current is not None:
+        yield current
 
 
 # --- Exports ------------------------------------------------------------------------------------
@@ -183,27 +243,32 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def response_table(results: Results) -> tuple[list[str], list[list[str]]]:
-    """One row per submitted response: pseudonym, neighbourhood, time, then one column per question."""
+def _header(questions: list[QuestionResult], has_other: set[str]) -> list[str]:
     header = ["resident", "neighbourhood", "submitted_at"]
-    has_other = {q.id for q in results.questions if any(q.id in r.other_texts for r in results.responses)}
-    for question in results.questions:
+    for question in questions:
         header.append(question.id)
         if question.id in has_other:
             header.append(f"{question.id}.other")
-    rows = []
-    for response in results.responses:
-        row = [
-            response.pseudonym,
-            response.neighbourhood or "",
-            response.submitted_at.isoformat() if response.submitted_at else "",
-        ]
-        for question in results.questions:
-            row.append(_cell(response.answers.get(question.id)))
-            if question.id in has_other:
-                row.append(response.other_texts.get(question.id, ""))
-        rows.append(row)
-    return header, rows
+    return header
+
+
+def _row(response: ResponseRow, questions: list[QuestionResult], has_other: set[str]) -> list[str]:
+    row = [
+        response.pseudonym,
+        response.neighbourhood or "",
+        response.submitted_at.isoformat() if response.submitted_at else "",
+    ]
+    for question in questions:
+        row.append(_cell(response.answers.get(question.id)))
+        if question.id in has_other:
+            row.append(response.other_texts.get(question.id, ""))
+    return row
+
+
+def response_table(results: Results) -> tuple[list[str], list[list[str]]]:
+    """One row per submitted response: pseudonym, neighbourhood, time, then one column per question."""
+    has_other = {q.id for q in results.questions if any(q.id in r.other_texts for r in results.responses)}
+    return _header(results.questions, has_other), [_row(r, results.questions, has_other) for r in results.responses]
 
 
 def to_csv(results: Results) -> bytes:
@@ -214,6 +279,38 @@ def to_csv(results: Results) -> bytes:
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+async def write_csv(session: AsyncSession, consultation: Consultation, results: Results, out: BinaryIO) -> int:
+    """The same CSV as `to_csv`, streamed from the database to `out`; returns how many responses.
+
+    Memory stays flat in the number of responses (`results` may be computed without them).
+    """
+    has_other = set(
+        await session.scalars(
+            select(ConsultationAnswer.question_id)
+            .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
+            .where(
+                ConsultationResponse.consultation_id == consultation.id,
+                ConsultationResponse.status == ResponseStatus.SUBMITTED,
+                ConsultationAnswer.other_text.is_not(None),
+                ConsultationAnswer.other_text != "",
+            )
+            .distinct()
+        )
+    )
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
+    try:
+        writer = csv.writer(text)
+        writer.writerow(_header(results.questions, has_other))
+        count = 0
+        async for response in iter_responses(session, consultation):
+            writer.writerow(_row(response, results.questions, has_other))
+            count += 1
+        text.flush()
+    finally:
+        text.detach()  # `out` belongs to the caller
+    return count
 
 
 def to_json(results: Results) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import timedelta
 
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, SendPhoto
@@ -203,7 +205,24 @@ async def test_a_native_poll_goes_through_the_outbox_and_answers_count(resident_
         assert [r.status for r in counted] == ["submitted"]
     assert await answers_of(sessionmaker, 3009) == {"pietonne": "no"}
     await admin.send("/poll pietons")  # sent again: nobody gets a second poll
-    assert admin.last_reply() == "📨 Le sondage part vers 0 habitants."
+    assert admin.last_reply() == "📨 Le sondage part vers 0 habitant."  # French: 0 is singular
+
+
+async def test_a_vote_arriving_before_the_poll_id_is_recorded_still_counts(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    spec = sample_spec()
+    await setup_consultation(sessionmaker, slug="pietons", questions=[spec.questions[3]])
+    voter, admin = resident_factory(3010), resident_factory(1)
+    await onboard(voter)
+    await onboard(admin)
+    await admin.send("/poll pietons")
+    vote = asyncio.create_task(voter.feed(poll_answer=PollAnswer(
+        poll_id="P9", user=User(id=3010, is_bot=False, first_name="V"), option_ids=[0], option_persistent_ids=["0"]
+    )))
+    await asyncio.sleep(0.3)  # the sender records the poll id a moment after Telegram accepted it
+    async with sessionmaker.begin() as session:
+        await session.execute(update(ConsultationPoll).where(ConsultationPoll.chat_id == 3010).values(poll_id="P9", message_id=6, status="open"))
+    await vote
+    assert await answers_of(sessionmaker, 3010) == {"pietonne": "yes"}
 
 
 async def test_an_official_builds_and_publishes_a_consultation_in_the_chat(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]

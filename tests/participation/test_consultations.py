@@ -176,6 +176,7 @@ async def test_native_poll_answers_count_once_per_resident(session) -> None:  # 
     assert await c.record_poll_answer(session, "poll-1", resident, [1]) == c.PollOutcome.RECORDED  # changed their mind
     assert await c.record_poll_answer(session, "poll-1", stranger, [0]) == c.PollOutcome.IGNORED
     assert await c.record_poll_answer(session, "poll-1", resident, [5]) == c.PollOutcome.IGNORED
+    assert await c.record_poll_answer(session, "poll-2", resident, [0]) == c.PollOutcome.UNKNOWN_POLL
     assert await count(session, ConsultationResponse) == 1
     assert [a.value for a in await session.scalars(select(ConsultationAnswer))] == ["no"]
     # Closing stops the poll once, however many times the job fires.

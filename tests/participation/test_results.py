@@ -79,3 +79,27 @@ async def test_one_png_chart_per_counted_question(session, tmp_path) -> None:  #
     written = r.write_charts(results, tmp_path / "marche.png", caption="réponses")
     assert sorted(p.name for p in written) == ["marche-frequence.png", "marche-pietonne.png", "marche-priorites.png", "marche-satisfaction.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
+
+
+async def test_streamed_csv_is_the_same_file_and_counts_need_no_responses_in_memory(session) -> None:  # type: ignore[no-untyped-def]
+    consultation = await add_consultation(session)
+    for telegram_id, answers in enumerate([
+        {FREQUENCE: "hebdo", PRIORITES: ["arbres", "bancs"], SATISFACTION: 4, PIETONNE: "no", POURQUOI: "Trop de voitures"},
+        {FREQUENCE: "mois", PIETONNE: "yes"},
+        {FREQUENCE: "jamais", PRIORITES: ["velos"], SATISFACTION: 1, PIETONNE: "no"},
+    ], start=41):
+        await respond(session, consultation, await add_resident(session, telegram_id, neighbourhood="gare"), answers)
+    await respond(session, consultation, await add_resident(session, 49), {FREQUENCE: "hebdo"}, submit=False)
+
+    full = await r.compute_results(session, consultation, locale="fr")
+    light = await r.compute_results(session, consultation, locale="fr", with_responses=False)
+    assert light.responses == [] and len(full.responses) == 3
+    assert (light.started, light.finished, light.by_neighbourhood) == (4, 3, {"": (1, 0), "gare": (3, 3)})
+    assert light.questions == full.questions
+    priorites, satisfaction = light.questions[PRIORITES], light.questions[SATISFACTION]
+    assert [(o.value, o.count, o.percent) for o in priorites.options] == [("arbres", 1, 50.0), ("bancs", 1, 50.0), ("velos", 1, 50.0)]
+    assert (priorites.answered, priorites.skipped, satisfaction.mean) == (2, 1, 2.5)
+
+    streamed = io.BytesIO()
+    assert await r.write_csv(session, consultation, light, streamed) == 3
+    assert streamed.getvalue() == r.to_csv(full)

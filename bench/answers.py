@@ -1,0 +1,251 @@
+"""Answer throughput: residents answering a consultation through the real dispatcher, on SQLite.
+
+Every update goes through `Dispatcher.feed_update` with Palabre's middlewares and handlers and a
+bot session that records instead of sending. Residents are already onboarded and inside the
+consultation (their response begun), so what is measured is answering: one tap on a choice per
+update, which checks the tap, saves the answer, moves on and redraws the next question.
+
+Baseline, in the same run and on the same database settings: a bare aiogram dispatcher whose only
+handler does what any durable bot must do — one insert and one commit — and answers the callback.
+
+    .venv/bin/python -m bench.answers [--residents 300] [--questions 10] [--levels 1,10,100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import TelegramMethod
+from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from sqlalchemy import func, select, text
+
+from bot.app import build_dispatcher
+from bot.i18n import build_i18n, compile_catalogs
+from bot.settings import Settings
+from handlers.consultations import Act
+from participation import audit
+from participation import consultations as domain
+from participation.consultation_file import parse_consultation_file
+from participation.privacy import NOTICE_VERSION
+from storage.db import SessionMaker, make_engine, make_sessionmaker
+from storage.migrate import upgrade
+from storage.models import ConsultationAnswer, Resident
+
+TOKEN = "123456:BENCH-token"
+CHOICES = 3
+
+
+class CountingSession(BaseSession):
+    """A bot session that answers like Telegram would and only counts what was asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, int] = {}
+        self._ids = itertools.count(1000)
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        name = type(method).__name__
+        self.counts[name] = self.counts.get(name, 0) + 1
+        if "Message" in str(method.__returning__):
+            chat_id = int(getattr(method, "chat_id", None) or 0)
+            return Message(message_id=next(self._ids), date=datetime.now(timezone.utc), chat=Chat(id=chat_id, type="private"))
+        return True
+
+    async def close(self) -> None:
+        return None
+
+    async def stream_content(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+        yield b""  # pragma: no cover
+
+
+def consultation_yaml(questions: int) -> str:
+    lines = [
+        "slug: bench",
+        "title: {fr: Banc d’essai, en: Bench}",
+        "opens_at: 2020-01-01T08:00:00+01:00",
+        "closes_at: 2099-12-15T20:00:00+01:00",
+        "questions:",
+    ]
+    for q in range(questions):
+        lines += [
+            f"  - id: q{q}",
+            "    type: single",
+            f"    prompt: {{fr: \"Question {q} ?\", en: \"Question {q}?\"}}",
+            "    choices:",
+            *[f"      - {{id: c{c}, label: {{fr: Choix {c}, en: Choice {c}}}}}" for c in range(CHOICES)],
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Seat:
+    """One resident ready to answer: their Telegram id and the id of their begun response."""
+
+    user_id: int
+    response_id: int
+
+
+async def prepare(sessionmaker: SessionMaker, settings: Settings, *, first_id: int, residents: int, questions: int) -> list[Seat]:
+    """Residents with consent, each with a begun response (at question 1)."""
+    seats = []
+    async with sessionmaker.begin() as session:
+        consultation = await domain.get_by_slug(session, "bench")
+        if consultation is None:
+            spec = parse_consultation_file(consultation_yaml(questions), "fr", settings.tz)
+            consultation, _ = await domain.import_consultation(session, spec, actor_telegram_id=None, source=audit.Source.CLI)
+            await session.flush()
+        for user_id in range(first_id, first_id + residents):
+            resident = Resident(telegram_id=user_id, locale="fr", consent_at=datetime.now(timezone.utc), consent_version=NOTICE_VERSION)
+            session.add(resident)
+            await session.flush()
+            view = await domain.begin(session, consultation, resident)
+            seats.append(Seat(user_id, view.response.id))  # type: ignore[arg-type]
+    return seats
+
+
+_update_ids = itertools.count(1)
+
+
+def tap(seat: Seat, data: str) -> Update:
+    user = User(id=seat.user_id, is_bot=False, first_name="Camille", language_code="fr")
+    chat = Chat(id=seat.user_id, type="private")
+    message = Message(message_id=1, date=datetime.now(timezone.utc), chat=chat, text="(question)")
+    return Update(
+        update_id=next(_update_ids),
+        callback_query=CallbackQuery(id=str(next(_update_ids)), from_user=user, chat_instance="ci", message=message, data=data),
+    )
+
+
+async def play(dp: Dispatcher, bot: Bot, seats: list[Seat], questions: int, concurrency: int) -> tuple[float, list[float]]:
+    """Each worker takes the next resident and answers all their questions; returns (wall time, latencies)."""
+    queue: asyncio.Queue[Seat] = asyncio.Queue()
+    for seat in seats:
+        queue.put_nowait(seat)
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        while not queue.empty():
+            seat = queue.get_nowait()
+            for q in range(questions):
+                # After answering question q the response is at step q + 1 and question q + 1.
+                update = tap(seat, Act(r=seat.response_id, s=q, q=q, a="c", v=q % CHOICES).pack())
+                started = time.perf_counter()
+                await dp.feed_update(bot, update)
+                latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies
+
+
+def bare_dispatcher(sessionmaker: SessionMaker) -> Dispatcher:
+    """The baseline: one insert and one commit per update, then the callback is answered."""
+    dp = Dispatcher()
+
+    @dp.callback_query()
+    async def on_tap(query: CallbackQuery) -> None:
+        async with sessionmaker() as session:
+            await session.execute(
+                text("INSERT INTO bench_event (user_id, data, at) VALUES (:u, :d, :t)"),
+                {"u": query.from_user.id, "d": query.data, "t": datetime.now(timezone.utc).isoformat()},
+            )
+            await session.commit()
+        await query.answer()
+
+    return dp
+
+
+@dataclass
+class Figures:
+    answers: int
+    wall: float
+    p50: float
+    p99: float
+
+    @property
+    def per_second(self) -> float:
+        return self.answers / self.wall
+
+    @property
+    def cost(self) -> float:
+        """Wall time per answer (with concurrency, what the process spends per update)."""
+        return self.wall / self.answers
+
+
+def figures(wall: float, latencies: list[float]) -> Figures:
+    ordered = sorted(latencies)
+    return Figures(len(ordered), wall, statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))])
+
+
+async def run(residents: int, questions: int, levels: list[int], workdir: Path, *, quiet: bool = False) -> dict[int, tuple[Figures, Figures]]:
+    compile_catalogs()
+    settings = Settings(bot_token=TOKEN, _env_file=None)  # type: ignore[call-arg]
+    engine = make_engine(f"sqlite+aiosqlite:///{workdir / 'palabre.db'}")
+    await upgrade(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE bench_event (id INTEGER PRIMARY KEY, user_id BIGINT, data TEXT, at TEXT)"))
+    sessionmaker = make_sessionmaker(engine)
+    palabre_dp = build_dispatcher(settings, sessionmaker, build_i18n(settings.default_locale))
+    bare_dp = bare_dispatcher(sessionmaker)
+    palabre_bot = Bot(TOKEN, session=CountingSession())
+    bare_bot = Bot(TOKEN, session=CountingSession())
+    out: dict[int, tuple[Figures, Figures]] = {}
+    first_id = 1_000_000
+    # Warm-up: imports, compiled queries and caches, so that the first level is not penalised.
+    warm = await prepare(sessionmaker, settings, first_id=first_id, residents=5, questions=questions)
+    first_id += 5
+    await play(palabre_dp, palabre_bot, warm, questions, 5)
+    await play(bare_dp, bare_bot, [Seat(s.user_id, s.response_id) for s in warm], questions, 5)
+    for level in levels:
+        seats = await prepare(sessionmaker, settings, first_id=first_id, residents=residents, questions=questions)
+        first_id += residents
+        # Interleaved in the same run, so that machine noise hits both alike.
+        bare_wall, bare_lat = await play(bare_dp, bare_bot, seats, questions, level)
+        wall, lat = await play(palabre_dp, palabre_bot, seats, questions, level)
+        out[level] = (figures(wall, lat), figures(bare_wall, bare_lat))
+    async with sessionmaker() as session:
+        saved = await session.scalar(select(func.count()).select_from(ConsultationAnswer))
+    expected = (5 + residents * len(levels)) * questions
+    if saved != expected:  # a refused tap would make the figures meaningless
+        raise RuntimeError(f"{saved} answers saved, {expected} expected: some taps were refused")
+    await engine.dispose()
+    if not quiet:
+        report(out, residents, questions)
+    return out
+
+
+def report(out: dict[int, tuple[Figures, Figures]], residents: int, questions: int) -> None:
+    print(f"answer throughput: {residents} residents × {questions} questions per level, SQLite, feed_update")
+    print(f"  {'concurrent':>10} {'palabre/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'baseline/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'cost ratio':>11}")
+    for level, (p, b) in out.items():
+        print(
+            f"  {level:>10} {p.per_second:>10.0f} {p.p50 * 1000:>8.1f} {p.p99 * 1000:>8.1f}"
+            f" {b.per_second:>11.0f} {b.p50 * 1000:>8.1f} {b.p99 * 1000:>8.1f} {p.cost / b.cost:>10.2f}×"
+        )
+    print("  goal: cost ratio (palabre time per answer / baseline time per update) ≤ 2×")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--residents", type=int, default=300, help="residents per concurrency level")
+    parser.add_argument("--questions", type=int, default=10)
+    parser.add_argument("--levels", default="1,10,100", help="concurrent residents, comma-separated")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as workdir:
+        asyncio.run(run(args.residents, args.questions, [int(x) for x in args.levels.split(",")], Path(workdir)))
+
+
+if __name__ == "__main__":
+    main()

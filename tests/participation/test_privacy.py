@@ -1,0 +1,34 @@
+"""/mydata lists subscriptions and meeting answers; /forget drops the subscriptions, keeps the count."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from participation.privacy import erase_resident, personal_data
+from storage.db import SessionMaker
+from storage.models import Meeting, MeetingAnswer, Subscription, Topic
+from storage.types import utcnow
+from tests.consultation_helpers import add_resident
+
+
+async def test_subscriptions_and_meeting_answers_in_mydata_and_after_forget(sessionmaker: SessionMaker) -> None:
+    async with sessionmaker.begin() as session:
+        resident = await add_resident(session, 6001)
+        session.add(Topic(code="urbanisme", names={"fr": "Urbanisme"}, position=0))
+        meeting = Meeting(title="Réunion du quartier Nord", starts_at=utcnow() + timedelta(days=3), place="Salle des fêtes",
+                          audience_kind="all")
+        session.add(meeting)
+        await session.flush()
+        session.add(Subscription(resident_id=resident.id, topic_code="urbanisme"))
+        session.add(MeetingAnswer(meeting_id=meeting.id, resident_id=resident.id, will_come=True))
+    async with sessionmaker.begin() as session:
+        data = await personal_data(session, resident)
+        assert data["subscribed_topics"] == ["urbanisme"]
+        assert [(m["meeting"], m["will_come"]) for m in data["meeting_answers"]] == [("Réunion du quartier Nord", True)]
+        await erase_resident(session, resident)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Subscription)) == 0
+        coming = await session.scalar(select(func.count()).select_from(MeetingAnswer).where(MeetingAnswer.will_come))
+    assert coming == 1  # the official's count of who comes does not change
