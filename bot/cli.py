@@ -759,5 +759,120 @@ def publish(slug: str, decision: str, yes: bool) -> None:
     click.echo(f"Outcome of {slug} published for {published.recipient_count} residents; the running bot sends it.")
 
 
+# --- Impact, feedback, figures (issue 8) --------------------------------------------------------
+
+
+@main.command()
+@click.option("--from", "start", help="First day, e.g. 2026-09-01 (default: 90 days before --to).")
+@click.option("--to", "end", help="Last day, included, e.g. 2026-11-30 (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "png", "pdf"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (PNG and PDF: default palabre-stats.png/.pdf).")
+def stats(start: str | None, end: str | None, fmt: str, output: Path | None) -> None:
+    """Figures for the council: residents, participation, reports, published outcomes, satisfaction."""
+    from bot.i18n import build_i18n
+    from bot.stats_report import render_pdf, render_png, render_text, to_json
+    from handlers.impact import neighbourhood_names, parse_period
+    from participation.stats import compute_stats
+    from storage.types import utcnow
+
+    settings = settings_or_exit()
+    try:
+        first, last = parse_period(start, end, settings)
+    except ValueError:
+        click.echo("--from and --to are days like 2026-09-01, and --from must not come after --to.", err=True)
+        sys.exit(2)
+    locale = settings.default_locale
+
+    async def work(session: AsyncSession) -> Any:
+        figures = await compute_stats(session, first, last, now=utcnow(), interval_days=settings.satisfaction_interval_days)
+        return figures, await neighbourhood_names(session, locale, locale)
+
+    figures, names = with_session(work)
+    # The report is for the council: in the commune's language.
+    i18n = build_i18n(locale)
+    with i18n.context(), i18n.use_locale(locale):
+        if fmt == "text":
+            data = render_text(figures, locale=locale, tz=settings.tz, hood_names=names).encode("utf-8") + b"\n"
+        elif fmt == "json":
+            data = to_json(figures).encode("utf-8") + b"\n"
+        elif fmt == "png":
+            data = render_png(figures, locale=locale, tz=settings.tz, hood_names=names)
+        else:
+            data = render_pdf(figures, locale=locale, tz=settings.tz, hood_names=names)
+    if output is None and fmt in ("png", "pdf"):
+        output = Path(f"palabre-stats.{fmt}")
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        click.echo(f"Could not write {output}: {exc.strerror}.", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {output}.")
+
+
+@main.group()
+def feedback() -> None:
+    """Residents' feedback on the channel: list, answer."""
+
+
+@feedback.command("list")
+@click.option("--open", "unanswered", is_flag=True, help="Only feedback not answered yet.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+def feedback_list(unanswered: bool, limit: int) -> None:
+    """Show the feedback, newest first (residents by pseudonym)."""
+    from participation.feedback import list_feedback
+
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> Any:
+        return await list_feedback(session, unanswered_only=unanswered, limit=limit)
+
+    rows = with_session(work)
+    if not rows:
+        click.echo("No feedback yet." if not unanswered else "No feedback is waiting for an answer.")
+        return
+    for row in rows:
+        when = row.created_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+        state = "answered" if row.answered_at else "open"
+        click.echo(f"#{row.id}  {when}  {row.pseudonym}  [{state}]  {row.text}")
+        if row.answer:
+            click.echo(f"    answer: {row.answer}")
+
+
+@feedback.command("answer")
+@click.argument("feedback_id", type=int)
+@click.argument("text")
+def feedback_answer(feedback_id: int, text: str) -> None:
+    """Answer feedback FEEDBACK_ID with TEXT: the resident receives it in the chat (audited)."""
+    from bot.i18n import build_i18n
+    from handlers.feedback import answer_and_queue
+    from participation.feedback import FeedbackRefusal, FeedbackRefused
+
+    settings = settings_or_exit()
+    i18n = build_i18n(settings.default_locale)
+
+    async def work(session: AsyncSession) -> Any:
+        with i18n.context():
+            return await answer_and_queue(session, feedback_id, text, actor_telegram_id=None, source=Source.CLI, i18n=i18n)
+
+    try:
+        reached = with_session(work)
+    except FeedbackRefused as refused:
+        messages = {
+            FeedbackRefusal.EMPTY: "The answer is empty.",
+            FeedbackRefusal.TOO_LONG: "The answer is too long (2000 characters at most).",
+            FeedbackRefusal.UNKNOWN: f"There is no feedback #{feedback_id}: see `palabre feedback list`.",
+            FeedbackRefusal.ALREADY_ANSWERED: f"Feedback #{feedback_id} was already answered.",
+        }
+        click.echo(messages[refused.reason], err=True)
+        sys.exit(1)
+    if reached:
+        click.echo(f"Answer to feedback #{feedback_id} queued for the resident.")
+    else:
+        click.echo(f"Answer to feedback #{feedback_id} saved; its author erased their data and cannot receive it.")
+
 if __name__ == "__main__":
     main()

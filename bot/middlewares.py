@@ -12,7 +12,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot.fsm_storage import UPDATE_SESSION
-from participation.residents import get_or_create_resident
+from participation.residents import get_or_create_resident, note_activity
 from participation.outbox import ENQUEUED_FLAG, mark_reachable
 from participation.roles import Role, allows, roles_of
 from storage.db import SessionMaker
@@ -56,6 +56,7 @@ class ResidentMiddleware(BaseMiddleware):
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
             resident = await get_or_create_resident(data["session"], user.id)
             await mark_reachable(data["session"], resident)
+            await note_activity(data["session"], resident)
             data["resident"] = resident
         else:
             data["resident"] = None

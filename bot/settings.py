@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # personal details of a closed report (reporter, followers, contact), are purged.
     free_text_retention_days: int = Field(default=365, ge=1, le=3650)
     report_retention_days: int = Field(default=365, ge=1, le=3650)
+    # Days between two satisfaction questions ("how useful is this channel for you?").
+    satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod

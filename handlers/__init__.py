@@ -14,6 +14,7 @@ from handlers import (
     reports, settings,
 )
 from handlers import publication
+from handlers import feedback, impact
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -75,6 +76,7 @@ def build_root_router() -> Router:
         _detached(settings.router), _detached(consultations.router), _detached(reports.router)
     )
     features.include_router(_detached(meetings.residents_router))
+    features.include_routers(_detached(feedback.router), _detached(impact.router))
     private.include_router(features)
 
     admin_router = Router(name="admin")
@@ -90,6 +92,7 @@ def build_root_router() -> Router:
         _detached(consultations_admin.router), _detached(broadcast.router), _detached(meetings.router)
     )
     officials.include_router(_detached(publication.router))
+    officials.include_routers(_detached(feedback.officials_router), _detached(impact.officials_router))
     private.include_router(officials)
 
     private.include_router(_detached(fallback.router))

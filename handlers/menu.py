@@ -25,6 +25,7 @@ MENU_REPORT = __("📍 Report a problem")
 MENU_MY_REPORTS = __("📋 My reports")
 MENU_SETTINGS = __("⚙️ Settings")
 MENU_HELP = __("❓ Help")
+MENU_IMPACT = __("🌱 My impact")
 
 LANGUAGE_NAMES = {"fr": "🇫🇷 Français", "en": "🇬🇧 English"}
 
@@ -35,7 +36,7 @@ def main_menu() -> ReplyKeyboardMarkup:
         keyboard=[
             [KeyboardButton(text=str(MENU_CONSULTATIONS)), KeyboardButton(text=str(MENU_REPORT))],
             [KeyboardButton(text=str(MENU_MY_REPORTS)), KeyboardButton(text=str(MENU_SETTINGS))],
-            [KeyboardButton(text=str(MENU_HELP))],
+            [KeyboardButton(text=str(MENU_HELP)), KeyboardButton(text=str(MENU_IMPACT))],
         ],
         resize_keyboard=True,
         is_persistent=True,
@@ -65,6 +66,8 @@ def bot_commands() -> list[BotCommand]:
         BotCommand(command="mydata", description=_("Get everything kept about me")),
         BotCommand(command="forget", description=_("Erase my data")),
         BotCommand(command="help", description=_("How Palabre works")),
+        BotCommand(command="impact", description=_("What my participation changed")),
+        BotCommand(command="feedback", description=_("Tell us what you think of this service")),
     ]
 
 

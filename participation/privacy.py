@@ -13,10 +13,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit, consultations
+from participation import feedback as feedback_module
+from participation import satisfaction as satisfaction_module
 from participation.reports import reports_personal_data, unlink_resident
 from storage.models import (
     AuditEntry,
     ConversationState,
+    Feedback,
     Meeting,
     MeetingAnswer,
     OutboxMessage,
@@ -96,6 +99,8 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
                 )
             ).all()
         ],
+        "feedback": await feedback_module.personal_data(session, resident),
+        "satisfaction_answers": await satisfaction_module.personal_data(session, resident),
     }
 
 
@@ -117,6 +122,8 @@ async def erase_resident(session: AsyncSession, resident: Resident) -> None:
     await session.execute(delete(Subscription).where(Subscription.resident_id == resident.id))
     # Meeting answers stay, tied only to the bare pseudonym: the count of who comes is unchanged.
     await consultations.erase_personal_data(session, resident)
+    await session.execute(delete(Feedback).where(Feedback.resident_id == resident.id))
+    await satisfaction_module.erase_personal_data(session, resident)
     # The audit trail stays (accountability) but no longer names the person.
     await session.execute(
         update(AuditEntry).where(AuditEntry.actor_telegram_id == telegram_id).values(actor_telegram_id=None)
@@ -134,6 +141,7 @@ async def erase_resident(session: AsyncSession, resident: Resident) -> None:
     resident.age_bracket = None
     resident.notifications_enabled = False
     resident.unreachable_at = None
+    resident.last_active_at = None
     resident.erased_at = utcnow()
     session.add(resident)
     await session.flush()

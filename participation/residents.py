@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,3 +50,14 @@ async def record_consent(session: AsyncSession, resident: Resident) -> None:
     resident.consent_version = NOTICE_VERSION
     session.add(resident)
     await session.flush()
+
+
+async def note_activity(session: AsyncSession, resident: Resident, *, now: datetime | None = None) -> bool:
+    """Remember that the resident used the bot today; writes at most once a day per resident."""
+    at = now or utcnow()
+    if resident.last_active_at is not None and resident.last_active_at.date() == at.date():
+        return False
+    resident.last_active_at = at
+    session.add(resident)
+    await session.flush()
+    return True

@@ -35,6 +35,8 @@ class Resident(SQLModel, table=True):
     unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Day of the last update from them (written at most once a day): who counts as active.
+    last_active_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RoleGrant(SQLModel, table=True):
@@ -412,3 +414,45 @@ class ConsultationReminder(SQLModel, table=True):
     # sent: queued to `recipient_count` residents; skipped: its time came after the closing.
     outcome: str = Field(max_length=16)
     recipient_count: int = 0
+
+
+# --- Impact, feedback, satisfaction (issue 8) -------------------------------------------------
+
+
+class Feedback(SQLModel, table=True):
+    """An idea or complaint about the channel itself, written by a resident; an official may answer."""
+
+    __tablename__ = "feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Deleted with the resident's other texts on /forget.
+    resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
+    text: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    answer: str | None = Field(default=None, max_length=2000)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answered_by: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class SatisfactionRound(SQLModel, table=True):
+    """One period's satisfaction question; the row is the claim that it was queued (once)."""
+
+    __tablename__ = "satisfaction_round"
+
+    period: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    queued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    recipients: int = 0
+
+
+class SatisfactionAnswer(SQLModel, table=True):
+    """A resident's answer (1-5) to one period's question; kept anonymously after /forget."""
+
+    __tablename__ = "satisfaction_answer"
+    __table_args__ = (UniqueConstraint("period", "resident_id", name="uq_satisfaction_period_resident"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: int = Field(index=True)
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", ondelete="SET NULL")
+    score: int
+    comment: str | None = Field(default=None, max_length=1000)
+    answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -9,8 +9,8 @@ from storage.models import ConversationState, Resident
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.harness import PalabreFactory, onboard
 
-FRENCH_MENU = ["🗳 Consultations", "📍 Signaler un problème", "📋 Mes signalements", "⚙️ Paramètres", "❓ Aide"]
-ENGLISH_MENU = ["🗳 Consultations", "📍 Report a problem", "📋 My reports", "⚙️ Settings", "❓ Help"]
+FRENCH_MENU = ["🗳 Consultations", "📍 Signaler un problème", "📋 Mes signalements", "⚙️ Paramètres", "❓ Aide", "🌱 Mon impact"]
+ENGLISH_MENU = ["🗳 Consultations", "📍 Report a problem", "📋 My reports", "⚙️ Settings", "❓ Help", "🌱 My impact"]
 
 
 async def load_resident(database_url: str, telegram_id: int) -> Resident | None:

@@ -1,0 +1,198 @@
+"""Feedback on the channel: /feedback for residents; /feedbacks and answers for officials."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from participation import feedback, outbox
+from participation.audit import Source
+from storage.models import Feedback, Resident
+
+router = Router(name=__name__)  # residents (needs consent)
+officials_router = Router(name=__name__ + ".officials")
+
+
+class FeedbackCallback(CallbackData, prefix="fba"):
+    id: int
+
+
+class FeedbackFlow(StatesGroup):
+    writing = State()
+    answering = State()
+
+
+def refusal_text(reason: feedback.FeedbackRefusal) -> str:
+    return {
+        feedback.FeedbackRefusal.EMPTY: _("Please write your message as text."),
+        feedback.FeedbackRefusal.TOO_LONG: _("That is too long: {max} characters at most, please.").format(max=feedback.MAX_LENGTH),
+        feedback.FeedbackRefusal.UNKNOWN: _("This feedback no longer exists."),
+        feedback.FeedbackRefusal.ALREADY_ANSWERED: _("This feedback has already been answered."),
+    }[reason]
+
+
+def answer_keyboard(feedback_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("✍️ Answer"), callback_data=FeedbackCallback(id=feedback_id).pack())]]
+    )
+
+
+def render_new_feedback(row: Feedback) -> dict[str, Any]:
+    """The notice officials get of a new feedback, in the current locale."""
+    return {
+        "text": _("💬 <b>New feedback #{id}</b>\n\n{text}").format(id=row.id, text=html.escape(row.text, quote=False)),
+        "reply_markup": answer_keyboard(row.id).model_dump(exclude_none=True),  # type: ignore[arg-type]
+    }
+
+
+def render_answer(row: Feedback) -> dict[str, Any]:
+    """The official's answer as the resident receives it, in the current locale."""
+    return {
+        "text": _("💬 <b>The town hall answered your feedback</b>\n\n«\u202f{feedback}\u202f»\n\n{answer}").format(
+            feedback=html.escape(row.text[:300], quote=False), answer=html.escape(row.answer or "", quote=False)
+        )
+    }
+
+
+def _locale(i18n: I18n, locale: str | None) -> str:
+    return locale if locale in i18n.available_locales else i18n.default_locale
+
+
+async def submit_and_tell(session: AsyncSession, resident: Resident, text: str | None, settings: Settings, i18n: I18n) -> Feedback:
+    """Record the feedback and queue a notice to every official, each in their language."""
+    row = await feedback.submit(session, resident, text)
+    for official in await feedback.officials_to_tell(session, settings.admin_ids):
+        with i18n.use_locale(_locale(i18n, official.locale)):
+            payload = render_new_feedback(row)
+        await outbox.enqueue(
+            session, chat_id=official.telegram_id, method="sendMessage", payload=payload,
+            kind="feedback", dedupe_key=f"fb:{row.id}:{official.telegram_id}",
+        )
+    return row
+
+
+async def answer_and_queue(
+    session: AsyncSession, feedback_id: int, text: str | None, *, actor_telegram_id: int | None, source: Source, i18n: I18n
+) -> bool:
+    """Answer a feedback and queue the answer to its author; False when they can no longer be reached."""
+    delivery = await feedback.answer(session, feedback_id, text, actor_telegram_id=actor_telegram_id, source=source)
+    if delivery.chat_id is None:
+        return False
+    with i18n.use_locale(_locale(i18n, delivery.locale)):
+        payload = render_answer(delivery.feedback)
+    await outbox.enqueue(
+        session, chat_id=delivery.chat_id, method="sendMessage", payload=payload, resident_id=delivery.resident_id,
+        kind="feedback-answer", dedupe_key=f"fba:{feedback_id}",
+    )
+    return True
+
+
+@router.message(Command("feedback"))
+async def cmd_feedback(
+    message: Message, command: CommandObject, state: FSMContext, session: AsyncSession, resident: Resident, settings: Settings, i18n: I18n
+) -> None:
+    """/feedback [text]: an idea or a complaint about the service."""
+    if command.args:
+        await _save(message, command.args, state, session, resident, settings, i18n)
+        return
+    await state.set_state(FeedbackFlow.writing)
+    await message.answer(
+        _("💬 Your opinion about this service helps us improve it. Write your idea or complaint in one message (or /cancel).")
+    )
+
+
+@router.message(StateFilter(FeedbackFlow.writing), Command("cancel"))
+async def cmd_cancel_feedback(message: Message, state: FSMContext) -> None:
+    """/cancel while writing a feedback."""
+    await state.clear()
+    await message.answer(_("Cancelled: nothing was sent."))
+
+
+@router.message(StateFilter(FeedbackFlow.writing))
+async def on_feedback_text(
+    message: Message, state: FSMContext, session: AsyncSession, resident: Resident, settings: Settings, i18n: I18n
+) -> None:
+    """The resident's feedback, in one message."""
+    await _save(message, message.text, state, session, resident, settings, i18n)
+
+
+async def _save(
+    message: Message, text: str | None, state: FSMContext, session: AsyncSession, resident: Resident, settings: Settings, i18n: I18n
+) -> None:
+    try:
+        await submit_and_tell(session, resident, text, settings, i18n)
+    except feedback.FeedbackRefused as refused:
+        await message.answer(refusal_text(refused.reason))
+        return
+    await state.clear()
+    await message.answer(_("Thank you! Your message was passed on to the town hall; you will be told here when they answer."))
+
+
+@officials_router.message(Command("feedbacks"))
+async def cmd_feedbacks(message: Message, session: AsyncSession) -> None:
+    """/feedbacks: the feedback waiting for an answer, each with an answer button."""
+    rows = await feedback.list_feedback(session, unanswered_only=True, limit=10)
+    if not rows:
+        await message.answer(_("No feedback is waiting for an answer."))
+        return
+    for row in rows:
+        await message.answer(
+            _("💬 <b>Feedback #{id}</b> ({date})\n\n{text}").format(
+                id=row.id, date=row.created_at.strftime("%Y-%m-%d"), text=html.escape(row.text, quote=False)
+            ),
+            reply_markup=answer_keyboard(row.id),
+        )
+
+
+@officials_router.callback_query(FeedbackCallback.filter())
+async def on_answer_button(query: CallbackQuery, callback_data: FeedbackCallback, state: FSMContext, session: AsyncSession) -> None:
+    """An official chose to answer a feedback: ask for the text."""
+    row = await session.get(Feedback, callback_data.id)
+    if row is None or row.answered_at is not None:
+        reason = feedback.FeedbackRefusal.UNKNOWN if row is None else feedback.FeedbackRefusal.ALREADY_ANSWERED
+        await query.answer(refusal_text(reason), show_alert=True)
+        return
+    await state.set_state(FeedbackFlow.answering)
+    await state.update_data(feedback_id=row.id)
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(_("Write your answer to feedback #{id} in one message (or /cancel).").format(id=row.id))
+
+
+@officials_router.message(StateFilter(FeedbackFlow.answering), Command("cancel"))
+async def cmd_cancel_answer(message: Message, state: FSMContext) -> None:
+    """/cancel while answering a feedback."""
+    await state.clear()
+    await message.answer(_("Cancelled: nothing was sent."))
+
+
+@officials_router.message(StateFilter(FeedbackFlow.answering))
+async def on_answer_text(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n) -> None:
+    """The official's answer: it goes to the resident who wrote the feedback."""
+    feedback_id = (await state.get_data()).get("feedback_id")
+    try:
+        reached = await answer_and_queue(
+            session, int(feedback_id or 0), message.text, actor_telegram_id=message.from_user.id if message.from_user else None,
+            source=Source.CHAT, i18n=i18n,
+        )
+    except feedback.FeedbackRefused as refused:
+        await message.answer(refusal_text(refused.reason))
+        if refused.reason is not feedback.FeedbackRefusal.EMPTY and refused.reason is not feedback.FeedbackRefusal.TOO_LONG:
+            await state.clear()
+        return
+    await state.clear()
+    if reached:
+        await message.answer(_("Your answer is on its way to the resident."))
+    else:
+        await message.answer(_("Your answer is saved, but its author erased their data and cannot receive it."))

@@ -1,0 +1,134 @@
+"""The periodic satisfaction question: who is asked each period (once), and their answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Resident, SatisfactionAnswer, SatisfactionRound
+from storage.types import utcnow
+from storage.upsert import insert_ignore, upsert
+
+# Periods are counted from this day, so that every process agrees on where a period starts.
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+SCORES = range(1, 6)
+MAX_COMMENT = 1000
+
+
+def period_of(at: datetime, interval_days: int) -> int:
+    return (at - EPOCH) // timedelta(days=interval_days)
+
+
+def period_start(period: int, interval_days: int) -> datetime:
+    return EPOCH + period * timedelta(days=interval_days)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    resident_id: int
+    telegram_id: int
+    locale: str | None
+
+
+class AnswerOutcome(StrEnum):
+    RECORDED = "recorded"
+    INVALID = "invalid"  # a score outside 1-5, a period that was never asked or is over
+
+
+async def round_to_plan(session: AsyncSession, interval_days: int, *, now: datetime | None = None) -> tuple[int, datetime] | None:
+    """The current period and its start, unless its question was already queued."""
+    at = now or utcnow()
+    period = period_of(at, interval_days)
+    if await session.get(SatisfactionRound, period) is not None:
+        return None
+    return period, period_start(period, interval_days)
+
+
+async def claim_round(
+    session: AsyncSession, period: int, interval_days: int, *, now: datetime | None = None
+) -> list[Recipient] | None:
+    """Claim the period's round and return who must be asked; None when it was already claimed.
+
+    Asked: residents who consented before the period began (a newcomer is not asked on day one),
+    were active in the last interval, want notifications, are reachable and not erased.
+    """
+    at = now or utcnow()
+    if period != period_of(at, interval_days):
+        return None  # a period that is over is not asked any more
+    if not await insert_ignore(
+        session, SatisfactionRound.__table__, {"period": period, "queued_at": at, "recipients": 0}, ["period"]  # type: ignore[arg-type]
+    ):
+        return None
+    start = period_start(period, interval_days)
+    rows = await session.execute(
+        select(Resident.id, Resident.telegram_id, Resident.locale)
+        .where(
+            Resident.telegram_id.is_not(None),
+            Resident.consent_at.is_not(None),
+            Resident.consent_at <= start,
+            Resident.erased_at.is_(None),
+            Resident.unreachable_at.is_(None),
+            Resident.notifications_enabled.is_(True),
+            Resident.last_active_at >= start - timedelta(days=interval_days),
+        )
+        .order_by(Resident.id)
+    )
+    recipients = [Recipient(resident_id=r, telegram_id=t, locale=loc) for r, t, loc in rows.all()]
+    await session.execute(
+        update(SatisfactionRound).where(SatisfactionRound.period == period).values(recipients=len(recipients))
+    )
+    return recipients
+
+
+async def record_answer(
+    session: AsyncSession, resident: Resident, period: int, score: int, interval_days: int, *, now: datetime | None = None
+) -> AnswerOutcome:
+    """Record (or change, the last tap wins) a resident's score for a period still running."""
+    at = now or utcnow()
+    if score not in SCORES or period != period_of(at, interval_days):
+        return AnswerOutcome.INVALID
+    if await session.get(SatisfactionRound, period) is None:
+        return AnswerOutcome.INVALID
+    await upsert(
+        session,
+        SatisfactionAnswer.__table__,  # type: ignore[arg-type]
+        {"period": period, "resident_id": resident.id, "score": score, "answered_at": at},
+        ["period", "resident_id"],
+        ["score", "answered_at"],
+    )
+    return AnswerOutcome.RECORDED
+
+
+async def record_comment(session: AsyncSession, resident: Resident, period: int, comment: str | None) -> bool:
+    """Attach a comment to the resident's answer of `period`; False if there is no such answer or no text."""
+    cleaned = (comment or "").strip()[:MAX_COMMENT]
+    if not cleaned:
+        return False
+    result = await session.execute(
+        update(SatisfactionAnswer)
+        .where(SatisfactionAnswer.period == period, SatisfactionAnswer.resident_id == resident.id)
+        .values(comment=cleaned)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def personal_data(session: AsyncSession, resident: Resident) -> list[dict[str, object]]:
+    rows = await session.scalars(
+        select(SatisfactionAnswer).where(SatisfactionAnswer.resident_id == resident.id).order_by(SatisfactionAnswer.period)
+    )
+    return [
+        {"answered_at": row.answered_at.isoformat(), "score": row.score, "comment": row.comment} for row in rows
+    ]
+
+
+async def erase_personal_data(session: AsyncSession, resident: Resident) -> None:
+    """Keep the scores as anonymous counts; drop the comments (free text) and the link."""
+    await session.execute(
+        update(SatisfactionAnswer)
+        .where(SatisfactionAnswer.resident_id == resident.id)
+        .values(comment=None, resident_id=None)
+    )

@@ -1,0 +1,326 @@
+"""Figures for the council: who takes part, how often, with what effect (PRODUCT.md, "Measuring success").
+
+Plain functions over a period [start, end) returning dataclasses; rendering lives in bot/stats_report.py.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from participation.consultations import ResponseStatus
+from participation.reports import CLOSED_STATUSES, OPEN_STATUSES, Status as ReportStatus
+from participation.impact import publication_of
+from participation.satisfaction import SCORES, period_start
+from storage.models import (
+    Consultation, ConsultationResponse, Feedback, Neighbourhood, Report, ReportCategory, ReportStatusChange, Resident,
+    SatisfactionAnswer,
+)
+
+
+@dataclass(frozen=True)
+class ResidentFigures:
+    total: int  # consenting, not erased, at the end of the period
+    new_per_week: list[tuple[date, int]]  # Monday of each week in the period -> consents given
+    active: int  # did anything in the period (used the bot, answered, wrote)
+    unreachable: int  # blocked the bot
+
+
+@dataclass(frozen=True)
+class NeighbourhoodShare:
+    code: str | None  # None: no neighbourhood given
+    residents: int
+    resident_share: float
+    participants: int
+    participant_share: float
+
+
+@dataclass(frozen=True)
+class ConsultationFigures:
+    slug: str
+    title: dict[str, str]
+    opens_at: datetime
+    closes_at: datetime
+    audience: int
+    started: int
+    finished: int
+    participation_rate: float | None  # started / audience
+    completion_rate: float | None  # finished / started
+    published: bool
+    by_neighbourhood: list[NeighbourhoodShare]
+
+
+@dataclass(frozen=True)
+class SatisfactionFigures:
+    answers: int
+    mean: float | None
+    distribution: dict[int, int]
+    trend: list[tuple[date, float, int]]  # start of each period, mean score, answers
+
+
+@dataclass(frozen=True)
+class FeedbackFigures:
+    received: int
+    answered: int
+
+
+@dataclass(frozen=True)
+class CategoryFigures:
+    code: str
+    name: dict[str, str]
+    opened: int
+    closed: int
+    median_hours: float | None  # time from filing to closing, of the reports closed in the period
+    p90_hours: float | None
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    opened: int
+    closed: int
+    median_hours: float | None
+    p90_hours: float | None
+    reopened: int  # taken back from "fixed" to an open status (the reporter's "not fixed")
+    by_category: list[CategoryFigures]
+
+
+@dataclass(frozen=True)
+class Stats:
+    start: datetime
+    end: datetime
+    residents: ResidentFigures
+    consultations: list[ConsultationFigures]
+    closed_consultations: int
+    published_consultations: int
+    satisfaction: SatisfactionFigures
+    feedback: FeedbackFigures
+    reports: ReportFigures
+
+    @property
+    def published_share(self) -> float | None:
+        if not self.closed_consultations:
+            return None
+        return self.published_consultations / self.closed_consultations
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _monday(at: datetime) -> date:
+    day = at.date()
+    return day - timedelta(days=day.weekday())
+
+
+def _living():  # type: ignore[no-untyped-def]
+    return (Resident.consent_at.is_not(None), Resident.erased_at.is_(None))
+
+
+async def resident_figures(session: AsyncSession, start: datetime, end: datetime) -> ResidentFigures:
+    total = await session.scalar(select(func.count()).select_from(Resident).where(*_living(), Resident.consent_at < end))
+    unreachable = await session.scalar(
+        select(func.count()).select_from(Resident).where(*_living(), Resident.unreachable_at.is_not(None))
+    )
+    consents = list(
+        await session.scalars(select(Resident.consent_at).where(*_living(), Resident.consent_at >= start, Resident.consent_at < end))
+    )
+    per_week = Counter(_monday(at) for at in consents)
+    weeks = []
+    monday = _monday(start)
+    while datetime.combine(monday, datetime.min.time(), tzinfo=start.tzinfo) < end:
+        weeks.append((monday, per_week.get(monday, 0)))
+        monday += timedelta(days=7)
+    active_ids: set[int] = set(
+        await session.scalars(select(Resident.id).where(*_living(), Resident.last_active_at >= start, Resident.last_active_at < end))
+    )
+    active_ids.update(
+        await session.scalars(
+            select(ConsultationResponse.resident_id).where(
+                or_(
+                    (ConsultationResponse.started_at >= start) & (ConsultationResponse.started_at < end),
+                    (ConsultationResponse.updated_at >= start) & (ConsultationResponse.updated_at < end),
+                )
+            )
+        )
+    )
+    active_ids.update(await session.scalars(select(Feedback.resident_id).where(Feedback.created_at >= start, Feedback.created_at < end)))
+    active_ids.update(
+        await session.scalars(
+            select(SatisfactionAnswer.resident_id).where(
+                SatisfactionAnswer.answered_at >= start, SatisfactionAnswer.answered_at < end, SatisfactionAnswer.resident_id.is_not(None)
+            )
+        )
+    )
+    living = set(await session.scalars(select(Resident.id).where(*_living())))
+    return ResidentFigures(
+        total=total or 0, new_per_week=weeks, active=len(active_ids & living), unreachable=unreachable or 0
+    )
+
+
+async def consultation_figures(session: AsyncSession, start: datetime, end: datetime) -> list[ConsultationFigures]:
+    """Every consultation open at some time in the period, oldest first."""
+    consultations = list(
+        await session.scalars(
+            select(Consultation)
+            .where(Consultation.status != "draft", Consultation.opens_at < end, Consultation.closes_at >= start)
+            .order_by(Consultation.opens_at, Consultation.id)
+        )
+    )
+    residents = (await session.execute(select(Resident.neighbourhood, Resident.consent_at).where(*_living()))).all()
+    codes: list[str | None] = list(await session.scalars(select(Neighbourhood.code).order_by(Neighbourhood.position, Neighbourhood.code)))
+    figures = []
+    for consultation in consultations:
+        audience_rows = [
+            hood for hood, consent_at in residents
+            if consent_at < consultation.closes_at
+            and (not consultation.neighbourhoods or hood in consultation.neighbourhoods)
+        ]
+        responses = (
+            await session.execute(
+                select(ConsultationResponse.status, Resident.neighbourhood)
+                .join(Resident, Resident.id == ConsultationResponse.resident_id)
+                .where(ConsultationResponse.consultation_id == consultation.id)
+            )
+        ).all()
+        started = len(responses)
+        finished = sum(1 for status, _hood in responses if status == ResponseStatus.SUBMITTED)
+        hood_residents = Counter(audience_rows)
+        hood_participants = Counter(hood for _status, hood in responses)
+        shown = [c for c in codes if hood_residents.get(c) or hood_participants.get(c)]
+        if hood_residents.get(None) or hood_participants.get(None):
+            shown.append(None)
+        by_hood = [
+            NeighbourhoodShare(
+                code=code,
+                residents=hood_residents.get(code, 0),
+                resident_share=_ratio(hood_residents.get(code, 0), len(audience_rows)) or 0.0,
+                participants=hood_participants.get(code, 0),
+                participant_share=_ratio(hood_participants.get(code, 0), started) or 0.0,
+            )
+            for code in shown
+        ]
+        figures.append(
+            ConsultationFigures(
+                slug=consultation.slug,
+                title=consultation.title,
+                opens_at=consultation.opens_at,
+                closes_at=consultation.closes_at,
+                audience=len(audience_rows),
+                started=started,
+                finished=finished,
+                participation_rate=_ratio(started, len(audience_rows)),
+                completion_rate=_ratio(finished, started),
+                published=await publication_of(session, consultation.id) is not None,  # type: ignore[arg-type]
+                by_neighbourhood=by_hood,
+            )
+        )
+    return figures
+
+
+async def satisfaction_figures(session: AsyncSession, start: datetime, end: datetime, interval_days: int) -> SatisfactionFigures:
+    rows = (
+        await session.execute(
+            select(SatisfactionAnswer.period, SatisfactionAnswer.score).where(
+                SatisfactionAnswer.answered_at >= start, SatisfactionAnswer.answered_at < end
+            )
+        )
+    ).all()
+    scores = [score for _period, score in rows]
+    by_period: dict[int, list[int]] = {}
+    for period, score in rows:
+        by_period.setdefault(period, []).append(score)
+    trend = [
+        (period_start(period, interval_days).date(), sum(values) / len(values), len(values))
+        for period, values in sorted(by_period.items())
+    ]
+    return SatisfactionFigures(
+        answers=len(scores),
+        mean=sum(scores) / len(scores) if scores else None,
+        distribution={score: scores.count(score) for score in SCORES},
+        trend=trend,
+    )
+
+
+async def feedback_figures(session: AsyncSession, start: datetime, end: datetime) -> FeedbackFigures:
+    rows = list(await session.scalars(select(Feedback.answered_at).where(Feedback.created_at >= start, Feedback.created_at < end)))
+    return FeedbackFigures(received=len(rows), answered=sum(1 for at in rows if at is not None))
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile with linear interpolation between closest ranks (q=0.5: the median)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+async def report_figures(session: AsyncSession, start: datetime, end: datetime) -> ReportFigures:
+    opened = Counter(
+        await session.scalars(select(Report.category_id).where(Report.created_at >= start, Report.created_at < end))
+    )
+    closed_rows = (
+        await session.execute(
+            select(Report.category_id, Report.created_at, Report.closed_at).where(
+                Report.closed_at.is_not(None), Report.closed_at >= start, Report.closed_at < end,
+                Report.status.in_([s.value for s in CLOSED_STATUSES]),
+            )
+        )
+    ).all()
+    hours: dict[int, list[float]] = {}
+    for category_id, created_at, closed_at in closed_rows:
+        hours.setdefault(category_id, []).append((closed_at - created_at).total_seconds() / 3600)
+    reopened = await session.scalar(
+        select(func.count(func.distinct(ReportStatusChange.report_id))).where(
+            ReportStatusChange.from_status == ReportStatus.FIXED.value,
+            ReportStatusChange.to_status.in_([s.value for s in OPEN_STATUSES]),
+            ReportStatusChange.at >= start,
+            ReportStatusChange.at < end,
+        )
+    )
+    categories = list(await session.scalars(select(ReportCategory).order_by(ReportCategory.position, ReportCategory.code)))
+    every = [h for values in hours.values() for h in values]
+    return ReportFigures(
+        opened=sum(opened.values()),
+        closed=len(every),
+        median_hours=quantile(every, 0.5),
+        p90_hours=quantile(every, 0.9),
+        reopened=reopened or 0,
+        by_category=[
+            CategoryFigures(
+                code=c.code,
+                name=c.name,
+                opened=opened.get(c.id, 0),  # type: ignore[arg-type]
+                closed=len(hours.get(c.id, [])),  # type: ignore[arg-type]
+                median_hours=quantile(hours.get(c.id, []), 0.5),  # type: ignore[arg-type]
+                p90_hours=quantile(hours.get(c.id, []), 0.9),  # type: ignore[arg-type]
+            )
+            for c in categories
+            if opened.get(c.id) or hours.get(c.id)  # type: ignore[arg-type]
+        ],
+    )
+
+
+async def compute_stats(
+    session: AsyncSession, start: datetime, end: datetime, *, now: datetime, interval_days: int
+) -> Stats:
+    """All the figures for the period [start, end)."""
+    consultations = await consultation_figures(session, start, end)
+    closed = [c for c in consultations if start <= c.closes_at < end and c.closes_at <= now]
+    return Stats(
+        start=start,
+        end=end,
+        residents=await resident_figures(session, start, end),
+        consultations=consultations,
+        closed_consultations=len(closed),
+        published_consultations=sum(1 for c in closed if c.published),
+        satisfaction=await satisfaction_figures(session, start, end, interval_days),
+        feedback=await feedback_figures(session, start, end),
+        reports=await report_figures(session, start, end),
+    )
