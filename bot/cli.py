@@ -51,6 +51,23 @@ def with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+def write_output(data: bytes, output: Path | None) -> bool:
+    """Write an export to `output`, or to standard output when None; True when a file was written.
+
+    A file that cannot be written is one sentence and a non-zero exit, not a traceback.
+    """
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return False
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        click.echo(f"Could not write {output}: {exc.strerror}.", err=True)
+        sys.exit(1)
+    return True
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Palabre: a participation channel for your commune, as a Telegram bot."""
@@ -369,14 +386,11 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
         "xlsx": lambda: results_module.to_xlsx(computed),
         "json": lambda: results_module.to_json(computed).encode("utf-8"),
     }[fmt]()
-    if output is None:
-        if fmt == "xlsx":
-            click.echo("An XLSX export needs --output FILE.", err=True)
-            sys.exit(2)
-        sys.stdout.buffer.write(data)
-        return
-    output.write_bytes(data)
-    click.echo(f"Wrote {output} ({len(computed.responses)} responses).")
+    if output is None and fmt == "xlsx":
+        click.echo("An XLSX export needs --output FILE.", err=True)
+        sys.exit(2)
+    if write_output(data, output):
+        click.echo(f"Wrote {output} ({len(computed.responses)} responses).")
 
 
 @main.command()
@@ -707,16 +721,8 @@ def reports_export(fmt: str, output: Path | None) -> None:
 
     rows = with_session(work)
     data = to_geojson(rows).encode("utf-8") if fmt == "geojson" else to_csv(rows)
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        click.echo(f"Could not write {output}: {exc.strerror}.", err=True)
-        sys.exit(1)
-    click.echo(f"{len(rows)} reports written to {output}.", err=True)
+    if write_output(data, output):
+        click.echo(f"{len(rows)} reports written to {output}.", err=True)
 
 
 @main.command()
@@ -801,16 +807,8 @@ def stats(start: str | None, end: str | None, fmt: str, output: Path | None) -> 
             data = render_pdf(figures, locale=locale, tz=settings.tz, hood_names=names)
     if output is None and fmt in ("png", "pdf"):
         output = Path(f"palabre-stats.{fmt}")
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        click.echo(f"Could not write {output}: {exc.strerror}.", err=True)
-        sys.exit(1)
-    click.echo(f"Wrote {output}.")
+    if write_output(data, output):
+        click.echo(f"Wrote {output}.")
 
 
 @main.group()

@@ -101,3 +101,10 @@ def test_privacy_purge_dry_run_changes_nothing(tmp_path: Path) -> None:
     done = palabre("privacy", "purge", cwd=tmp_path, env=env)
     assert "Purged 0 free-text answers." in done.stdout
     assert "privacy.purge" in palabre("audit", cwd=tmp_path, env=env).stdout
+
+
+def test_an_export_to_an_unwritable_place_is_one_sentence(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}
+    result = palabre("reports", "export", "--format", "csv", "--output", str(tmp_path / "missing" / "r.csv"), cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Could not write {tmp_path / 'missing' / 'r.csv'}: No such file or directory."
