@@ -15,8 +15,9 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.memory import DisabledEventIsolation, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -29,7 +30,7 @@ from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.leader import lead, leader_lock_for
 from bot.logs import setup_logging
 from bot.retry import RetryShortFloodWait
-from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLogMiddleware
+from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers import build_root_router
@@ -89,23 +90,27 @@ def build_dispatcher(
     wake_sender: Any = lambda: None,
 ) -> Dispatcher:
     """The Dispatcher with its middlewares and routers; long-lived objects are injected here."""
+    isolation = events_isolation or SimpleEventIsolation()
     dp = Dispatcher(
         storage=storage or DatabaseStorage(sessionmaker),
-        # Two updates of one resident are never handled at once (double taps, fast typing).
-        events_isolation=events_isolation or SimpleEventIsolation(),
+        events_isolation=isolation,
         settings=settings,
         sessionmaker=sessionmaker,
         wake_sender=wake_sender,
     )
-    # The log line and flood control go before aiogram's FSM middleware, which takes the
-    # per-resident lock: a flood must be counted as it arrives, not as the lock lets it through.
+    # The log line and flood control go before the per-resident lock: a flood must be counted as
+    # it arrives, not as the lock lets it through.
     dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(
         FloodControlMiddleware(flood_counter or MemoryFloodCounter(), i18n, sessionmaker, settings.default_locale)
     )
-    dp.update.outer_middleware(dp.fsm)
+    # The per-resident lock, then the update's session, then the state read inside that session
+    # (see UpdateLockMiddleware). `dp.fsm` stays the Dispatcher's, which closes the storage and
+    # the lock at shutdown.
+    dp.update.outer_middleware(UpdateLockMiddleware(dp.fsm, isolation))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, wake_sender))
+    dp.update.outer_middleware(FSMContextMiddleware(dp.fsm.storage, DisabledEventIsolation(), dp.fsm.strategy))
     dp.update.outer_middleware(ResidentMiddleware())
     dp.update.outer_middleware(ResidentI18nMiddleware(i18n, settings.default_locale))
     for name, observer in dp.observers.items():

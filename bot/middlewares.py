@@ -9,6 +9,8 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot.fsm_storage import UPDATE_SESSION
@@ -19,6 +21,29 @@ from storage.db import SessionMaker
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = logging.getLogger("palabre.updates")
+
+
+class UpdateLockMiddleware(BaseMiddleware):
+    """Two updates of one resident are never handled at once (double taps, fast typing).
+
+    aiogram's FSM middleware would take this lock itself, then read the conversation state in a
+    session of its own before the update's session exists. Here the lock is taken first, around
+    the update's session and its commit; the FSM middleware, placed inside the session and given
+    no lock of its own, then reads the state within the update's transaction, once (the storage
+    caches it for the update). The next update of the same resident still starts only after the
+    commit.
+    """
+
+    def __init__(self, fsm: FSMContextMiddleware, isolation: BaseEventIsolation) -> None:
+        self._fsm = fsm  # only to find the key, the same way aiogram does
+        self._isolation = isolation
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        context = self._fsm.resolve_event_context(data["bot"], data)
+        if context is None:
+            return await handler(event, data)
+        async with self._isolation.lock(key=context.key):
+            return await handler(event, data)
 
 
 class DbSessionMiddleware(BaseMiddleware):

@@ -121,6 +121,25 @@ async def test_stale_double_and_forged_taps_change_nothing(resident_factory, ses
     assert await answers_of(sessionmaker, 3002) == {"frequence": "hebdo"}
 
 
+async def test_taps_arriving_at_the_same_time_count_once(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    """A nervous double tap reaches the bot as updates handled at once (polling runs updates
+    concurrently): one counts, the others are told their button belongs to an earlier step."""
+    await setup_consultation(sessionmaker)
+    lou = resident_factory(3003)
+    await onboard(lou, "c_place-du-marche")
+    first_question = buttons(lou)
+    await asyncio.gather(
+        lou.tap(first_question["Chaque semaine"]), lou.tap(first_question["Chaque semaine"]), lou.tap(first_question["Jamais"])
+    )
+    stale = "Ce bouton appartient à une étape précédente\u00a0: rien n’a été modifié. Utilisez le dernier message."
+    assert alerts(lou)[-2:] == [stale, stale]
+    assert await answers_of(sessionmaker, 3003) == {"frequence": "hebdo"}
+    async with sessionmaker() as session:
+        response = await session.scalar(select(ConsultationResponse))
+    assert response is not None and response.step == 1 and response.cursor == 1
+    assert "Question 2/4" in lou.last_reply()
+
+
 async def test_an_unknown_deep_link_gets_a_polite_answer(resident_factory) -> None:  # type: ignore[no-untyped-def]
     alex = resident_factory(3003)
     await onboard(alex, "c_nulle-part")
