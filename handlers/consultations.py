@@ -339,20 +339,17 @@ async def on_act(query: CallbackQuery, callback_data: Act, session: AsyncSession
 
 
 async def _act(session: AsyncSession, resident: Resident, data: Act, question: int | None, state: FSMContext) -> ResponseView | None:
-    if data.a == "c":
-        current = await domain.current_view(session, resident, data.r)
-        if current is None or question is None or current.response.cursor != question:
-            raise Refused(Refusal.UNKNOWN if current is None else Refusal.STALE)
+    if data.a == "c" and question is not None:
+        # Claimed once: the view turns the button's number into a value, then is passed on.
+        current = await domain.claim(session, resident, data.r, data.s, question)
         value = _choice_value(current.questions[question], data.v)
-        return await domain.answer(session, resident, data.r, data.s, question, value)
+        return await domain.answer(session, resident, data.r, data.s, question, value, claimed=current)
     if data.a == "t" and question is not None:
-        current = await domain.current_view(session, resident, data.r)
-        if current is None:
-            raise Refused(Refusal.UNKNOWN)
-        choices = current.questions[question].get("choices", []) if 0 <= question < len(current.questions) else []
+        current = await domain.claim(session, resident, data.r, data.s, question)
+        choices = current.questions[question].get("choices", [])
         if not 0 <= data.v < len(choices):
             raise Refused(Refusal.INVALID)
-        return await domain.toggle(session, resident, data.r, data.s, question, choices[data.v]["id"])
+        return await domain.toggle(session, resident, data.r, data.s, question, choices[data.v]["id"], claimed=current)
     if data.a == "v" and question is not None:
         return await domain.validate_draft(session, resident, data.r, data.s, question)
     if data.a == "z" and question is not None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from participation import audit, outbox
 from participation.consultation_file import OTHER, ConsultationSpec
@@ -29,7 +30,7 @@ from storage.models import (
     Resident,
 )
 from storage.types import utcnow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, upsert
 
 
 class Status(StrEnum):
@@ -290,8 +291,16 @@ class ResponseView:
 
 
 async def _answers(session: AsyncSession, response_id: int) -> tuple[dict[str, Any], dict[str, str]]:
-    rows = (await session.scalars(select(ConsultationAnswer).where(ConsultationAnswer.response_id == response_id))).all()
-    return {row.question_id: row.value for row in rows}, {row.question_id: row.other_text for row in rows if row.other_text}
+    # Plain columns, not ORM objects: answers are written with an upsert (`_save`), which would
+    # leave objects in the session's identity map stale.
+    rows = (
+        await session.execute(
+            select(ConsultationAnswer.question_id, ConsultationAnswer.value, ConsultationAnswer.other_text).where(
+                ConsultationAnswer.response_id == response_id
+            )
+        )
+    ).all()
+    return {qid: value for qid, value, _ in rows}, {qid: other for qid, _, other in rows if other}
 
 
 async def _view(session: AsyncSession, consultation: Consultation, response: ConsultationResponse) -> ResponseView:
@@ -336,7 +345,7 @@ async def begin(session: AsyncSession, consultation: Consultation, resident: Res
         assert response is not None
         view = await _view(session, consultation, response)
         first = view.visible_indexes()[0] if view.visible_indexes() else None
-        await _move(session, view, first, bump=False)
+        await _move(session, view, first)
         return view
     view = await _view(session, consultation, response)
     if response.status == ResponseStatus.SUBMITTED and response.cursor is not None:
@@ -345,48 +354,69 @@ async def begin(session: AsyncSession, consultation: Consultation, resident: Res
     return view
 
 
-async def _claim(
-    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int | None, now: datetime
+async def claim(
+    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int | None, *, now: datetime | None = None
 ) -> ResponseView:
     """Load the response for an action, refusing anything that is not allowed right now.
 
-    Nothing is changed yet: the action checks its value, then calls `_take` before writing.
+    Nothing is changed yet: the action checks its value, then calls `_take` before writing. The
+    chat handler claims once, turns the button's number into a value with the view, then passes
+    the view on (`answer(..., claimed=view)`) rather than loading it twice.
     """
-    response = await session.get(ConsultationResponse, response_id, populate_existing=True)
-    if response is None or response.resident_id != resident.id:
+    now = now or utcnow()
+    # The response and its consultation in one statement: a tap's cost is mostly its statements
+    # (bench/answers.py).
+    row = (
+        await session.execute(
+            select(ConsultationResponse, Consultation)
+            .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
+            .where(ConsultationResponse.id == response_id)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if row is None or row[0].resident_id != resident.id:
         raise Refused(Refusal.UNKNOWN)
-    consultation = await session.get(Consultation, response.consultation_id)
-    assert consultation is not None
+    response, consultation = row
     _check_open(consultation, now)
     if response.step != step or response.cursor != question_index:
         raise Refused(Refusal.STALE)
     return await _view(session, consultation, response)
 
 
-async def _take(session: AsyncSession, view: ResponseView, step: int, now: datetime) -> None:
-    """The claim: only one action may move a response on from a given step (double taps, two workers)."""
-    result = await session.execute(
-        update(ConsultationResponse)
-        .where(ConsultationResponse.id == view.response.id, ConsultationResponse.step == step)
-        .values(step=step + 1, updated_at=now)
-    )
-    if not result.rowcount:
-        raise Refused(Refusal.STALE)
-    await session.refresh(view.response)
-
-
-async def _move(session: AsyncSession, view: ResponseView, cursor: int | None, *, bump: bool = False) -> None:
-    """Show question `cursor` next (None: the summary); its draft starts from the saved answer."""
-    response = view.response
-    response.cursor = cursor
+def _shown(view: ResponseView, cursor: int | None) -> dict[str, Any]:
+    """The columns that show question `cursor` next (None: the summary); its draft starts from the saved answer."""
     draft: list[str] = []
     if cursor is not None:
         saved = view.answers.get(view.questions[cursor]["id"])
         if isinstance(saved, list):
             draft = [str(value) for value in saved]
-    response.draft = draft
-    if bump:
-        response.step += 1
+    return {"cursor": cursor, "draft": draft}
+
+
+async def _take(session: AsyncSession, view: ResponseView, step: int, now: datetime, **changes: Any) -> None:
+    """The claim: only one action may move a response on from a given step (double taps, two workers).
+
+    The action's own changes to the response (`changes`: cursor, draft, status…) are written by the
+    same conditional UPDATE, and copied to the loaded object without another SELECT.
+    """
+    values = {"step": step + 1, "updated_at": now, **changes}
+    result = await session.execute(
+        update(ConsultationResponse)
+        .where(ConsultationResponse.id == view.response.id, ConsultationResponse.step == step)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:
+        raise Refused(Refusal.STALE)
+    for name, value in values.items():
+        set_committed_value(view.response, name, value)
+
+
+async def _move(session: AsyncSession, view: ResponseView, cursor: int | None) -> None:
+    """Show question `cursor` next, without claiming a step (opening a consultation)."""
+    response = view.response
+    for name, value in _shown(view, cursor).items():
+        setattr(response, name, value)
     response.updated_at = utcnow()
     session.add(response)
     await session.flush()
@@ -400,25 +430,32 @@ def _next_after(view: ResponseView, index: int) -> int | None:
     return None
 
 
-async def _save(session: AsyncSession, view: ResponseView, index: int, value: Any, other_text: str | None = None) -> None:
-    question = view.questions[index]
-    row = await session.scalar(
-        select(ConsultationAnswer).where(
-            ConsultationAnswer.response_id == view.response.id, ConsultationAnswer.question_id == question["id"]
-        )
-    )
-    if row is None:
-        row = ConsultationAnswer(response_id=view.response.id, question_id=question["id"])  # type: ignore[arg-type]
-    row.value = value
-    row.other_text = other_text
-    row.answered_at = utcnow()
-    session.add(row)
-    await session.flush()
-    view.answers[question["id"]] = value
+def _remember(view: ResponseView, index: int, value: Any, other_text: str | None = None) -> None:
+    """Put an answer in the view, so that the next question is chosen knowing it."""
+    qid = view.questions[index]["id"]
+    view.answers[qid] = value
     if other_text:
-        view.other_texts[question["id"]] = other_text
+        view.other_texts[qid] = other_text
     else:
-        view.other_texts.pop(question["id"], None)
+        view.other_texts.pop(qid, None)
+
+
+async def _save(session: AsyncSession, view: ResponseView, index: int, now: datetime) -> None:
+    """Write the view's answer to question `index`: one upsert (a changed mind replaces it)."""
+    qid = view.questions[index]["id"]
+    await upsert(
+        session,
+        ConsultationAnswer.__table__,  # type: ignore[arg-type]
+        {
+            "response_id": view.response.id,
+            "question_id": qid,
+            "value": view.answers[qid],
+            "other_text": view.other_texts.get(qid),
+            "answered_at": now,
+        },
+        ["response_id", "question_id"],
+        ["value", "other_text", "answered_at"],
+    )
 
 
 def validate_value(question: dict[str, Any], value: Any, other_text: str | None = None) -> Any:
@@ -466,19 +503,25 @@ async def answer(
     *,
     other_text: str | None = None,
     now: datetime | None = None,
+    claimed: ResponseView | None = None,
 ) -> ResponseView:
-    """Record the answer to the current question and move on to the next one (or the summary)."""
+    """Record the answer to the current question and move on to the next one (or the summary).
+
+    `claimed`: the view `claim` returned for this same action, when the caller needed it first.
+    """
     now = now or utcnow()
-    view = await _claim(session, resident, response_id, step, question_index, now)
+    view = claimed or await claim(session, resident, response_id, step, question_index, now=now)
+    if (view.response.id, view.response.step, view.response.cursor) != (response_id, step, question_index):
+        raise Refused(Refusal.STALE)
     question = view.questions[question_index]
     value = validate_value(question, value, other_text)
     if other_text is not None:
         other_text = other_text.strip()[:4000]
         if other_text and len(other_text) > 1000:
             raise Refused(Refusal.TOO_LONG, {"max": 1000, "length": len(other_text)})
-    await _take(session, view, step, now)
-    await _save(session, view, question_index, value, other_text if _uses_other(value) else None)
-    await _move(session, view, _next_after(view, question_index))
+    _remember(view, question_index, value, other_text if _uses_other(value) else None)
+    await _take(session, view, step, now, **_shown(view, _next_after(view, question_index)))
+    await _save(session, view, question_index, now)
     return view
 
 
@@ -487,11 +530,21 @@ def _uses_other(value: Any) -> bool:
 
 
 async def toggle(
-    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, choice_id: str, *, now: datetime | None = None
+    session: AsyncSession,
+    resident: Resident,
+    response_id: int,
+    step: int,
+    question_index: int,
+    choice_id: str,
+    *,
+    now: datetime | None = None,
+    claimed: ResponseView | None = None,
 ) -> ResponseView:
     """Tick or untick a choice of a `multiple` question, or add one to a `ranking` (not saved as an answer yet)."""
     now = now or utcnow()
-    view = await _claim(session, resident, response_id, step, question_index, now)
+    view = claimed or await claim(session, resident, response_id, step, question_index, now=now)
+    if (view.response.id, view.response.step, view.response.cursor) != (response_id, step, question_index):
+        raise Refused(Refusal.STALE)
     question = view.questions[question_index]
     if question["type"] not in ("multiple", "ranking") or choice_id not in [c["id"] for c in question["choices"]]:
         raise Refused(Refusal.INVALID)
@@ -506,21 +559,15 @@ async def toggle(
         if question.get("max") and len(draft) >= question["max"]:
             raise Refused(Refusal.TOO_MANY, {"max": question["max"]})
         draft.append(choice_id)
-    await _take(session, view, step, now)
-    view.response.draft = draft
-    session.add(view.response)
-    await session.flush()
+    await _take(session, view, step, now, draft=draft)
     return view
 
 
 async def reset_draft(session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None) -> ResponseView:
     """Start a ranking again."""
     now = now or utcnow()
-    view = await _claim(session, resident, response_id, step, question_index, now)
-    await _take(session, view, step, now)
-    view.response.draft = []
-    session.add(view.response)
-    await session.flush()
+    view = await claim(session, resident, response_id, step, question_index, now=now)
+    await _take(session, view, step, now, draft=[])
     return view
 
 
@@ -529,59 +576,56 @@ async def validate_draft(
 ) -> ResponseView:
     """"Validate" under a multiple or ranking question: the ticks become the answer."""
     now = now or utcnow()
-    response = await session.get(ConsultationResponse, response_id, populate_existing=True)
-    if response is None or response.resident_id != resident.id:
-        raise Refused(Refusal.UNKNOWN)
-    draft = list(response.draft)
+    view = await claim(session, resident, response_id, step, question_index, now=now)
+    draft = list(view.response.draft)
     if other_text:
         draft.append(OTHER)
-    return await answer(session, resident, response_id, step, question_index, draft, other_text=other_text, now=now)
+    return await answer(session, resident, response_id, step, question_index, draft, other_text=other_text, now=now, claimed=view)
 
 
 async def skip(session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None) -> ResponseView:
     """Skip the current question (refused when it is required)."""
     now = now or utcnow()
-    view = await _claim(session, resident, response_id, step, question_index, now)
+    view = await claim(session, resident, response_id, step, question_index, now=now)
     if view.questions[question_index].get("required"):
         raise Refused(Refusal.REQUIRED)
-    await _take(session, view, step, now)
-    await _save(session, view, question_index, None)
-    await _move(session, view, _next_after(view, question_index))
+    _remember(view, question_index, None)
+    await _take(session, view, step, now, **_shown(view, _next_after(view, question_index)))
+    await _save(session, view, question_index, now)
     return view
 
 
 async def back(session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int | None, *, now: datetime | None = None) -> ResponseView:
     """Back to the previous question asked (from the summary: the last one)."""
     now = now or utcnow()
-    view = await _claim(session, resident, response_id, step, question_index, now)
+    view = await claim(session, resident, response_id, step, question_index, now=now)
     earlier = [i for i in view.visible_indexes() if question_index is None or i < question_index]
     if not earlier:
         raise Refused(Refusal.STALE)
-    await _take(session, view, step, now)
-    await _move(session, view, earlier[-1])
+    await _take(session, view, step, now, **_shown(view, earlier[-1]))
     return view
 
 
 async def edit(session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None) -> ResponseView:
     """From the summary: answer question `question_index` again."""
     now = now or utcnow()
-    view = await _claim(session, resident, response_id, step, None, now)
+    view = await claim(session, resident, response_id, step, None, now=now)
     if not 0 <= question_index < len(view.questions) or question_index not in view.visible_indexes():
         raise Refused(Refusal.INVALID)
-    await _take(session, view, step, now)
-    await _move(session, view, question_index)
+    await _take(session, view, step, now, **_shown(view, question_index))
     return view
 
 
 async def submit(session: AsyncSession, resident: Resident, response_id: int, step: int, *, now: datetime | None = None) -> ResponseView:
     """Submit from the summary; answers to questions no longer asked (`when`) are dropped."""
     now = now or utcnow()
-    view = await _claim(session, resident, response_id, step, None, now)
-    await _take(session, view, step, now)
+    view = await claim(session, resident, response_id, step, None, now=now)
     missing = view.missing_required()
     if missing:
-        await _move(session, view, missing[0])
+        # Taken (the step moves on) and committed by the caller: the resident is shown the question.
+        await _take(session, view, step, now, **_shown(view, missing[0]))
         raise Refused(Refusal.REQUIRED, {"question": missing[0]})
+    await _take(session, view, step, now, status=ResponseStatus.SUBMITTED, submitted_at=now)
     hidden = [q["id"] for i, q in enumerate(view.questions) if i not in view.visible_indexes()]
     if hidden:
         await session.execute(
@@ -589,10 +633,6 @@ async def submit(session: AsyncSession, resident: Resident, response_id: int, st
         )
         for qid in hidden:
             view.answers.pop(qid, None)
-    view.response.status = ResponseStatus.SUBMITTED
-    view.response.submitted_at = now
-    session.add(view.response)
-    await session.flush()
     return view
 
 
@@ -812,7 +852,8 @@ async def record_poll_answer(
         value = chosen if question["type"] == "multiple" else chosen[0]
         if question["type"] == "multiple" and question.get("max") and len(chosen) > question["max"]:
             value = chosen[: question["max"]]
-        await _save(session, view, 0, value)
+        _remember(view, 0, value)
+        await _save(session, view, 0, now)
         response.status = ResponseStatus.SUBMITTED
         response.submitted_at = now
         outcome = PollOutcome.RECORDED
