@@ -383,6 +383,17 @@ async def claim(
     return await _view(session, consultation, response)
 
 
+async def _claimed(
+    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, now: datetime, claimed: ResponseView | None
+) -> ResponseView:
+    """The view the caller already claimed for this very action, or a fresh claim."""
+    if claimed is None:
+        return await claim(session, resident, response_id, step, question_index, now=now)
+    if (claimed.response.id, claimed.response.step, claimed.response.cursor) != (response_id, step, question_index):
+        raise Refused(Refusal.STALE)
+    return claimed
+
+
 def _shown(view: ResponseView, cursor: int | None) -> dict[str, Any]:
     """The columns that show question `cursor` next (None: the summary); its draft starts from the saved answer."""
     draft: list[str] = []
@@ -510,9 +521,7 @@ async def answer(
     `claimed`: the view `claim` returned for this same action, when the caller needed it first.
     """
     now = now or utcnow()
-    view = claimed or await claim(session, resident, response_id, step, question_index, now=now)
-    if (view.response.id, view.response.step, view.response.cursor) != (response_id, step, question_index):
-        raise Refused(Refusal.STALE)
+    view = await _claimed(session, resident, response_id, step, question_index, now, claimed)
     question = view.questions[question_index]
     value = validate_value(question, value, other_text)
     if other_text is not None:
@@ -542,9 +551,7 @@ async def toggle(
 ) -> ResponseView:
     """Tick or untick a choice of a `multiple` question, or add one to a `ranking` (not saved as an answer yet)."""
     now = now or utcnow()
-    view = claimed or await claim(session, resident, response_id, step, question_index, now=now)
-    if (view.response.id, view.response.step, view.response.cursor) != (response_id, step, question_index):
-        raise Refused(Refusal.STALE)
+    view = await _claimed(session, resident, response_id, step, question_index, now, claimed)
     question = view.questions[question_index]
     if question["type"] not in ("multiple", "ranking") or choice_id not in [c["id"] for c in question["choices"]]:
         raise Refused(Refusal.INVALID)
