@@ -24,6 +24,7 @@ from storage.models import (
     Consultation,
     ConsultationResponse,
     Neighbourhood,
+    Publication,
     Resident,
     Subscription,
     Topic,
@@ -227,19 +228,28 @@ async def next_chunk(session: AsyncSession, *, limit: int = CHUNK) -> tuple[Broa
     return broadcast, [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
 
 
-async def chunk_done(session: AsyncSession, broadcast: Broadcast, recipients: list[Recipient], *, limit: int = CHUNK) -> None:
-    """Move the cursor past `recipients` (in the same transaction as their outbox rows)."""
+async def advance_cursor(
+    session: AsyncSession, row: Broadcast | Publication, recipients: list[Recipient], *, expanding: str, done: str, limit: int = CHUNK
+) -> None:
+    """Move a chunked expansion's cursor past `recipients`, in the same transaction as their
+    outbox rows; a chunk shorter than `limit` was the last, and the row becomes `done`.
+
+    Broadcasts and results publications expand their audience this way; the update applies only
+    while the row is still `expanding`, so a second process finishing the same chunk changes nothing.
+    """
     values: dict[str, Any] = {}
     if recipients:
         values["cursor"] = recipients[-1].resident_id
     if len(recipients) < limit:
-        values.update(status=Status.QUEUED, queued_at=utcnow())
+        values.update(status=done, queued_at=utcnow())
     if values:
-        await session.execute(
-            update(Broadcast)
-            .where(Broadcast.id == broadcast.id, Broadcast.status == Status.CONFIRMED)
-            .values(**values)
-        )
+        model = type(row)
+        await session.execute(update(model).where(model.id == row.id, model.status == expanding).values(**values))
+
+
+async def chunk_done(session: AsyncSession, broadcast: Broadcast, recipients: list[Recipient], *, limit: int = CHUNK) -> None:
+    """Move the broadcast's cursor past `recipients`; queued once its audience is exhausted."""
+    await advance_cursor(session, broadcast, recipients, expanding=Status.CONFIRMED, done=Status.QUEUED, limit=limit)
 
 
 def dedupe_key(broadcast_id: int, resident_id: int) -> str:

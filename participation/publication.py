@@ -26,7 +26,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit, outbox
-from participation.broadcasts import CHUNK, Recipient, reachable_residents
+from participation.broadcasts import CHUNK, Recipient, advance_cursor, reachable_residents
 from participation.consultation_file import DURATION
 from participation.consultations import ResponseStatus, Status, get_by_slug, status_at
 from storage.models import Consultation, ConsultationReminder, ConsultationResponse, Publication, Resident, Subscription
@@ -163,18 +163,10 @@ async def next_chunk(
 
 
 async def chunk_done(session: AsyncSession, publication: Publication, recipients: list[Recipient], *, limit: int = CHUNK) -> None:
-    """Move the cursor past `recipients` (in the same transaction as their outbox rows)."""
-    values: dict[str, Any] = {}
-    if recipients:
-        values["cursor"] = recipients[-1].resident_id
-    if len(recipients) < limit:
-        values.update(status=PublicationStatus.QUEUED, queued_at=utcnow())
-    if values:
-        await session.execute(
-            update(Publication)
-            .where(Publication.id == publication.id, Publication.status == PublicationStatus.QUEUING)
-            .values(**values)
-        )
+    """Move the publication's cursor past `recipients`; queued once its audience is exhausted."""
+    await advance_cursor(
+        session, publication, recipients, expanding=PublicationStatus.QUEUING, done=PublicationStatus.QUEUED, limit=limit
+    )
 
 
 def dedupe_key(publication_id: int, resident_id: int, part: int) -> str:
