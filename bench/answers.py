@@ -28,7 +28,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from bot.app import build_dispatcher
 from bot.i18n import build_i18n, compile_catalogs
@@ -173,6 +173,7 @@ class Figures:
     wall: float
     p50: float
     p99: float
+    statements: int = 0  # SQL statements sent to the database, commits included
 
     @property
     def per_second(self) -> float:
@@ -202,6 +203,17 @@ async def run(residents: int, questions: int, levels: list[int], workdir: Path, 
     palabre_bot = Bot(TOKEN, session=CountingSession())
     bare_bot = Bot(TOKEN, session=CountingSession())
     out: dict[int, tuple[Figures, Figures]] = {}
+    # Statements per update, counted at the driver: unlike times, they do not depend on the machine.
+    statements = [0]
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count(*_args: Any) -> None:
+        statements[0] += 1
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _count_commit(*_args: Any) -> None:
+        statements[0] += 1
+
     first_id = 1_000_000
     # Warm-up: imports, compiled queries and caches, so that the first level is not penalised.
     warm = await prepare(sessionmaker, settings, first_id=first_id, residents=5, questions=questions)
@@ -212,9 +224,13 @@ async def run(residents: int, questions: int, levels: list[int], workdir: Path, 
         seats = await prepare(sessionmaker, settings, first_id=first_id, residents=residents, questions=questions)
         first_id += residents
         # Interleaved in the same run, so that machine noise hits both alike.
+        before = statements[0]
         bare_wall, bare_lat = await play(bare_dp, bare_bot, seats, questions, level)
+        bare_statements, before = statements[0] - before, statements[0]
         wall, lat = await play(palabre_dp, palabre_bot, seats, questions, level)
-        out[level] = (figures(wall, lat), figures(bare_wall, bare_lat))
+        palabre_figures, bare_figures = figures(wall, lat), figures(bare_wall, bare_lat)
+        palabre_figures.statements, bare_figures.statements = statements[0] - before, bare_statements
+        out[level] = (palabre_figures, bare_figures)
     async with sessionmaker() as session:
         saved = await session.scalar(select(func.count()).select_from(ConsultationAnswer))
     expected = (5 + residents * len(levels)) * questions
@@ -234,6 +250,8 @@ def report(out: dict[int, tuple[Figures, Figures]], residents: int, questions: i
             f"  {level:>10} {p.per_second:>10.0f} {p.p50 * 1000:>8.1f} {p.p99 * 1000:>8.1f}"
             f" {b.per_second:>11.0f} {b.p50 * 1000:>8.1f} {b.p99 * 1000:>8.1f} {p.cost / b.cost:>10.2f}×"
         )
+    p, b = next(iter(out.values()))
+    print(f"  SQL statements per update (commit included): palabre {p.statements / p.answers:.1f}, baseline {b.statements / b.answers:.1f}")
     print("  goal: cost ratio (palabre time per answer / baseline time per update) ≤ 2×")
 
 
