@@ -557,7 +557,7 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for photos
 
 
 @main.group(invoke_without_command=True)
-@click.option("--audience", help="all, topic:CODE, neighbourhood:CODE or consultation:SLUG")
+@click.option("--audience", help="all, topic:CODE, neighbourhood:CODE, age:BRACKET (such as 30-44) or consultation:SLUG")
 @click.option("--text", "text", help="The message (the text under the photo when --photo is given).")
 @click.option("--photo", type=click.Path(dir_okay=False), help="A photo to send (JPEG, PNG or WebP).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -567,6 +567,7 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
     if ctx.invoked_subcommand is not None:
         return
     from participation import broadcasts
+    from participation.residents import AgeBracket
 
     if audience is None or (text is None and photo is None):
         click.echo("Give --audience and --text (or --photo); see palabre broadcast --help.", err=True)
@@ -574,7 +575,7 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
     try:
         parsed = broadcasts.Audience.parse(audience)
     except broadcasts.UnknownAudience:
-        click.echo(f"Unknown audience {audience!r}: use all, topic:CODE, neighbourhood:CODE or consultation:SLUG.", err=True)
+        click.echo(f"Unknown audience {audience!r}: use all, topic:CODE, neighbourhood:CODE, age:BRACKET or consultation:SLUG.", err=True)
         sys.exit(2)
     photo_path = None
     if photo is not None:
@@ -599,7 +600,11 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
     try:
         recipients = with_session(count)
     except broadcasts.UnknownAudience:
-        click.echo(f"There is no {parsed.kind.value} {parsed.value!r}.", err=True)
+        if parsed.kind == broadcasts.AudienceKind.AGE:
+            brackets = ", ".join(bracket.value for bracket in AgeBracket)
+            click.echo(f"There is no age bracket {parsed.value!r}: use one of {brackets}.", err=True)
+        else:
+            click.echo(f"There is no {parsed.kind.value} {parsed.value!r}.", err=True)
         sys.exit(1)
     click.echo(f"This message will be sent to {recipients} residents.")
     if not yes and not click.confirm("Send it?", default=False):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,7 +17,8 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from participation.stats import ConsultationFigures, Stats
+from bot.labels import age_bracket_label
+from participation.stats import ConsultationFigures, Share, Stats
 
 
 def pct(value: float | None, locale: str) -> str:
@@ -75,13 +77,14 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
                 participation=pct(c.participation_rate, locale), finished=c.finished, completion=pct(c.completion_rate, locale),
             )
         )
-        for share in c.by_neighbourhood:
-            lines.append(
-                "    " + _("{name}: {participants} of participants, {residents} of residents").format(
-                    name=_hood(share.code, hood_names), participants=pct(share.participant_share, locale),
-                    residents=pct(share.resident_share, locale),
+        for shares, name in ((c.by_neighbourhood, lambda code: _hood(code, hood_names)), (c.by_age_bracket, _age)):
+            for share in shares:
+                lines.append(
+                    "    " + _("{name}: {participants} of participants, {residents} of residents").format(
+                        name=name(share.code), participants=pct(share.participant_share, locale),
+                        residents=pct(share.resident_share, locale),
+                    )
                 )
-            )
     rep = stats.reports
     lines += [
         "",
@@ -120,6 +123,10 @@ def _hood(code: str | None, names: dict[str, str]) -> str:
     return _("no neighbourhood given") if code is None else names.get(code, code)
 
 
+def _age(code: str | None) -> str:
+    return _("no age bracket given") if code is None else age_bracket_label(code)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -137,11 +144,11 @@ def to_json(stats: Stats) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def _hood_totals(consultations: list[ConsultationFigures]) -> list[tuple[str | None, int, int]]:
-    """Across the period's consultations: (neighbourhood, residents in audiences, participants)."""
+def _totals(consultations: list[ConsultationFigures], by: Callable[[ConsultationFigures], list[Share]]) -> list[tuple[str | None, int, int]]:
+    """Across the period's consultations: (group, residents in audiences, participants), groups as `by` gives them."""
     totals: dict[str | None, list[int]] = {}
     for c in consultations:
-        for share in c.by_neighbourhood:
+        for share in by(c):
             entry = totals.setdefault(share.code, [0, 0])
             entry[0] += share.residents
             entry[1] += share.participants
@@ -149,7 +156,7 @@ def _hood_totals(consultations: list[ConsultationFigures]) -> list[tuple[str | N
 
 
 def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, str], commune: str | None = None):  # type: ignore[no-untyped-def]
-    """The one-page report: key figures and five charts on an A4 page (matplotlib's object API)."""
+    """The one-page report: key figures and six charts on an A4 page (matplotlib's object API)."""
     import textwrap
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -160,7 +167,7 @@ def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, st
     percent = FuncFormatter(lambda value, _pos: format_percent(value, locale=locale))
     figure = Figure(figsize=(8.27, 11.69), dpi=150)
     FigureCanvasAgg(figure)
-    grid = figure.add_gridspec(4, 2, top=0.83, bottom=0.05, left=0.1, right=0.96, hspace=0.75, wspace=0.35)
+    grid = figure.add_gridspec(5, 2, top=0.83, bottom=0.04, left=0.1, right=0.96, hspace=0.9, wspace=0.35)
     figure.text(0.5, 0.965, _("Palabre: the participation channel in figures"), ha="center", fontsize=15, weight="bold")
     figure.text(0.5, 0.945, period_label(stats, locale, tz), ha="center", fontsize=10, color="#444")
     r, rep, sat = stats.residents, stats.reports, stats.satisfaction
@@ -219,25 +226,32 @@ def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, st
     else:
         empty(axes, _("Participation and completion per consultation"))
 
-    # 3. Neighbourhoods: share of participants against share of residents.
-    axes = figure.add_subplot(grid[1, :])
-    totals = _hood_totals(stats.consultations)
-    all_residents = sum(t[1] for t in totals)
-    all_participants = sum(t[2] for t in totals)
-    if totals and all_participants:
-        labels = [_hood(code, hood_names) for code, _r, _p in totals]
-        xs = range(len(labels))
+    def who_takes_part(axes, totals: list[tuple[str | None, int, int]], label: Callable[[str | None], str], title: str) -> None:  # type: ignore[no-untyped-def]
+        """Share of participants against share of residents, group by group."""
+        all_residents = sum(t[1] for t in totals)
+        all_participants = sum(t[2] for t in totals)
+        if not (totals and all_participants):
+            empty(axes, title)
+            return
+        xs = range(len(totals))
         axes.bar([x - 0.2 for x in xs], [res / all_residents if all_residents else 0 for _c, res, _p in totals], 0.4, color=grey, label=_("share of residents"))
         axes.bar([x + 0.2 for x in xs], [p / all_participants for _c, _r, p in totals], 0.4, color=blue, label=_("share of participants"))
-        axes.set_xticks(list(xs), labels=labels)
+        axes.set_xticks(list(xs), labels=[label(code) for code, _r, _p in totals])
         axes.yaxis.set_major_formatter(percent)
         axes.legend(fontsize=7, frameon=False)
-        tidy(axes, _("Who takes part, by neighbourhood"))
-    else:
-        empty(axes, _("Who takes part, by neighbourhood"))
+        tidy(axes, title)
 
-    # 4. Reports: time to close by category.
-    axes = figure.add_subplot(grid[2, :])
+    # 3 and 4. Neighbourhoods, then age brackets: share of participants against share of residents.
+    who_takes_part(
+        figure.add_subplot(grid[1, :]), _totals(stats.consultations, lambda c: c.by_neighbourhood),
+        lambda code: _hood(code, hood_names), _("Who takes part, by neighbourhood"),
+    )
+    who_takes_part(
+        figure.add_subplot(grid[2, :]), _totals(stats.consultations, lambda c: c.by_age_bracket), _age, _("Who takes part, by age bracket"),
+    )
+
+    # 5. Reports: time to close by category.
+    axes = figure.add_subplot(grid[3, :])
     closed = [c for c in rep.by_category if c.median_hours is not None]
     if closed:
         labels = ["\n".join(textwrap.wrap(_title(c.name, locale), 22)[:2]) for c in closed]
@@ -252,8 +266,8 @@ def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, st
     else:
         empty(axes, _("Reports: time to close by category"))
 
-    # 5. Satisfaction: distribution and trend.
-    axes = figure.add_subplot(grid[3, 0])
+    # 6. Satisfaction: distribution and trend.
+    axes = figure.add_subplot(grid[4, 0])
     if sat.answers:
         axes.bar(list(sat.distribution), list(sat.distribution.values()), color=blue)
         axes.set_xticks(list(sat.distribution))
@@ -261,7 +275,7 @@ def _figure(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, st
         tidy(axes, _("Satisfaction: answers per score (1 = not useful, 5 = very useful)"))
     else:
         empty(axes, _("Satisfaction: answers per score (1 = not useful, 5 = very useful)"))
-    axes = figure.add_subplot(grid[3, 1])
+    axes = figure.add_subplot(grid[4, 1])
     if sat.trend:
         axes.plot(range(len(sat.trend)), [mean for _s, mean, _n in sat.trend], marker="o", color=orange)
         axes.set_xticks(range(len(sat.trend)), labels=[format_date(s, "d MMM y", locale=locale) for s, _m, _n in sat.trend])

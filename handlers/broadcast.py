@@ -17,16 +17,18 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.labels import age_bracket_label
 from handlers.callbacks import AudienceCallback, BroadcastCallback
 from handlers.consultations import tr
 from participation import broadcasts, consultations, subscriptions
 from participation.audit import Source
 from participation.broadcasts import Audience, AudienceKind, BroadcastFigures
+from participation.residents import AgeBracket
 from storage.models import Broadcast
 
 router = Router(name=__name__)
 
-KIND_CODES = {"a": AudienceKind.ALL, "t": AudienceKind.TOPIC, "n": AudienceKind.NEIGHBOURHOOD}
+KIND_CODES = {"a": AudienceKind.ALL, "t": AudienceKind.TOPIC, "n": AudienceKind.NEIGHBOURHOOD, "g": AudienceKind.AGE}
 
 
 class BroadcastFlow(StatesGroup):
@@ -52,6 +54,9 @@ async def audience_keyboard(session: AsyncSession, flow: str, locale: str) -> In
     for item in await subscriptions.list_neighbourhoods(session):
         label = _("🏘 Neighbourhood: {name}").format(name=subscriptions.localized(item.names, locale))
         rows.append([InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="n", code=item.code).pack())])
+    for bracket in AgeBracket:
+        label = _("🎂 Age: {bracket}").format(bracket=age_bracket_label(bracket))
+        rows.append([InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="g", code=bracket.value).pack())])
     if flow == "b":
         rows.append([InlineKeyboardButton(text=_("🗳 Participants of a consultation"), callback_data=AudienceCallback(flow=flow, kind="c").pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -32,8 +32,14 @@ class NeighbourhoodCallback(CallbackData, prefix="nb"):
     code: str
 
 
+class AgeBracketCallback(CallbackData, prefix="ag"):
+    """Choose an age bracket in settings; code "-" means none."""
+
+    code: str
+
+
 class AudienceCallback(CallbackData, prefix="au"):
-    """An official picks the audience of a broadcast or a meeting: kind a/t/n and a code."""
+    """An official picks the audience of a broadcast or a meeting: kind a/t/n/g/c and a code."""
 
     flow: str  # "b" broadcast, "m" meeting
     kind: str

@@ -15,6 +15,7 @@ from bot.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
 from handlers.deeplinks import open_payload, parse_payload
 from handlers.menu import language_keyboard, main_menu
+from handlers.settings import profile_offer
 from handlers.texts import privacy_notice
 from participation.residents import has_current_consent, record_consent, set_locale
 from storage.models import Resident
@@ -60,13 +61,19 @@ async def begin(message: Message, state: FSMContext, resident: Resident) -> None
 
 
 async def finish(message: Message, state: FSMContext, *, session: AsyncSession, resident: Resident, settings: Settings) -> None:
-    """Onboarding done: main menu, then whatever the deep link asked for."""
+    """Onboarding done: main menu, the optional profile, then whatever the deep link asked for."""
     payload = (await state.get_data()).get(PAYLOAD_KEY)
     await state.clear()
     await message.answer(
         _("🎉 You're all set! Use the menu below to take part.\nType /help at any time."),
         reply_markup=main_menu(),
     )
+    # Offered, never asked: no state is set, so the menu and any message work as if it was not there.
+    # Before the deep link's content, which must stay the last message with buttons.
+    offer = await profile_offer(session, resident)
+    if offer is not None:
+        text, keyboard = offer
+        await message.answer(text, reply_markup=keyboard)
     if payload:
         await open_payload(message, payload, session=session, resident=resident, state=state, settings=settings)
 

@@ -1,20 +1,35 @@
-"""Settings: language, followed topics, neighbourhood, notifications on or off."""
+"""Settings: language, followed topics, neighbourhood and age bracket, notifications on or off."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.callbacks import NeighbourhoodCallback, SettingsCallback, TopicCallback
+from bot.labels import age_bracket_label
+from handlers.callbacks import AgeBracketCallback, NeighbourhoodCallback, SettingsCallback, TopicCallback
 from handlers.menu import LANGUAGE_NAMES, MENU_SETTINGS, language_keyboard
 from participation import subscriptions
+from participation.residents import AgeBracket, set_age_bracket
 from storage.models import Neighbourhood, Resident
 
 router = Router(name=__name__)
+
+NOT_SAYING = "-"  # the code of "I'd rather not say" in the neighbourhood and age bracket buttons
+
+
+def neighbourhood_button() -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(text=_("🏘 My neighbourhood"), callback_data=SettingsCallback(action="nbh").pack())]
+
+
+def age_bracket_button() -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(text=_("🎂 My age bracket"), callback_data=SettingsCallback(action="age").pack())]
 
 
 def settings_keyboard(resident: Resident | None = None) -> InlineKeyboardMarkup:
@@ -23,7 +38,8 @@ def settings_keyboard(resident: Resident | None = None) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [InlineKeyboardButton(text=_("🌐 Language"), callback_data=SettingsCallback(action="lang").pack())],
             [InlineKeyboardButton(text=_("🏷 Topics I follow"), callback_data=SettingsCallback(action="topics").pack())],
-            [InlineKeyboardButton(text=_("🏘 My neighbourhood"), callback_data=SettingsCallback(action="nbh").pack())],
+            neighbourhood_button(),
+            age_bracket_button(),
             [
                 InlineKeyboardButton(text=_("🔕 Turn notifications off"), callback_data=SettingsCallback(action="off").pack())
                 if notifications_on
@@ -43,6 +59,9 @@ async def settings_text(session: AsyncSession, resident: Resident, locale: str) 
             _("Neighbourhood: {neighbourhood}").format(
                 neighbourhood=subscriptions.localized(neighbourhood.names, locale) if neighbourhood else _("not chosen")
             ),
+            _("Age bracket: {bracket}").format(bracket=age_bracket_label(resident.age_bracket))
+            if resident.age_bracket
+            else _("Age bracket: not given"),
             _("Topics followed: {count}").format(count=len(topics)),
             _("Notifications: on") if resident.notifications_enabled else _("Notifications: off"),
         ]
@@ -108,6 +127,18 @@ async def on_topic(query: CallbackQuery, callback_data: TopicCallback, session: 
         await query.message.edit_reply_markup(reply_markup=topics_keyboard(topics, followed, i18n.current_locale))
 
 
+def choice_keyboard(
+    choices: list[tuple[str, str]], current: str | None, button: Callable[[str], CallbackData]
+) -> InlineKeyboardMarkup:
+    """One button per (code, label), ✓ on the current one, then "rather not say" that clears it."""
+    rows = [
+        [InlineKeyboardButton(text=("✓ " if code == current else "") + label, callback_data=button(code).pack())]
+        for code, label in choices
+    ]
+    rows.append([InlineKeyboardButton(text=_("I'd rather not say"), callback_data=button(NOT_SAYING).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
 @router.callback_query(SettingsCallback.filter(F.action == "nbh"))
 async def on_settings_neighbourhood(query: CallbackQuery, session: AsyncSession, resident: Resident, i18n: I18n) -> None:
     """Show the commune's neighbourhoods."""
@@ -118,32 +149,76 @@ async def on_settings_neighbourhood(query: CallbackQuery, session: AsyncSession,
     if not neighbourhoods:
         await query.message.answer(_("The town hall has not listed any neighbourhoods yet."))
         return
-    rows = [
-        [
-            InlineKeyboardButton(
-                text=("✓ " if item.code == resident.neighbourhood else "") + subscriptions.localized(item.names, i18n.current_locale),
-                callback_data=NeighbourhoodCallback(code=item.code).pack(),
-            )
-        ]
-        for item in neighbourhoods
-    ]
-    rows.append([InlineKeyboardButton(text=_("I'd rather not say"), callback_data=NeighbourhoodCallback(code="-").pack())])
-    await query.message.answer(_("🏘 Which neighbourhood do you live in?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+    choices = [(item.code, subscriptions.localized(item.names, i18n.current_locale)) for item in neighbourhoods]
+    await query.message.answer(
+        _("🏘 Which neighbourhood do you live in?"),
+        reply_markup=choice_keyboard(choices, resident.neighbourhood, lambda code: NeighbourhoodCallback(code=code)),
+    )
+
+
+@router.callback_query(SettingsCallback.filter(F.action == "age"))
+async def on_settings_age_bracket(query: CallbackQuery, resident: Resident) -> None:
+    """Show the age brackets."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        choices = [(bracket.value, age_bracket_label(bracket)) for bracket in AgeBracket]
+        await query.message.answer(
+            _("🎂 Which age bracket are you in?"),
+            reply_markup=choice_keyboard(choices, resident.age_bracket, lambda code: AgeBracketCallback(code=code)),
+        )
 
 
 @router.callback_query(NeighbourhoodCallback.filter())
-async def on_neighbourhood(
-    query: CallbackQuery, callback_data: NeighbourhoodCallback, session: AsyncSession, resident: Resident, i18n: I18n
+@router.callback_query(AgeBracketCallback.filter())
+async def on_profile_choice(
+    query: CallbackQuery,
+    callback_data: NeighbourhoodCallback | AgeBracketCallback,
+    session: AsyncSession,
+    resident: Resident,
+    i18n: I18n,
 ) -> None:
-    """A neighbourhood button (or "rather not say")."""
-    code = None if callback_data.code == "-" else callback_data.code
-    if not await subscriptions.set_neighbourhood(session, resident, code):
+    """A neighbourhood or age bracket button (or "rather not say"): the settings as they are now."""
+    code = None if callback_data.code == NOT_SAYING else callback_data.code
+    if isinstance(callback_data, AgeBracketCallback):
+        changed = await set_age_bracket(session, resident, code)
+    else:
+        changed = await subscriptions.set_neighbourhood(session, resident, code)
+    if not changed:  # a code that does not exist (any more): the domain changed nothing
         await query.answer(_("This button is no longer valid."))
         return
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(await settings_text(session, resident, i18n.current_locale), reply_markup=settings_keyboard(resident))
+
+
+async def profile_offer(session: AsyncSession, resident: Resident) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The optional profile, offered once onboarding is done: what is still missing, and "not now".
+
+    None when nothing is left to offer (a resident consenting again to a new notice).
+    """
+    rows = []
+    if resident.neighbourhood is None and await subscriptions.list_neighbourhoods(session):
+        rows.append(neighbourhood_button())
+    if resident.age_bracket is None:
+        rows.append(age_bracket_button())
+    if not rows:
+        return None
+    rows.append([InlineKeyboardButton(text=_("Not now"), callback_data=SettingsCallback(action="later").pack())])
+    text = _(
+        "📝 If you wish, tell us a little about you: it helps the town hall send you what concerns you "
+        "and see whether those who take part reflect the whole commune.\n"
+        "It is optional: skip it, or do it any time in ⚙️ Settings."
+    )
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@router.callback_query(SettingsCallback.filter(F.action == "later"))
+async def on_profile_later(query: CallbackQuery) -> None:
+    """The "not now" button under the profile offer: the offer goes, the menu stays."""
+    await query.answer(_("All right. You can do it any time in ⚙️ Settings."))
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
 
 
 @router.callback_query(SettingsCallback.filter(F.action.in_(("on", "off"))))

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from participation import audit, outbox
 from participation.privacy import NOTICE_VERSION
 from participation.consultations import ResponseStatus
+from participation.residents import AgeBracket
 from storage.models import (
     Broadcast,
     Consultation,
@@ -40,6 +41,7 @@ class AudienceKind(StrEnum):
     ALL = "all"
     TOPIC = "topic"
     NEIGHBOURHOOD = "neighbourhood"
+    AGE = "age"  # an age bracket
     CONSULTATION = "consultation"
 
 
@@ -50,7 +52,7 @@ class Status(StrEnum):
 
 
 class UnknownAudience(ValueError):
-    """The audience does not exist (no such topic, neighbourhood or consultation) or is malformed."""
+    """The audience does not exist (no such topic, neighbourhood, age bracket or consultation) or is malformed."""
 
 
 class InvalidMessage(ValueError):
@@ -64,7 +66,7 @@ class Audience:
 
     @classmethod
     def parse(cls, text: str) -> Audience:
-        """`all`, `topic:CODE`, `neighbourhood:CODE` or `consultation:SLUG`."""
+        """`all`, `topic:CODE`, `neighbourhood:CODE`, `age:BRACKET` or `consultation:SLUG`."""
         kind, _, value = text.strip().partition(":")
         try:
             audience_kind = AudienceKind(kind)
@@ -123,6 +125,10 @@ async def audience_query(session: AsyncSession, audience: Audience) -> Select[An
         if await session.get(Neighbourhood, audience.value) is None:
             raise UnknownAudience(str(audience))
         query = query.where(Resident.neighbourhood == audience.value)
+    elif audience.kind == AudienceKind.AGE:
+        if audience.value is None or not AgeBracket.known(audience.value):
+            raise UnknownAudience(str(audience))
+        query = query.where(Resident.age_bracket == audience.value)
     elif audience.kind == AudienceKind.CONSULTATION:
         assert audience.value is not None
         query = query.where(Resident.id.in_(await participants_of(session, audience.value)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,27 @@ from participation.privacy import NOTICE_VERSION
 from storage.models import Resident
 from storage.types import utcnow
 from storage.upsert import insert_ignore
+
+
+class AgeBracket(StrEnum):
+    """The optional age brackets of a profile, youngest first.
+
+    INSEE-like bands. None below 15: in France one consents alone to the processing of one's data
+    by an online service from 15 (loi Informatique et Libertés, art. 45), and the bot has no way
+    to collect a parent's consent. The values are stored (resident rows, broadcast audiences)
+    and travel in callback data: never change one, only add.
+    """
+
+    FROM_15_TO_29 = "15-29"
+    FROM_30_TO_44 = "30-44"
+    FROM_45_TO_59 = "45-59"
+    FROM_60_TO_74 = "60-74"
+    FROM_75 = "75-plus"
+
+    @classmethod
+    def known(cls, code: str) -> bool:
+        """Whether `code` is one of the brackets (callback data and the command line can carry anything)."""
+        return code in cls._value2member_map_
 
 
 async def get_or_create_resident(session: AsyncSession, telegram_id: int) -> Resident:
@@ -50,6 +72,16 @@ async def record_consent(session: AsyncSession, resident: Resident) -> None:
     resident.consent_version = NOTICE_VERSION
     session.add(resident)
     await session.flush()
+
+
+async def set_age_bracket(session: AsyncSession, resident: Resident, code: str | None) -> bool:
+    """Give an age bracket (None: rather not say); False, and nothing changed, for an unknown code."""
+    if code is not None and not AgeBracket.known(code):
+        return False
+    resident.age_bracket = code
+    session.add(resident)
+    await session.flush()
+    return True
 
 
 async def note_activity(session: AsyncSession, resident: Resident, *, now: datetime | None = None) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from participation.consultations import ResponseStatus
 from participation.reports import CLOSED_STATUSES, OPEN_STATUSES, Status as ReportStatus
 from participation.impact import publication_of
+from participation.residents import AgeBracket
 from participation.satisfaction import SCORES, period_start
 from storage.models import (
     Consultation, ConsultationResponse, Feedback, Neighbourhood, Report, ReportCategory, ReportStatusChange, Resident,
@@ -31,8 +32,10 @@ class ResidentFigures:
 
 
 @dataclass(frozen=True)
-class NeighbourhoodShare:
-    code: str | None  # None: no neighbourhood given
+class Share:
+    """One group of a consultation's audience (a neighbourhood, an age bracket) against its participants."""
+
+    code: str | None  # None: the residents who did not give theirs
     residents: int
     resident_share: float
     participants: int
@@ -51,7 +54,8 @@ class ConsultationFigures:
     participation_rate: float | None  # started / audience
     completion_rate: float | None  # finished / started
     published: bool
-    by_neighbourhood: list[NeighbourhoodShare]
+    by_neighbourhood: list[Share]
+    by_age_bracket: list[Share]
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,28 @@ async def resident_figures(session: AsyncSession, start: datetime, end: datetime
     )
 
 
+def _shares(codes: list[str | None], audience: list[str | None], participants: list[str | None]) -> list[Share]:
+    """How the audience and the participants divide between `codes` (in that order), "not given" last.
+
+    A group shows when it has anyone in the audience or among the participants: an empty one
+    would only lengthen the council's report.
+    """
+    in_audience, taking_part = Counter(audience), Counter(participants)
+    shown = [code for code in codes if in_audience.get(code) or taking_part.get(code)]
+    if in_audience.get(None) or taking_part.get(None):
+        shown.append(None)
+    return [
+        Share(
+            code=code,
+            residents=in_audience.get(code, 0),
+            resident_share=_ratio(in_audience.get(code, 0), len(audience)) or 0.0,
+            participants=taking_part.get(code, 0),
+            participant_share=_ratio(taking_part.get(code, 0), len(participants)) or 0.0,
+        )
+        for code in shown
+    ]
+
+
 async def consultation_figures(session: AsyncSession, start: datetime, end: datetime) -> list[ConsultationFigures]:
     """Every consultation open at some time in the period, oldest first."""
     consultations = list(
@@ -170,39 +196,29 @@ async def consultation_figures(session: AsyncSession, start: datetime, end: date
             .order_by(Consultation.opens_at, Consultation.id)
         )
     )
-    residents = (await session.execute(select(Resident.neighbourhood, Resident.consent_at).where(*_living()))).all()
-    codes: list[str | None] = list(await session.scalars(select(Neighbourhood.code).order_by(Neighbourhood.position, Neighbourhood.code)))
+    residents = (
+        await session.execute(select(Resident.neighbourhood, Resident.age_bracket, Resident.consent_at).where(*_living()))
+    ).all()
+    hood_codes: list[str | None] = list(
+        await session.scalars(select(Neighbourhood.code).order_by(Neighbourhood.position, Neighbourhood.code))
+    )
+    age_codes: list[str | None] = [bracket.value for bracket in AgeBracket]
     figures = []
     for consultation in consultations:
         audience_rows = [
-            hood for hood, consent_at in residents
+            (hood, age) for hood, age, consent_at in residents
             if consent_at < consultation.closes_at
             and (not consultation.neighbourhoods or hood in consultation.neighbourhoods)
         ]
         responses = (
             await session.execute(
-                select(ConsultationResponse.status, Resident.neighbourhood)
+                select(ConsultationResponse.status, Resident.neighbourhood, Resident.age_bracket)
                 .join(Resident, Resident.id == ConsultationResponse.resident_id)
                 .where(ConsultationResponse.consultation_id == consultation.id)
             )
         ).all()
         started = len(responses)
-        finished = sum(1 for status, _hood in responses if status == ResponseStatus.SUBMITTED)
-        hood_residents = Counter(audience_rows)
-        hood_participants = Counter(hood for _status, hood in responses)
-        shown = [c for c in codes if hood_residents.get(c) or hood_participants.get(c)]
-        if hood_residents.get(None) or hood_participants.get(None):
-            shown.append(None)
-        by_hood = [
-            NeighbourhoodShare(
-                code=code,
-                residents=hood_residents.get(code, 0),
-                resident_share=_ratio(hood_residents.get(code, 0), len(audience_rows)) or 0.0,
-                participants=hood_participants.get(code, 0),
-                participant_share=_ratio(hood_participants.get(code, 0), started) or 0.0,
-            )
-            for code in shown
-        ]
+        finished = sum(1 for status, _hood, _age in responses if status == ResponseStatus.SUBMITTED)
         figures.append(
             ConsultationFigures(
                 slug=consultation.slug,
@@ -215,7 +231,8 @@ async def consultation_figures(session: AsyncSession, start: datetime, end: date
                 participation_rate=_ratio(started, len(audience_rows)),
                 completion_rate=_ratio(finished, started),
                 published=await publication_of(session, consultation.id) is not None,  # type: ignore[arg-type]
-                by_neighbourhood=by_hood,
+                by_neighbourhood=_shares(hood_codes, [hood for hood, _age in audience_rows], [hood for _s, hood, _age in responses]),
+                by_age_bracket=_shares(age_codes, [age for _hood, age in audience_rows], [age for _s, _hood, age in responses]),
             )
         )
     return figures

@@ -89,11 +89,22 @@ def test_broadcast_counts_asks_to_confirm_and_reports_figures(tmp_path: Path) ->
     assert palabre(tmp_path, "broadcast", "status", "999").stderr.strip() == "There is no broadcast 999."
 
 
+def test_broadcast_to_an_age_bracket_counts_only_that_bracket(tmp_path: Path) -> None:
+    assert palabre(tmp_path, "db", "upgrade").returncode == 0
+    add_residents(tmp_path, 3)
+    add_residents(tmp_path, 2, age_bracket="75-plus")
+    sent = palabre(tmp_path, "broadcast", "--audience", "age:75-plus", "--text", "Repas des aînés dimanche", "--yes")
+    assert sent.returncode == 0, sent.stderr
+    assert "This message will be sent to 2 residents." in sent.stdout
+    assert query(tmp_path, "SELECT audience_kind, audience_value, recipient_count FROM broadcast") == [("age", "75-plus", 2)]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--audience", "everyone", "--text", "x"], "Unknown audience 'everyone'"),
         (["--audience", "topic:velo", "--text", "x"], "There is no topic 'velo'."),
+        (["--audience", "age:12-14", "--text", "x"], "There is no age bracket '12-14': use one of 15-29, 30-44, 45-59, 60-74, 75-plus."),
         (["--audience", "consultation:place-du-marche", "--text", "x"], "There is no consultation 'place-du-marche'."),
         (["--audience", "all", "--text", "x" * 3501], "The text must be 1 to 3500 characters long."),
         (["--audience", "all", "--text", "x", "--photo", "missing.jpg"], "missing.jpg is not a photo file"),

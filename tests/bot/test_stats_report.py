@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_percent
+
 from bot.i18n import build_i18n
 from bot.stats_report import render_pdf, render_png, render_text, to_json
 from participation import stats
@@ -29,12 +31,18 @@ async def test_report_in_french_text_json_png_and_pdf(sessionmaker: SessionMaker
     assert text.startswith("Les chiffres de Palabre, du 1 avr. 2026 au 10 juin 2026")
     assert f"Habitants\u00a0: {figures.residents.total} inscrits, {figures.residents.active} actifs" in text
     assert "Centre-ville\u00a0:" in text and "Éclairage\u00a0:" in text
+    # Who takes part, by age bracket, beside the neighbourhoods: the same figures as the JSON.
+    parc = figures.consultations[0]
+    young = next(share for share in parc.by_age_bracket if share.code == "15-29")
+    assert f"15 à 29 ans\u00a0: {format_percent(young.participant_share, locale='fr')} des participants" in text
+    assert "75 ans et plus\u00a0:" in text and "âge non indiqué\u00a0:" in text
     assert f"{figures.reports.reopened} rouverts après «\u202fréparé\u202f»" in text
     data = json.loads(to_json(figures))
     assert data["residents"]["total"] == figures.residents.total
     assert data["reports"]["median_hours"] == figures.reports.median_hours
     assert data["satisfaction"]["distribution"] == {str(k): v for k, v in figures.satisfaction.distribution.items()}
     assert data["consultations"][0]["slug"] == "parc" and data["start"] == "2026-04-01T09:00:00+00:00"
+    assert [share["code"] for share in data["consultations"][0]["by_age_bracket"]] == [share.code for share in parc.by_age_bracket]
     assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF")
     assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type/Page") >= 1
     (tmp_path / "stats.png").write_bytes(png)

@@ -25,6 +25,7 @@ from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 START_TIMEOUT = 30.0
+PROFILE_OFFER = {"fr": "Si vous le souhaitez", "en": "If you wish"}  # the start of the offer after onboarding
 
 
 def free_port() -> int:
@@ -155,10 +156,16 @@ class PalabreFactory:
 
 
 async def onboard(user: FakeUser, language: str = "fr") -> dict[str, Any]:
-    """Play a new resident through onboarding; returns the welcome message with the main menu."""
+    """Play a new resident through onboarding; returns the welcome message with the main menu.
+
+    The optional profile is offered right after the welcome: waiting for it too keeps it from
+    passing for the answer to the story's next step.
+    """
     await user.send_command("/start")
     await user.wait_message("Palabre")
     await user.tap("Français" if language == "fr" else "English")
     await user.wait_message("Vos données" if language == "fr" else "Your data")
     await user.tap("J’accepte" if language == "fr" else "I agree")
-    return await user.wait_message("C’est parti" if language == "fr" else "You're all set")
+    welcome = await user.wait_message("C’est parti" if language == "fr" else "You're all set")
+    await user.wait_message(PROFILE_OFFER[language])
+    return welcome

@@ -34,6 +34,10 @@ async def test_new_resident_is_onboarded_in_french(fake: FakeTelegram, palabre: 
     await camille.tap("J’accepte")
     done = await camille.wait_message("C’est parti")
     assert camille.reply_keyboard() == FRENCH_MENU, done
+    offer = await camille.wait_message("Si vous le souhaitez")  # the optional profile, skipped in one tap
+    await camille.tap("Pas maintenant", message=offer)
+    assert (await camille.wait_callback_answer())["text"].startswith("C’est noté")
+    await camille.wait_message(lambda m: m["message_id"] == offer["message_id"] and not m.get("reply_markup"))  # its buttons go
 
     await camille.press("❓ Aide")
     assert "Comment fonctionne Palabre" in (await camille.wait_message("Palabre"))["text"]
@@ -56,6 +60,7 @@ async def test_resident_who_chooses_english_gets_everything_in_english(fake: Fak
     assert "Why:" in notice["text"]
     await alex.tap("I agree")
     await alex.wait_message("You're all set")
+    await alex.wait_message("If you wish")
     assert alex.reply_keyboard() == ENGLISH_MENU
     await alex.press("⚙️ Settings")
     assert "Language: 🇬🇧 English" in (await alex.wait_message("Settings"))["text"]

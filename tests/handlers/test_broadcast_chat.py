@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from bot.broadcasting import BroadcastFeeder
 from bot.i18n import build_i18n
-from handlers.callbacks import AudienceCallback, BroadcastCallback, SettingsCallback, TopicCallback
+from handlers.callbacks import AgeBracketCallback, AudienceCallback, BroadcastCallback, SettingsCallback, TopicCallback
 from storage.db import SessionMaker
 from storage.models import AuditEntry, Broadcast, OutboxMessage
 from tests.handlers.notifications_helpers import alerts, buttons, import_lists, make_official, onboard
@@ -32,7 +32,9 @@ async def test_official_broadcasts_to_a_topic_after_confirming_and_sees_figures(
     assert official.last_reply() == "👥 Qui doit le recevoir\u202f?"
     assert [text for text, _ in buttons(official)] == [
         "👥 Tout le monde", "🏷 Thème\u00a0: Urbanisme", "🏷 Thème\u00a0: Culture",
-        "🏘 Quartier\u00a0: Centre-ville", "🏘 Quartier\u00a0: Nord", "🗳 Participants d’une consultation",
+        "🏘 Quartier\u00a0: Centre-ville", "🏘 Quartier\u00a0: Nord",
+        "🎂 Âge\u00a0: 15 à 29 ans", "🎂 Âge\u00a0: 30 à 44 ans", "🎂 Âge\u00a0: 45 à 59 ans", "🎂 Âge\u00a0: 60 à 74 ans",
+        "🎂 Âge\u00a0: 75 ans et plus", "🗳 Participants d’une consultation",
     ]
     await official.tap(AudienceCallback(flow="b", kind="t", code="urbanisme").pack())
     assert official.last_reply() == "Ce message sera envoyé à 2 habitants. L’envoyer\u202f?"
@@ -135,3 +137,26 @@ async def test_a_photo_with_its_caption_is_broadcast_as_a_photo(resident_factory
         row = await session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == 4401))
     assert row is not None and row.method == "sendPhoto"
     assert row.payload == {"photo": "AgAD-photo", "caption": "📢 <b>Message de votre mairie</b>\n\nLe nouveau parc ouvre samedi"}
+
+
+async def test_official_broadcasts_to_an_age_bracket(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
+    official, young, older, eldest = resident_factory(4001), resident_factory(4501), resident_factory(4502), resident_factory(4503)
+    for person in (official, young, older, eldest):
+        await onboard(person)
+    await make_official(sessionmaker, 4001)
+    for person, code in ((young, "15-29"), (older, "75-plus"), (eldest, "75-plus")):
+        await person.send("/settings")
+        await person.tap(AgeBracketCallback(code=code).pack())
+    await official.send("/broadcast")
+    await official.send("Atelier numérique à la médiathèque")
+    await official.tap(AudienceCallback(flow="b", kind="g", code="12-14").pack())  # forged
+    assert alerts(official)[-1] == "Ce bouton n’est plus valable."
+    await official.tap(AudienceCallback(flow="b", kind="g", code="75-plus").pack())
+    assert official.last_reply() == "Ce message sera envoyé à 2 habitants. L’envoyer\u202f?"
+    async with sessionmaker() as session:
+        draft = await session.scalar(select(Broadcast))
+    assert draft is not None and (draft.audience_kind, draft.audience_value) == ("age", "75-plus")
+    await official.tap(BroadcastCallback(action="ok", id=draft.id).pack())
+    await BroadcastFeeder(sessionmaker, build_i18n("fr"), settings)()
+    async with sessionmaker() as session:
+        assert sorted((await session.scalars(select(OutboxMessage.chat_id))).all()) == [4502, 4503]

@@ -53,9 +53,31 @@ async def test_audiences_reach_only_consenting_reachable_residents_who_want_news
             await broadcasts.count_audience(session, Audience.parse("topic:nope"))
         with pytest.raises(broadcasts.UnknownAudience):
             await broadcasts.count_audience(session, Audience.parse("consultation:place-du-marche"))
-    for text in ("everyone", "topic:", "all:x", "neighbourhood:Centre Ville"):
+    for text in ("everyone", "topic:", "all:x", "neighbourhood:Centre Ville", "age:", "age:75 plus"):
         with pytest.raises(broadcasts.UnknownAudience):
             Audience.parse(text)
+
+
+async def test_a_broadcast_to_an_age_bracket_reaches_exactly_its_consenting_residents(sessionmaker: SessionMaker) -> None:
+    async with sessionmaker.begin() as session:
+        await add_resident(session, 1, age_bracket="60-74")
+        await add_resident(session, 2, age_bracket="60-74", neighbourhood="centre")
+        await add_resident(session, 3, age_bracket="45-59")
+        await add_resident(session, 4)  # did not say
+        await add_resident(session, 5, age_bracket="60-74", notifications_enabled=False)
+        await add_resident(session, 6, age_bracket="60-74", unreachable_at=utcnow())
+        await add_resident(session, 7, age_bracket="60-74", consent_version="old-notice")
+        await add_resident(session, 8, age_bracket="60-74", consent_at=None, consent_version=None)
+    assert await recipients(sessionmaker, Audience.parse("age:60-74")) == [1, 2]
+    assert await recipients(sessionmaker, Audience.parse("age:75-plus")) == []
+    async with sessionmaker.begin() as session:
+        with pytest.raises(broadcasts.UnknownAudience):
+            await broadcasts.count_audience(session, Audience.parse("age:12-14"))
+        draft = await broadcasts.create_draft(session, audience=Audience.parse("age:60-74"), text="Thé dansant", created_by=None)
+        await broadcasts.confirm(session, draft.id, actor_telegram_id=None, source=Source.CLI)  # type: ignore[arg-type]
+    async with sessionmaker.begin() as session:
+        chunk = await broadcasts.next_chunk(session)
+    assert chunk is not None and [r.telegram_id for r in chunk[1]] == [1, 2]
 
 
 async def test_a_draft_is_confirmed_once_and_only_by_its_author(sessionmaker: SessionMaker) -> None:

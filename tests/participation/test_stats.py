@@ -24,6 +24,7 @@ START = T0 + timedelta(days=30)
 END = T0 + timedelta(days=100)
 NOW = T0 + timedelta(days=130)
 HOODS = ["centre", "nord", None]
+AGES = ["15-29", "30-44", "45-59", "60-74", "75-plus", None]  # the brackets in their order, "not given" last
 INTERVAL = 30
 
 
@@ -32,6 +33,7 @@ class Person:
     id: int
     consent_at: datetime | None
     hood: str | None
+    age: str | None
     erased: bool
     unreachable: bool
     last_active_at: datetime | None
@@ -58,6 +60,7 @@ async def generate(sessionmaker: SessionMaker, seed: int = 8) -> dict[str, objec
                 consent_at=None if erased else consent,
                 consent_version=None if erased else NOTICE_VERSION,
                 neighbourhood=None if erased else rng.choice(HOODS),
+                age_bracket=None if erased else AGES[n % len(AGES)],  # not drawn: the random history stays the same
                 unreachable_at=consent + timedelta(days=2) if rng.random() < 0.15 else None,
                 erased_at=NOW if erased else None,
                 last_active_at=None if erased else consent + timedelta(days=rng.randrange(0, 60)),
@@ -65,7 +68,7 @@ async def generate(sessionmaker: SessionMaker, seed: int = 8) -> dict[str, objec
             )
             session.add(resident)
             await session.flush()
-            people.append(Person(resident.id, resident.consent_at, resident.neighbourhood, erased, resident.unreachable_at is not None, resident.last_active_at))  # type: ignore[arg-type]
+            people.append(Person(resident.id, resident.consent_at, resident.neighbourhood, resident.age_bracket, erased, resident.unreachable_at is not None, resident.last_active_at))  # type: ignore[arg-type]
         specs = [("parc", T0 + timedelta(days=20), T0 + timedelta(days=40), []),
                  ("ecole", T0 + timedelta(days=50), T0 + timedelta(days=70), ["centre"]),
                  ("marche", T0 + timedelta(days=90), T0 + timedelta(days=125), []),
@@ -161,13 +164,16 @@ async def test_every_figure_matches_the_history_counted_independently(sessionmak
         assert figure.finished == sum(1 for _p, status in mine if status == "submitted")
         assert figure.participation_rate == len(mine) / len(audience)
         assert figure.completion_rate == figure.finished / len(mine)
-        for share in figure.by_neighbourhood:
-            residents_here = sum(1 for p in audience if p.hood == share.code)
-            participants_here = sum(1 for p, _s in mine if p.hood == share.code)
-            assert (share.residents, share.participants) == (residents_here, participants_here)
-            assert share.resident_share == residents_here / len(audience)
-            assert share.participant_share == participants_here / len(mine)
-        assert sum(s.participants for s in figure.by_neighbourhood) == len(mine)
+        for shares, field, order in ((figure.by_neighbourhood, "hood", HOODS), (figure.by_age_bracket, "age", AGES)):
+            for share in shares:
+                residents_here = sum(1 for p in audience if getattr(p, field) == share.code)
+                participants_here = sum(1 for p, _s in mine if getattr(p, field) == share.code)
+                assert (share.residents, share.participants) == (residents_here, participants_here)
+                assert share.resident_share == residents_here / len(audience)
+                assert share.participant_share == participants_here / len(mine)
+            assert sum(s.participants for s in shares) == len(mine)
+            assert sum(s.residents for s in shares) == len(audience)
+            assert [s.code for s in shares] == [code for code in order if code in {s.code for s in shares}]
     # parc and ecole closed in the period, parc's outcome was published (avant's is outside the period).
     assert (figures.closed_consultations, figures.published_consultations, figures.published_share) == (2, 1, 0.5)
     assert [c.published for c in figures.consultations] == [True, False, False]
@@ -207,3 +213,28 @@ async def test_an_empty_period_has_no_rates_rather_than_zero_divisions(sessionma
     assert figures.consultations == [] and figures.published_share is None
     assert figures.satisfaction.mean is None and figures.satisfaction.distribution == {k: 0 for k in range(1, 6)}
     assert (figures.reports.opened, figures.reports.closed, figures.reports.median_hours) == (0, 0, None)
+
+
+async def test_figures_by_age_bracket_set_participants_against_the_audience(sessionmaker: SessionMaker) -> None:
+    # The audience: three residents of 15 to 29, one of 75 and over, two who did not say.
+    # Taking part: one young resident, the older one, and one who has since erased themselves.
+    opens, closes = START + timedelta(days=1), START + timedelta(days=10)
+    async with sessionmaker.begin() as session:
+        def person(n: int, age: str | None) -> Resident:
+            return Resident(telegram_id=5000 + n, locale="fr", consent_at=T0, consent_version=NOTICE_VERSION, age_bracket=age)
+        residents = [person(1, "15-29"), person(2, "15-29"), person(3, "15-29"), person(4, "75-plus"), person(5, None), person(6, None),
+                     Resident(telegram_id=None, erased_at=T0, age_bracket=None)]
+        session.add_all(residents)
+        consultation = Consultation(slug="bancs", title={"fr": "Bancs"}, opens_at=opens, closes_at=closes, status="closed")
+        session.add(consultation)
+        await session.flush()
+        for resident in (residents[0], residents[3], residents[6]):
+            session.add(ConsultationResponse(consultation_id=consultation.id, resident_id=resident.id, status="submitted",  # type: ignore[arg-type]
+                                             started_at=opens, updated_at=opens))
+    async with sessionmaker() as session:
+        (figure,) = await stats.consultation_figures(session, START, END)
+    assert (figure.audience, figure.started) == (6, 3)
+    assert [(s.code, s.residents, s.participants) for s in figure.by_age_bracket] == [
+        ("15-29", 3, 1), ("75-plus", 1, 1), (None, 2, 1),  # no row for the brackets nobody is in
+    ]
+    assert [(s.resident_share, s.participant_share) for s in figure.by_age_bracket] == [(0.5, 1 / 3), (1 / 6, 1 / 3), (1 / 3, 1 / 3)]
