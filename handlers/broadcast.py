@@ -195,7 +195,11 @@ async def on_broadcast_audience(
     await query.message.edit_reply_markup(reply_markup=None)
     assert draft.id is not None
     await query.message.answer(
-        _("This message will be sent to {count} residents. Send it?").format(count=draft.recipient_count),
+        ngettext(
+            "This message will be sent to {count} resident. Send it?",
+            "This message will be sent to {count} residents. Send it?",
+            draft.recipient_count,
+        ).format(count=draft.recipient_count),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
                 [
@@ -218,9 +222,11 @@ async def on_broadcast_confirm(query: CallbackQuery, callback_data: BroadcastCal
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(
-            _("✅ Broadcast #{id} is on its way to {count} residents. See the figures with /broadcast_status {id}.").format(
-                id=confirmed.id, count=confirmed.recipient_count
-            ),
+            ngettext(
+                "✅ Broadcast #{id} is on its way to {count} resident. See the figures with /broadcast_status {id}.",
+                "✅ Broadcast #{id} is on its way to {count} residents. See the figures with /broadcast_status {id}.",
+                confirmed.recipient_count,
+            ).format(id=confirmed.id, count=confirmed.recipient_count),
             reply_markup=status_keyboard(callback_data.id),
         )
 

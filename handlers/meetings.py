@@ -14,6 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -165,7 +166,11 @@ async def on_meeting_audience(
     if not isinstance(query.message, Message):
         return
     await query.message.edit_reply_markup(reply_markup=None)
-    summary = _("<b>{title}</b>\n🕒 {when}\n📍 {place}\n\nThe invitation will be sent to {count} residents. Announce it?").format(
+    summary = ngettext(
+        "<b>{title}</b>\n🕒 {when}\n📍 {place}\n\nThe invitation will be sent to {count} resident. Announce it?",
+        "<b>{title}</b>\n🕒 {when}\n📍 {place}\n\nThe invitation will be sent to {count} residents. Announce it?",
+        count,
+    ).format(
         title=html.escape(data["title"]),
         when=format_when(datetime.fromisoformat(data["starts_at"]), settings.tz, i18n.current_locale),
         place=html.escape(data["place"]),
@@ -217,9 +222,11 @@ async def on_meeting_confirm(query: CallbackQuery, callback_data: MeetingConfirm
         await query.message.answer(_("This button is no longer valid."))
         return
     await query.message.answer(
-        _("✅ Meeting announced: the invitation is on its way to {count} residents. See the answers with /meetings.").format(
-            count=invitation.recipient_count
-        )
+        ngettext(
+            "✅ Meeting announced: the invitation is on its way to {count} resident. See the answers with /meetings.",
+            "✅ Meeting announced: the invitation is on its way to {count} residents. See the answers with /meetings.",
+            invitation.recipient_count,
+        ).format(count=invitation.recipient_count)
     )
 
 

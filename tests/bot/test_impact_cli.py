@@ -23,7 +23,7 @@ def seed(db: Path) -> int:
         engine = make_engine(f"sqlite+aiosqlite:///{db}")
         await upgrade(engine)
         async with make_sessionmaker(engine).begin() as session:
-            anne = await add_resident(session, 77, locale="en", consent_at=utcnow() - timedelta(days=3))
+            anne = await add_resident(session, 987654321, locale="en", consent_at=utcnow() - timedelta(days=3))
             await add_resident(session, 78, consent_at=utcnow() - timedelta(days=400))
             row = await feedback.submit(session, anne, "Plus de consultations sur le vélo")
             feedback_id = row.id
@@ -38,7 +38,7 @@ def test_feedback_list_and_answer_reach_the_resident(tmp_path: Path) -> None:
     listed = palabre("feedback", "list", "--open", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert f"#{feedback_id}" in listed.stdout and "[open]  Plus de consultations sur le vélo" in listed.stdout
-    assert "77" not in listed.stdout.replace(f"#{feedback_id}", "")  # by pseudonym, never the Telegram id
+    assert "987654321" not in listed.stdout.replace(f"#{feedback_id}", "")  # by pseudonym, never the Telegram id
     answered = palabre("feedback", "answer", str(feedback_id), "C'est prévu au printemps.", cwd=tmp_path)
     assert answered.stdout.strip() == f"Answer to feedback #{feedback_id} queued for the resident."
     again = palabre("feedback", "answer", str(feedback_id), "Encore", cwd=tmp_path)
@@ -57,7 +57,7 @@ def test_feedback_list_and_answer_reach_the_resident(tmp_path: Path) -> None:
 
     out, audits = asyncio.run(rows())
     assert [(m.chat_id, m.payload["text"]) for m in out] == [
-        (77, "💬 <b>The town hall answered your feedback</b>\n\n«\u202fPlus de consultations sur le vélo\u202f»\n\nC'est prévu au printemps.")
+        (987654321, "💬 <b>The town hall answered your feedback</b>\n\n«\u202fPlus de consultations sur le vélo\u202f»\n\nC'est prévu au printemps.")
     ]
     assert audits == ["feedback.answer"]
 

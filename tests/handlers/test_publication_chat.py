@@ -126,9 +126,9 @@ async def test_official_broadcasts_to_the_participants_of_a_consultation(residen
     await official.tap(AudienceCallback(flow="b", kind="c", code="99999").pack())  # forged: no such consultation
     assert alerts(official)[-1] == "Ce bouton n’est plus valable."
     await official.tap(AudienceCallback(flow="b", kind="c", code=str(consultation.id)).pack())
-    assert official.last_reply() == "Ce message sera envoyé à 1 habitants. L’envoyer\u202f?"
+    assert official.last_reply() == "Ce message sera envoyé à 1 habitant. L’envoyer\u202f?"
     async with sessionmaker() as session:
         draft = await session.scalar(select(Broadcast))
     assert draft is not None and (draft.audience_kind, draft.audience_value) == ("consultation", "place-du-marche")
     await official.tap(BroadcastCallback(action="ok", id=draft.id).pack())
-    assert official.last_reply().startswith(f"✅ La diffusion n°{draft.id} part vers 1 habitants.")
+    assert official.last_reply().startswith(f"✅ La diffusion n°{draft.id} part vers 1 habitant.")
