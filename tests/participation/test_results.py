@@ -170,7 +170,7 @@ async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # typ
         ("ticks", ["c", "a", "b"]), ("answer", 0), ("answer", "no"), ("answer", "Plus d’ombre, « vraiment »\r\net des bancs"),
     ], at(30))
     await answered(kinds, bob, [("skip", None)] * 6, at(10))
-    await answered(kinds, cleo, [("answer", "bus"), ("ticks", ["arbres"]), ("ticks", ["b", "a", "c"]), ("answer", 10), ("answer", "yes"), ("skip", None)], at(30))
+    await answered(kinds, cleo, [("answer", "bus"), ("ticks", ["arbres"]), ("ticks", ["b", "a", "c"]), ("answer", 10), ("answer", "yes"), ("answer", "Un kiosque")], at(30))
     await answered(kinds, dan, [("answer", "pied")], None)  # started, never submitted: not exported
     # Eve answered everything, then used /forget: her typed answers go, her choices stay.
     await answered(kinds, eve, [
@@ -179,6 +179,17 @@ async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # typ
     await erase_resident(session, eve)
 
     light = await r.compute_results(session, kinds, locale="fr", with_responses=False)
+    venue, envies, ordre, note, pietonne, idee = light.questions
+    assert [(q.answered, q.skipped) for q in (venue, envies, ordre, note, pietonne, idee)] == [(3, 1), (3, 1), (3, 1), (3, 1), (3, 1), (2, 1)]
+    assert [(o.value, o.count) for o in venue.options] == [("pied", 0), ("bus", 1), ("other", 2)]
+    assert [(o.value, o.count) for o in envies.options] == [("arbres", 3), ("bancs", 1), ("other", 1)]
+    assert [(o.value, o.count, o.mean_rank) for o in ordre.options] == [("a", 1, 1.67), ("b", 1, 2.0), ("c", 1, 2.33)]
+    assert (note.mean, [o.count for o in note.options]) == (5.0, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
+    assert [(o.value, o.count) for o in pietonne.options] == [("yes", 2), ("no", 1)]
+    # Free texts in submission order (Ana and Cléo submitted together: by response); Eve's went with /forget.
+    assert (venue.texts, envies.texts) == (['Le marché, "bio", le soir\nsurtout'], ["Des fontaines; à boire"])
+    assert idee.texts == ["Plus d’ombre, « vraiment »\r\net des bancs", "Un kiosque"]
+
     streamed = io.BytesIO()
     assert await r.write_csv(session, kinds, light, streamed) == 4
     expected = [
@@ -187,7 +198,7 @@ async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # typ
         [eve.pseudonym, "", "2026-03-01T09:20:00+00:00", "other", "", "arbres", "", "a;b;c", "5", "yes", ""],
         [ana.pseudonym, "centre", "2026-03-01T09:30:00+00:00", "other", 'Le marché, "bio", le soir\nsurtout',
          "bancs;arbres;other", "Des fontaines; à boire", "c;a;b", "0", "no", "Plus d’ombre, « vraiment »\r\net des bancs"],
-        [cleo.pseudonym, "gare", "2026-03-01T09:30:00+00:00", "bus", "", "arbres", "", "b;a;c", "10", "yes", ""],
+        [cleo.pseudonym, "gare", "2026-03-01T09:30:00+00:00", "bus", "", "arbres", "", "b;a;c", "10", "yes", "Un kiosque"],
     ]
     text = io.StringIO()
     csv.writer(text).writerows(expected)
