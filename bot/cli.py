@@ -350,16 +350,15 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
         found = await get_by_slug(session, slug)
         if found is None:
             return None
-        computed = await results_module.compute_results(
+        if fmt == "csv":  # streamed from the database: flat memory however many responses, and no counts
+            if output is None:
+                return await results_module.write_csv(session, found, sys.stdout.buffer)
+            with output.open("wb") as out:
+                return await results_module.write_csv(session, found, out)
+        return await results_module.compute_results(
             session, found, locale=settings.default_locale, default_locale=settings.default_locale,
             with_responses=fmt in ("xlsx", "json"), **words,
         )
-        if fmt == "csv":  # streamed from the database: flat memory however many responses
-            if output is None:
-                return await results_module.write_csv(session, found, computed, sys.stdout.buffer)
-            with output.open("wb") as out:
-                return await results_module.write_csv(session, found, computed, out)
-        return computed
 
     computed = with_session(work)
     if computed is None:

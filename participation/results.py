@@ -261,32 +261,39 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _header(questions: list[QuestionResult], has_other: set[str]) -> list[str]:
+def _columns(question_ids: list[str], has_other: set[str]) -> list[tuple[str, bool]]:
+    """Each question's column, and whether an `<id>.other` column follows it."""
+    return [(qid, qid in has_other) for qid in question_ids]
+
+
+def _header(columns: list[tuple[str, bool]]) -> list[str]:
     header = ["resident", "neighbourhood", "submitted_at"]
-    for question in questions:
-        header.append(question.id)
-        if question.id in has_other:
-            header.append(f"{question.id}.other")
+    for qid, other in columns:
+        header.append(qid)
+        if other:
+            header.append(f"{qid}.other")
     return header
 
 
-def _row(response: ResponseRow, questions: list[QuestionResult], has_other: set[str]) -> list[str]:
+def _row(response: ResponseRow, columns: list[tuple[str, bool]]) -> list[str]:
     row = [
         response.pseudonym,
         response.neighbourhood or "",
         response.submitted_at.isoformat() if response.submitted_at else "",
     ]
-    for question in questions:
-        row.append(_cell(response.answers.get(question.id)))
-        if question.id in has_other:
-            row.append(response.other_texts.get(question.id, ""))
+    answers, other_texts = response.answers, response.other_texts
+    for qid, other in columns:
+        row.append(_cell(answers.get(qid)))
+        if other:
+            row.append(other_texts.get(qid, ""))
     return row
 
 
 def response_table(results: Results) -> tuple[list[str], list[list[str]]]:
     """One row per submitted response: pseudonym, neighbourhood, time, then one column per question."""
     has_other = {q.id for q in results.questions if any(q.id in r.other_texts for r in results.responses)}
-    return _header(results.questions, has_other), [_row(r, results.questions, has_other) for r in results.responses]
+    columns = _columns([q.id for q in results.questions], has_other)
+    return _header(columns), [_row(r, columns) for r in results.responses]
 
 
 def to_csv(results: Results) -> bytes:
@@ -299,10 +306,11 @@ def to_csv(results: Results) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-async def write_csv(session: AsyncSession, consultation: Consultation, results: Results, out: BinaryIO) -> int:
+async def write_csv(session: AsyncSession, consultation: Consultation, out: BinaryIO) -> int:
     """The same CSV as `to_csv`, streamed from the database to `out`; returns how many responses.
 
-    Memory stays flat in the number of responses (`results` may be computed without them).
+    Memory stays flat in the number of responses, and no counts are needed: the columns are the
+    consultation's questions.
     """
     has_other = set(
         await session.scalars(
@@ -317,13 +325,14 @@ async def write_csv(session: AsyncSession, consultation: Consultation, results: 
             .distinct()
         )
     )
+    columns = _columns([q["id"] for q in consultation.questions], has_other)
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
     try:
         writer = csv.writer(text)
-        writer.writerow(_header(results.questions, has_other))
+        writer.writerow(_header(columns))
         count = 0
         async for response in iter_responses(session, consultation):
-            writer.writerow(_row(response, results.questions, has_other))
+            writer.writerow(_row(response, columns))
             count += 1
         text.flush()
     finally:

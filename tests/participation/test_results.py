@@ -105,7 +105,7 @@ async def test_streamed_csv_is_the_same_file_and_counts_need_no_responses_in_mem
     assert (priorites.answered, priorites.skipped, satisfaction.mean) == (2, 1, 2.5)
 
     streamed = io.BytesIO()
-    assert await r.write_csv(session, consultation, light, streamed) == 3
+    assert await r.write_csv(session, consultation, streamed) == 3
     assert streamed.getvalue() == r.to_csv(full)
 
 
@@ -191,7 +191,7 @@ async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # typ
     assert idee.texts == ["Plus d’ombre, « vraiment »\r\net des bancs", "Un kiosque"]
 
     streamed = io.BytesIO()
-    assert await r.write_csv(session, kinds, light, streamed) == 4
+    assert await r.write_csv(session, kinds, streamed) == 4
     expected = [
         ["resident", "neighbourhood", "submitted_at", "venue", "venue.other", "envies", "envies.other", "ordre", "note", "pietonne", "idee"],
         [bob.pseudonym, "", "2026-03-01T09:10:00+00:00", "", "", "", "", "", "", "", ""],
@@ -217,7 +217,7 @@ async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # typ
     streamed = io.BytesIO()
     results = await r.compute_results(session, only_text, locale="fr", with_responses=False)
     assert results.questions[0].texts == ["Une fontaine"]
-    assert await r.write_csv(session, only_text, results, streamed) == 2
+    assert await r.write_csv(session, only_text, streamed) == 2
     assert list(csv.reader(io.StringIO(streamed.getvalue().decode("utf-8-sig")))) == [
         ["resident", "neighbourhood", "submitted_at", "idee"],
         [fred.pseudonym, "", "2026-03-01T09:40:00+00:00", ""],
