@@ -117,38 +117,50 @@ async def compute_results(
         done = count if status == ResponseStatus.SUBMITTED else 0
         by_neighbourhood[neighbourhood or ""] = (started + count, finished + done)
 
+    submitted_ids = select(ConsultationResponse.id).where(ConsultationResponse.consultation_id == consultation.id, submitted)
+    text_ids = [q["id"] for q in consultation.questions if q["type"] == "text"]
+    counted_ids = [q["id"] for q in consultation.questions if q["type"] != "text"]
+
     # Distinct answer values per question with their counts: few rows whatever the participation.
+    # Text questions are counted with their texts below: grouping by free texts would sort them all.
     grouped: dict[str, list[tuple[Any, int]]] = {}
     as_text = cast(ConsultationAnswer.value, String)
+    # PostgreSQL's json has no equality: group by its text. SQLite groups the stored value, which
+    # lets it read the answers in the order of ix_consultation_answer_question_value rather than
+    # sort 1,000,000 of them (0.8 of the 1.5 s of /results for 100,000 residents).
+    group_key = ConsultationAnswer.value if session.get_bind().dialect.name == "sqlite" else as_text
     for qid, raw, count in (
         await session.execute(
             select(ConsultationAnswer.question_id, as_text, func.count())
-            .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
-            .where(ConsultationResponse.consultation_id == consultation.id, submitted)
-            .group_by(ConsultationAnswer.question_id, as_text)
+            .where(ConsultationAnswer.question_id.in_(counted_ids), ConsultationAnswer.response_id.in_(submitted_ids))
+            .group_by(ConsultationAnswer.question_id, group_key)
         )
     ).all():
         grouped.setdefault(qid, []).append((None if raw is None else json.loads(raw), count))
 
-    # Free texts (text answers and "other" answers), in the order the responses were submitted.
-    text_ids = [q["id"] for q in consultation.questions if q["type"] == "text"]
+    # Text answers (with how many skipped) and "other" answers, in the order the responses were submitted.
+    # The database decodes each JSON string (JSON null gives NULL): json.loads cost 0.25 s for 100,000.
+    decoded = ConsultationAnswer.value[()].as_string()
     texts: dict[str, list[str]] = {}
-    for qid, value, other_text in (
+    skipped_texts: dict[str, int] = {}
+    for qid, text, other_text in (
         await session.execute(
-            select(ConsultationAnswer.question_id, ConsultationAnswer.value, ConsultationAnswer.other_text)
+            select(ConsultationAnswer.question_id, decoded, ConsultationAnswer.other_text)
             .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
             .where(
                 ConsultationResponse.consultation_id == consultation.id,
                 submitted,
-                or_(ConsultationAnswer.question_id.in_(text_ids), ConsultationAnswer.other_text.is_not(None)),
+                or_(ConsultationAnswer.question_id.in_(text_ids), ConsultationAnswer.other_text != ""),
             )
             .order_by(ConsultationResponse.submitted_at, ConsultationResponse.id)
         )
     ).all():
         if qid in text_ids:
-            if value is not None:
-                texts.setdefault(qid, []).append(str(value))
-        elif other_text:
+            if text is None:
+                skipped_texts[qid] = skipped_texts.get(qid, 0) + 1
+            else:
+                texts.setdefault(qid, []).append(text)
+        else:
             texts.setdefault(qid, []).append(other_text)
 
     questions = []
@@ -156,13 +168,15 @@ async def compute_results(
         qid = question["id"]
         counted = grouped.get(qid, [])
         values = [(v, n) for v, n in counted if v is not None]
-        answered = sum(n for _, n in values)
+        answered, skipped = sum(n for _, n in values), sum(n for v, n in counted if v is None)
+        if question["type"] == "text":
+            answered, skipped = len(texts.get(qid, [])), skipped_texts.get(qid, 0)
         result = QuestionResult(
             id=qid,
             type=question["type"],
             prompt=localized(question["prompt"], locale, default_locale),
             answered=answered,
-            skipped=sum(n for v, n in counted if v is None),
+            skipped=skipped,
         )
         if question["type"] == "text":
             result.texts = texts.get(qid, [])
