@@ -258,9 +258,14 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
                 pseudonym=pseudonym,
                 neighbourhood=neighbourhood,
                 submitted_at=submitted_at,
-                answers=json.loads(answers) if answers else {},
-                other_texts=json.loads(other_texts) if other_texts else {},
+                answers=_decoded(answers),
+                other_texts=_decoded(other_texts),
             )
+
+
+def _decoded(aggregated: str | None) -> dict[str, Any]:
+    # Most responses have no "other" text: an empty object (NULL on PostgreSQL) needs no parsing.
+    return json.loads(aggregated) if aggregated and aggregated != "{}" else {}
 
 
 # --- Exports ------------------------------------------------------------------------------------
