@@ -335,33 +335,30 @@ def _results_text(results: Any) -> str:
 @click.option("--output", type=click.Path(path_type=Path), help="File to write (PNG: one file per question, FILE-<question>.png).")
 def results(slug: str, fmt: str, output: Path | None) -> None:
     """Results of consultation SLUG: counts and percentages, or an export."""
-    from aiogram.utils.i18n import gettext as _
-
-    from bot.i18n import build_i18n
+    from bot.catalogs import translation
     from participation import results as results_module
     from participation.consultations import get_by_slug
 
     settings = settings_or_exit()
-    # Answers are shown in the commune's language, like the consultation's own texts.
-    i18n = build_i18n(settings.default_locale)
-    with i18n.context(), i18n.use_locale(settings.default_locale):
-        words = {"yes": _("Yes"), "no": _("No"), "other": _("Other")}
-        caption = _("answers")
+    # Answers are shown in the commune's language, like the consultation's own texts. Not through
+    # aiogram: importing it costs about 3 s and 130 MB, half the peak of a 100,000-response export.
+    _ = translation(settings.default_locale).gettext
+    words = {"yes": _("Yes"), "no": _("No"), "other": _("Other")}
+    caption = _("answers")
 
     async def work(session: AsyncSession) -> Any:
         found = await get_by_slug(session, slug)
         if found is None:
             return None
-        computed = await results_module.compute_results(
+        if fmt == "csv":  # streamed from the database: flat memory however many responses, and no counts
+            if output is None:
+                return await results_module.write_csv(session, found, sys.stdout.buffer)
+            with output.open("wb") as out:
+                return await results_module.write_csv(session, found, out)
+        return await results_module.compute_results(
             session, found, locale=settings.default_locale, default_locale=settings.default_locale,
             with_responses=fmt in ("xlsx", "json"), **words,
         )
-        if fmt == "csv":  # streamed from the database: flat memory however many responses
-            if output is None:
-                return await results_module.write_csv(session, found, computed, sys.stdout.buffer)
-            with output.open("wb") as out:
-                return await results_module.write_csv(session, found, computed, out)
-        return computed
 
     computed = with_session(work)
     if computed is None:

@@ -1,38 +1,17 @@
-"""Locales: compile the gettext catalogs and pick each update's language from the resident."""
+"""Locales in the bot: aiogram's i18n over the catalogs (bot/catalogs.py), each update's language from the resident."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
+# Re-exported: the bot, the scripts and the tests compile the catalogs from here.
+from bot.catalogs import DOMAIN, LOCALES_DIR, compile_catalogs
 from bot.settings import SUPPORTED_LOCALES
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-DOMAIN = "messages"
-
-
-def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
-    """Compile every `messages.po` whose `.mo` is missing or older; returns what was compiled.
-
-    The install and test scripts call this too; doing it at start as well means a catalog edited
-    on the server is never served stale.
-    """
-    compiled = []
-    for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file, locale=po_path.parent.parent.name)
-        with mo_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog, use_fuzzy=False)
-        compiled.append(mo_path)
-    return compiled
+__all__ = ["DOMAIN", "LOCALES_DIR", "ResidentI18nMiddleware", "build_i18n", "compile_catalogs", "locale_for"]
 
 
 def build_i18n(default_locale: str) -> I18n:

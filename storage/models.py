@@ -159,7 +159,11 @@ class ConsultationResponse(SQLModel, table=True):
 
 
 class ConsultationAnswer(SQLModel, table=True):
-    """The answer to one question; `value` None means the question was skipped."""
+    """The answer to one question; `value` None means the question was skipped.
+
+    On SQLite only, migration 0007 adds ix_consultation_answer_question_value (question_id, value,
+    response_id), for the counts of results: PostgreSQL cannot index json and does not need it.
+    """
 
     __tablename__ = "consultation_answer"
     __table_args__ = (UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),)

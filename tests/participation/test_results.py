@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime, timezone
 
 from openpyxl import load_workbook
 
+from participation import audit
 from participation import consultations as c
 from participation import results as r
-from tests.consultation_helpers import add_consultation, add_resident
+from participation.consultation_file import parse_consultation_file
+from participation.privacy import erase_resident
+from tests.consultation_helpers import PARIS, add_consultation, add_resident
 
 FREQUENCE, PRIORITES, SATISFACTION, PIETONNE, POURQUOI = range(5)
 
@@ -101,5 +105,121 @@ async def test_streamed_csv_is_the_same_file_and_counts_need_no_responses_in_mem
     assert (priorites.answered, priorites.skipped, satisfaction.mean) == (2, 1, 2.5)
 
     streamed = io.BytesIO()
-    assert await r.write_csv(session, consultation, light, streamed) == 3
+    assert await r.write_csv(session, consultation, streamed) == 3
     assert streamed.getvalue() == r.to_csv(full)
+
+
+EVERY_KIND = """
+slug: toutes-sortes
+title: {fr: Toutes sortes de questions}
+opens_at: 2026-01-01T08:00:00+01:00
+closes_at: 2099-12-15T20:00:00+01:00
+questions:
+  - {id: venue, type: single, other: true, prompt: "Venue ?", choices: [{id: pied, label: À pied}, {id: bus, label: En bus}]}
+  - {id: envies, type: multiple, other: true, prompt: "Envies ?", choices: [{id: arbres, label: Arbres}, {id: bancs, label: Bancs}]}
+  - {id: ordre, type: ranking, prompt: "Classez", choices: [{id: a, label: Ombre}, {id: b, label: Calme}, {id: c, label: Propreté}]}
+  - {id: note, type: scale, min: 0, max: 10, prompt: "Note ?"}
+  - {id: pietonne, type: yesno, prompt: "Piétonne ?"}
+  - {id: idee, type: text, max_length: 200, prompt: "Une idée ?"}
+"""
+ONLY_TEXT = """
+slug: une-idee
+title: {fr: Une idée}
+opens_at: 2026-01-01T08:00:00+01:00
+closes_at: 2099-12-15T20:00:00+01:00
+questions:
+  - {id: idee, type: text, max_length: 200, prompt: "Une idée ?"}
+"""
+
+
+async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # type: ignore[no-untyped-def]
+    """The export a spreadsheet receives, cell by cell: what the streamed CSV must keep giving."""
+    async def imported(text: str):  # type: ignore[no-untyped-def]
+        consultation, _ = await c.import_consultation(
+            session, parse_consultation_file(text, "fr", PARIS), actor_telegram_id=None, source=audit.Source.CLI
+        )
+        await session.flush()
+        return consultation
+
+    def at(minute: int) -> datetime:
+        return datetime(2026, 3, 1, 9, minute, tzinfo=timezone.utc)
+
+    async def answered(consultation, resident, steps, submitted_at):  # type: ignore[no-untyped-def]
+        view = await c.begin(session, consultation, resident, now=at(0))
+        rid = view.response.id
+        for index, (how, value, *other) in enumerate(steps):
+            step = view.response.step
+            if how == "skip":
+                view = await c.skip(session, resident, rid, step, index, now=at(0))
+            elif how == "ticks":
+                for choice in value:
+                    view = await c.toggle(session, resident, rid, view.response.step, index, choice, now=at(0))
+                view = await c.validate_draft(session, resident, rid, view.response.step, index, other_text=other[0] if other else None, now=at(0))
+            else:
+                view = await c.answer(session, resident, rid, step, index, value, other_text=other[0] if other else None, now=at(0))
+        if submitted_at is not None:
+            await c.submit(session, resident, rid, view.response.step, now=submitted_at)
+
+    kinds = await imported(EVERY_KIND)
+    telegram_ids = [987_654_301, 987_654_302, 987_654_303, 987_654_304, 987_654_305, 987_654_306, 987_654_307]
+    ana, bob, cleo, dan, eve = [await add_resident(session, n, neighbourhood=hood)
+                                for n, hood in zip(telegram_ids, ["centre", None, "gare", "gare", "centre"])]
+    # Bob is created second but submits first: rows follow the submission time, then the response.
+    await answered(kinds, ana, [
+        ("answer", "other", 'Le marché, "bio", le soir\nsurtout'), ("ticks", ["bancs", "arbres"], "Des fontaines; à boire"),
+        ("ticks", ["c", "a", "b"]), ("answer", 0), ("answer", "no"), ("answer", "Plus d’ombre, « vraiment »\r\net des bancs"),
+    ], at(30))
+    await answered(kinds, bob, [("skip", None)] * 6, at(10))
+    await answered(kinds, cleo, [("answer", "bus"), ("ticks", ["arbres"]), ("ticks", ["b", "a", "c"]), ("answer", 10), ("answer", "yes"), ("answer", "Un kiosque")], at(30))
+    await answered(kinds, dan, [("answer", "pied")], None)  # started, never submitted: not exported
+    # Eve answered everything, then used /forget: her typed answers go, her choices stay.
+    await answered(kinds, eve, [
+        ("answer", "other", "En roller"), ("ticks", ["arbres"]), ("ticks", ["a", "b", "c"]), ("answer", 5), ("answer", "yes"), ("answer", "Moi"),
+    ], at(20))
+    await erase_resident(session, eve)
+
+    light = await r.compute_results(session, kinds, locale="fr", with_responses=False)
+    venue, envies, ordre, note, pietonne, idee = light.questions
+    assert [(q.answered, q.skipped) for q in (venue, envies, ordre, note, pietonne, idee)] == [(3, 1), (3, 1), (3, 1), (3, 1), (3, 1), (2, 1)]
+    assert [(o.value, o.count) for o in venue.options] == [("pied", 0), ("bus", 1), ("other", 2)]
+    assert [(o.value, o.count) for o in envies.options] == [("arbres", 3), ("bancs", 1), ("other", 1)]
+    assert [(o.value, o.count, o.mean_rank) for o in ordre.options] == [("a", 1, 1.67), ("b", 1, 2.0), ("c", 1, 2.33)]
+    assert (note.mean, [o.count for o in note.options]) == (5.0, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
+    assert [(o.value, o.count) for o in pietonne.options] == [("yes", 2), ("no", 1)]
+    # Free texts in submission order (Ana and Cléo submitted together: by response); Eve's went with /forget.
+    assert (venue.texts, envies.texts) == (['Le marché, "bio", le soir\nsurtout'], ["Des fontaines; à boire"])
+    assert idee.texts == ["Plus d’ombre, « vraiment »\r\net des bancs", "Un kiosque"]
+
+    streamed = io.BytesIO()
+    assert await r.write_csv(session, kinds, streamed) == 4
+    expected = [
+        ["resident", "neighbourhood", "submitted_at", "venue", "venue.other", "envies", "envies.other", "ordre", "note", "pietonne", "idee"],
+        [bob.pseudonym, "", "2026-03-01T09:10:00+00:00", "", "", "", "", "", "", "", ""],
+        [eve.pseudonym, "", "2026-03-01T09:20:00+00:00", "other", "", "arbres", "", "a;b;c", "5", "yes", ""],
+        [ana.pseudonym, "centre", "2026-03-01T09:30:00+00:00", "other", 'Le marché, "bio", le soir\nsurtout',
+         "bancs;arbres;other", "Des fontaines; à boire", "c;a;b", "0", "no", "Plus d’ombre, « vraiment »\r\net des bancs"],
+        [cleo.pseudonym, "gare", "2026-03-01T09:30:00+00:00", "bus", "", "arbres", "", "b;a;c", "10", "yes", "Un kiosque"],
+    ]
+    text = io.StringIO()
+    csv.writer(text).writerows(expected)
+    assert streamed.getvalue() == text.getvalue().encode("utf-8-sig")
+    assert streamed.getvalue() == r.to_csv(await r.compute_results(session, kinds, locale="fr"))
+    # Telegram ids never reach the export.
+    assert not any(str(n) in streamed.getvalue().decode("utf-8-sig") for n in telegram_ids)
+
+    # A response can end with no answer at all: /forget removed the only, typed, one.
+    only_text = await imported(ONLY_TEXT)
+    fred = await add_resident(session, telegram_ids[5], neighbourhood="plateau")
+    await answered(only_text, fred, [("answer", "Un kiosque")], at(40))
+    gina = await add_resident(session, telegram_ids[6], neighbourhood="plateau")
+    await answered(only_text, gina, [("answer", "Une fontaine")], at(45))
+    await erase_resident(session, fred)
+    streamed = io.BytesIO()
+    results = await r.compute_results(session, only_text, locale="fr", with_responses=False)
+    assert results.questions[0].texts == ["Une fontaine"]
+    assert await r.write_csv(session, only_text, streamed) == 2
+    assert list(csv.reader(io.StringIO(streamed.getvalue().decode("utf-8-sig")))) == [
+        ["resident", "neighbourhood", "submitted_at", "idee"],
+        [fred.pseudonym, "", "2026-03-01T09:40:00+00:00", ""],
+        [gina.pseudonym, "plateau", "2026-03-01T09:45:00+00:00", "Une fontaine"],
+    ]
