@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -29,6 +29,7 @@ from storage.models import (
     ConsultationResponse,
     Resident,
 )
+from storage.json_sql import decoded, json_object_of
 from storage.types import utcnow
 from storage.upsert import insert_ignore, upsert
 
@@ -303,6 +304,17 @@ async def _answers(session: AsyncSession, response_id: int) -> tuple[dict[str, A
     return {qid: value for qid, value, _ in rows}, {qid: other for qid, _, other in rows if other}
 
 
+def _answers_of_response(session: AsyncSession) -> tuple[ScalarSelect[str], ScalarSelect[str]]:
+    """The answers and the "other" texts of the response selected alongside, each as one JSON object."""
+    # Correlated with the response of the enclosing query, and read through the answers' index.
+    mine = ConsultationAnswer.response_id == ConsultationResponse.id
+    answers = select(json_object_of(session, ConsultationAnswer.question_id, ConsultationAnswer.value)).where(mine)
+    others = select(json_object_of(session, ConsultationAnswer.question_id, ConsultationAnswer.other_text)).where(
+        mine, ConsultationAnswer.other_text != ""
+    )
+    return answers.scalar_subquery(), others.scalar_subquery()
+
+
 async def _view(session: AsyncSession, consultation: Consultation, response: ConsultationResponse) -> ResponseView:
     answers, others = await _answers(session, response.id)  # type: ignore[arg-type]
     return ResponseView(consultation, response, answers, others)
@@ -364,11 +376,12 @@ async def claim(
     the view on (`answer(..., claimed=view)`) rather than loading it twice.
     """
     now = now or utcnow()
-    # The response and its consultation in one statement: a tap's cost is mostly its statements
-    # (bench/answers.py).
+    # The response, its consultation and its answers in one statement: a tap's cost is mostly
+    # its statements (bench/answers.py).
+    answers, others = _answers_of_response(session)
     row = (
         await session.execute(
-            select(ConsultationResponse, Consultation)
+            select(ConsultationResponse, Consultation, answers, others)
             .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
             .where(ConsultationResponse.id == response_id)
             .execution_options(populate_existing=True)
@@ -376,11 +389,11 @@ async def claim(
     ).first()
     if row is None or row[0].resident_id != resident.id:
         raise Refused(Refusal.UNKNOWN)
-    response, consultation = row
+    response, consultation, answered, other_texts = row
     _check_open(consultation, now)
     if response.step != step or response.cursor != question_index:
         raise Refused(Refusal.STALE)
-    return await _view(session, consultation, response)
+    return ResponseView(consultation, response, decoded(answered), decoded(other_texts))
 
 
 async def _claimed(

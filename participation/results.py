@@ -16,11 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import JSON, ColumnElement, String, Text, cast, func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.consultation_file import OTHER
 from participation.consultations import ResponseStatus, localized, status_at
+from storage.json_sql import decoded, json_object_of
 from storage.models import Consultation, ConsultationAnswer, ConsultationResponse, Resident
 
 
@@ -140,12 +141,12 @@ async def compute_results(
 
     # Text answers (with how many skipped) and "other" answers, in the order the responses were submitted.
     # The database decodes each JSON string (JSON null gives NULL): json.loads cost 0.25 s for 100,000.
-    decoded = ConsultationAnswer.value[()].as_string()
+    text_value = ConsultationAnswer.value[()].as_string()
     texts: dict[str, list[str]] = {}
     skipped_texts: dict[str, int] = {}
     for qid, text, other_text in (
         await session.execute(
-            select(ConsultationAnswer.question_id, decoded, ConsultationAnswer.other_text)
+            select(ConsultationAnswer.question_id, text_value, ConsultationAnswer.other_text)
             .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
             .where(
                 ConsultationResponse.consultation_id == consultation.id,
@@ -213,20 +214,6 @@ async def compute_results(
     )
 
 
-def _json_object(session: AsyncSession, key: Any, value: Any, when: ColumnElement[bool]) -> ColumnElement[str]:
-    """`key` → `value` of the rows matching `when`, aggregated into the text of one JSON object.
-
-    Rows not matching `when` are left out: the NULL key of a response without answers (outer
-    join) would make either database refuse the aggregate.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        # As text: the driver would otherwise decode the json itself. No row gives NULL, not {}.
-        return cast(func.json_object_agg(key, value).filter(when), Text)
-    if isinstance(value.type, JSON):
-        value = func.json(value)  # SQLite stores JSON as its text: nest it, don't quote it
-    return func.json_group_object(key, value).filter(when)
-
-
 async def iter_responses(session: AsyncSession, consultation: Consultation) -> AsyncIterator[ResponseRow]:
     """The submitted responses one by one, in the order they were submitted, streamed from the database.
 
@@ -238,8 +225,8 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
     query = (
         select(
             ConsultationResponse.id, Resident.pseudonym, Resident.neighbourhood, ConsultationResponse.submitted_at,
-            _json_object(session, ConsultationAnswer.question_id, ConsultationAnswer.value, answered),
-            _json_object(
+            json_object_of(session, ConsultationAnswer.question_id, ConsultationAnswer.value, answered),
+            json_object_of(
                 session, ConsultationAnswer.question_id, ConsultationAnswer.other_text,
                 answered & (ConsultationAnswer.other_text != ""),
             ),
@@ -258,14 +245,9 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
                 pseudonym=pseudonym,
                 neighbourhood=neighbourhood,
                 submitted_at=submitted_at,
-                answers=_decoded(answers),
-                other_texts=_decoded(other_texts),
+                answers=decoded(answers),
+                other_texts=decoded(other_texts),
             )
-
-
-def _decoded(aggregated: str | None) -> dict[str, Any]:
-    # Most responses have no "other" text: an empty object (NULL on PostgreSQL) needs no parsing.
-    return json.loads(aggregated) if aggregated and aggregated != "{}" else {}
 
 
 # --- Exports ------------------------------------------------------------------------------------
