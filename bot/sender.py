@@ -25,7 +25,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods.base import TelegramMethod
+from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import FSInputFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,11 @@ ALLOWED_METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "editMessageText": methods.EditMessageText,
     "editMessageReplyMarkup": methods.EditMessageReplyMarkup,
 }
+# aiogram parses every answer with the model Response[<the method's result type>], which pydantic
+# keeps only in a weak cache: nothing else holds it once the answer is read, so the garbage
+# collector drops it and a later answer builds it again (about 4 ms; measured: once every ~60
+# sends). Holding them here builds each once per process.
+_RESPONSE_MODELS = [Response[method.__returning__] for method in ALLOWED_METHODS.values()]  # type: ignore
 # Payload fields that may name a local file to upload, as {"path": "..."}.
 FILE_FIELDS = ("photo", "document")
 
