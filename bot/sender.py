@@ -9,10 +9,12 @@ backoff. Anything may enqueue; only this sends, so the limits hold whoever is ta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiogram.methods as methods
@@ -137,62 +139,106 @@ class RateLimiter:
             await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
-Outcome = Callable[[AsyncSession], Awaitable[Any]]
+@dataclass(frozen=True)
+class Delivered:
+    """The outcome of a successful send: recorded with the others of its group in one UPDATE."""
+
+    message: OutboxMessage
+    result: Any
+    hook: SentHook | None = None
+
+
+Outcome = Callable[[AsyncSession], Awaitable[Any]] | Delivered
 
 
 class _Recorder:
-    """Records the outcomes of sends, grouping those that arrive together in one short transaction.
+    """Records the outcomes of sends, gathering them into short transactions of many messages.
 
     One transaction per message made the database the bottleneck at a few hundred messages per
-    second. Each sender slot is held until its outcome is committed (`add` waits for it), so the
+    second. Grouping whatever had arrived while the previous group committed still gave groups of
+    about three at 500/s, and a transaction costs about 1 ms of CPU whatever its size (measured on
+    SQLite: 0.8 ms/message alone, 0.04 ms/message in groups of 30): so an outcome waits up to
+    GATHER_SECONDS for others, and deliveries, by far the most common outcome, are marked sent by
+    one statement per group. Each sender slot is held until its outcome is committed, so the
     messages delivered but not yet recorded, the only ones a crash can make us send twice, are
-    never more than the sender's `max_in_flight`.
+    never more than the sender's `max_in_flight`; when the sender waits for a slot it calls
+    `hurry()`, so the gathering never holds sending back.
     """
 
     MAX_GROUP = 200
+    GATHER_SECONDS = 0.05
 
     def __init__(self, sessionmaker: SessionMaker) -> None:
         self._sessionmaker = sessionmaker
         self._pending: list[tuple[Outcome, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._hurry = asyncio.Event()
 
-    async def add(self, outcome: Outcome) -> None:
-        """Record `outcome`; returns once it is committed (or could not be recorded at all)."""
+    def record(self, outcome: Outcome) -> asyncio.Future[None]:
+        """Queue `outcome`; the future is done once it is committed (or could not be recorded at all)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((outcome, done))
+        if len(self._pending) >= self.MAX_GROUP:
+            self._hurry.set()
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_all())
-        await done
+        return done
+
+    def hurry(self) -> None:
+        """Someone is waiting for these records: commit what has gathered without waiting more."""
+        self._hurry.set()
 
     async def flush(self) -> None:
-        """Wait until everything added so far is recorded."""
+        """Wait until everything recorded so far is committed."""
+        self.hurry()
         while self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)
 
     async def _flush_all(self) -> None:
-        # While one group commits, the next one gathers: the group size follows the send rate.
-        while self._pending:
-            group, self._pending = self._pending[: self.MAX_GROUP], self._pending[self.MAX_GROUP :]
-            try:
-                await self._record(group)
-            finally:  # even when cancelled at shutdown: no sender slot may wait forever
-                for _, done in group:
-                    if not done.done():
-                        done.set_result(None)
+        try:
+            while self._pending:
+                if not self._hurry.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._hurry.wait(), self.GATHER_SECONDS)
+                self._hurry.clear()
+                group, self._pending = self._pending[: self.MAX_GROUP], self._pending[self.MAX_GROUP :]
+                try:
+                    await self._record(group)
+                finally:
+                    for _, done in group:
+                        if not done.done():
+                            done.set_result(None)
+        finally:  # even when cancelled at shutdown: no sender slot may wait forever
+            for _, done in self._pending:
+                if not done.done():
+                    done.set_result(None)
 
     async def _record(self, group: list[tuple[Outcome, asyncio.Future[None]]]) -> None:
+        outcomes = [outcome for outcome, _ in group]
         try:
             async with self._sessionmaker.begin() as session:
-                for outcome, _ in group:
-                    await outcome(session)
+                await self._apply(session, outcomes)
         except Exception:  # noqa: BLE001 - one bad record must not lose the others
             log.exception("outbox: recording a group of outcomes failed; recording them one by one")
-            for outcome, _ in group:
+            for outcome in outcomes:
                 try:
                     async with self._sessionmaker.begin() as session:
-                        await outcome(session)
+                        await self._apply(session, [outcome])
                 except Exception:  # noqa: BLE001
                     log.exception("outbox: could not record the outcome of a message")
+
+    @staticmethod
+    async def _apply(session: AsyncSession, outcomes: list[Outcome]) -> None:
+        delivered = [outcome for outcome in outcomes if isinstance(outcome, Delivered)]
+        # Deliveries first: a message that did arrive is sent, whatever else the group says about
+        # its chat (a 403 from the same resident stops only what is still waiting).
+        await outbox.mark_sent_many(session, [outcome.message.id for outcome in delivered])  # type: ignore[arg-type]
+        for outcome in delivered:
+            if outcome.hook is not None:
+                await outcome.hook(session, outcome.message, outcome.result)
+        for outcome in outcomes:
+            if not isinstance(outcome, Delivered):
+                await outcome(session)
 
 
 class OutboxSender:
@@ -268,6 +314,8 @@ class OutboxSender:
                 deferred.append((message.id, wait))  # type: ignore[arg-type]
                 continue
             await self._limiter.acquire()
+            if self._in_flight.locked():
+                self._recorder.hurry()  # every slot waits for its outcome to be committed
             await self._in_flight.acquire()
             # Noted when it really leaves (acquire may have waited out a retry_after).
             self._limiter.note_chat(message.chat_id)
@@ -276,6 +324,7 @@ class OutboxSender:
             async with self._sessionmaker.begin() as session:
                 for message_id, wait in deferred:
                     await outbox.postpone(session, message_id, wait, "paced: one message per chat per second")
+        self._recorder.hurry()  # the batch is done when its last outcomes are recorded
         if tasks:
             await asyncio.gather(*tasks)
         await self._recorder.flush()  # the whole batch is recorded before the next claim
@@ -289,11 +338,11 @@ class OutboxSender:
                 outcome = await self._call(message)
             finally:
                 self._limiter.release()
-            await self._recorder.add(outcome)
+            await self._recorder.record(outcome)
         finally:
             self._in_flight.release()
 
-    async def _call(self, message: OutboxMessage) -> Callable[[AsyncSession], Awaitable[None]]:
+    async def _call(self, message: OutboxMessage) -> Outcome:
         """Send, and return what to record about it (recorded in a short transaction after)."""
         assert message.id is not None
         message_id = message.id
@@ -322,11 +371,4 @@ class OutboxSender:
             reason = "unexpected " + type(exc).__name__
             log.exception("outbox: message %s could not be sent", message_id)
             return lambda session: outbox.retry_or_fail(session, message, reason)
-
-        async def record(session: AsyncSession) -> None:
-            await outbox.mark_sent(session, message_id)
-            hook = self._hooks.get(message.kind)
-            if hook is not None:
-                await hook(session, message, result)
-
-        return record
+        return Delivered(message, result, self._hooks.get(message.kind))

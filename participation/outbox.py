@@ -142,10 +142,20 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
 
 
 async def mark_sent(session: AsyncSession, message_id: int) -> None:
+    await mark_sent_many(session, [message_id])
+
+
+async def mark_sent_many(session: AsyncSession, message_ids: list[int]) -> None:
+    """Record deliveries in one statement: at hundreds of messages per second, one UPDATE per
+    message through the ORM was most of the sender's own CPU."""
+    if not message_ids:
+        return
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id.in_(message_ids))
         .values(status=Status.SENT, sent_at=utcnow(), last_error=None)
+        # No ORM object of these rows is kept in the session: nothing to synchronise.
+        .execution_options(synchronize_session=False)
     )
 
 
