@@ -148,7 +148,14 @@ class Delivered:
     hook: SentHook | None = None
 
 
-Outcome = Callable[[AsyncSession], Awaitable[Any]] | Delivered
+@dataclass(frozen=True)
+class Blocked:
+    """The outcome of a 403: the resident blocked the bot; what still waits for them is stopped."""
+
+    chat_id: int
+
+
+Outcome = Callable[[AsyncSession], Awaitable[Any]] | Delivered | Blocked
 
 
 class _Recorder:
@@ -237,12 +244,21 @@ class _Recorder:
             if outcome.hook is not None:
                 await outcome.hook(session, outcome.message, outcome.result)
         for outcome in outcomes:
-            if not isinstance(outcome, Delivered):
+            if isinstance(outcome, Blocked):
+                await outbox.mark_unreachable(session, outcome.chat_id, "403 forbidden")
+            elif not isinstance(outcome, Delivered):
                 await outcome(session)
 
 
 class OutboxSender:
-    """Runs as a task beside the dispatcher; `wake()` after enqueueing to send at once."""
+    """Runs as a task beside the dispatcher; `wake()` after enqueueing to send at once.
+
+    Claiming, sending and recording overlap: the next messages are claimed while those at hand are
+    sent, and outcomes are recorded in the background, so that sending never stops to wait for
+    the database (it used to, at the end of every batch). What may be claimed at once stays one
+    batch: a crash or a stop hands back at most `batch_size` messages, of which at most
+    `max_in_flight` may have been delivered already.
+    """
 
     def __init__(
         self,
@@ -259,76 +275,141 @@ class OutboxSender:
         self._limiter = RateLimiter(rate)
         self._hooks = sent_hooks or {}
         self._feeders = feeders or []
-        # A batch is about one second of sending: it bounds what one claim takes.
+        # A batch is about one second of sending: it bounds what is claimed at any time.
         self.batch_size = max(1, min(200, int(rate)))
+        # The next claim starts when no more than this is left in hand: half a second of sending
+        # covers a claim even on a busy machine.
+        self._refill_below = self.batch_size // 2
         # At most this many messages are ever sent but not yet recorded: after a crash, at most
         # this many can reach their recipient a second time.
         self.max_in_flight = max_in_flight
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._recorder = _Recorder(sessionmaker)
-        self._wake = asyncio.Event()
+        # Claimed messages not sent yet, each with the number of the claim that took it.
+        self._queue: deque[tuple[int, OutboxMessage]] = deque()
+        self._claimed = 0  # claimed and not yet recorded (queued, in the air, or being recorded)
+        self._claims = 0  # claims started so far
+        self._claimed_since_feeding = 0
+        self._last_claim_short = True
+        self._next_claim_at = 0.0
+        # Chats that answered 403 -> the first claim that cannot hold their stopped messages (None
+        # while the 403 is not recorded yet). A message claimed before that is not sent: the
+        # resident blocked the bot, and Telegram would only refuse it again.
+        self._blocked: dict[int, int | None] = {}
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._woken = True
+        self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._woken = True
+        self._changed.set()
 
     async def stop(self) -> None:
         self._stopping.set()
-        self._wake.set()
+        self._changed.set()
 
     async def run(self) -> None:
         async with self._sessionmaker.begin() as session:
             released = await outbox.release_in_flight(session)
         if released:
             log.info("outbox: %d messages were in flight at the last stop and will be sent again", released)
-        while not self._stopping.is_set():
-            try:
-                worked = await self.drain_once()
-            except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup
-                log.exception("outbox: drain failed; trying again shortly")
-                worked = False
-            if not worked:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=IDLE_POLL_SECONDS)
-                except TimeoutError:
-                    pass
+        refill: asyncio.Task[None] | None = None
+        try:
+            while not self._stopping.is_set():
+                self._changed.clear()  # from here on, any change wakes the wait below
+                if refill is not None and refill.done():
+                    refill = None
+                if refill is None and self._claimed <= self._refill_below and (
+                    self._woken or time.monotonic() >= self._next_claim_at
+                ):
+                    refill = asyncio.create_task(self._refill())
+                    refill.add_done_callback(lambda _: self._changed.set())
+                if self._queue:
+                    await self._dispatch(*self._queue.popleft())
+                    continue
+                # Nothing in hand: wait for the claim under way, for outcomes to be recorded (the
+                # next claim waits for them), or until it is time to look for due messages again.
+                timeout = None
+                if refill is None and self._claimed > self._refill_below:
+                    self._recorder.hurry()
+                elif refill is None:
+                    timeout = max(0.0, self._next_claim_at - time.monotonic())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout)
+        finally:
+            await self._finish(refill)
 
-    async def drain_once(self) -> bool:
-        """Send one batch of due messages; False when there was nothing to do."""
+    async def _refill(self) -> None:
+        """Claim due messages, up to one batch in hand in all; feed the outbox first when due."""
+        self._woken = False  # a wake() from now on may be work this claim does not see
         fed = False
-        for feeder in self._feeders:
-            try:
-                fed = await feeder() or fed
-            except Exception:  # noqa: BLE001 - a failed chunk is retried at the next round
-                log.exception("outbox: feeding the queue failed")
-        async with self._sessionmaker.begin() as session:
-            batch = await outbox.claim_due(session, limit=self.batch_size)
-        if not batch:
-            return fed
-        tasks: list[asyncio.Task[None]] = []
-        deferred: list[tuple[int, float]] = []
-        for message in batch:
-            wait = self._limiter.chat_wait(message.chat_id)
-            if wait > 0:
-                deferred.append((message.id, wait))  # type: ignore[arg-type]
-                continue
-            await self._limiter.acquire()
-            if self._in_flight.locked():
-                self._recorder.hurry()  # every slot waits for its outcome to be committed
-            await self._in_flight.acquire()
-            # Noted when it really leaves (acquire may have waited out a retry_after).
-            self._limiter.note_chat(message.chat_id)
-            tasks.append(asyncio.create_task(self._deliver(message)))
-        if deferred:
+        if self._feeders and (self._last_claim_short or self._claimed_since_feeding >= self.batch_size):
+            # At most one chunk per batch sent, as before the claims overlapped: expanding a
+            # broadcast stays paced by sending.
+            self._claimed_since_feeding = 0
+            for feeder in self._feeders:
+                try:
+                    fed = await feeder() or fed
+                except Exception:  # noqa: BLE001 - a failed chunk is retried at the next round
+                    log.exception("outbox: feeding the queue failed")
+        number = self._claims
+        self._claims += 1
+        oldest = self._queue[0][0] if self._queue else number
+        self._blocked = {chat: safe for chat, safe in self._blocked.items() if safe is None or safe > oldest}
+        limit = self.batch_size - self._claimed  # nothing else claims: it can only have gone down
+        try:
             async with self._sessionmaker.begin() as session:
-                for message_id, wait in deferred:
-                    await outbox.postpone(session, message_id, wait, "paced: one message per chat per second")
-        self._recorder.hurry()  # the batch is done when its last outcomes are recorded
-        if tasks:
-            await asyncio.gather(*tasks)
-        await self._recorder.flush()  # the whole batch is recorded before the next claim
-        return True
+                batch = await outbox.claim_due(session, limit=limit)
+        except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup
+            log.exception("outbox: claiming failed; trying again shortly")
+            batch = []
+        self._claimed += len(batch)
+        self._claimed_since_feeding += len(batch)
+        self._last_claim_short = len(batch) < limit
+        self._queue.extend((number, message) for message in batch)
+        if batch or fed:
+            self._next_claim_at = 0.0
+        else:  # nothing due: look again later, or as soon as something is enqueued (wake)
+            self._next_claim_at = time.monotonic() + IDLE_POLL_SECONDS
+
+    async def _dispatch(self, claim: int, message: OutboxMessage) -> None:
+        assert message.id is not None
+        message_id, chat_id = message.id, message.chat_id
+        if self._stopped(chat_id, claim):
+            self._settle_on(self._recorder.record(Blocked(chat_id)))
+            return
+        wait = self._limiter.chat_wait(chat_id)
+        if wait > 0:
+            self._settle_on(
+                self._recorder.record(
+                    lambda session: outbox.postpone(session, message_id, wait, "paced: one message per chat per second")
+                )
+            )
+            return
+        await self._limiter.acquire()
+        if self._in_flight.locked():
+            self._recorder.hurry()  # every slot waits for its outcome to be committed
+        await self._in_flight.acquire()
+        # Noted when it really leaves (acquire may have waited out a retry_after).
+        self._limiter.note_chat(chat_id)
+        task = asyncio.create_task(self._deliver(message))
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    def _stopped(self, chat_id: int, claim: int) -> bool:
+        """The chat answered 403, and this message was claimed before that was recorded."""
+        if chat_id not in self._blocked:
+            return False
+        safe_from = self._blocked[chat_id]
+        return safe_from is None or claim < safe_from
+
+    def _settle_on(self, recorded: asyncio.Future[None]) -> None:
+        recorded.add_done_callback(lambda _: self._settle())
+
+    def _settle(self) -> None:
+        self._claimed -= 1
+        self._changed.set()
 
     async def _deliver(self, message: OutboxMessage) -> None:
         # The rate slot is freed once Telegram has answered; the in-flight slot only once the
@@ -339,8 +420,26 @@ class OutboxSender:
             finally:
                 self._limiter.release()
             await self._recorder.record(outcome)
+            if isinstance(outcome, Blocked):
+                # Committed: the claims from now on no longer see the chat's stopped messages.
+                self._blocked[outcome.chat_id] = self._claims
         finally:
             self._in_flight.release()
+            self._settle()
+
+    async def _finish(self, refill: asyncio.Task[None] | None) -> None:
+        """On stop: let what is in the air land and be recorded, and hand back what was not sent."""
+        if refill is not None:
+            await refill  # what it claims is handed back below
+        self._recorder.hurry()
+        await asyncio.gather(*self._deliveries, return_exceptions=True)
+        await self._recorder.flush()
+        unsent = [message.id for _, message in self._queue]
+        self._queue.clear()
+        if unsent:
+            async with self._sessionmaker.begin() as session:
+                await outbox.release(session, unsent)  # type: ignore[arg-type]
+            self._claimed -= len(unsent)
 
     async def _call(self, message: OutboxMessage) -> Outcome:
         """Send, and return what to record about it (recorded in a short transaction after)."""
@@ -356,7 +455,8 @@ class OutboxSender:
             return lambda session: outbox.postpone(session, message_id, retry_after, "429 retry_after")
         except TelegramForbiddenError:
             log.info("outbox: chat of message %s blocked the bot; marked unreachable", message_id)
-            return lambda session: outbox.mark_unreachable(session, message.chat_id, "403 forbidden")
+            self._blocked[message.chat_id] = None  # not recorded yet: nothing claimed is sent to them
+            return Blocked(message.chat_id)
         except (TelegramBadRequest, TelegramNotFound, ValueError, FileNotFoundError) as exc:
             # Telegram refused the message itself: sending it again would fail the same way.
             reason = type(exc).__name__ + ": " + str(getattr(exc, "message", exc))

@@ -108,6 +108,15 @@ async def release_in_flight(session: AsyncSession) -> int:
     return result.rowcount or 0
 
 
+async def release(session: AsyncSession, message_ids: list[int]) -> None:
+    """Hand back claimed messages that were not sent (the sender stopping): not a try."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == Status.SENDING)
+        .values(status=Status.PENDING, attempts=OutboxMessage.attempts - 1)
+    )
+
+
 async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None = None) -> list[OutboxMessage]:
     """Claim up to `limit` due messages, oldest first, so that no other sender takes them."""
     now = now or utcnow()
@@ -161,9 +170,10 @@ async def mark_sent_many(session: AsyncSession, message_ids: list[int]) -> None:
 
 async def postpone(session: AsyncSession, message_id: int, seconds: float, reason: str) -> None:
     """Try again later without counting a failure (rate limits: Telegram's retry_after)."""
+    # Only while still claimed: a 403 recorded meanwhile stopped it, and must not be undone.
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == Status.SENDING)
         .values(
             status=Status.PENDING,
             attempts=OutboxMessage.attempts - 1,
@@ -182,7 +192,7 @@ async def retry_or_fail(session: AsyncSession, message: OutboxMessage, reason: s
         not_before = utcnow() + timedelta(seconds=min(2 ** message.attempts, 300))
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == Status.SENDING)  # see postpone
         .values(status=status, not_before=not_before, last_error=reason[:300])
     )
     return status
@@ -192,7 +202,7 @@ async def fail(session: AsyncSession, message_id: int, reason: str) -> None:
     """Give up at once: Telegram refused the message itself (it would refuse it again)."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == Status.SENDING)  # see postpone
         .values(status=Status.FAILED, last_error=reason[:300])
     )
 
