@@ -168,15 +168,17 @@ class _Recorder:
     GATHER_SECONDS for others, and deliveries, by far the most common outcome, are marked sent by
     one statement per group. Each sender slot is held until its outcome is committed, so the
     messages delivered but not yet recorded, the only ones a crash can make us send twice, are
-    never more than the sender's `max_in_flight`; when the sender waits for a slot it calls
-    `hurry()`, so the gathering never holds sending back.
+    never more than the sender's `max_in_flight`: a group is committed at once when it holds half
+    of them, or when the sender waits for a slot (`hurry()`), so the gathering never holds
+    sending back.
     """
 
     MAX_GROUP = 200
     GATHER_SECONDS = 0.05
 
-    def __init__(self, sessionmaker: SessionMaker) -> None:
+    def __init__(self, sessionmaker: SessionMaker, *, hurry_at: int = MAX_GROUP) -> None:
         self._sessionmaker = sessionmaker
+        self._hurry_at = min(hurry_at, self.MAX_GROUP)
         self._pending: list[tuple[Outcome, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._hurry = asyncio.Event()
@@ -185,7 +187,7 @@ class _Recorder:
         """Queue `outcome`; the future is done once it is committed (or could not be recorded at all)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((outcome, done))
-        if len(self._pending) >= self.MAX_GROUP:
+        if len(self._pending) >= self._hurry_at:
             self._hurry.set()
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_all())
@@ -284,7 +286,7 @@ class OutboxSender:
         # this many can reach their recipient a second time.
         self.max_in_flight = max_in_flight
         self._in_flight = asyncio.Semaphore(max_in_flight)
-        self._recorder = _Recorder(sessionmaker)
+        self._recorder = _Recorder(sessionmaker, hurry_at=max(1, max_in_flight // 2))
         # Claimed messages not sent yet, each with the number of the claim that took it.
         self._queue: deque[tuple[int, OutboxMessage]] = deque()
         self._claimed = 0  # claimed and not yet recorded (queued, in the air, or being recorded)
