@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sqlite3
@@ -90,6 +91,7 @@ async def send(db: Path, url: str, token: str, rate: float) -> dict[str, float]:
     from storage.db import make_engine, make_sessionmaker
     from storage.models import OutboxMessage
 
+    gc.freeze()  # as `palabre run` does once its imports are done (bot/cli.py)
     engine = make_engine(f"sqlite+aiosqlite:///{db}")
     sessionmaker = make_sessionmaker(engine)
     # Built like bot/app.py's sender client: no reply retry, it paces and postpones by itself.
