@@ -11,8 +11,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from storage.models import OutboxMessage, Resident
 from storage.types import utcnow
@@ -21,6 +24,28 @@ from storage.upsert import insert_ignore, insert_many_ignore
 # After this many failed tries (network errors, 5xx, 400s) a message is given up, with the reason.
 MAX_ATTEMPTS = 6
 ENQUEUED_FLAG = "palabre.outbox_enqueued"
+
+
+class _NotIndexed(FunctionElement[str]):
+    """A column SQLite must not search through an index (its unary +), as is everywhere else.
+
+    Without statistics (nobody runs ANALYZE) SQLite served `id IN (...) AND status = ...` from
+    the index on status, reading every pending message of the queue to pick the claimed ones:
+    12 ms per claim with 100,000 queued instead of 2 ms; by primary key it reads only those.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_NotIndexed)
+def _not_indexed(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_NotIndexed, "sqlite")
+def _not_indexed_sqlite(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.clauses, **kw)
 
 
 class Status(StrEnum):
@@ -132,8 +157,10 @@ async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None =
         return []
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == Status.PENDING)
+        .where(OutboxMessage.id.in_(ids), _NotIndexed(OutboxMessage.status) == Status.PENDING)
         .values(status=Status.SENDING, attempts=OutboxMessage.attempts + 1)
+        # The rows are read again just below: nothing in the session to synchronise.
+        .execution_options(synchronize_session=False)
     )
     rows = await session.scalars(
         select(OutboxMessage)
