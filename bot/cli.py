@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -103,6 +104,10 @@ def run(role: str) -> None:
     except TokenValidationError:
         click.echo("BOT_TOKEN is not a valid token: copy it again from @BotFather (it looks like 123456:ABC-…).", err=True)
         sys.exit(2)
+    # Everything imported so far (aiogram's models, SQLAlchemy, the handlers) lives as long as the
+    # process: keep it out of the garbage collector's full passes, which walked all of it and
+    # stopped the outbox sender for up to 0.5 s each on a busy machine (measured: 5 % of the rate).
+    gc.freeze()
     try:
         asyncio.run(run_bot(settings, ProcessRole(role)))
     except KeyboardInterrupt:

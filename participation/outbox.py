@@ -11,8 +11,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from storage.models import OutboxMessage, Resident
 from storage.types import utcnow
@@ -21,6 +24,28 @@ from storage.upsert import insert_ignore, insert_many_ignore
 # After this many failed tries (network errors, 5xx, 400s) a message is given up, with the reason.
 MAX_ATTEMPTS = 6
 ENQUEUED_FLAG = "palabre.outbox_enqueued"
+
+
+class _NotIndexed(FunctionElement[str]):
+    """A column SQLite must not search through an index (its unary +), as is everywhere else.
+
+    Without statistics (nobody runs ANALYZE) SQLite served `id IN (...) AND status = ...` from
+    the index on status, reading every pending message of the queue to pick the claimed ones:
+    12 ms per claim with 100,000 queued instead of 2 ms; by primary key it reads only those.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_NotIndexed)
+def _not_indexed(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_NotIndexed, "sqlite")
+def _not_indexed_sqlite(element: _NotIndexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.clauses, **kw)
 
 
 class Status(StrEnum):
@@ -108,6 +133,15 @@ async def release_in_flight(session: AsyncSession) -> int:
     return result.rowcount or 0
 
 
+async def release(session: AsyncSession, message_ids: list[int]) -> None:
+    """Hand back claimed messages that were not sent (the sender stopping): not a try."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == Status.SENDING)
+        .values(status=Status.PENDING, attempts=OutboxMessage.attempts - 1)
+    )
+
+
 async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None = None) -> list[OutboxMessage]:
     """Claim up to `limit` due messages, oldest first, so that no other sender takes them."""
     now = now or utcnow()
@@ -123,8 +157,10 @@ async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None =
         return []
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == Status.PENDING)
+        .where(OutboxMessage.id.in_(ids), _NotIndexed(OutboxMessage.status) == Status.PENDING)
         .values(status=Status.SENDING, attempts=OutboxMessage.attempts + 1)
+        # The rows are read again just below: nothing in the session to synchronise.
+        .execution_options(synchronize_session=False)
     )
     rows = await session.scalars(
         select(OutboxMessage)
@@ -142,18 +178,29 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
 
 
 async def mark_sent(session: AsyncSession, message_id: int) -> None:
+    await mark_sent_many(session, [message_id])
+
+
+async def mark_sent_many(session: AsyncSession, message_ids: list[int]) -> None:
+    """Record deliveries in one statement: at hundreds of messages per second, one UPDATE per
+    message through the ORM was most of the sender's own CPU."""
+    if not message_ids:
+        return
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id.in_(message_ids))
         .values(status=Status.SENT, sent_at=utcnow(), last_error=None)
+        # No ORM object of these rows is kept in the session: nothing to synchronise.
+        .execution_options(synchronize_session=False)
     )
 
 
 async def postpone(session: AsyncSession, message_id: int, seconds: float, reason: str) -> None:
     """Try again later without counting a failure (rate limits: Telegram's retry_after)."""
+    # Only while still claimed: a 403 recorded meanwhile stopped it, and must not be undone.
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == Status.SENDING)
         .values(
             status=Status.PENDING,
             attempts=OutboxMessage.attempts - 1,
@@ -172,7 +219,7 @@ async def retry_or_fail(session: AsyncSession, message: OutboxMessage, reason: s
         not_before = utcnow() + timedelta(seconds=min(2 ** message.attempts, 300))
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == Status.SENDING)  # see postpone
         .values(status=status, not_before=not_before, last_error=reason[:300])
     )
     return status
@@ -182,7 +229,7 @@ async def fail(session: AsyncSession, message_id: int, reason: str) -> None:
     """Give up at once: Telegram refused the message itself (it would refuse it again)."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == Status.SENDING)  # see postpone
         .values(status=Status.FAILED, last_error=reason[:300])
     )
 

@@ -31,3 +31,13 @@ async def test_sends_still_in_flight_count_against_the_rate() -> None:
         await asyncio.wait_for(limiter.acquire(), timeout=1.5)
     limiter.release()
     await asyncio.wait_for(limiter.acquire(), timeout=1.5)
+
+
+def test_forgetting_past_chats_keeps_those_still_paced() -> None:
+    """The per-chat memory is pruned as a broadcast goes on; a chat written to a moment ago stays paced."""
+    limiter = RateLimiter(500)
+    limiter.note_chat(1)
+    limiter.note_chat(-2)  # a group: 3 s between messages
+    for chat in range(3, 10_003):  # many times the pruning bound
+        limiter.note_chat(chat)
+    assert limiter.chat_wait(1) > 0 and limiter.chat_wait(-2) > 0 and limiter.chat_wait(10_002) > 0

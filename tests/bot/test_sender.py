@@ -162,3 +162,84 @@ async def test_overall_rate_is_respected(sessionmaker: SessionMaker) -> None:
     assert len(times) == 60
     # In any one-second window, no more than the rate plus its small burst allowance.
     assert max(sum(1 for t in times if start <= t < start + 1) for start in times) <= 20 + 2
+
+
+async def test_claims_overlapping_sends_still_deliver_each_message_once_within_the_rate(sessionmaker: SessionMaker) -> None:
+    """The next messages are claimed while the previous ones are sent: none is lost, none is sent twice."""
+    session = ScriptedSession()
+    async with sessionmaker.begin() as db:
+        await outbox.enqueue_many(
+            db, [{"chat_id": 2000 + n, "method": "sendMessage", "payload": {"text": f"n{n}"}} for n in range(250)]
+        )
+    sender = OutboxSender(Bot(TOKEN, session=session), sessionmaker, rate=100)
+    await run_until_settled(sender, sessionmaker)
+    assert sorted(session.delivered) == sorted((2000 + n, f"n{n}") for n in range(250))  # each exactly once
+    times = sorted(t for _, t, _ in session.calls)
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 100
+    assert {status for status, _ in (await statuses(sessionmaker)).values()} == {Status.SENT}
+
+
+async def test_a_stopped_sender_records_what_it_sent_and_hands_back_the_rest(sessionmaker: SessionMaker) -> None:
+    stopped = asyncio.Event()
+
+    def script(chat: int, n: int, method: TelegramMethod[Any]) -> None:
+        if len(session.calls) == 10:
+            stopped.set()
+
+    session = ScriptedSession(script)
+    async with sessionmaker.begin() as db:
+        await outbox.enqueue_many(
+            db, [{"chat_id": 3000 + n, "method": "sendMessage", "payload": {"text": f"n{n}"}} for n in range(60)]
+        )
+    sender = OutboxSender(Bot(TOKEN, session=session), sessionmaker, rate=20)
+    task = asyncio.create_task(sender.run())
+    await asyncio.wait_for(stopped.wait(), 10)
+    await sender.stop()
+    await task
+    async with sessionmaker() as db:
+        rows = list(await db.scalars(select(OutboxMessage)))
+    sent = {row.payload["text"] for row in rows if row.status == Status.SENT}
+    assert sent == {text for _, text in session.delivered}  # every delivery is recorded
+    assert all(row.status == Status.PENDING and row.attempts == 0 for row in rows if row.status != Status.SENT)
+
+    # The next start sends the rest, and only the rest.
+    await run_until_settled(OutboxSender(Bot(TOKEN, session=session), sessionmaker, rate=100), sessionmaker)
+    assert sorted(text for _, text in session.delivered) == sorted(f"n{n}" for n in range(60))
+
+
+class SlowAnswerSession(ScriptedSession):
+    """Telegram's answer to `slow_chat` takes a while to come back."""
+
+    slow_chat = 0
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        if int(method.chat_id) == self.slow_chat:  # type: ignore[attr-defined]
+            await asyncio.sleep(0.7)
+        return await super().make_request(bot, method, timeout)
+
+
+async def test_a_resident_who_blocked_the_bot_is_tried_once_even_with_messages_claimed_meanwhile(
+    sessionmaker: SessionMaker,
+) -> None:
+    """The 403 comes back after the next claim took another message to them: that one is not sent."""
+
+    def script(chat: int, n: int, method: TelegramMethod[Any]) -> None:
+        if chat == 66:
+            raise TelegramForbiddenError(method=method, message="Forbidden: bot was blocked by the user")
+
+    session = SlowAnswerSession(script)
+    session.slow_chat = 66
+    async with sessionmaker.begin() as db:
+        await get_or_create_resident(db, 66)
+    rows = [{"chat_id": 66, "method": "sendMessage", "payload": {"text": "first"}, "broadcast_id": 1}]
+    rows += [{"chat_id": 4000 + n, "method": "sendMessage", "payload": {"text": f"n{n}"}, "broadcast_id": 1} for n in range(40)]
+    rows += [{"chat_id": 66, "method": "sendMessage", "payload": {"text": "second"}, "broadcast_id": 1}]
+    async with sessionmaker.begin() as db:
+        await outbox.enqueue_many(db, rows)
+    await run_until_settled(OutboxSender(Bot(TOKEN, session=session), sessionmaker, rate=30), sessionmaker)
+    assert [chat for chat, _, _ in session.calls].count(66) == 1
+    result = await statuses(sessionmaker)
+    assert (result["first"][0], result["second"][0]) == (Status.UNREACHABLE, Status.UNREACHABLE)
+    async with sessionmaker() as db:
+        figures = await outbox.delivery_figures(db, broadcast_id=1)
+    assert (figures.sent, figures.unreachable) == (40, 2)
