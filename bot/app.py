@@ -29,6 +29,7 @@ from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.leader import lead, leader_lock_for
 from bot.logs import setup_logging
+from bot.response_models import HoldResponseModels
 from bot.retry import RetryShortFloodWait
 from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
@@ -58,6 +59,7 @@ def build_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
     """The Bot client; the one for direct replies waits out a short 429 (bot/retry.py)."""
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(HoldResponseModels())
     if for_replies:
         session.middleware(RetryShortFloodWait())
     return Bot(
