@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import statistics
 import tempfile
@@ -215,6 +216,7 @@ async def run(residents: int, questions: int, levels: list[int], workdir: Path, 
         statements[0] += 1
 
     first_id = 1_000_000
+    gc.freeze()  # as `palabre run` does once its imports are done (bot/cli.py)
     # Warm-up: imports, compiled queries and caches, so that the first level is not penalised.
     warm = await prepare(sessionmaker, settings, first_id=first_id, residents=5, questions=questions)
     first_id += 5
