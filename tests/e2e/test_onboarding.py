@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.db import make_engine, make_sessionmaker
-from storage.models import ConversationState, Resident
+from storage.models import Resident
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.harness import PalabreFactory, onboard
 
