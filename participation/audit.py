@@ -17,6 +17,7 @@ class Source(StrEnum):
     CLI = "cli"
     HTTP = "http"
     SCHEDULER = "scheduler"
+    WEB = "web"  # the officials' back office
 
 
 async def record(
