@@ -272,7 +272,8 @@ async def _report_or_404(p: Page) -> Any:
 @staff_page(Role.AGENT, Role.OFFICIAL)
 async def report_page(p: Page) -> web.Response:
     report = await _report_or_404(p)
-    return await _report_view(p, report)
+    done = p.request.query.get("done")
+    return await _report_view(p, report, done=done if done in ("status", "assigned") else None)
 
 
 async def _report_view(p: Page, report: Any, *, problem: str | None = None, done: str | None = None) -> web.Response:

@@ -1,0 +1,61 @@
+"""A real browser for the back office stories: Debian's chromium driven by Playwright.
+
+Never `playwright install`: the tests use /usr/bin/chromium (`apt-get install chromium`, done by
+.ci/run). When it is missing the story fails with that sentence instead of being skipped.
+Screenshots go to $PALABRE_SCREENSHOTS, else to pytest's temporary folder; the run lists them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pyotp
+from playwright.async_api import Browser, Page, async_playwright
+
+CHROMIUM = Path(os.environ.get("PALABRE_CHROMIUM", "/usr/bin/chromium"))
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`)"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+def screenshot_dir(base: Path) -> Path:
+    folder = Path(os.environ["PALABRE_SCREENSHOTS"]) if os.environ.get("PALABRE_SCREENSHOTS") else base
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def shoot(page: Page, folder: Path, name: str) -> None:
+    """The current page at a phone's width and a desktop's, whole height."""
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        await page.set_viewport_size(size)
+        await page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
+    await page.set_viewport_size(DESKTOP)
+
+
+async def sign_in(page: Page, link: str) -> None:
+    """Follow the bot's link, press the button, and give a TOTP code (enrolling on first use)."""
+    await page.goto(link)
+    await page.get_by_role("button", name="Se connecter à l’espace agents").click()
+    await page.wait_for_url("**/backoffice/totp")
+    secret = await page.locator("#totp-secret").text_content()
+    assert secret
+    await page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret.strip()).now())
+    await page.get_by_role("button", name="Confirmer").click()
+    await page.wait_for_url("**/backoffice/")

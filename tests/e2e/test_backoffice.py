@@ -1,0 +1,168 @@
+"""The officials' web back office in a real browser, against the real `palabre run` and the fake Bot API."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pyotp
+from sqlalchemy import update
+
+from storage.db import make_engine, make_sessionmaker
+from storage.models import WebSignInToken
+from storage.types import utcnow
+from tests.e2e.browser import chromium, screenshot_dir, shoot, sign_in  # noqa: F401 - sign_in: the official's story
+from tests.e2e.fake_telegram import FakeTelegram, FakeUser
+from tests.e2e.harness import BotProcess, PalabreFactory, onboard
+from tests.e2e.test_reports import AGENTS_CHAT, LAT, LON, REF, human, palabre_cli, report_pothole
+from tests.participation.reports_support import CATEGORIES_YAML
+
+AGENT = 7001
+OFFICIAL = 7002
+LINK = re.compile(r"http://\S+/backoffice/signin/[A-Za-z0-9_-]+")
+# A tile server nobody answers on: the map must still show its markers and the page its table.
+NO_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+
+
+async def start(palabre: PalabreFactory, tmp_path: Path, **env: str) -> BotProcess:
+    bot = palabre.process(AGENTS_CHAT_ID=AGENTS_CHAT, WEB_ENABLED="true", MAP_TILES_URL=NO_TILES, **env)
+    bot.env["WEB_BASE_URL"] = bot.http_url
+    categories = tmp_path / "categories.yaml"
+    categories.write_text(CATEGORIES_YAML, encoding="utf-8")
+    await palabre_cli(bot, "categories", "import", str(categories))
+    await palabre_cli(bot, "role", "grant", str(AGENT), "agent")
+    await palabre_cli(bot, "role", "grant", str(OFFICIAL), "official")
+    return await bot.start()
+
+
+async def ask_link(user: FakeUser) -> str:
+    await human()
+    await user.send_command("/web")
+    message = await user.wait_message("/backoffice/signin/")
+    found = LINK.search(message["text"])
+    assert found, message["text"]
+    return found.group(0)
+
+
+async def expire_links(database_url: str) -> None:
+    """Ten minutes pass for every link issued so far (the clock of the store, not a sleep)."""
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            await session.execute(update(WebSignInToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    finally:
+        await engine.dispose()
+
+
+async def test_agent_signs_in_filters_reports_and_changes_a_status_the_reporter_hears(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
+    fake.group(AGENTS_CHAT, "Agents de la mairie")
+    bot = await start(palabre, tmp_path, WEB_TOTP_FOR="staff")
+    shots = screenshot_dir(tmp_path / "screenshots")
+
+    camille = fake.user(7101, "Camille", language_code="fr")
+    await onboard(camille)
+    await report_pothole(camille, LAT, LON, french=True)
+    await camille.wait_message("Merci de vérifier votre signalement")
+    await human()
+    await camille.tap("Envoyer")
+    ref = REF.search((await camille.wait_message("référence"))["text"]).group(0)  # type: ignore[union-attr]
+
+    # A resident asking for a link is politely refused, and no link exists for them.
+    await human()
+    await camille.send_command("/web")
+    refusal = await camille.wait_message("réservé")
+    assert "/backoffice/" not in refusal["text"]
+
+    agent = fake.user(AGENT, "Dominique", language_code="fr")
+    link = await ask_link(agent)
+    async with chromium() as browser:
+        context = await browser.new_context(locale="fr-FR")
+        page = await context.new_page()
+        await page.goto(link)
+        await shoot(page, shots, "01-signin")
+        await page.get_by_role("button", name="Se connecter à l’espace agents").click()
+        await page.wait_for_url("**/backoffice/totp")
+        await shoot(page, shots, "02-totp-enrolment")
+        # A wrong code is refused and keeps the session waiting for the second factor.
+        await page.get_by_label("Code à 6 chiffres").fill("000000")
+        await page.get_by_role("button", name="Confirmer").click()
+        assert "Ce code n’est pas valable" in await page.inner_text("main")
+        reports_before_code = await page.goto(f"{bot.http_url}/backoffice/reports")
+        assert reports_before_code is not None and page.url.endswith("/backoffice/totp")
+        secret = (await page.locator("#totp-secret").text_content() or "").strip()
+        await page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).now())
+        await page.get_by_role("button", name="Confirmer").click()
+        await page.wait_for_url("**/backoffice/")
+        await shoot(page, shots, "03-home")
+
+        # The same link cannot be used twice.
+        other = await browser.new_context(locale="fr-FR")
+        replay = await other.new_page()
+        await replay.goto(link)
+        await replay.get_by_role("button", name="Se connecter à l’espace agents").click()
+        assert "déjà servi" in await replay.inner_text("main")
+
+        # Reports: filters, then the report's page.
+        await page.get_by_role("link", name="Signalements").first.click()
+        await page.get_by_label("Statut").select_option("new")
+        await page.get_by_label("Catégorie").select_option("voirie-chaussee")
+        await page.get_by_role("button", name="Filtrer").click()
+        assert await page.locator("#count").inner_text() == "1 signalement"
+        assert ref in await page.locator("table").inner_text()
+        await page.wait_for_selector("#map.ready .leaflet-marker-icon")  # markers without any tile
+        await shoot(page, shots, "04-reports")
+        await page.get_by_label("Statut").select_option("fixed")
+        await page.get_by_role("button", name="Filtrer").click()
+        assert await page.locator("#count").inner_text() == "0 signalement"
+
+        await page.goto(f"{bot.http_url}/backoffice/reports")
+        await page.get_by_role("link", name=ref).click()
+        await page.wait_for_selector("h1")
+        await shoot(page, shots, "05-report")
+
+        # A form posted without its CSRF token changes nothing.
+        report_url = page.url
+        forged = await page.request.post(f"{report_url}/status", form={"status": "fixed", "note": "forgé"})
+        assert forged.status == 403
+        await page.reload()
+        assert "Nouveau" in await page.locator("#status").inner_text()
+
+        await page.get_by_label("Nouveau statut").select_option("in_progress")
+        await page.get_by_label("Note publique").fill("Une équipe passe demain matin")
+        await page.get_by_role("button", name="Changer le statut").click()
+        await page.wait_for_selector(".notice.ok")
+        assert "En cours" in await page.locator("#status").inner_text()
+        await shoot(page, shots, "06-report-changed")
+
+        # The reporter hears it in the chat, as when an agent taps in the group.
+        notice = await camille.wait_message("Une équipe passe demain matin", timeout=15)
+        assert ref in notice["text"] and "En cours" in notice["text"]
+
+        # Sign out everywhere: the session no longer opens any page.
+        await page.get_by_role("button", name="Se déconnecter partout").click()
+        assert "1 session a été fermée." in await page.inner_text("main")
+        closed = await page.goto(f"{bot.http_url}/backoffice/reports")
+        assert closed is not None and closed.status == 401
+
+        # A link left unused past its few minutes is refused.
+        late = await ask_link(agent)
+        await expire_links(palabre.database_url)
+        await replay.goto(late)
+        await replay.get_by_role("button", name="Se connecter à l’espace agents").click()
+        assert "a expiré" in await replay.inner_text("main")
+        await shoot(replay, shots, "07-expired-link")
+
+        # Without a session (a resident has none to get), no page opens.
+        anonymous = await (await browser.new_context()).new_page()
+        for path in ("/backoffice/", "/backoffice/reports", "/backoffice/consultations", "/backoffice/totp"):
+            response = await anonymous.goto(f"{bot.http_url}{path}")
+            assert response is not None and response.status == 401, path
+        # A proxy saying the browser came over plain HTTP gets nothing either.
+        plain = await anonymous.request.get(f"{bot.http_url}/backoffice/reports", headers={"X-Forwarded-Proto": "http"})
+        assert plain.status == 403
+    fake.assert_no_errors()
+    await bot.stop()
+    assert "Une équipe passe" not in bot.logs and "/backoffice/signin/" not in bot.logs
