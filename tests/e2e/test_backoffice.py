@@ -166,3 +166,103 @@ async def test_agent_signs_in_filters_reports_and_changes_a_status_the_reporter_
     fake.assert_no_errors()
     await bot.stop()
     assert "Une équipe passe" not in bot.logs and "/backoffice/signin/" not in bot.logs
+
+
+GARDEN = """slug: jardin-partage
+title: {{fr: Un jardin partagé, en: A shared garden}}
+description: {{fr: "Derrière la mairie.", en: "Behind the town hall."}}
+opens_at: {opens}
+closes_at: {closes}
+questions:
+  - id: jardin
+    type: {qtype}
+    prompt: {{fr: "Voulez-vous un jardin partagé ?", en: "Do you want a shared garden?"}}
+    required: true
+"""
+
+
+async def answer_garden(user: FakeUser, choice: str) -> None:
+    await human()
+    await user.press("🗳 Consultations")
+    await user.wait_message("Les consultations ouvertes pour vous")
+    await human()
+    await user.tap("Un jardin partagé")
+    await user.wait_message("Question")
+    await human()
+    await user.tap(choice)
+    await user.wait_message("Voici vos réponses")
+    await human()
+    await user.tap("Envoyer")
+    await user.wait_message("Vos réponses sont enregistrées")
+
+
+async def test_official_imports_a_file_fixes_its_error_and_exports_what_residents_tapped(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
+    bot = await start(palabre, tmp_path)  # WEB_TOTP_FOR=admin: an official signs in without a code
+    shots = screenshot_dir(tmp_path / "screenshots")
+    now = utcnow()
+    times = {"opens": (now - timedelta(minutes=1)).isoformat(), "closes": (now + timedelta(days=7)).isoformat()}
+    broken = tmp_path / "jardin.yaml"
+    broken.write_text(GARDEN.format(qtype="oui-non", **times), encoding="utf-8")
+
+    official = fake.user(OFFICIAL, "Claude", language_code="fr")
+    link = await ask_link(official)
+    async with chromium() as browser:
+        page = await (await browser.new_context(locale="fr-FR", accept_downloads=True)).new_page()
+        await page.goto(link)
+        await page.get_by_role("button", name="Se connecter à l’espace agents").click()
+        await page.wait_for_url("**/backoffice/")
+        await page.get_by_role("link", name="Consultations").first.click()
+        await page.get_by_role("link", name="Importer un fichier de consultation").click()
+        await shoot(page, shots, "10-import")
+
+        # The file with a mistake: its problem is listed, nothing is imported.
+        await page.get_by_label("Fichier de consultation (YAML)").set_input_files(str(broken))
+        await page.get_by_role("button", name="Importer", exact=True).click()
+        problems = await page.locator("#problems").inner_text()
+        assert "1 problème\u00a0: rien n’a été importé." in problems and "questions[0].type: expected one of" in problems
+        await shoot(page, shots, "11-import-error")
+        await page.goto(f"{bot.http_url}/backoffice/consultations")
+        assert "Aucune consultation" in await page.inner_text("main")
+
+        # Fixed, it is imported.
+        broken.write_text(GARDEN.format(qtype="yesno", **times), encoding="utf-8")
+        await page.goto(f"{bot.http_url}/backoffice/consultations/import")
+        await page.get_by_label("Fichier de consultation (YAML)").set_input_files(str(broken))
+        await page.get_by_role("button", name="Importer", exact=True).click()
+        await page.wait_for_url("**/backoffice/consultations/jardin-partage?done=created")
+
+        # Three residents answer in the chat: two yes, one no.
+        residents = [fake.user(8100 + n, f"Habitant {n}") for n in range(3)]
+        for person, choice in zip(residents, ["Oui", "Oui", "Non"]):
+            await onboard(person)
+            await answer_garden(person, choice)
+
+        await page.goto(f"{bot.http_url}/backoffice/consultations")
+        listed = await page.locator("table").inner_text()
+        assert "Un jardin partagé" in listed and "100 %" in listed
+        await shoot(page, shots, "12-consultations")
+        await page.get_by_role("link", name="Un jardin partagé").click()
+        assert await page.locator("#participation").inner_text() == "3 commencées, 3 terminées."
+        await page.wait_for_load_state("networkidle")  # the charts are drawn on the server, as PNG
+        await shoot(page, shots, "13-results")
+
+        async with page.expect_download() as csv_download:
+            await page.get_by_role("link", name="CSV").click()
+        rows = Path(await (await csv_download.value).path()).read_text(encoding="utf-8").splitlines()
+        answers = [line.split(",")[-1] for line in rows[1:]]
+        assert sorted(answers) == ["no", "yes", "yes"], rows
+        json_export = await page.request.get(f"{bot.http_url}/backoffice/consultations/jardin-partage/export.json")
+        counts = {o["value"]: o["count"] for o in (await json_export.json())["questions"][0]["options"]}
+        assert counts == {"yes": 2, "no": 1}
+        xlsx = await page.request.get(f"{bot.http_url}/backoffice/consultations/jardin-partage/export.xlsx")
+        assert xlsx.ok and (await xlsx.body())[:2] == b"PK"
+        chart = await page.request.get(f"{bot.http_url}/backoffice/consultations/jardin-partage/chart/1.png")
+        assert chart.ok and (await chart.body())[:4] == b"\x89PNG"
+
+        # An official is not an agent: the reports' status form refuses them.
+        refused = await page.request.post(f"{bot.http_url}/backoffice/reports/1/status", form={"status": "fixed"})
+        assert refused.status == 403
+    fake.assert_no_errors(allow=["Too Many Requests"])
+    await bot.stop()
