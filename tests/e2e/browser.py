@@ -2,7 +2,8 @@
 
 Never `playwright install`: the tests use /usr/bin/chromium (`apt-get install chromium`, done by
 .ci/run). When it is missing the story fails with that sentence instead of being skipped.
-Screenshots go to $PALABRE_SCREENSHOTS, else to pytest's temporary folder; the run lists them.
+Screenshots go to $PALABRE_SCREENSHOTS, else to pytest's temporary folder; the run lists them
+(the `screenshots` fixture of tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pyotp
 from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = Path(os.environ.get("PALABRE_CHROMIUM", "/usr/bin/chromium"))
@@ -35,27 +35,9 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-def screenshot_dir(base: Path) -> Path:
-    folder = Path(os.environ["PALABRE_SCREENSHOTS"]) if os.environ.get("PALABRE_SCREENSHOTS") else base
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 async def shoot(page: Page, folder: Path, name: str) -> None:
     """The current page at a phone's width and a desktop's, whole height."""
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         await page.set_viewport_size(size)
         await page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
     await page.set_viewport_size(DESKTOP)
-
-
-async def sign_in(page: Page, link: str) -> None:
-    """Follow the bot's link, press the button, and give a TOTP code (enrolling on first use)."""
-    await page.goto(link)
-    await page.get_by_role("button", name="Se connecter à l’espace agents").click()
-    await page.wait_for_url("**/backoffice/totp")
-    secret = await page.locator("#totp-secret").text_content()
-    assert secret
-    await page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret.strip()).now())
-    await page.get_by_role("button", name="Confirmer").click()
-    await page.wait_for_url("**/backoffice/")

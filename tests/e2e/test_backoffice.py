@@ -7,12 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyotp
+import pytest
 from sqlalchemy import update
 
 from storage.db import make_engine, make_sessionmaker
 from storage.models import WebSignInToken
 from storage.types import utcnow
-from tests.e2e.browser import chromium, screenshot_dir, shoot, sign_in  # noqa: F401 - sign_in: the official's story
+from tests.e2e.browser import chromium, shoot
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 from tests.e2e.harness import BotProcess, PalabreFactory, onboard
 from tests.e2e.test_reports import AGENTS_CHAT, LAT, LON, REF, human, palabre_cli, report_pothole
@@ -56,11 +57,11 @@ async def expire_links(database_url: str) -> None:
 
 
 async def test_agent_signs_in_filters_reports_and_changes_a_status_the_reporter_hears(
-    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path, screenshots: Path
 ) -> None:
     fake.group(AGENTS_CHAT, "Agents de la mairie")
     bot = await start(palabre, tmp_path, WEB_TOTP_FOR="staff")
-    shots = screenshot_dir(tmp_path / "screenshots")
+    shots = screenshots
 
     camille = fake.user(7101, "Camille", language_code="fr")
     await onboard(camille)
@@ -197,10 +198,10 @@ async def answer_garden(user: FakeUser, choice: str) -> None:
 
 
 async def test_official_imports_a_file_fixes_its_error_and_exports_what_residents_tapped(
-    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path, screenshots: Path
 ) -> None:
     bot = await start(palabre, tmp_path)  # WEB_TOTP_FOR=admin: an official signs in without a code
-    shots = screenshot_dir(tmp_path / "screenshots")
+    shots = screenshots
     now = utcnow()
     times = {"opens": (now - timedelta(minutes=1)).isoformat(), "closes": (now + timedelta(days=7)).isoformat()}
     broken = tmp_path / "jardin.yaml"
@@ -266,3 +267,12 @@ async def test_official_imports_a_file_fixes_its_error_and_exports_what_resident
         assert refused.status == 403
     fake.assert_no_errors(allow=["Too Many Requests"])
     await bot.stop()
+
+
+async def test_a_missing_chromium_fails_with_a_clear_sentence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.e2e import browser
+
+    monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "no-chromium")
+    with pytest.raises(AssertionError, match="install Debian's chromium"):
+        async with chromium():
+            pass
