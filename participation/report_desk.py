@@ -89,10 +89,11 @@ async def assign(session: AsyncSession, report: Report, agent_telegram_id: int |
 
 
 async def saved_replies_for(session: AsyncSession, category_code: str | None, status: str | None) -> list[SavedReply]:
-    """Templates that fit the category and the status (a template without one fits any)."""
+    """Templates that fit the category and the status (a template without one fits any; status None: any)."""
     query = select(SavedReply)
     query = query.where(or_(SavedReply.category_code.is_(None), SavedReply.category_code == category_code))  # type: ignore[union-attr]
-    query = query.where(or_(SavedReply.status.is_(None), SavedReply.status == status))  # type: ignore[union-attr]
+    if status is not None:
+        query = query.where(or_(SavedReply.status.is_(None), SavedReply.status == status))  # type: ignore[union-attr]
     return list(await session.scalars(query.order_by(SavedReply.title, SavedReply.id)))
 
 

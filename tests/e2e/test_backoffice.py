@@ -131,8 +131,17 @@ async def test_agent_signs_in_filters_reports_and_changes_a_status_the_reporter_
         await page.reload()
         assert "Nouveau" in await page.locator("#status").inner_text()
 
+        # A saved reply for the category, picked under the note instead of typing it.
+        await page.get_by_role("link", name="Réponses types").click()
+        await page.get_by_label("Titre").fill("Équipe prévue")
+        await page.get_by_label("Catégorie").select_option("voirie-chaussee")
+        await page.get_by_label("Texte").fill("Une équipe passe demain matin")
+        await page.get_by_role("button", name="Ajouter").click()
+        await page.wait_for_selector(".notice.ok")
+        await shoot(page, shots, "05b-saved-replies")
+        await page.goto(report_url)
         await page.get_by_label("Nouveau statut").select_option("in_progress")
-        await page.get_by_label("Note publique").fill("Une équipe passe demain matin")
+        await page.get_by_label("Équipe prévue").check()
         await page.get_by_role("button", name="Changer le statut").click()
         await page.wait_for_selector(".notice.ok")
         assert "En cours" in await page.locator("#status").inner_text()
@@ -276,3 +285,87 @@ async def test_a_missing_chromium_fails_with_a_clear_sentence(monkeypatch: pytes
     with pytest.raises(AssertionError, match="install Debian's chromium"):
         async with chromium():
             pass
+
+
+async def test_admin_grants_roles_broadcasts_answers_a_resident_and_reads_the_figures_and_the_log(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path, screenshots: Path
+) -> None:
+    admin_id = 9001
+    bot = await start(palabre, tmp_path, ADMIN_IDS=str(admin_id))  # admins always confirm with a code
+    camille, alex = fake.user(8201, "Camille"), fake.user(8202, "Alex")
+    for person in (camille, alex):
+        await onboard(person)
+    await human()
+    await camille.send_command("/feedback")
+    await camille.wait_message("Votre avis")
+    await human()
+    await camille.send_text("Pourriez-vous annoncer les conseils municipaux ?")
+    await camille.wait_message("Merci")
+
+    admin = fake.user(admin_id, "Maire", language_code="fr")
+    link = await ask_link(admin)
+    async with chromium() as browser:
+        page = await (await browser.new_context(locale="fr-FR")).new_page()
+        await page.goto(link)
+        await page.get_by_role("button", name="Se connecter à l’espace agents").click()
+        await page.wait_for_url("**/backoffice/totp")
+        secret = (await page.locator("#totp-secret").text_content() or "").strip()
+        await page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).now())
+        await page.get_by_role("button", name="Confirmer").click()
+        await page.wait_for_url("**/backoffice/")
+
+        # Roles: grant, then revoke; both are in the audit log.
+        await page.get_by_role("link", name="Rôles").click()
+        await page.get_by_label("Identifiant Telegram", exact=False).fill("7003")
+        await page.get_by_label("Rôle", exact=True).select_option("agent")
+        await page.get_by_role("button", name="Attribuer le rôle").click()
+        await page.wait_for_selector(".notice.ok")
+        assert "7003" in await page.locator("table").inner_text()
+        await shoot(page, screenshots, "20-roles")
+        await page.get_by_role("row", name="7003").get_by_role("button", name="Retirer").click()
+        await page.wait_for_selector(".notice.ok")
+        assert "7003" not in await page.locator("table").inner_text()
+        await page.get_by_role("link", name="Journal d’audit").click()
+        log = await page.locator("table").inner_text()
+        assert "role.grant" in log and "role.revoke" in log and "web.totp_confirmed" in log
+        await shoot(page, screenshots, "21-audit")
+
+        # A broadcast: its audience's size before sending, then its delivery.
+        await page.get_by_role("link", name="Messages groupés").click()
+        await page.get_by_label("Destinataires").select_option("all")
+        await page.get_by_label("Message", exact=True).fill("Réunion publique jeudi à 18 h")
+        await page.get_by_role("button", name="Voir le nombre de destinataires").click()
+        assert await page.locator("#audience-size").inner_text() == "Ce message atteindra 2 habitants."
+        await shoot(page, screenshots, "22-broadcast-check")
+        await page.get_by_role("button", name="Confirmer et envoyer").click()
+        for person in (camille, alex):
+            await person.wait_message("Réunion publique jeudi à 18 h", timeout=20)
+        delivery = page.locator("#delivery")
+        while "Envoyés 2" not in " ".join((await delivery.inner_text()).split()):
+            await page.reload()  # the sender records each delivery just after Telegram's answer
+        await shoot(page, screenshots, "23-broadcast-delivery")
+
+        # Residents' messages: read and answer; the answer reaches the resident.
+        await page.get_by_role("link", name="Messages des habitants").click()
+        assert "Pourriez-vous annoncer les conseils municipaux" in await page.inner_text("main")
+        await page.get_by_label("Votre réponse").fill("Oui, dès janvier.")
+        await page.get_by_role("button", name="Envoyer la réponse").click()
+        await page.wait_for_selector(".notice.ok")
+        await shoot(page, screenshots, "24-feedback")
+        answer = await camille.wait_message("Oui, dès janvier.", timeout=20)
+        assert "Pourriez-vous annoncer" in answer["text"]
+
+        # Council figures for a period, and the one-page report.
+        await page.get_by_role("link", name="Chiffres pour le conseil").click()
+        figures = await page.locator("pre.figures").inner_text()
+        assert "Palabre" in figures
+        await shoot(page, screenshots, "25-stats")
+        png = await page.request.get(f"{bot.http_url}/backoffice/stats.png")
+        assert png.ok and (await png.body())[:4] == b"\x89PNG"
+        bad = await page.request.get(f"{bot.http_url}/backoffice/stats?from=2026-12-01&to=2026-01-01")
+        assert bad.status == 400
+    # The official granted in start() never wrote to the bot, so Telegram refuses them the notice
+    # of the new feedback (as it would); the admin opened the chat only later.
+    fake.assert_no_errors(allow=["Too Many Requests", "chat not found"])
+    await bot.stop()
+    assert "Pourriez-vous" not in bot.logs and "Réunion publique" not in bot.logs

@@ -23,22 +23,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalogs import translation
 from bot.settings import Settings
 from handlers.report_ui import ReportNotices
-from participation import audit
+from bot.stats_report import render_png, render_text
+from handlers.feedback import answer_and_queue
+from handlers.impact import neighbourhood_names, parse_period
+from participation import audit, broadcasts
+from participation.feedback import FeedbackRefused, list_feedback
+from participation.stats import compute_stats
+from storage.types import utcnow
 from participation import results as results_module
 from participation.categories import localized
 from participation.consultation_file import InvalidConsultation, parse_consultation_file
 from participation.consultations import ConsultationLocked, get_by_slug, import_consultation, list_consultations
-from participation.report_desk import ReportFilter, assign, assigned_agent, list_reports, saved_replies_for
+from participation.report_desk import (
+    ReportFilter, SavedReplyProblem, add_saved_reply, assign, assigned_agent, list_reports, saved_replies_for,
+)
 from participation.reports import (
     ReportError, Status, allowed_next, category_of, change_status, history_of, photos_of, report_by_id,
 )
-from participation.roles import Role, allows
+from participation.roles import Role, UnknownRole, allows, grant_role, parse_grantable_role, revoke_role
 from participation.web_access import (
     IDLE_TIMEOUT, SignedIn, SignInRefused, current_session, provisioning_uri, redeem_sign_in_link, sign_out,
     totp_required, totp_secret_for, confirm_totp,
 )
 from storage.db import SessionMaker
-from storage.models import Neighbourhood, ReportCategory, ReportPhoto, Resident, RoleGrant
+from storage.models import Neighbourhood, ReportCategory, ReportPhoto, Resident, RoleGrant, SavedReply
 from web.backoffice.render import content_security_policy, page
 
 log = logging.getLogger("palabre.web")
@@ -87,7 +95,7 @@ def render(context: BackofficeContext, locale: str, template: str, *, status: in
     return page(
         locale, template, status=status, csp=content_security_policy(context.settings.map_tiles_url),
         signed=signed, csrf=signed.record.csrf_token if signed else "", prefix=PREFIX,
-        can_reports=allows(roles, Role.AGENT) or allows(roles, Role.OFFICIAL),
+        can_reports=allows(roles, Role.AGENT) or allows(roles, Role.OFFICIAL), is_agent=allows(roles, Role.AGENT),
         can_consultations=allows(roles, Role.OFFICIAL), is_admin=Role.ADMIN in roles, **values,
     )
 
@@ -234,7 +242,7 @@ async def _choices(session: AsyncSession, locale: str, default_locale: str) -> d
     agents = sorted(set(await session.scalars(select(RoleGrant.telegram_id).where(RoleGrant.role == Role.AGENT.value))))
     return {
         "categories": [(c.code, localized(c.name, locale, default_locale)) for c in categories],
-        "neighbourhoods": [(n.code, localized(n.name, locale, default_locale) if isinstance(n.name, dict) else n.code) for n in neighbourhoods],
+        "neighbourhoods": [(n.code, localized(n.names, locale, default_locale)) for n in neighbourhoods],
         "agents": agents,
     }
 
@@ -284,7 +292,7 @@ async def _report_view(p: Page, report: Any, *, problem: str | None = None, done
         category=localized(category.name, p.locale, settings.default_locale),
         photos=await photos_of(p.session, report), history=await history_of(p.session, report),
         next_statuses=allowed_next(report.status), agent=await assigned_agent(p.session, report),
-        replies=await saved_replies_for(p.session, category.code, report.status),
+        replies=await saved_replies_for(p.session, category.code, None),
         problem=problem, done=done, **await _choices(p.session, p.locale, settings.default_locale),
     )
 
@@ -292,16 +300,46 @@ async def _report_view(p: Page, report: Any, *, problem: str | None = None, done
 @staff_page(Role.AGENT)
 async def report_status(p: Page) -> web.Response:
     report = await _report_or_404(p)
+    note = p.field("note") or await _saved_reply_text(p)
     try:
         await change_status(
             p.session, report, p.field("status"), author_telegram_id=p.signed.record.telegram_id,
-            note=p.field("note") or None, source=audit.Source.WEB,
+            note=note or None, source=audit.Source.WEB,
             notifier=ReportNotices(p.context.i18n, p.context.settings),
         )
     except ReportError as error:
         return await _report_view(p, report, problem=error.problem.value)
     p.wake = True
     return _redirect(f"{PREFIX}/reports/{report.id}?done=status")
+
+
+async def _saved_reply_text(p: Page) -> str | None:
+    """The saved reply picked under the note (without JavaScript: a radio button, used when no note is typed)."""
+    number = p.field("reply")
+    reply = await p.session.get(SavedReply, int(number)) if number.isdigit() and len(number) < 12 else None
+    return reply.text if reply is not None else None
+
+
+@staff_page(Role.AGENT)
+async def replies_page(p: Page) -> web.Response:
+    """Saved replies (response templates per category and status), as FixMyStreet's staff keep them."""
+    settings = p.context.settings
+    problem = False
+    if p.form is not None:
+        try:
+            await add_saved_reply(
+                p.session, title=p.field("title"), text=p.field("text"), category_code=p.field("category") or None,
+                status=p.field("status") or None, by=p.signed.record.telegram_id, source=audit.Source.WEB,
+            )
+        except SavedReplyProblem:
+            problem = True
+        else:
+            return _redirect(f"{PREFIX}/replies?done=1")
+    replies = list(await p.session.scalars(select(SavedReply).order_by(SavedReply.title, SavedReply.id)))
+    return p.render(
+        "replies.html", replies=replies, statuses=list(Status), problem=problem, done=p.request.query.get("done") == "1",
+        status=400 if problem else 200, **await _choices(p.session, p.locale, settings.default_locale),
+    )
 
 
 @staff_page(Role.AGENT)
@@ -415,6 +453,144 @@ async def consultation_chart(p: Page) -> web.Response:
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
 
 
+# --- Broadcasts, residents' messages, council figures ----------------------------------------------
+
+
+@staff_page(Role.OFFICIAL)
+async def broadcasts_page(p: Page) -> web.Response:
+    """Compose → the audience's size → confirm; then delivery figures (as /broadcast in the chat)."""
+    settings = p.context.settings
+    audiences = await _audiences(p.session, p.locale, settings.default_locale)
+    if p.form is None:
+        return p.render("broadcasts.html", audiences=audiences, draft=None, text="", chosen="all", problem=None)
+    chosen, text = p.field("audience"), p.field("text")
+    try:
+        draft = await broadcasts.create_draft(
+            p.session, audience=broadcasts.Audience.parse(chosen), text=text, created_by=p.signed.record.telegram_id
+        )
+    except (broadcasts.UnknownAudience, broadcasts.InvalidMessage) as refused:
+        problem = "audience" if isinstance(refused, broadcasts.UnknownAudience) else "text"
+        return p.render("broadcasts.html", audiences=audiences, draft=None, text=text, chosen=chosen, problem=problem, status=400)
+    return p.render("broadcasts.html", audiences=audiences, draft=draft, text=text, chosen=chosen, problem=None)
+
+
+async def _audiences(session: AsyncSession, locale: str, default_locale: str) -> list[tuple[str, str]]:
+    """Every audience an official may pick, as (value, label); the label's kind is translated in the page."""
+    from storage.models import Consultation, Topic
+
+    found: list[tuple[str, str]] = [("all", "")]
+    for topic in await session.scalars(select(Topic).order_by(Topic.position, Topic.code)):
+        found.append((f"topic:{topic.code}", localized(topic.names, locale, default_locale)))
+    for hood in await session.scalars(select(Neighbourhood).order_by(Neighbourhood.position, Neighbourhood.code)):
+        found.append((f"neighbourhood:{hood.code}", localized(hood.names, locale, default_locale)))
+    for bracket in ("15-29", "30-44", "45-59", "60-74", "75-plus"):
+        found.append((f"age:{bracket}", bracket))
+    for consultation in await session.scalars(select(Consultation).order_by(Consultation.opens_at.desc())):
+        found.append((f"consultation:{consultation.slug}", localized(consultation.title, locale, default_locale)))
+    return found
+
+
+@staff_page(Role.OFFICIAL)
+async def broadcast_confirm(p: Page) -> web.Response:
+    number = p.request.match_info["id"]
+    confirmed = await broadcasts.confirm(
+        p.session, int(number) if number.isdigit() and len(number) < 12 else 0,
+        actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB,
+    ) if number.isdigit() else None
+    if confirmed is None:
+        raise web.HTTPNotFound()
+    p.wake = True
+    return _redirect(f"{PREFIX}/broadcasts/{confirmed.id}")
+
+
+@staff_page(Role.OFFICIAL)
+async def broadcast_page(p: Page) -> web.Response:
+    number = p.request.match_info["id"]
+    figures = await broadcasts.figures(p.session, int(number)) if number.isdigit() and len(number) < 12 else None
+    if figures is None:
+        raise web.HTTPNotFound()
+    return p.render("broadcast.html", figures=figures, number=number)
+
+
+@staff_page(Role.OFFICIAL)
+async def feedback_page(p: Page) -> web.Response:
+    """Residents' messages (/feedback), newest first, each answerable once; the answer reaches them."""
+    problem = None
+    if p.form is not None:
+        number = p.field("id")
+        try:
+            with p.context.i18n.context():
+                await answer_and_queue(
+                    p.session, int(number) if number.isdigit() and len(number) < 12 else 0, p.field("answer"),
+                    actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB, i18n=p.context.i18n,
+                )
+        except FeedbackRefused as refused:
+            problem = refused.reason.value
+        else:
+            p.wake = True
+            return _redirect(f"{PREFIX}/feedback?done=1")
+    rows = await list_feedback(p.session, limit=200)
+    return p.render("feedback.html", rows=rows, problem=problem, done=p.request.query.get("done") == "1", status=400 if problem else 200)
+
+
+@staff_page(Role.OFFICIAL)
+async def stats_page(p: Page) -> web.Response:
+    """The council's figures for a period, as `palabre stats` and /stats give them."""
+    settings = p.context.settings
+    since, until = p.field("from") or None, p.field("to") or None
+    try:
+        first, last = parse_period(since, until, settings)
+    except ValueError:
+        return p.render("stats.html", text=None, since=since or "", until=until or "", problem=True, status=400)
+    figures = await compute_stats(p.session, first, last, now=utcnow(), interval_days=settings.satisfaction_interval_days)
+    names = await neighbourhood_names(p.session, p.locale, settings.default_locale)
+    if p.request.match_info.get("fmt") == "png":
+        png = await asyncio.to_thread(render_png_in, p.context.i18n, figures, p.locale, settings, names)
+        return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
+    with p.context.i18n.context(), p.context.i18n.use_locale(p.locale):
+        text = render_text(figures, locale=p.locale, tz=settings.tz, hood_names=names)
+    return p.render("stats.html", text=text, since=since or "", until=until or "", problem=False)
+
+
+def render_png_in(i18n: I18n, figures: Any, locale: str, settings: Settings, names: dict[str, str]) -> bytes:
+    with i18n.context(), i18n.use_locale(locale):
+        return render_png(figures, locale=locale, tz=settings.tz, hood_names=names)
+
+
+# --- Admins: audit log and roles -------------------------------------------------------------------
+
+
+@staff_page(Role.ADMIN)
+async def audit_page(p: Page) -> web.Response:
+    rows = await audit.latest(p.session, limit=300)
+    return p.render("audit.html", rows=rows)
+
+
+@staff_page(Role.ADMIN)
+async def roles_page(p: Page) -> web.Response:
+    problem = None
+    if p.form is not None:
+        user, name = p.field("user"), p.field("role")
+        try:
+            role = parse_grantable_role(name)
+            if not user.isdigit() or len(user) > 19:
+                raise UnknownRole(user)
+        except UnknownRole:
+            problem = "input"
+        else:
+            actor = p.signed.record.telegram_id
+            if p.field("action") == "revoke":
+                await revoke_role(p.session, int(user), role, revoked_by=actor, source=audit.Source.WEB)
+            else:
+                await grant_role(p.session, int(user), role, granted_by=actor, source=audit.Source.WEB)
+            return _redirect(f"{PREFIX}/roles?done=1")
+    grants = list(await p.session.scalars(select(RoleGrant).order_by(RoleGrant.role, RoleGrant.telegram_id)))
+    return p.render(
+        "roles.html", grants=grants, admins=p.context.settings.admin_ids, problem=problem,
+        done=p.request.query.get("done") == "1", status=400 if problem else 200,
+    )
+
+
 def add_backoffice_routes(app: web.Application, context: BackofficeContext) -> None:
     app[CONTEXT_KEY] = context
     app.middlewares.append(https_only)
@@ -429,8 +605,17 @@ def add_backoffice_routes(app: web.Application, context: BackofficeContext) -> N
     app.router.add_post(f"{PREFIX}/reports/{{id}}/status", report_status)
     app.router.add_post(f"{PREFIX}/reports/{{id}}/assign", report_assign)
     app.router.add_get(f"{PREFIX}/photos/{{photo}}", report_photo)
+    app.router.add_route("*", f"{PREFIX}/replies", replies_page)
     app.router.add_get(f"{PREFIX}/consultations", consultations_page)
     app.router.add_route("*", f"{PREFIX}/consultations/import", consultation_import)
     app.router.add_get(f"{PREFIX}/consultations/{{slug}}", consultation_page)
     app.router.add_get(f"{PREFIX}/consultations/{{slug}}/export.{{fmt}}", consultation_export)
     app.router.add_get(f"{PREFIX}/consultations/{{slug}}/chart/{{n}}.png", consultation_chart)
+    app.router.add_route("*", f"{PREFIX}/broadcasts", broadcasts_page)
+    app.router.add_post(f"{PREFIX}/broadcasts/{{id}}/confirm", broadcast_confirm)
+    app.router.add_get(f"{PREFIX}/broadcasts/{{id}}", broadcast_page)
+    app.router.add_route("*", f"{PREFIX}/feedback", feedback_page)
+    app.router.add_get(f"{PREFIX}/stats", stats_page)
+    app.router.add_get(f"{PREFIX}/stats.{{fmt:png}}", stats_page)
+    app.router.add_get(f"{PREFIX}/audit", audit_page)
+    app.router.add_route("*", f"{PREFIX}/roles", roles_page)
