@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from storage.db import make_engine, make_sessionmaker
-from storage.models import WebSignInToken
+from storage.models import Consultation, WebSignInToken
 from storage.types import utcnow
 from tests.e2e.browser import chromium, shoot
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
@@ -52,6 +52,16 @@ async def expire_links(database_url: str) -> None:
     try:
         async with make_sessionmaker(engine).begin() as session:
             await session.execute(update(WebSignInToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    finally:
+        await engine.dispose()
+
+
+async def close_consultation(database_url: str, slug: str) -> None:
+    """The consultation's closing time comes (moved in the store rather than waited for)."""
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            await session.execute(update(Consultation).where(Consultation.slug == slug).values(closes_at=utcnow() - timedelta(seconds=1)))
     finally:
         await engine.dispose()
 
@@ -270,6 +280,18 @@ async def test_official_imports_a_file_fixes_its_error_and_exports_what_resident
         assert xlsx.ok and (await xlsx.body())[:2] == b"PK"
         chart = await page.request.get(f"{bot.http_url}/backoffice/consultations/jardin-partage/chart/1.png")
         assert chart.ok and (await chart.body())[:4] == b"\x89PNG"
+
+        # Once it closes, the decision goes to the three participants.
+        assert "une fois la consultation close" in await page.inner_text("main")
+        await close_consultation(palabre.database_url, "jardin-partage")
+        await page.reload()
+        assert "Elle atteindra 3 habitants." in await page.inner_text("main")
+        await page.get_by_label("Ce que le conseil a décidé", exact=False).fill("Le jardin ouvrira au printemps.")
+        await page.get_by_role("button", name="Publier la décision").click()
+        await page.wait_for_selector("#decision")
+        await shoot(page, shots, "14-decision")
+        for person in residents:
+            await person.wait_message("Le jardin ouvrira au printemps.", timeout=20)
 
         # An official is not an agent: the reports' status form refuses them.
         refused = await page.request.post(f"{bot.http_url}/backoffice/reports/1/status", form={"status": "fixed"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
@@ -26,14 +27,15 @@ from handlers.report_ui import ReportNotices
 from bot.stats_report import render_png, render_text
 from handlers.feedback import answer_and_queue
 from handlers.impact import neighbourhood_names, parse_period
-from participation import audit, broadcasts
+from participation import audit, broadcasts, publication
 from participation.feedback import FeedbackRefused, list_feedback
 from participation.stats import compute_stats
 from storage.types import utcnow
 from participation import results as results_module
 from participation.categories import localized
 from participation.consultation_file import InvalidConsultation, parse_consultation_file
-from participation.consultations import ConsultationLocked, get_by_slug, import_consultation, list_consultations
+from participation.consultations import ConsultationLocked, get_by_slug, import_consultation, list_consultations, status_at
+from participation.consultations import Status as ConsultationStatus
 from participation.report_desk import (
     ReportFilter, SavedReplyProblem, add_saved_reply, assign, assigned_agent, list_reports, saved_replies_for,
 )
@@ -129,6 +131,7 @@ def staff_page(*roles: Role, second_factor: bool = True) -> Callable[[Callable[[
     """Wrap a page: signed in, second factor given when owed, one of `roles`, CSRF on POST."""
 
     def wrap(inner: Callable[[Page], Awaitable[web.Response]]) -> Callable[[web.Request], Awaitable[web.Response]]:
+        @functools.wraps(inner)
         async def handler(request: web.Request) -> web.Response:
             context = _context(request)
             settings = context.settings
@@ -412,9 +415,33 @@ async def _results(p: Page, with_responses: bool) -> Any:
 
 
 @staff_page(Role.OFFICIAL)
-async def consultation_page(p: Page) -> web.Response:
+async def consultation_page(p: Page, *, problem: str | None = None) -> web.Response:
     results = await _results(p, with_responses=False)
-    return p.render("results.html", results=results, done=p.request.query.get("done"), tz=p.context.settings.tz)
+    consultation = await get_by_slug(p.session, results.slug)
+    assert consultation is not None
+    published = await publication.publication_of(p.session, consultation.id)  # type: ignore[arg-type]
+    closed = status_at(consultation) == ConsultationStatus.CLOSED
+    done = p.request.query.get("done")
+    return p.render(
+        "results.html", results=results, done=done if done in ("created", "replaced", "published") else None,
+        tz=p.context.settings.tz, published=published, closed=closed, problem=problem,
+        recipients=await publication.count_recipients(p.session, consultation) if closed and published is None else 0,
+        status=400 if problem else 200,
+    )
+
+
+@staff_page(Role.OFFICIAL)
+async def consultation_publish(p: Page) -> web.Response:
+    """Publish the decision to participants and the topic's subscribers, as /publish does."""
+    slug = p.request.match_info["slug"]
+    try:
+        await publication.publish(p.session, slug, p.field("decision"), actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB)
+    except publication.PublishRefused as refused:
+        if refused.reason == publication.PublishRefusal.UNKNOWN:
+            raise web.HTTPNotFound() from refused
+        return await consultation_page.__wrapped__(p, problem=refused.reason.value)  # type: ignore[attr-defined]
+    p.wake = True
+    return _redirect(f"{PREFIX}/consultations/{slug}?done=published")
 
 
 EXPORTS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "json": "application/json"}
@@ -610,6 +637,7 @@ def add_backoffice_routes(app: web.Application, context: BackofficeContext) -> N
     app.router.add_route("*", f"{PREFIX}/consultations/import", consultation_import)
     app.router.add_get(f"{PREFIX}/consultations/{{slug}}", consultation_page)
     app.router.add_get(f"{PREFIX}/consultations/{{slug}}/export.{{fmt}}", consultation_export)
+    app.router.add_post(f"{PREFIX}/consultations/{{slug}}/publish", consultation_publish)
     app.router.add_get(f"{PREFIX}/consultations/{{slug}}/chart/{{n}}.png", consultation_chart)
     app.router.add_route("*", f"{PREFIX}/broadcasts", broadcasts_page)
     app.router.add_post(f"{PREFIX}/broadcasts/{{id}}/confirm", broadcast_confirm)
