@@ -141,6 +141,15 @@ async def test_agent_signs_in_filters_reports_and_changes_a_status_the_reporter_
         await page.reload()
         assert "Nouveau" in await page.locator("#status").inner_text()
 
+        # Assigned to the agent, it shows under the "assigned agent" filter.
+        await page.get_by_label("Agent", exact=True).select_option(str(AGENT))
+        await page.get_by_role("button", name="Attribuer").click()
+        await page.wait_for_selector(".notice.ok")
+        await page.goto(f"{bot.http_url}/backoffice/reports?agent={AGENT}")
+        assert await page.locator("#count").inner_text() == "1 signalement"
+        await page.goto(f"{bot.http_url}/backoffice/reports?agent=7999")
+        assert await page.locator("#count").inner_text() == "0 signalement"
+
         # A saved reply for the category, picked under the note instead of typing it.
         await page.get_by_role("link", name="Réponses types").click()
         await page.get_by_label("Titre").fill("Équipe prévue")
