@@ -35,8 +35,19 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
+async def check_basics(page: Page) -> None:
+    """The RGAA basics a page can fail on: its language, one main heading, a label for every field."""
+    assert await page.locator("html").get_attribute("lang") in ("fr", "en")
+    assert await page.locator("h1").count() == 1
+    fields = page.locator("main input:not([type=hidden]), main select, main textarea")
+    for index in range(await fields.count()):
+        field_id = await fields.nth(index).get_attribute("id")
+        assert field_id and await page.locator(f"label[for='{field_id}']").count() == 1, f"unlabelled field on {page.url}"
+
+
 async def shoot(page: Page, folder: Path, name: str) -> None:
-    """The current page at a phone's width and a desktop's, whole height."""
+    """The current page at a phone's width and a desktop's, whole height (after checking its basics)."""
+    await check_basics(page)
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         await page.set_viewport_size(size)
         await page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)

@@ -58,3 +58,28 @@ async def test_a_good_link_sets_a_secure_cookie_and_sign_in_is_rate_limited(engi
     async with sessionmaker() as session:
         actions = list(await session.scalars(select(AuditEntry.action)))
     assert actions.count("web.sign_in") == 1
+
+
+async def signed_in(client: TestClient, sessionmaker: SessionMaker, telegram_id: int) -> dict[str, str]:
+    """The Cookie header of a fresh session (sent by hand: aiohttp keeps Secure cookies off plain HTTP)."""
+    async with sessionmaker.begin() as session:
+        token = await issue_sign_in_link(session, telegram_id, [1])
+    response = await client.post("/backoffice/signin", data={"token": token}, allow_redirects=False)
+    return {"Cookie": response.headers["Set-Cookie"].split(";")[0]}
+
+
+async def test_pages_speak_the_staff_members_language_and_follow_their_role(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+    from storage.models import Resident
+
+    async with sessionmaker.begin() as session:
+        await grant_role(session, AGENT, Role.AGENT, granted_by=None, source=Source.CLI)
+        session.add(Resident(telegram_id=AGENT, locale="en"))
+    async with TestClient(TestServer(app(engine, sessionmaker))) as client:
+        cookie = await signed_in(client, sessionmaker, AGENT)
+        home = await client.get("/backoffice/", headers=cookie)
+        assert home.status == 200 and '<html lang="en">' in await home.text() and "Saved replies" in await home.text()
+        assert "Consultations" not in await home.text()
+        for path in ("/backoffice/consultations", "/backoffice/broadcasts", "/backoffice/audit", "/backoffice/roles"):
+            refused = await client.get(path, headers=cookie)
+            assert refused.status == 403 and "Your role does not give access to this page." in await refused.text(), path
+        assert (await client.get("/backoffice/reports?since=not-a-date&agent=x", headers=cookie)).status == 200
