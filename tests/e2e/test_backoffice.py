@@ -21,6 +21,7 @@ from tests.participation.reports_support import CATEGORIES_YAML
 
 AGENT = 7001
 OFFICIAL = 7002
+SECOND_AGENT = 7004  # a second agent, with nothing assigned
 LINK = re.compile(r"http://\S+/backoffice/signin/[A-Za-z0-9_-]+")
 # A tile server nobody answers on: the map must still show its markers and the page its table.
 NO_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
@@ -34,6 +35,7 @@ async def start(palabre: PalabreFactory, tmp_path: Path, **env: str) -> BotProce
     await palabre_cli(bot, "categories", "import", str(categories))
     await palabre_cli(bot, "role", "grant", str(AGENT), "agent")
     await palabre_cli(bot, "role", "grant", str(OFFICIAL), "official")
+    await palabre_cli(bot, "role", "grant", str(SECOND_AGENT), "agent")
     return await bot.start()
 
 
@@ -145,9 +147,13 @@ async def test_agent_signs_in_filters_reports_and_changes_a_status_the_reporter_
         await page.get_by_label("Agent", exact=True).select_option(str(AGENT))
         await page.get_by_role("button", name="Attribuer").click()
         await page.wait_for_selector(".notice.ok")
-        await page.goto(f"{bot.http_url}/backoffice/reports?agent={AGENT}")
+        await page.goto(f"{bot.http_url}/backoffice/reports")
+        await page.get_by_label("Agent chargé").select_option(label=str(AGENT))
+        await page.get_by_role("button", name="Filtrer").click()
         assert await page.locator("#count").inner_text() == "1 signalement"
-        await page.goto(f"{bot.http_url}/backoffice/reports?agent=7999")
+        assert str(AGENT) not in page.url  # a Telegram id never goes into an address
+        await page.get_by_label("Agent chargé").select_option(label=str(SECOND_AGENT))
+        await page.get_by_role("button", name="Filtrer").click()
         assert await page.locator("#count").inner_text() == "0 signalement"
 
         # A saved reply for the category, picked under the note instead of typing it.

@@ -242,7 +242,10 @@ def _day(text: str) -> date | None:
 async def _choices(session: AsyncSession, locale: str, default_locale: str) -> dict[str, Any]:
     categories = list(await session.scalars(select(ReportCategory).order_by(ReportCategory.position, ReportCategory.code)))
     neighbourhoods = list(await session.scalars(select(Neighbourhood).order_by(Neighbourhood.position, Neighbourhood.code)))
-    agents = sorted(set(await session.scalars(select(RoleGrant.telegram_id).where(RoleGrant.role == Role.AGENT.value))))
+    # (grant row id, Telegram id): the filter's URL carries the row id, never a person's Telegram id.
+    agents = [tuple(row) for row in (await session.execute(
+        select(RoleGrant.id, RoleGrant.telegram_id).where(RoleGrant.role == Role.AGENT.value).order_by(RoleGrant.telegram_id)
+    )).all()]
     return {
         "categories": [(c.code, localized(c.name, locale, default_locale)) for c in categories],
         "neighbourhoods": [(n.code, localized(n.names, locale, default_locale)) for n in neighbourhoods],
@@ -253,12 +256,14 @@ async def _choices(session: AsyncSession, locale: str, default_locale: str) -> d
 @staff_page(Role.AGENT, Role.OFFICIAL)
 async def reports_page(p: Page) -> web.Response:
     settings = p.context.settings
-    agent = p.field("agent")
+    choices = await _choices(p.session, p.locale, settings.default_locale)
+    grant = p.field("agent")
+    agent = next((telegram_id for grant_id, telegram_id in choices["agents"] if str(grant_id) == grant), None)
     wanted = ReportFilter(
         status=p.field("status") if p.field("status") in {s.value for s in Status} else None,
         category=p.field("category") or None, neighbourhood=p.field("neighbourhood") or None,
         since=_day(p.field("since")), until=_day(p.field("until")),
-        agent=int(agent) if agent.lstrip("-").isdigit() and len(agent) < 20 else None,
+        agent=agent,
     )
     rows = await list_reports(p.session, wanted)
     points = [
@@ -267,8 +272,7 @@ async def reports_page(p: Page) -> web.Response:
     ]
     return p.render(
         "reports.html", rows=rows, wanted=wanted, statuses=list(Status), points=points, tiles=settings.map_tiles_url,
-        category_name=lambda c: localized(c.name, p.locale, settings.default_locale),
-        **await _choices(p.session, p.locale, settings.default_locale),
+        category_name=lambda c: localized(c.name, p.locale, settings.default_locale), **choices,
     )
 
 
