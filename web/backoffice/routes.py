@@ -295,7 +295,7 @@ async def _report_view(p: Page, report: Any, *, problem: str | None = None, done
     settings = p.context.settings
     category = await category_of(p.session, report)
     return p.render(
-        "report.html", status=400 if problem else 200, report=report,
+        "report.html", status=400 if problem else 200, report=report, tz=settings.tz,
         category=localized(category.name, p.locale, settings.default_locale),
         photos=await photos_of(p.session, report), history=await history_of(p.session, report),
         next_statuses=allowed_next(report.status), agent=await assigned_agent(p.session, report),
