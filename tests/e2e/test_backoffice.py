@@ -399,6 +399,10 @@ async def test_admin_grants_roles_broadcasts_answers_a_resident_and_reads_the_fi
         await shoot(page, screenshots, "25-stats")
         png = await page.request.get(f"{bot.http_url}/backoffice/stats.png")
         assert png.ok and (await png.body())[:4] == b"\x89PNG"
+        pdf = await page.request.get(f"{bot.http_url}/backoffice/stats.pdf?from=2026-01-01")
+        assert pdf.ok and (await pdf.body())[:4] == b"%PDF"
+        await page.get_by_role("link", name="Messages groupés").click()
+        assert "Message groupé n° 1" in await page.locator("main ul").last.inner_text()
         bad = await page.request.get(f"{bot.http_url}/backoffice/stats?from=2026-12-01&to=2026-01-01")
         assert bad.status == 400
     # The official granted in start() never wrote to the bot, so Telegram refuses them the notice

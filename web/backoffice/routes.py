@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalogs import translation
 from bot.settings import Settings
 from handlers.report_ui import ReportNotices
-from bot.stats_report import render_png, render_text
+from bot.stats_report import render_pdf, render_png, render_text
 from handlers.feedback import answer_and_queue
 from handlers.impact import neighbourhood_names, parse_period
 from participation import audit, broadcasts, publication
@@ -48,7 +48,7 @@ from participation.web_access import (
     totp_required, totp_secret_for, confirm_totp,
 )
 from storage.db import SessionMaker
-from storage.models import Neighbourhood, ReportCategory, ReportPhoto, Resident, RoleGrant, SavedReply
+from storage.models import Broadcast, Neighbourhood, ReportCategory, ReportPhoto, Resident, RoleGrant, SavedReply
 from web.backoffice.render import content_security_policy, page
 
 log = logging.getLogger("palabre.web")
@@ -492,8 +492,9 @@ async def broadcasts_page(p: Page) -> web.Response:
     """Compose → the audience's size → confirm; then delivery figures (as /broadcast in the chat)."""
     settings = p.context.settings
     audiences = await _audiences(p.session, p.locale, settings.default_locale)
+    recent = list(await p.session.scalars(select(Broadcast).where(Broadcast.status != broadcasts.Status.DRAFT).order_by(Broadcast.id.desc()).limit(20)))  # type: ignore[attr-defined]
     if p.form is None:
-        return p.render("broadcasts.html", audiences=audiences, draft=None, text="", chosen="all", problem=None)
+        return p.render("broadcasts.html", audiences=audiences, draft=None, text="", chosen="all", problem=None, recent=recent)
     chosen, text = p.field("audience"), p.field("text")
     try:
         draft = await broadcasts.create_draft(
@@ -501,8 +502,8 @@ async def broadcasts_page(p: Page) -> web.Response:
         )
     except (broadcasts.UnknownAudience, broadcasts.InvalidMessage) as refused:
         problem = "audience" if isinstance(refused, broadcasts.UnknownAudience) else "text"
-        return p.render("broadcasts.html", audiences=audiences, draft=None, text=text, chosen=chosen, problem=problem, status=400)
-    return p.render("broadcasts.html", audiences=audiences, draft=draft, text=text, chosen=chosen, problem=None)
+        return p.render("broadcasts.html", audiences=audiences, draft=None, text=text, chosen=chosen, problem=problem, status=400, recent=recent)
+    return p.render("broadcasts.html", audiences=audiences, draft=draft, text=text, chosen=chosen, problem=None, recent=recent)
 
 
 async def _audiences(session: AsyncSession, locale: str, default_locale: str) -> list[tuple[str, str]]:
@@ -575,17 +576,20 @@ async def stats_page(p: Page) -> web.Response:
         return p.render("stats.html", text=None, since=since or "", until=until or "", problem=True, status=400)
     figures = await compute_stats(p.session, first, last, now=utcnow(), interval_days=settings.satisfaction_interval_days)
     names = await neighbourhood_names(p.session, p.locale, settings.default_locale)
-    if p.request.match_info.get("fmt") == "png":
-        png = await asyncio.to_thread(render_png_in, p.context.i18n, figures, p.locale, settings, names)
-        return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
+    fmt = p.request.match_info.get("fmt")
+    if fmt in ("png", "pdf"):
+        body = await asyncio.to_thread(render_report_in, p.context.i18n, figures, p.locale, settings, names, fmt)
+        return web.Response(body=body, content_type="image/png" if fmt == "png" else "application/pdf", headers={"Cache-Control": "no-store"})
     with p.context.i18n.context(), p.context.i18n.use_locale(p.locale):
         text = render_text(figures, locale=p.locale, tz=settings.tz, hood_names=names)
     return p.render("stats.html", text=text, since=since or "", until=until or "", problem=False)
 
 
-def render_png_in(i18n: I18n, figures: Any, locale: str, settings: Settings, names: dict[str, str]) -> bytes:
+def render_report_in(i18n: I18n, figures: Any, locale: str, settings: Settings, names: dict[str, str], fmt: str) -> bytes:
+    """The one-page report, drawn in a thread (matplotlib) in the staff member's language."""
+    render = render_png if fmt == "png" else render_pdf
     with i18n.context(), i18n.use_locale(locale):
-        return render_png(figures, locale=locale, tz=settings.tz, hood_names=names)
+        return render(figures, locale=locale, tz=settings.tz, hood_names=names)
 
 
 # --- Admins: audit log and roles -------------------------------------------------------------------
@@ -648,6 +652,6 @@ def add_backoffice_routes(app: web.Application, context: BackofficeContext) -> N
     app.router.add_get(f"{PREFIX}/broadcasts/{{id}}", broadcast_page)
     app.router.add_route("*", f"{PREFIX}/feedback", feedback_page)
     app.router.add_get(f"{PREFIX}/stats", stats_page)
-    app.router.add_get(f"{PREFIX}/stats.{{fmt:png}}", stats_page)
+    app.router.add_get(f"{PREFIX}/stats.{{fmt:png|pdf}}", stats_page)
     app.router.add_get(f"{PREFIX}/audit", audit_page)
     app.router.add_route("*", f"{PREFIX}/roles", roles_page)
