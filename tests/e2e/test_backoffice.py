@@ -16,7 +16,15 @@ from storage.types import utcnow
 from tests.e2e.browser import chromium, shoot
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 from tests.e2e.harness import BotProcess, PalabreFactory, onboard
-from tests.e2e.test_reports import AGENTS_CHAT, LAT, LON, REF, human, palabre_cli, report_pothole
+from tests.e2e.test_reports import (
+    AGENTS_CHAT,
+    LAT,
+    LON,
+    REF,
+    human,
+    palabre_cli,
+    report_pothole,
+)
 from tests.participation.reports_support import CATEGORIES_YAML
 
 AGENT = 7001

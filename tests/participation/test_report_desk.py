@@ -9,7 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.audit import Source, entries
 from participation.report_desk import (
-    ReportFilter, SavedReplyProblem, add_saved_reply, assign, list_reports, saved_replies_for,
+    ReportFilter,
+    SavedReplyProblem,
+    add_saved_reply,
+    assign,
+    list_reports,
+    saved_replies_for,
 )
 from participation.reports import change_status, create_report
 from storage.types import utcnow

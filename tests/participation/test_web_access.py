@@ -12,8 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from participation.audit import Source, entries
 from participation.roles import Role, grant_role
 from participation.web_access import (
-    IDLE_TIMEOUT, LINK_TTL, SignInRefusal, SignInRefused, confirm_totp, current_session, digest, issue_sign_in_link,
-    redeem_sign_in_link, sign_out, totp_required, totp_secret_for,
+    IDLE_TIMEOUT,
+    LINK_TTL,
+    SignInRefusal,
+    SignInRefused,
+    confirm_totp,
+    current_session,
+    digest,
+    issue_sign_in_link,
+    redeem_sign_in_link,
+    sign_out,
+    totp_required,
+    totp_secret_for,
 )
 from storage.models import RoleGrant, WebSignInToken
 from storage.types import utcnow

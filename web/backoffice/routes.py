@@ -23,32 +23,74 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalogs import translation
 from bot.settings import Settings
-from handlers.report_ui import ReportNotices
 from bot.stats_report import render_pdf, render_png, render_text
 from handlers.feedback import answer_and_queue
 from handlers.impact import neighbourhood_names, parse_period
+from handlers.report_ui import ReportNotices
 from participation import audit, broadcasts, publication
-from participation.feedback import FeedbackRefused, list_feedback
-from participation.stats import compute_stats
-from storage.types import utcnow
 from participation import results as results_module
 from participation.categories import localized
 from participation.consultation_file import InvalidConsultation, parse_consultation_file
-from participation.consultations import ConsultationLocked, get_by_slug, import_consultation, list_consultations, status_at
+from participation.consultations import (
+    ConsultationLocked,
+    get_by_slug,
+    import_consultation,
+    list_consultations,
+    status_at,
+)
 from participation.consultations import Status as ConsultationStatus
+from participation.feedback import FeedbackRefused, list_feedback
 from participation.report_desk import (
-    ReportFilter, SavedReplyProblem, add_saved_reply, assign, assigned_agent, list_reports, saved_replies_for,
+    ReportFilter,
+    SavedReplyProblem,
+    add_saved_reply,
+    assign,
+    assigned_agent,
+    list_reports,
+    saved_replies_for,
 )
 from participation.reports import (
-    ReportError, Status, allowed_next, category_of, change_status, history_of, photos_of, report_by_id,
+    ReportError,
+    Status,
+    allowed_next,
+    category_of,
+    change_status,
+    history_of,
+    photos_of,
+    report_by_id,
 )
-from participation.roles import Role, UnknownRole, allows, grant_role, parse_grantable_role, revoke_role
+from participation.roles import (
+    Role,
+    UnknownRole,
+    allows,
+    grant_role,
+    parse_grantable_role,
+    revoke_role,
+)
+from participation.stats import compute_stats
 from participation.web_access import (
-    IDLE_TIMEOUT, SignedIn, SignInRefused, current_session, provisioning_uri, redeem_sign_in_link, sign_out,
-    totp_required, totp_secret_for, confirm_totp,
+    IDLE_TIMEOUT,
+    SignedIn,
+    SignInRefused,
+    confirm_totp,
+    current_session,
+    provisioning_uri,
+    redeem_sign_in_link,
+    sign_out,
+    totp_required,
+    totp_secret_for,
 )
 from storage.db import SessionMaker
-from storage.models import Broadcast, Neighbourhood, ReportCategory, ReportPhoto, Resident, RoleGrant, SavedReply
+from storage.models import (
+    Broadcast,
+    Neighbourhood,
+    ReportCategory,
+    ReportPhoto,
+    Resident,
+    RoleGrant,
+    SavedReply,
+)
+from storage.types import utcnow
 from web.backoffice.render import content_security_policy, page
 
 log = logging.getLogger("palabre.web")
