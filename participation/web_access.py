@@ -14,18 +14,19 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
 from participation.roles import Role, roles_of
-from storage.models import WebSession, WebSignInToken, WebTotpSecret
+from storage.models import AuditEntry, WebSession, WebSignInToken, WebTotpSecret
 from storage.types import utcnow
 
 LINK_TTL = timedelta(minutes=10)
 IDLE_TIMEOUT = timedelta(minutes=30)
 STAFF_ROLES = frozenset({Role.ADMIN, Role.AGENT, Role.OFFICIAL})
 TOTP_ISSUER = "Palabre"
+MAX_TOTP_FAILURES = 5  # per session: guessing a 6-digit code then needs a new link from the bot each time
 
 
 class TotpFor(StrEnum):
@@ -185,7 +186,19 @@ async def confirm_totp(session: AsyncSession, record: WebSession, code: str, *, 
         None,
     )
     if matched is None:
-        await audit.record(session, actor_telegram_id=record.telegram_id, source=audit.Source.WEB, action="web.totp_refused")
+        await audit.record(
+            session, actor_telegram_id=record.telegram_id, source=audit.Source.WEB, action="web.totp_refused",
+            subject=f"web_session:{record.id}",
+        )
+        failures = await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.action == "web.totp_refused", AuditEntry.subject == f"web_session:{record.id}"
+            )
+        )
+        if (failures or 0) >= MAX_TOTP_FAILURES:
+            record.ended_at = now
+            session.add(record)
+            await session.flush()
         return False
     secret.last_step = matched
     if secret.confirmed_at is None:

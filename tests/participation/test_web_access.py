@@ -14,6 +14,7 @@ from participation.roles import Role, grant_role
 from participation.web_access import (
     IDLE_TIMEOUT,
     LINK_TTL,
+    MAX_TOTP_FAILURES,
     SignInRefusal,
     SignInRefused,
     confirm_totp,
@@ -109,3 +110,15 @@ async def test_a_totp_code_is_accepted_once_and_a_wrong_one_never(session: Async
     # The same code, replayed by someone who saw it, is refused.
     other = await redeem_sign_in_link(session, (await issue_sign_in_link(session, ADMIN, [ADMIN], now=now)) or "", [ADMIN], now=now)
     assert not await confirm_totp(session, other.record, code, now=now)
+
+
+async def test_too_many_wrong_codes_end_the_session(session: AsyncSession) -> None:
+    now = utcnow()
+    new = await redeem_sign_in_link(session, (await issue_sign_in_link(session, ADMIN, [ADMIN], now=now)) or "", [ADMIN], now=now)
+    secret = await totp_secret_for(session, ADMIN)
+    good = pyotp.TOTP(secret.totp_secret).at(now)
+    wrong = "000000" if good != "000000" else "111111"
+    for _attempt in range(MAX_TOTP_FAILURES):
+        assert not await confirm_totp(session, new.record, wrong, now=now)
+    assert new.record.ended_at is not None
+    assert await current_session(session, new.cookie, [ADMIN], now=now) is None

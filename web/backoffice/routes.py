@@ -255,6 +255,10 @@ async def totp_form(p: Page) -> web.Response:
     failed = p.request.method == "POST"
     if failed and await confirm_totp(p.session, p.signed.record, p.field("code")):
         return _redirect(f"{PREFIX}/")
+    if p.signed.record.ended_at is not None:  # too many wrong codes: a new link is needed
+        response = render(p.context, p.locale, "refused.html", status=401, reason="signed_out")
+        response.del_cookie(COOKIE, path=PREFIX)
+        return response
     return p.render("totp.html", enrol=enrol, failed=failed, status=400 if failed else 200)
 
 
