@@ -29,6 +29,7 @@ from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.leader import lead, leader_lock_for
 from bot.logs import setup_logging
+from bot.pipeline import CommitBeforeSpeaking, UpdateRetryMiddleware
 from bot.response_models import HoldResponseModels
 from bot.retry import RetryShortFloodWait
 from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
@@ -61,6 +62,8 @@ def build_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(HoldResponseModels())
     if for_replies:
+        # Outermost: the update's writes are committed before anything reaches Telegram.
+        session.middleware(CommitBeforeSpeaking(settings.update_retry_seconds))
         session.middleware(RetryShortFloodWait())
     return Bot(
         token=settings.bot_token.get_secret_value(),
@@ -111,6 +114,8 @@ def build_dispatcher(
     # (see UpdateLockMiddleware). `dp.fsm` stays the Dispatcher's, which closes the storage and
     # the lock at shutdown.
     dp.update.outer_middleware(UpdateLockMiddleware(dp.fsm, isolation))
+    # Retries inside the lock: the resident's next update waits until this one succeeded or gave up.
+    dp.update.outer_middleware(UpdateRetryMiddleware(sessionmaker, i18n, settings.default_locale, settings.update_retry_seconds))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, wake_sender))
     dp.update.outer_middleware(FSMContextMiddleware(dp.fsm.storage, DisabledEventIsolation(), dp.fsm.strategy))
     dp.update.outer_middleware(ResidentMiddleware())
