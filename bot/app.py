@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.middleware import FSMContextMiddleware
@@ -56,15 +57,18 @@ class ProcessRole(StrEnum):
     WORKER = "worker"  # the scheduler and the sender only, when elected leader
 
 
+def reply_middlewares(settings: Settings) -> list[BaseRequestMiddleware]:
+    """The request middlewares of the Bot that answers updates, outermost first."""
+    # The update's writes are committed before anything reaches Telegram (bot/pipeline.py).
+    return [CommitBeforeSpeaking(settings.update_retry_seconds), HoldResponseModels(), RetryShortFloodWait()]
+
+
 def build_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
-    """The Bot client; the one for direct replies waits out a short 429 (bot/retry.py)."""
+    """The Bot client; the one for direct replies commits first and waits out a short 429 (bot/retry.py)."""
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(HoldResponseModels())
-    if for_replies:
-        # Outermost: the update's writes are committed before anything reaches Telegram.
-        session.middleware(CommitBeforeSpeaking(settings.update_retry_seconds))
-        session.middleware(RetryShortFloodWait())
+    for middleware in reply_middlewares(settings) if for_replies else [HoldResponseModels()]:
+        session.middleware(middleware)
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

@@ -58,6 +58,7 @@ import json
 import logging
 import math
 import mimetypes
+import random
 import re
 import secrets
 import socket
@@ -618,6 +619,21 @@ class ErrorRecord:
 
 
 @dataclass
+class RequestTrap:
+    """Holds the answer to the first request matching it (see ``FakeTelegram.trap``)."""
+
+    method: str
+    match: Callable[[Json], bool]
+    hit: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    params: Json | None = None
+
+    def release(self) -> None:
+        """Let the held answer go (if the bot is still there to read it)."""
+        self.released.set()
+
+
+@dataclass
 class _PendingUpdate:
     update: Json
     kind: str
@@ -952,6 +968,11 @@ class FakeTelegram:
         self._activity_changed = _Notifier()
         self._requests_changed = _Notifier()
 
+        # Seconds every Bot API call but getUpdates waits before it is handled, as a round trip to
+        # Telegram does: a number, or (low, high) for a uniform draw; None answers at once.
+        self.latency: float | tuple[float, float] | None = None
+        self._traps: list[RequestTrap] = []
+
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -1146,6 +1167,33 @@ class FakeTelegram:
         self._throttle_retry_after = retry_after
 
     @property
+    def trap(self, method: str, match: Callable[[Json], bool] | str | None = None) -> RequestTrap:
+        """Catch the first ``method`` request whose params match (a callable, or a substring of its
+        text or caption): it is handled (the message is sent, as Telegram would once the request
+        arrived), then ``trap.hit`` is set and the answer is held until ``trap.release()``. A test
+        can kill the bot right then: the bot made the call but never learnt it succeeded."""
+        if isinstance(match, str):
+            needle = match
+            match = lambda params: needle in str(params.get("text") or "") + str(params.get("caption") or "")  # noqa: E731
+        trap = RequestTrap(method.lower(), match or (lambda _params: True))
+        self._traps.append(trap)
+        return trap
+
+    def _sprung(self, key: str, params: Json) -> RequestTrap | None:
+        for trap in self._traps:
+            if trap.method == key and not trap.hit.is_set() and trap.match(params):
+                trap.params = params
+                trap.hit.set()
+                return trap
+        return None
+
+    async def _round_trip(self) -> None:
+        latency = self.latency
+        if isinstance(latency, tuple):
+            latency = random.uniform(*latency)
+        if latency:
+            await asyncio.sleep(latency)
+
     def count_429(self) -> int:
         return len(self.rate_limited)
 
@@ -1328,6 +1376,9 @@ class FakeTelegram:
         chat_id = params.get("chat_id") if isinstance(params.get("chat_id"), int) else None
         self._touch(chat_id)
         key = method.lower()
+        if key != "getupdates":
+            await self._round_trip()
+        trap: RequestTrap | None = None
         try:
             handler = self._handlers.get(key)
             if handler is None:
@@ -1339,6 +1390,7 @@ class FakeTelegram:
             result = handler(_Call(method, params, uploads))
             if inspect.isawaitable(result):
                 result = await result
+            trap = self._sprung(key, params)
         except ApiError as error:
             if error.status == 429:
                 self.rate_limited.append((method, params, int((error.parameters or {}).get("retry_after", 0))))
@@ -1348,6 +1400,8 @@ class FakeTelegram:
             return self._fail(method, params, ApiError(500, f"Internal Server Error: FakeTelegram bug: {exc!r}"))
         finally:
             self._touch(chat_id)
+        if trap is not None:
+            await trap.released.wait()  # cancelled with the request if the bot goes away
         body: Json = {"ok": True, "result": result}
         if isinstance(result, _Ok):
             body = {"ok": True, "result": result.result, "description": result.description}
@@ -2572,6 +2626,7 @@ __all__ = [
     "ApiError",
     "CallbackRecord",
     "EntityParseError",
+    "RequestTrap",
     "ErrorRecord",
     "FakeGroup",
     "FakeTelegram",
