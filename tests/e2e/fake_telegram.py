@@ -1166,7 +1166,6 @@ class FakeTelegram:
         self._throttle_left = n_requests
         self._throttle_retry_after = retry_after
 
-    @property
     def trap(self, method: str, match: Callable[[Json], bool] | str | None = None) -> RequestTrap:
         """Catch the first ``method`` request whose params match (a callable, or a substring of its
         text or caption): it is handled (the message is sent, as Telegram would once the request
@@ -1194,6 +1193,7 @@ class FakeTelegram:
         if latency:
             await asyncio.sleep(latency)
 
+    @property
     def count_429(self) -> int:
         return len(self.rate_limited)
 

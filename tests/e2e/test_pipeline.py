@@ -106,3 +106,79 @@ async def test_thirty_residents_answer_at_once_through_a_slow_bot_api(fake: Fake
     assert stored == tapped
     fake.assert_no_errors()
     assert "ERROR" not in bot.logs and "Traceback" not in bot.logs, bot.logs[-3000:]
+
+
+async def test_killed_as_the_next_question_is_shown_the_shown_state_is_the_stored_one(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
+    await import_file(palabre.database_url, with_times(tmp_path, closes_in=timedelta(days=7), questions=QUESTIONS))
+    await seed_residents(palabre.database_url, [5101])
+    bot = await palabre.start()
+    camille = fake.user(5101, "Camille")
+    await camille.send_command(f"/start c_{SLUG}")
+    await camille.wait_message("Question 1/3")
+    await camille.tap("Alpha")
+    await camille.wait_message("Question 2/3")
+    shown = fake.trap("editMessageText", "Question 3/3")
+    await camille.tap("Bravo")
+    await asyncio.wait_for(shown.hit.wait(), 20)
+    await bot.kill()  # the bot asked Telegram to show question 3 and died before hearing back
+    shown.release()
+    assert "Question 3/3" in camille.last_message["text"]
+
+    await bot.start()
+    engine = make_engine(palabre.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            stored = sorted((await session.execute(select(ConsultationAnswer.question_id, ConsultationAnswer.value))).all())
+    finally:
+        await engine.dispose()
+    assert stored == [("q1", "a"), ("q2", "b")]  # what question 3's screen says was done, was done
+    # The latest message is the current step: its buttons work.
+    await camille.tap("Alpha")
+    assert (await camille.wait_callback_answer(timeout=20)).get("text") != STALE
+    await camille.wait_message("Voici vos réponses", timeout=20)
+
+
+async def test_killed_as_the_report_reference_is_sent_the_reference_is_stored_and_never_given_again(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
+    from tests.e2e.test_reports import AGENTS_CHAT, LAT, LON, REF, human, prepare, report_pothole
+    from tests.e2e.harness import onboard
+
+    fake.group(AGENTS_CHAT, "Agents de la mairie")
+    bot = await prepare(palabre, tmp_path)
+    camille, alex = fake.user(7101, "Camille"), fake.user(7102, "Alex")
+    await onboard(camille)
+    await onboard(alex)
+    await report_pothole(camille, LAT, LON, french=True)
+    await camille.wait_message("Merci de vérifier votre signalement")
+    confirmation = fake.trap("sendMessage", "référence")
+    await human()
+    await camille.tap("Envoyer")
+    await asyncio.wait_for(confirmation.hit.wait(), 20)
+    await bot.kill()
+    confirmation.release()
+    first = REF.search(str(confirmation.params["text"])).group(0)  # type: ignore[index,union-attr]
+
+    await bot.start()
+    # A resident far from the first pothole (no "is it one of these?"): a report of their own.
+    await report_pothole(alex, LAT + 0.05, LON, french=True)
+    await alex.wait_message("Merci de vérifier votre signalement", timeout=20)
+    await human()
+    await alex.tap("Envoyer")
+    second = REF.search((await alex.wait_message("référence", timeout=20))["text"]).group(0)  # type: ignore[union-attr]
+
+    assert first != second
+    engine = make_engine(palabre.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            reports = {r.ref: r for r in await session.scalars(select(Report))}
+            from storage.models import ReportPhoto
+
+            paths = [p.path for p in await session.scalars(select(ReportPhoto))]
+    finally:
+        await engine.dispose()
+    assert set(reports) == {first, second}  # the reference Camille was given designates her report
+    assert reports[first].resident_id != reports[second].resident_id
+    assert len(paths) == 2 and len(set(paths)) == 2 and all(paths)
