@@ -639,6 +639,7 @@ class _PendingUpdate:
     kind: str
     chat_id: int | None
     delivered: bool = False
+    again: bool = False  # sent again by `deliver_again`: survives the offset that confirmed it once
 
     @property
     def update_id(self) -> int:
@@ -1291,6 +1292,15 @@ class FakeTelegram:
         self._touch(chat_id)
         return update
 
+    def deliver_again(self, update: Json) -> None:
+        """Deliver an update a second time, with its update_id, as Telegram does when the bot's
+        confirmation was lost (a crash, a webhook answer that timed out)."""
+        if self._webhook_targets:
+            self._push_by_webhook(copy.deepcopy(update))
+            return
+        self._pending.insert(0, _PendingUpdate(copy.deepcopy(update), next(k for k in update if k != "update_id"), None, again=True))
+        self._updates_changed.notify()
+
     def _store_message(self, chat_id: int, message: Json, *, from_bot: bool) -> None:
         self._messages[chat_id][message["message_id"]] = message
         if from_bot:
@@ -1796,7 +1806,7 @@ class FakeTelegram:
 
         if offset is not None and offset != 0:
             if offset > 0:
-                self._pending = [pending for pending in self._pending if pending.update_id >= offset]
+                self._pending = [pending for pending in self._pending if pending.update_id >= offset or pending.again]
             else:
                 self._pending = self._pending[offset:]
         deadline = time.monotonic() + timeout
@@ -1819,6 +1829,8 @@ class FakeTelegram:
                 # Telegram drops what allowed_updates excludes; it is not delivered later.
                 self.filtered_updates.append((pending.update, "not in allowed_updates"))
                 continue
+            if pending.again and pending.delivered:
+                continue  # a redelivery happens once
             kept.append(pending)
             if len(batch) < limit:
                 pending.delivered = True

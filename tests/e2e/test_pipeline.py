@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
+import sqlite3
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import httpx
-import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from participation.privacy import NOTICE_VERSION
 from storage.db import make_engine, make_sessionmaker
 from storage.models import ConsultationAnswer, ProcessedUpdate, Report, Resident
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
-from tests.e2e.harness import PalabreFactory
+from tests.e2e.harness import BotProcess, PalabreFactory
+from tests.e2e.proxy import CuttableProxy
 from tests.e2e.test_consultations import STALE, import_file, palabre_cli, with_times
-from tests.e2e.test_scale_and_safety import SECRET, start_update
 
 QUESTIONS = """questions:
   - id: q1
@@ -182,3 +184,68 @@ async def test_killed_as_the_report_reference_is_sent_the_reference_is_stored_an
     assert set(reports) == {first, second}  # the reference Camille was given designates her report
     assert reports[first].resident_id != reports[second].resident_id
     assert len(paths) == 2 and len(set(paths)) == 2 and all(paths)
+
+
+async def until_logged(bot: BotProcess, line: str, times: int = 1, timeout: float = 60) -> None:
+    """Wait until the bot's log holds `line` `times` times (what it did, seen from outside)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while bot.logs.count(line) < times:
+        assert asyncio.get_running_loop().time() < deadline, f"{line!r} not logged {times} times:\n{bot.logs[-3000:]}"
+        await asyncio.sleep(0.1)
+
+
+@contextlib.asynccontextmanager
+async def database_behind_proxy(database_url: str) -> AsyncIterator[tuple[str, Callable[[], None], Callable[[], None]]]:
+    """The URL the bot should use, and how to break and mend its database: on PostgreSQL a proxy
+    cut in the middle; on SQLite another process holding the file's write lock."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(str(url.database), isolation_level=None)
+
+        def lock() -> None:
+            holder.execute("BEGIN EXCLUSIVE")
+
+        def unlock() -> None:
+            holder.execute("ROLLBACK")
+
+        try:
+            yield database_url, lock, unlock
+        finally:
+            holder.close()
+        return
+    proxy = await CuttableProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    try:
+        yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy.cut, proxy.restore
+    finally:
+        await proxy.close()
+
+
+async def test_messages_sent_during_a_database_outage_are_answered_after_it_and_a_redelivery_is_handled_once(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
+    code, _out, err = await palabre_cli(palabre.database_url, "db", "upgrade")
+    assert code == 0, err
+    ids = list(range(5201, 5206))
+    await seed_residents(palabre.database_url, ids)
+    users = [fake.user(user_id, f"Habitant {user_id}") for user_id in ids]
+    async with database_behind_proxy(palabre.database_url) as (url, break_it, mend_it):
+        bot = await palabre.start(DATABASE_URL=url)
+        break_it()
+        sent = [await user.send_command("/help") for user in users]
+        # The outage is seen (on SQLite each try waits out busy_timeout, one at a time) before it ends.
+        await until_logged(bot, "handling it again")
+        mend_it()
+        for user in users:
+            await user.wait_message("/consultations", timeout=60)  # the help text, once the outage is over
+
+        # The same update delivered again (a lost confirmation) is not handled a second time.
+        camille = users[0]
+        helps = lambda: sum("/consultations" in (m.get("text") or "") for m in camille.messages)  # noqa: E731
+        assert helps() == 1
+        fake.deliver_again(sent[0])
+        await until_logged(bot, f"update id={sent[0]['update_id']} already handled")
+        await camille.send_command("/help")
+        await camille.wait_message("/consultations", timeout=20)
+        await camille.wait_idle()
+        assert helps() == 2
+        assert await count(palabre.database_url, ProcessedUpdate) >= len(users) + 1
