@@ -54,13 +54,16 @@ FIRST_PAUSE = 0.05
 LONGEST_PAUSE = 5.0
 
 
-def is_transient(error: BaseException) -> bool:
-    """True for failures that trying again later may cure: the database or the network."""
-    if isinstance(error, TelegramRetryAfter | TelegramNetworkError | TelegramServerError):
-        return True
+def is_telegram_trouble(error: BaseException) -> bool:
+    """Telegram slow, unreachable or asking to wait: retried per request, after the commit."""
+    return isinstance(error, TelegramRetryAfter | TelegramNetworkError | TelegramServerError)
+
+
+def is_database_trouble(error: BaseException) -> bool:
+    """The database locked, unreachable or gone mid-query: the whole update is handled again."""
     if isinstance(error, sa_exc.DBAPIError):
         return error.connection_invalidated or isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
-    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError | TimeoutError | ConnectionError | OSError):
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError | ConnectionError | TimeoutError):
         return True
     # asyncpg raises its own connection errors when the server goes away mid-query.
     return type(error).__module__.startswith("asyncpg") and "Connection" in type(error).__name__
@@ -107,11 +110,13 @@ class CommitBeforeSpeaking(BaseRequestMiddleware):
         while True:
             try:
                 return await make_request(bot, method)
-            except (TelegramNetworkError, TelegramServerError) as error:
-                if time.monotonic() + pause > deadline:
+            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
+                # Not the whole update again: what it decided is committed, and would be refused as done.
+                wait = max(pause, float(error.retry_after)) if isinstance(error, TelegramRetryAfter) else pause
+                if time.monotonic() + wait > deadline:
                     raise
-                log.warning("reply %s failed (%s); sending again in %.2fs", type(method).__name__, type(error).__name__, pause)
-                await asyncio.sleep(pause)
+                log.warning("reply %s failed (%s); sending again in %.2fs", type(method).__name__, type(error).__name__, wait)
+                await asyncio.sleep(wait)
                 pause = min(pause * 2, LONGEST_PAUSE)
 
 
@@ -135,8 +140,7 @@ class UpdateRetryMiddleware(BaseMiddleware):
             try:
                 return await handler(event, attempt_data)
             except Exception as error:  # noqa: BLE001 - every failure is either retried or told
-                transient = is_transient(error)
-                if transient and time.monotonic() + pause <= deadline:
+                if is_database_trouble(error) and time.monotonic() + pause <= deadline:
                     log.warning(
                         "update id=%s failed (%s); handling it again in %.2fs", event.update_id, type(error).__name__, pause
                     )
@@ -148,7 +152,7 @@ class UpdateRetryMiddleware(BaseMiddleware):
                 log.error(
                     "update id=%s type=%s given up after %d tries: %s",
                     event.update_id, event.event_type, attempt + 1, type(error).__name__,
-                    exc_info=None if transient else error,
+                    exc_info=None if is_database_trouble(error) or is_telegram_trouble(error) else error,
                 )
                 await self._record(event, error)
                 await self._tell(data, error)

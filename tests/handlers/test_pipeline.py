@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher, F
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import Message, Update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
@@ -13,7 +15,7 @@ from sqlalchemy import func, select
 from bot.settings import Settings
 from storage.db import SessionMaker
 from storage.models import FailedUpdate, ProcessedUpdate
-from tests.handlers.conftest import TOKEN
+from tests.handlers.conftest import TOKEN, RecordingSession
 from tests.handlers.notifications_helpers import onboard
 
 SORRY = (
@@ -85,3 +87,27 @@ async def test_the_same_update_fed_twice_is_handled_once(
     assert sum("/consultations" in reply for reply in camille.replies()) == 1
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_id == 987_654)) == 1
+
+
+async def test_a_reply_that_meets_a_network_error_is_sent_again_and_the_update_not_redone(
+    dispatcher: tuple[Dispatcher, Bot], resident_factory, sessionmaker: SessionMaker  # type: ignore[no-untyped-def]
+) -> None:
+    dp, bot = dispatcher
+    camille = resident_factory(4004)
+    await onboard(camille)
+    session = bot.session
+    assert isinstance(session, RecordingSession)
+    real = session.make_request
+    failed: list[str] = []
+
+    async def flaky(bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        if isinstance(method, SendMessage) and not failed:
+            failed.append(method.text)
+            raise TelegramNetworkError(method=method, message="Request timeout error")
+        return await real(bot, method, timeout)
+
+    session.make_request = flaky  # type: ignore[method-assign]
+    await camille.send("/help")
+    assert len(failed) == 1 and "/consultations" in failed[0]
+    assert sum("/consultations" in reply for reply in camille.replies()) == 1  # sent again, once
+    assert await failures(sessionmaker) == []
