@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     web_base_url: str | None = None
     web_totp_for: Literal["admin", "staff"] = "admin"
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Seconds an update that failed for a passing reason (database locked or unreachable, Bot API
+    # timeout) is tried again before the resident is told it could not be handled.
+    update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod
