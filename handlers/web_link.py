@@ -31,7 +31,6 @@ async def cmd_web(message: Message, session: AsyncSession, settings: Settings) -
     if token is None:
         await message.answer(_("Sorry, the web back office is reserved for the town hall's staff."))
         return
-    await session.commit()  # the link must exist before anyone can follow it
     minutes = int(LINK_TTL.total_seconds() // 60)
     await message.answer(
         _("🔐 Your sign-in link to the back office, valid once for {minutes} minutes:\n{url}\nDo not share it.").format(
