@@ -197,7 +197,12 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
 
     # Open311 answers in every process; a POSTed request wakes whichever sender runs here.
     open311 = Open311Context(sessionmaker, settings, i18n, background.wake_sender)
-    app = build_web_app(engine, open311=open311)
+    backoffice = None
+    if settings.web_enabled:
+        from web.backoffice import BackofficeContext
+
+        backoffice = BackofficeContext(sessionmaker, settings, i18n, background.wake_sender)
+    app = build_web_app(engine, open311=open311, backoffice=backoffice)
     if webhook:
         assert settings.webhook_secret is not None
         # Not in the background: Telegram gets its 200 once the update is handled and stored, so
