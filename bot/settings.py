@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
+    # Seconds a leader's lease lasts without renewal: the longest a frozen leader goes unreplaced.
+    leader_lease_seconds: float = Field(default=15.0, ge=2, le=300)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod

@@ -460,3 +460,18 @@ class SatisfactionAnswer(SQLModel, table=True):
     score: int
     comment: str | None = Field(default=None, max_length=1000)
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# --- Leadership (issue 12) ------------------------------------------------------------------------
+
+
+class LeaderLease(SQLModel, table=True):
+    """Which `palabre run` process runs the scheduler and the sender, until when (bot/leader.py)."""
+
+    __tablename__ = "leader_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    # "host:pid:random": tells the processes apart in the logs and in this row, nothing personal.
+    holder: str = Field(max_length=200)
+    acquired_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
