@@ -32,6 +32,7 @@ from aiogram.types import FSInputFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.leader import Fence, LeadershipLost
+from bot.logs import describe_crash
 from bot.response_models import hold_response_model
 from participation import outbox
 from storage.db import SessionMaker
@@ -366,6 +367,9 @@ class OutboxSender:
 
     async def _refill(self) -> None:
         """Claim due messages, up to one batch in hand in all; feed the outbox first when due."""
+        if not self._may_send():  # a stale leader neither expands broadcasts nor claims
+            self._changed.set()
+            return
         self._woken = False  # a wake() from now on may be work this claim does not see
         fed = False
         if self._feeders and (self._last_claim_short or self._claimed_since_feeding >= self.batch_size):
@@ -375,8 +379,9 @@ class OutboxSender:
             for feeder in self._feeders:
                 try:
                     fed = await feeder() or fed
-                except Exception:  # noqa: BLE001 - a failed chunk is retried at the next round
-                    log.exception("outbox: feeding the queue failed")
+                except Exception as exc:  # noqa: BLE001 - a failed chunk is retried at the next round
+                    # By class and place only: the statement's parameters would carry the broadcast's text.
+                    log.error("outbox: feeding the queue failed: %s", describe_crash(exc))
         number = self._claims
         self._claims += 1
         oldest = self._queue[0][0] if self._queue else number
