@@ -176,11 +176,10 @@ async def lead(store: LeaseStore, fence: Fence, work: Work, stopping: asyncio.Ev
         except Exception as exc:  # noqa: BLE001 - database down: try again later
             log.warning("leader: could not ask for the lease (%s); retrying", type(exc).__name__)
             acquired = False
-        fence.open_until(asked + store.seconds)
-        if not acquired or not fence.is_open():
-            fence.close()
+        if not acquired or time.monotonic() >= asked + store.seconds:  # too slow to be of use
             await _wait_any([stopping], interval)
             continue
+        fence.open_until(asked + store.seconds)
         log.info("leader: this process now runs the scheduler and the outbox sender (%s)", store.holder)
         ending = "stopping"
         next_renewal = asked + interval
