@@ -1,7 +1,7 @@
 """Leadership: a lease in the database replaces the advisory lock and the lock file
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-28 23:40:00
 """
 
@@ -13,7 +13,7 @@ import storage.types  # noqa: F401 - UTCDateTime columns
 
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
