@@ -50,13 +50,15 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
+    # Comma-separated Fernet keys for personal fields at rest: the first encrypts, all decrypt.
+    data_key: SecretStr | None = None
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", mode="before")
+    @field_validator("agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", "data_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # `.env.example` lists every setting with an empty value; empty means "not set".
@@ -97,6 +99,21 @@ class Settings(BaseSettings):
                     "WEBHOOK_SECRET must be set with WEBHOOK_URL: 16 to 256 characters of letters, digits, _ or -"
                 )
         return self
+
+    @field_validator("data_key")
+    @classmethod
+    def _valid_data_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from cryptography.fernet import Fernet
+
+            for key in (part.strip() for part in value.get_secret_value().split(",") if part.strip()):
+                try:
+                    Fernet(key)
+                except (ValueError, TypeError) as exc:
+                    raise ValueError(
+                        "not a valid key (expected 44 characters of url-safe base64, as `palabre keys init` writes)"
+                    ) from exc
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bot.i18n import compile_catalogs
+from storage import crypto
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from storage.migrate import upgrade
 
@@ -22,6 +23,18 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")  # e.g. postgresql+asyncpg://
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: runs the real `palabre run` process against a fake Bot API")
     compile_catalogs()
+
+
+# A fixed key for every test (Fernet's format): subprocesses such as `palabre run` inherit it.
+TEST_DATA_KEY = "dGVzdC1rZXktcGFsYWJyZS10ZXN0LWtleS0zMmJ5dGU="
+
+
+@pytest.fixture(autouse=True)
+def data_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Personal fields are encrypted at rest: every test runs with the same known key."""
+    monkeypatch.setenv("DATA_KEY", TEST_DATA_KEY)
+    crypto.install_keys(TEST_DATA_KEY)
+    return TEST_DATA_KEY
 
 
 def backends() -> list[str]:

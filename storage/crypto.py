@@ -1,0 +1,208 @@
+"""Encryption at rest of personal fields: the key ring and the column types that use it.
+
+Fernet (AES-128-CBC with an HMAC-SHA256, from `cryptography`) through a MultiFernet: DATA_KEY
+holds comma-separated keys, the first encrypts and all of them decrypt, which is how a key is
+rotated (`palabre keys rotate`). The ring is installed once by whoever assembles the process
+(`palabre run`, the CLI, tests): column types only look it up when a value is read or written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import JSON, Text
+from sqlalchemy.types import TypeDecorator
+
+# Fernet tokens are url-safe base64 of a version byte 0x80 and a timestamp: they always start so.
+TOKEN_PREFIX = "gAAAAA"
+# An encrypted answer value inside the JSON column of answers: {"sealed": token}.
+SEALED = "sealed"
+
+
+class DataKeyError(Exception):
+    """DATA_KEY is missing, malformed, or cannot read what is stored; the message is for operators."""
+
+
+class MissingKey(DataKeyError):
+    pass
+
+
+class WrongKey(DataKeyError):
+    pass
+
+
+_ring: MultiFernet | None = None
+_keys: list[str] = []
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode("ascii")
+
+
+def parse_keys(data_key: str | None) -> list[str]:
+    """The keys of a DATA_KEY value, first (encrypting) key first; malformed keys are refused."""
+    keys = [part.strip() for part in (data_key or "").split(",") if part.strip()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError) as exc:
+            raise DataKeyError(
+                "DATA_KEY is not a valid key (expected 44 characters of url-safe base64, as `palabre keys init` writes)"
+            ) from exc
+    return keys
+
+
+def install_keys(data_key: str | None) -> None:
+    """Use the keys of `data_key` from now on (None or empty: no key, encrypted fields refuse to work)."""
+    global _ring, _keys
+    keys = parse_keys(data_key)
+    _keys = keys
+    _ring = MultiFernet([Fernet(key) for key in keys]) if keys else None
+
+
+def installed_keys() -> list[str]:
+    return list(_keys)
+
+
+def ring() -> MultiFernet:
+    if _ring is None:
+        raise MissingKey("DATA_KEY is not set: run `palabre keys init` once, then keep the key it writes in .env safe")
+    return _ring
+
+
+def encrypt(text: str) -> str:
+    return ring().encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    try:
+        return ring().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken as exc:
+        raise WrongKey(
+            "DATA_KEY cannot read the personal data already stored: it is not a key this database was encrypted with"
+        ) from exc
+
+
+def rotated(token: str) -> str:
+    """`token` encrypted again with the first key (MultiFernet.rotate keeps nothing of the old key)."""
+    try:
+        return ring().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken as exc:
+        raise WrongKey("DATA_KEY cannot read a stored value: add the key it was encrypted with after the new one") from exc
+
+
+def is_token(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(TOKEN_PREFIX)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """A string stored encrypted. The empty string stays empty, so `!= ""` filters keep working."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        if value is None or value == "":
+            return value
+        return encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        if value is None or value == "":
+            return value
+        return decrypt(value)
+
+
+class EncryptedFloat(TypeDecorator[float]):
+    """A coordinate stored encrypted (its repr, so it reads back exactly)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: Any) -> str | None:
+        return None if value is None else encrypt(repr(float(value)))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> float | None:
+        return None if value is None else float(decrypt(value))
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON value (outbox payloads, conversation data) stored as one encrypted text."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else json.loads(decrypt(value))
+
+
+class FreeText(str):
+    """A resident's typed answer on its way to the answers' JSON column: it is stored sealed."""
+
+    __slots__ = ()
+
+
+class AnswerValue(TypeDecorator[Any]):
+    """An answer: choices and numbers in clear (they are counted in SQL), typed texts sealed.
+
+    The domain marks typed texts with `FreeText`; they are stored as {"sealed": token}, and read
+    back as plain strings. JSON aggregated by the database bypasses this: use `unsealed`.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, FreeText):
+            return {SEALED: encrypt(str(value))}
+        return value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return unseal(value)
+
+
+def unseal(value: Any) -> Any:
+    """A stored answer value as the domain knows it: a sealed text is decrypted, anything else kept."""
+    if isinstance(value, dict) and len(value) == 1 and SEALED in value:
+        return decrypt(value[SEALED])
+    return value
+
+
+def unsealed(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers aggregated as JSON by the database, their sealed texts decrypted."""
+    for qid, value in answers.items():
+        if isinstance(value, dict):
+            answers[qid] = unseal(value)
+    return answers
+
+
+def decrypted(texts: dict[str, str]) -> dict[str, str]:
+    """Encrypted texts aggregated as JSON by the database, decrypted."""
+    return {qid: decrypt(token) if token else token for qid, token in texts.items()}
+
+
+# --- Coarse location, in clear, for the search of nearby reports ------------------------------
+
+# 0.01° is about 1.1 km north-south and 0.75 km east-west in France: no finer than the
+# neighbourhood already kept in clear, and much wider than the 50 m of the duplicate search.
+CELL_DEGREES = 0.01
+
+
+def cell_of(lat: float | None, lon: float | None) -> str | None:
+    if lat is None or lon is None:
+        return None
+    return f"{math.floor(lat / CELL_DEGREES)}:{math.floor(lon / CELL_DEGREES)}"
+
+
+def cells_covering(min_lat: float, max_lat: float, min_lon: float, max_lon: float) -> list[str]:
+    """The cells that a bounding box touches (nine for the duplicate search's 50 m)."""
+    rows = range(math.floor(min_lat / CELL_DEGREES), math.floor(max_lat / CELL_DEGREES) + 1)
+    columns = range(math.floor(min_lon / CELL_DEGREES), math.floor(max_lon / CELL_DEGREES) + 1)
+    return [f"{row}:{column}" for row in rows for column in columns]
