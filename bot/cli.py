@@ -944,6 +944,7 @@ def keys_init() -> None:
 def keys_rotate(resume: bool) -> None:
     """Put a new key first in DATA_KEY, then encrypt every personal value again with it."""
     from bot.envfile import read_value, write_value
+    from storage.db import scrub_sqlite
     from storage.rekey import reencrypt_values
 
     settings = settings_or_exit()
@@ -971,7 +972,9 @@ def keys_rotate(resume: bool) -> None:
         try:
             await upgrade(engine)
             async with engine.connect() as connection:
-                return await connection.run_sync(lambda sync: reencrypt_values(sync, commit=True))
+                changed = await connection.run_sync(lambda sync: reencrypt_values(sync, commit=True))
+            await scrub_sqlite(engine)  # the old-key versions of the rows go from the file too
+            return changed
         finally:
             await engine.dispose()
 

@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.db import scrub_sqlite
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Indexes only SQLite gets, from the migrations (0007): not in the models, which describe both
@@ -39,8 +41,12 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
+    before = await current_revision(engine)
     async with engine.begin() as connection:
         await connection.run_sync(run)
+    if before is not None and await current_revision(engine) != before:
+        # Values a migration rewrote (0011 encrypts what was in clear) would stay in freed pages.
+        await scrub_sqlite(engine)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
