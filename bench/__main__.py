@@ -6,6 +6,8 @@ They print their figures; compare them as ratios within one run (the machine may
 
 from __future__ import annotations
 
+from bench import use_bench_key
+
 import argparse
 import asyncio
 import os
@@ -25,6 +27,7 @@ def machine() -> str:
 
 
 def main() -> None:
+    use_bench_key()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the code, not the figures")
     parser.add_argument("--only", choices=["answers", "broadcast", "results", "startup"], action="append")

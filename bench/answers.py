@@ -13,6 +13,8 @@ handler does what any durable bot must do — one insert and one commit — and 
 
 from __future__ import annotations
 
+from bench import use_bench_key
+
 import argparse
 import asyncio
 import gc
@@ -258,6 +260,7 @@ def report(out: dict[int, tuple[Figures, Figures]], residents: int, questions: i
 
 
 def main(argv: list[str] | None = None) -> None:
+    use_bench_key()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=300, help="residents per concurrency level")
     parser.add_argument("--questions", type=int, default=10)

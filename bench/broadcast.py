@@ -16,6 +16,8 @@ message: on a machine of two cores, it tells whether the sender or the fake is t
 
 from __future__ import annotations
 
+from bench import use_bench_key
+
 import argparse
 import asyncio
 import gc
@@ -219,6 +221,7 @@ def run(scenarios: list[tuple[int, int]], workdir: Path, *, quiet: bool = False)
 
 
 def main(argv: list[str] | None = None) -> None:
+    use_bench_key()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default="25:10000,500:10000,500:100000", help="RATE:RECIPIENTS, comma-separated")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
