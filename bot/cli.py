@@ -956,7 +956,7 @@ def keys_rotate(resume: bool) -> None:
         if os.environ.get("DATA_KEY") or not read_value(env_file, "DATA_KEY"):
             click.echo(
                 "DATA_KEY comes from the environment, which this command cannot change: put a new key "
-                "(`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`) "
+                "(`python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`) "
                 "first in DATA_KEY (NEW,OLD), restart Palabre, then run `palabre keys rotate --resume`.",
                 err=True,
             )

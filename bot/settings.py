@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,7 +52,7 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
-    # Comma-separated Fernet keys for personal fields at rest: the first encrypts, all decrypt.
+    # Comma-separated keys (AES-256) for personal fields at rest: the first encrypts, all decrypt.
     data_key: SecretStr | None = None
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
@@ -104,15 +106,13 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_data_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            from cryptography.fernet import Fernet
-
             for key in (part.strip() for part in value.get_secret_value().split(",") if part.strip()):
                 try:
-                    Fernet(key)
-                except (ValueError, TypeError) as exc:
-                    raise ValueError(
-                        "not a valid key (expected 44 characters of url-safe base64, as `palabre keys init` writes)"
-                    ) from exc
+                    raw = base64.urlsafe_b64decode(key.encode("ascii"))
+                except (binascii.Error, ValueError, UnicodeEncodeError):
+                    raw = b""
+                if len(raw) != 32:
+                    raise ValueError("not a valid key (expected 44 characters of url-safe base64, as `palabre keys init` writes)")
         return value
 
     @property

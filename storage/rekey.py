@@ -12,12 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.engine import Connection
 
 from storage import crypto
 
-# (table, primary key, column) of every value stored as one Fernet token (storage.models).
+# (table, primary key, column) of every value stored as one token (storage.models).
 TOKEN_COLUMNS: list[tuple[str, str, str]] = [
     ("conversation_state", "key", "data"),
     ("outbox_message", "id", "payload"),
@@ -69,14 +68,6 @@ def _rewrite(
         if commit:
             connection.commit()  # each batch kept: a crash resumes after it
         last = rows[-1][0]
-
-
-def _is_current(token: str, first: Fernet) -> bool:
-    try:
-        first.decrypt(token.encode("ascii"))
-        return True
-    except InvalidToken:
-        return False
 
 
 def _clear_to_token(value: Any) -> str | None:
@@ -145,10 +136,8 @@ def encrypt_clear_values(connection: Connection, *, batch: int = 500, commit: bo
 
 def reencrypt_values(connection: Connection, *, batch: int = 500, commit: bool = True) -> int:
     """Encrypt again with the first key every value encrypted with another one; how many were."""
-    first = Fernet(crypto.installed_keys()[0])
-
     def again(token: Any) -> str | None:
-        if not crypto.is_token(token) or _is_current(token, first):
+        if not crypto.is_token(token) or crypto.with_first_key(token):
             return None
         return crypto.rotated(token)
 

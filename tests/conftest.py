@@ -25,7 +25,7 @@ def pytest_configure(config: pytest.Config) -> None:
     compile_catalogs()
 
 
-# A fixed key for every test (Fernet's format): subprocesses such as `palabre run` inherit it.
+# A fixed key for every test (32 bytes, url-safe base64): subprocesses such as `palabre run` inherit it.
 TEST_DATA_KEY = "dGVzdC1rZXktcGFsYWJyZS10ZXN0LWtleS0zMmJ5dGU="
 
 

@@ -15,7 +15,7 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-# table -> columns whose type becomes TEXT (Fernet tokens have no useful length bound).
+# table -> columns whose type becomes TEXT (an encrypted value is longer than its text).
 TO_TEXT = {
     "conversation_state": ["data"],
     "outbox_message": ["payload"],
