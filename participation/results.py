@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.consultation_file import OTHER
 from participation.consultations import ResponseStatus, localized, status_at
-from storage.crypto import decrypted, unsealed
+from storage.crypto import SEALED, decrypt, decrypted, unsealed
 from storage.json_sql import decoded, json_object_of
 from storage.models import Consultation, ConsultationAnswer, ConsultationResponse, Resident
 
@@ -141,8 +141,9 @@ async def compute_results(
         grouped.setdefault(qid, []).append((None if raw is None else json.loads(raw), count))
 
     # Text answers (with how many skipped) and "other" answers, in the order the responses were submitted.
-    # Read through the column types, which decrypt the typed texts (JSON null gives None).
-    text_value = ConsultationAnswer.value
+    # The database extracts each sealed token (a skipped answer gives NULL), Python decrypts it:
+    # decoding each JSON value in Python cost 0.3 s for 20,000 texts.
+    text_value = ConsultationAnswer.value[SEALED].as_string()
     texts: dict[str, list[str]] = {}
     skipped_texts: dict[str, int] = {}
     for qid, text, other_text in (
@@ -161,7 +162,7 @@ async def compute_results(
             if text is None:
                 skipped_texts[qid] = skipped_texts.get(qid, 0) + 1
             else:
-                texts.setdefault(qid, []).append(text)
+                texts.setdefault(qid, []).append(decrypt(text))
         else:
             texts.setdefault(qid, []).append(other_text)
 
