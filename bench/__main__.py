@@ -6,8 +6,6 @@ They print their figures; compare them as ratios within one run (the machine may
 
 from __future__ import annotations
 
-from bench import use_bench_key
-
 import argparse
 import asyncio
 import os
@@ -17,7 +15,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import answers, broadcast, results, startup
+from bench import answers, broadcast, results, startup, use_bench_key
 
 
 def machine() -> str:

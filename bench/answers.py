@@ -13,8 +13,6 @@ handler does what any durable bot must do — one insert and one commit — and 
 
 from __future__ import annotations
 
-from bench import use_bench_key
-
 import argparse
 import asyncio
 import gc
@@ -33,6 +31,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from sqlalchemy import event, func, select, text
 
+from bench import use_bench_key
 from bot.app import build_dispatcher
 from bot.i18n import build_i18n, compile_catalogs
 from bot.settings import Settings

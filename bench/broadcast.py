@@ -16,8 +16,6 @@ message: on a machine of two cores, it tells whether the sender or the fake is t
 
 from __future__ import annotations
 
-from bench import use_bench_key
-
 import argparse
 import asyncio
 import gc
@@ -31,6 +29,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from bench import use_bench_key
 
 FIRST_CHAT = 5_000_000
 TEXT = "📣 <b>Réunion publique</b> jeudi à 19 h à la salle des fêtes : venez nombreux !"
@@ -152,7 +152,10 @@ def fill_outbox(db: Path, recipients: int) -> None:
 
     asyncio.run(migrate())
     due = (datetime.now(timezone.utc) - timedelta(minutes=1)).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    payload = json.dumps({"text": TEXT})
+    from storage import crypto
+
+    # Encrypted as the outbox stores it (storage.crypto.EncryptedJSON): the sender decrypts each.
+    payload = crypto.encrypt(json.dumps({"text": TEXT}, ensure_ascii=False, separators=(",", ":")))
     connection = sqlite3.connect(db)
     with connection:
         connection.executemany(

@@ -12,8 +12,6 @@ timed in its own subprocess, so that its peak memory (ru_maxrss) is its own:
 
 from __future__ import annotations
 
-from bench import use_bench_key
-
 import argparse
 import asyncio
 import json
@@ -25,6 +23,8 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from bench import use_bench_key
 
 QUESTIONS_YAML = """
 slug: bench-results

@@ -14,9 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.cli import main as cli
-from participation import audit
+from participation import audit, feedback, outbox, reports, results, satisfaction
 from participation import consultations as c
-from participation import feedback, outbox, reports, results, satisfaction
 from participation.privacy import personal_data
 from participation.report_export import export_rows, to_geojson
 from storage import crypto

@@ -5,8 +5,8 @@ Revises: 0007
 Create Date: 2026-11-28 23:50:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from storage import crypto, rekey
 
