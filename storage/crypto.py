@@ -29,6 +29,12 @@ NONCE_BYTES = 12
 SEALED = "sealed"
 
 
+MISSING_KEY_FOR_MIGRATION = (
+    "This database holds personal data to encrypt but DATA_KEY is not set: "
+    "run `palabre keys init` (or set DATA_KEY) and start again"
+)
+
+
 class DataKeyError(Exception):
     """DATA_KEY is missing, malformed, or cannot read what is stored; the message is for operators."""
 

@@ -29,12 +29,10 @@ TO_TEXT = {
 
 def upgrade() -> None:
     bind = op.get_bind()
-    # Decided before any change, so that a database is never left half encrypted.
+    # Decided before any change, so that a database is never left half encrypted (storage.migrate
+    # checks it too, before the migrations that come earlier in the same upgrade).
     if rekey.has_clear_personal_data(bind) and not crypto.installed_keys():
-        raise crypto.MissingKey(
-            "This database holds personal data to encrypt but DATA_KEY is not set: "
-            "run `palabre keys init` (or set DATA_KEY) and start again"
-        )
+        raise crypto.MissingKey(crypto.MISSING_KEY_FOR_MIGRATION)
     # Read the exact coordinates before their column turns into text (SQLite would round them).
     located = bind.execute(sa.text("SELECT id, lat, lon FROM report WHERE lat IS NOT NULL AND lon IS NOT NULL")).all()
 
