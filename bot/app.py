@@ -31,7 +31,7 @@ from bot.leader import lead, leader_lock_for
 from bot.logs import setup_logging
 from bot.response_models import HoldResponseModels
 from bot.retry import RetryShortFloodWait
-from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
+from bot.middlewares import CleanTextMiddleware, DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers import build_root_router
@@ -104,6 +104,7 @@ def build_dispatcher(
     # it arrives, not as the lock lets it through.
     dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(CleanTextMiddleware())
     dp.update.outer_middleware(
         FloodControlMiddleware(flood_counter or MemoryFloodCounter(), i18n, sessionmaker, settings.default_locale)
     )

@@ -17,6 +17,7 @@ from bot.fsm_storage import UPDATE_SESSION
 from participation.residents import get_or_create_resident, note_activity
 from participation.outbox import ENQUEUED_FLAG, mark_reachable
 from participation.roles import Role, allows, roles_of
+from participation.text import strip_controls
 from storage.db import SessionMaker
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -44,6 +45,22 @@ class UpdateLockMiddleware(BaseMiddleware):
             return await handler(event, data)
         async with self._isolation.lock(key=context.key):
             return await handler(event, data)
+
+
+class CleanTextMiddleware(BaseMiddleware):
+    """Removes control characters from what residents type before any handler or storage sees it."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        message = event.message if isinstance(event, Update) else None
+        if message is not None:
+            changes = {
+                name: strip_controls(value)
+                for name in ("text", "caption")
+                if (value := getattr(message, name)) and strip_controls(value) != value
+            }
+            if changes:
+                event = event.model_copy(update={"message": message.model_copy(update=changes)})  # type: ignore[union-attr]
+        return await handler(event, data)
 
 
 class DbSessionMiddleware(BaseMiddleware):
