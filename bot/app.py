@@ -37,6 +37,7 @@ from bot.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus
 from participation.consultations import POLL_KIND, record_poll_sent
+from participation.outbox import AGENTS_POST_KIND, record_sent_message_id
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
 from storage.db import SessionMaker, make_engine, make_sessionmaker
@@ -139,7 +140,7 @@ class BackgroundWork:
     async def start(self) -> None:
         self.sender = OutboxSender(
             self._bot, self._sessionmaker, rate=self._settings.broadcast_rate,
-            sent_hooks={POLL_KIND: record_poll_sent},
+            sent_hooks={POLL_KIND: record_poll_sent, AGENTS_POST_KIND: record_sent_message_id},
             # Confirmed broadcasts are expanded into the outbox chunk by chunk, paced by sending.
             feeders=[
                 BroadcastFeeder(self._sessionmaker, self._i18n, self._settings),

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # personal details of a closed report (reporter, followers, contact), are purged.
     free_text_retention_days: int = Field(default=365, ge=1, le=3650)
     report_retention_days: int = Field(default=365, ge=1, le=3650)
+    # Days after which messages that went out are purged from the outbox (they quote reports).
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    # The data controller's name in the privacy notice (empty: « votre mairie »), and its DPO.
+    commune_name: str = ""
+    dpo_contact: str = ""
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, func, select, update
+from sqlalchemy import String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -254,6 +254,48 @@ async def mark_reachable(session: AsyncSession, resident: Resident) -> None:
         resident.unreachable_at = None
         session.add(resident)
         await session.flush()
+
+
+# Kinds whose Telegram message id is kept once sent: they may have to be edited later.
+AGENTS_POST_KIND = "report_agents"
+ERASED_POST_KIND = "report_erased"
+
+
+async def record_sent_message_id(session: AsyncSession, message: OutboxMessage, result: Any) -> None:
+    """A sender hook: remember which Telegram message a post became (`result` is the sent Message)."""
+    message_id = getattr(result, "message_id", None)
+    if isinstance(message_id, int):
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id)
+            .values(sent_message_id=message_id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+DONE_STATUSES = (Status.SENT, Status.FAILED, Status.UNREACHABLE)
+
+
+async def purge_done(session: AsyncSession, older_than: datetime, *, dry_run: bool) -> int:
+    """Delete messages that went out (or were given up) before `older_than`; returns how many.
+
+    The agents' posts of reports stay, reduced to what editing them needs (chat, message id,
+    buttons): their text goes, and an erasure can still reach the copy in the group.
+    """
+    done = OutboxMessage.status.in_([s.value for s in DONE_STATUSES]) & (
+        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < older_than
+    )
+    kept = (OutboxMessage.kind == AGENTS_POST_KIND) & OutboxMessage.sent_message_id.is_not(None)
+    deletable = int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(done, ~kept)) or 0)
+    posts = list(await session.scalars(select(OutboxMessage).where(done, kept)))
+    reducible = [row for row in posts if set(row.payload) - {"reply_markup"}]
+    if not dry_run:
+        await session.execute(delete(OutboxMessage).where(done, ~kept).execution_options(synchronize_session=False))
+        for row in reducible:
+            row.payload = {key: value for key, value in row.payload.items() if key == "reply_markup"}
+            session.add(row)
+        await session.flush()
+    return deletable + len(reducible)
 
 
 @dataclass(frozen=True)
