@@ -19,7 +19,6 @@ from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import DisabledEventIsolation, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.broadcasting import BroadcastFeeder
@@ -43,6 +42,7 @@ from scheduler.sources import JOB_SOURCES
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from web.app import build_web_app
+from web.webhook import CheckedRequestHandler
 from web.open311 import Open311Context
 
 log = logging.getLogger("palabre")
@@ -195,7 +195,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
         assert settings.webhook_secret is not None
         # Not in the background: Telegram gets its 200 once the update is handled and stored, so
         # a crash mid-update makes Telegram send it again instead of losing it.
-        SimpleRequestHandler(
+        CheckedRequestHandler(
             dispatcher=dp, bot=bot, handle_in_background=False,
             secret_token=settings.webhook_secret.get_secret_value(),
         ).register(app, path=webhook_path(settings))
