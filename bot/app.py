@@ -19,6 +19,8 @@ from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import DisabledEventIsolation, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
+import aiohttp
+from aiogram.exceptions import TelegramNetworkError, TelegramNotFound, TelegramServerError, TelegramUnauthorizedError
 from aiohttp import web
 
 from bot.broadcasting import BroadcastFeeder
@@ -32,6 +34,7 @@ from bot.response_models import HoldResponseModels
 from bot.retry import RetryShortFloodWait
 from bot.middlewares import CleanTextMiddleware, DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
+from bot.errors import StartupError
 from bot.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus
@@ -166,6 +169,21 @@ class BackgroundWork:
         await self._bot.session.close()
 
 
+async def check_telegram(bot: Bot, settings: Settings) -> None:
+    """Ask Telegram who we are: a refused token or no network is a StartupError, said in one sentence."""
+    try:
+        await bot.get_me()
+    except (TelegramUnauthorizedError, TelegramNotFound) as exc:
+        raise StartupError(
+            "Telegram refused BOT_TOKEN: copy the token again from @BotFather (it may have been revoked)."
+        ) from exc
+    except (TelegramNetworkError, TelegramServerError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        raise StartupError(
+            f"Cannot reach the Telegram Bot API at {settings.telegram_api_url}: check the network "
+            "(and TELEGRAM_API_URL), then start Palabre again."
+        ) from exc
+
+
 def webhook_path(settings: Settings) -> str:
     return urlsplit(settings.webhook_url or "").path or "/webhook"
 
@@ -178,6 +196,13 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
     sessionmaker = make_sessionmaker(engine)
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
+    try:
+        await check_telegram(bot, settings)
+    except StartupError:
+        # Before anything else starts: no scheduler or sender to stop, one sentence to print.
+        await bot.session.close()
+        await engine.dispose()
+        raise
     storage, isolation, flood = build_state_backends(settings, sessionmaker)
     # The sender gets its own client, without the reply retry: it paces and postpones by itself.
     background = BackgroundWork(build_bot(settings, for_replies=False), sessionmaker, settings, i18n)

@@ -30,9 +30,11 @@ def settings_or_exit() -> Settings:
         return load_settings()
     except ValidationError as exc:
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "?"
-            message = str(error["msg"]).removeprefix("Value error, ")
-            click.echo(f"Invalid setting {name}: {message}.", err=True)
+            message = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
+            if error["loc"]:
+                click.echo(f"Invalid setting {str(error['loc'][0]).upper()}: {message}.", err=True)
+            else:  # a rule across several settings: its message names them
+                click.echo(f"Invalid settings: {message}.", err=True)
         sys.exit(2)
 
 
@@ -69,7 +71,29 @@ def write_output(data: bytes, output: Path | None) -> bool:
     return True
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PalabreGroup(click.Group):
+    """Turns the everyday mistakes (bot/errors.py) into one sentence and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            from bot.errors import everyday_error
+
+            try:
+                database_url = load_settings().database_url
+            except Exception:  # noqa: BLE001 - the settings' own errors were told already
+                database_url = ""
+            message = everyday_error(exc, database_url)
+            if message is None:
+                raise
+            click.echo(message, err=True)
+            sys.exit(1)
+
+
+@click.group(cls=PalabreGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Palabre: a participation channel for your commune, as a Telegram bot."""
 
@@ -150,6 +174,9 @@ def db_backup(file: str) -> None:
     target = Path(file)
     if target.exists():
         click.echo(f"{target} already exists: choose a new file name.", err=True)
+        sys.exit(2)
+    if not target.parent.is_dir():
+        click.echo(f"The folder {target.parent} does not exist: create it first, or choose another one.", err=True)
         sys.exit(2)
     # SQLite's online backup copies a consistent snapshot page by page, even while the bot writes.
     with sqlite3.connect(f"file:{source_path}?mode=ro", uri=True) as source, sqlite3.connect(target) as copy:

@@ -6,7 +6,8 @@ import logging
 import sys
 
 
-QUIET_LIBRARIES = ("aiogram", "aiohttp", "aiosqlite", "asyncpg", "sqlalchemy", "httpx", "httpcore", "asyncio", "redis", "alembic")
+QUIET_LIBRARIES = ("aiogram", "aiohttp", "httpx", "httpcore", "asyncio", "redis", "alembic")
+SILENT_LIBRARIES = ("sqlalchemy", "aiosqlite", "asyncpg")
 
 
 def setup_logging(level: str = "INFO") -> None:
@@ -24,3 +25,6 @@ def setup_logging(level: str = "INFO") -> None:
     # Palabre's own loggers may go to DEBUG; theirs never below INFO.
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    # SQLAlchemy logs every statement at INFO: it stays at WARNING, as it sets itself by default.
+    for name in SILENT_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))

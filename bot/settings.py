@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
 SUPPORTED_LOCALES = ("fr", "en")
+SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
 def _split_csv(value: object) -> object:
@@ -66,6 +67,22 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         # `.env.example` lists every setting with an empty value; empty means "not set".
         return None if value == "" else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError as exc:
+            raise ValueError("is not a database address (e.g. sqlite+aiosqlite:///palabre.db)") from exc
+        if driver not in SUPPORTED_DATABASES:
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (the drivers Palabre supports)"
+            )
+        return value
 
     @field_validator("default_locale")
     @classmethod
