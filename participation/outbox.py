@@ -54,6 +54,8 @@ class Status(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNREACHABLE = "unreachable"
+    # Waiting in a restored backup: it may have gone out after the backup was taken (db restore).
+    HELD = "held"
 
 
 async def enqueue(
@@ -296,6 +298,24 @@ async def purge_done(session: AsyncSession, older_than: datetime, *, dry_run: bo
             session.add(row)
         await session.flush()
     return deletable + len(reducible)
+
+
+async def after_restore(session: AsyncSession, *, taken_at: datetime | None, resend: bool) -> int:
+    """After restoring a backup: hold what was waiting in it (or, with `resend`, queue it again); returns how many.
+
+    Messages claimed or pending when the backup was taken may have been delivered since; sending
+    them again would repeat every notice and broadcast of that time.
+    """
+    waiting = OutboxMessage.status.in_([Status.PENDING.value, Status.SENDING.value])
+    if taken_at is not None:
+        waiting = waiting & (OutboxMessage.created_at <= taken_at)
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(waiting)
+        .values(status=Status.PENDING if resend else Status.HELD)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 @dataclass(frozen=True)
