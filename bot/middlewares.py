@@ -118,6 +118,9 @@ class UpdateLogMiddleware(BaseMiddleware):
         context: dict[str, str] = {"handler": "-"}
         data["log_context"] = context
         outcome = "error"
+        user = data.get("event_from_user")
+        # At DEBUG, who (by id) and what kind of update: never its text, name or place.
+        log.debug("update id=%s type=%s from user id=%s", event.update_id, event.event_type, user.id if user else "-")
         try:
             result = await handler(event, data)
             outcome = "unhandled" if result is UNHANDLED else "ok"

@@ -266,13 +266,37 @@ ERASED_POST_KIND = "report_erased"
 async def record_sent_message_id(session: AsyncSession, message: OutboxMessage, result: Any) -> None:
     """A sender hook: remember which Telegram message a post became (`result` is the sent Message)."""
     message_id = getattr(result, "message_id", None)
-    if isinstance(message_id, int):
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message.id)
-            .values(sent_message_id=message_id)
-            .execution_options(synchronize_session=False)
-        )
+    if not isinstance(message_id, int):
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id)
+        .values(sent_message_id=message_id)
+        .execution_options(synchronize_session=False)
+    )
+    # Its author erased their data while it was in flight: the text was redacted in the row
+    # (not in what went out), so the edit is queued now that the message id is known.
+    current = await session.scalar(select(OutboxMessage.payload).where(OutboxMessage.id == message.id))
+    field = "caption" if message.method == "sendPhoto" else "text"
+    if current is not None and current.get(field) != message.payload.get(field):
+        await enqueue_post_edit(session, message.chat_id, message.id, message_id, field, current)  # type: ignore[arg-type]
+
+
+async def enqueue_post_edit(
+    session: AsyncSession, chat_id: int, outbox_id: int, message_id: int, field: str, payload: dict[str, Any]
+) -> None:
+    """Queue the edit of a sent post so that it says `payload[field]` (its buttons kept)."""
+    edit: dict[str, Any] = {"message_id": message_id, field: payload[field]}
+    if "reply_markup" in payload:
+        edit["reply_markup"] = payload["reply_markup"]
+    await enqueue(
+        session,
+        chat_id=chat_id,
+        method="editMessageCaption" if field == "caption" else "editMessageText",
+        payload=edit,
+        kind=ERASED_POST_KIND,
+        dedupe_key=f"outbox:{outbox_id}:erased",
+    )
 
 
 DONE_STATUSES = (Status.SENT, Status.FAILED, Status.UNREACHABLE)

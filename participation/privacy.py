@@ -112,6 +112,7 @@ async def redact_agents_posts(session: AsyncSession, reports: list[tuple[int, st
 
     Every queued copy (sent or not) gets `notice(ref)` instead of its text; each copy already in
     the group is edited, through the outbox, to say the same. The buttons stay: the report does.
+    A failed post (never shown) has no message id and needs no edit.
     """
     edits = 0
     for report_id, ref in reports:
@@ -125,18 +126,9 @@ async def redact_agents_posts(session: AsyncSession, reports: list[tuple[int, st
             kept = {key: value for key, value in row.payload.items() if key in ("photo", "reply_markup")}
             row.payload = {**kept, field: notice(ref)}
             session.add(row)
-            if row.status == outbox.Status.SENT and row.sent_message_id is not None:
-                edit: dict[str, Any] = {"message_id": row.sent_message_id, field: notice(ref)}
-                if "reply_markup" in kept:
-                    edit["reply_markup"] = kept["reply_markup"]
-                await outbox.enqueue(
-                    session,
-                    chat_id=row.chat_id,
-                    method="editMessageCaption" if field == "caption" else "editMessageText",
-                    payload=edit,
-                    kind=outbox.ERASED_POST_KIND,
-                    dedupe_key=f"report:{report_id}:erased:{row.id}",
-                )
+            # A post still in flight gets its edit from the sender's hook, once its message id is known.
+            if row.sent_message_id is not None:
+                await outbox.enqueue_post_edit(session, row.chat_id, row.id, row.sent_message_id, field, row.payload)  # type: ignore[arg-type]
                 edits += 1
     await session.flush()
     return edits
