@@ -1,7 +1,7 @@
 """Issue 13: the sent message id of outbox rows (to edit the agents' posts on erasure), app_state (backup time)
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-28 23:40:00
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 import storage.types
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
