@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 
 
 QUIET_LIBRARIES = ("aiogram", "aiohttp", "httpx", "httpcore", "asyncio", "redis", "alembic")
@@ -28,3 +29,25 @@ def setup_logging(level: str = "INFO") -> None:
     # SQLAlchemy logs every statement at INFO: it stays at WARNING, as it sets itself by default.
     for name in SILENT_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def describe_crash(exc: BaseException) -> str:
+    """The exception's class and where it was raised, with its causes, but never its message.
+
+    Messages may quote what a resident wrote (a database error repeats the statement's parameters),
+    and logs must not; the class and the frames are what a developer needs to find the fault.
+    """
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if parts:
+            parts.append("caused by:")
+        parts.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        parts.extend(
+            f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}'
+            for frame in traceback.extract_tb(current.__traceback__)
+        )
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)

@@ -1,7 +1,7 @@
 """Issue 13: the sent message id of outbox rows (to edit the agents' posts on erasure), app_state (backup time)
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0013
 Create Date: 2026-11-28 23:40:00
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 import storage.types
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
