@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from datetime import datetime, timezone
 import json
 import os
 import sys
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings, load_settings
@@ -31,9 +33,11 @@ def settings_or_exit() -> Settings:
         settings = load_settings()
     except ValidationError as exc:
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "?"
-            message = str(error["msg"]).removeprefix("Value error, ")
-            click.echo(f"Invalid setting {name}: {message}.", err=True)
+            message = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
+            if error["loc"]:
+                click.echo(f"Invalid setting {str(error['loc'][0]).upper()}: {message}.", err=True)
+            else:  # a rule across several settings: its message names them
+                click.echo(f"Invalid settings: {message}.", err=True)
         sys.exit(2)
     # Commands that never touch personal fields work without the key; the others say it is missing.
     crypto.install_keys(settings.data_key.get_secret_value() if settings.data_key else None)
@@ -51,17 +55,29 @@ def key_problem(exc: BaseException) -> crypto.DataKeyError | None:
 
 
 class PalabreGroup(click.Group):
-    """A missing or wrong DATA_KEY is one sentence and exit status 2, whichever command met it."""
+    """Everyday mistakes are one sentence: a missing or wrong DATA_KEY exits 2, the others (bot/errors.py) 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except Exception as exc:
             problem = key_problem(exc)
-            if problem is None:
+            if problem is not None:
+                click.echo(f"{problem}.", err=True)
+                sys.exit(2)
+            from bot.errors import everyday_error
+
+            try:
+                database_url = load_settings().database_url
+            except Exception:  # noqa: BLE001 - the settings' own errors were told already
+                database_url = ""
+            message = everyday_error(exc, database_url)
+            if message is None:
                 raise
-            click.echo(f"{problem}.", err=True)
-            sys.exit(2)
+            click.echo(message, err=True)
+            sys.exit(1)
 
 
 def with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -186,10 +202,82 @@ def db_backup(file: str) -> None:
     if target.exists():
         click.echo(f"{target} already exists: choose a new file name.", err=True)
         sys.exit(2)
+    if not target.parent.is_dir():
+        click.echo(f"The folder {target.parent} does not exist: create it first, or choose another one.", err=True)
+        sys.exit(2)
     # SQLite's online backup copies a consistent snapshot page by page, even while the bot writes.
     with sqlite3.connect(f"file:{source_path}?mode=ro", uri=True) as source, sqlite3.connect(target) as copy:
         source.backup(copy)
+        # The copy remembers when it was taken: `db restore` holds what was waiting at that moment.
+        taken_at = datetime.now(timezone.utc)
+        try:
+            copy.execute(
+                "INSERT INTO app_state (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (BACKUP_TAKEN_AT, taken_at.isoformat(), taken_at.strftime("%Y-%m-%d %H:%M:%S.%f")),
+            )
+        except sqlite3.OperationalError:  # a database not migrated yet: `db restore` holds everything waiting
+            pass
     click.echo(f"Database copied to {target}.")
+
+
+BACKUP_TAKEN_AT = "backup_taken_at"
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--resend", is_flag=True, help="Send again what was waiting in the backup (it may have gone out since).")
+def db_restore(file: str, resend: bool) -> None:
+    """Replace the SQLite database with the backup FILE (stop the bot first); PostgreSQL: see docs/securite.md."""
+    import sqlite3
+
+    from sqlalchemy import select
+    from sqlalchemy.engine import make_url
+
+    from participation import outbox
+    from storage.models import AppState
+
+    settings = settings_or_exit()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        click.echo("palabre db restore is for SQLite; restore PostgreSQL with pg_restore (see docs/securite.md).", err=True)
+        sys.exit(2)
+    backup, target = Path(file), Path(url.database or "")
+    try:
+        with sqlite3.connect(f"file:{backup}?mode=ro", uri=True) as check:
+            check.execute("SELECT count(*) FROM outbox_message").fetchone()
+    except sqlite3.DatabaseError:
+        click.echo(f"{backup} is not a Palabre backup (a SQLite database made by `palabre db backup`).", err=True)
+        sys.exit(2)
+    if backup.resolve() == target.resolve():
+        click.echo(f"{backup} is the database itself: give the backup file.", err=True)
+        sys.exit(2)
+    if target.exists():
+        kept = target.with_name(f"{target.name}.before-restore-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+        with sqlite3.connect(target) as current, sqlite3.connect(kept) as copy:
+            current.backup(copy)
+        click.echo(f"The database being replaced is kept as {kept}.")
+    with sqlite3.connect(f"file:{backup}?mode=ro", uri=True) as source, sqlite3.connect(target) as restored:
+        source.backup(restored)
+
+    async def work(session: AsyncSession) -> tuple[datetime | None, int]:
+        mark = await session.scalar(select(AppState.value).where(AppState.key == BACKUP_TAKEN_AT))
+        taken_at = datetime.fromisoformat(mark) if mark else None
+        count = await outbox.after_restore(session, taken_at=taken_at, resend=resend)
+        await session.execute(delete(AppState).where(AppState.key == BACKUP_TAKEN_AT))
+        return taken_at, count
+
+    taken_at, count = with_session(work)
+    when = taken_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") if taken_at else "at an unknown time"
+    click.echo(f"Database restored from {backup} (taken {when}).")
+    messages = "1 message" if count == 1 else f"{count} messages"
+    if resend:
+        click.echo(f"{messages} waiting in the backup will be sent again.")
+    else:
+        click.echo(
+            f"{messages} waiting in the backup {'is' if count == 1 else 'are'} held, not sent: "
+            "they may have gone out after it was taken (restore again with --resend to send them)."
+        )
 
 
 @main.command()
@@ -232,13 +320,14 @@ PURGE_LABELS = {
     "other_answers": "\"other\" answers",
     "report_reporters": "links from reports to their reporters",
     "report_followers": "followers of reports",
+    "outbox_messages": "messages that went out (texts of the agents' posts)",
 }
 
 
 @privacy.command("purge")
 @click.option("--dry-run", is_flag=True, help="Only show what would be purged.")
 def privacy_purge(dry_run: bool) -> None:
-    """Purge what is past its retention period (FREE_TEXT_RETENTION_DAYS, REPORT_RETENTION_DAYS)."""
+    """Purge what is past its retention period (FREE_TEXT_RETENTION_DAYS, REPORT_RETENTION_DAYS, OUTBOX_RETENTION_DAYS)."""
     from participation import retention
 
     settings = settings_or_exit()
@@ -248,6 +337,7 @@ def privacy_purge(dry_run: bool) -> None:
             session,
             free_text_days=settings.free_text_retention_days,
             report_days=settings.report_retention_days,
+            outbox_days=settings.outbox_retention_days,
             source=Source.CLI,
             dry_run=dry_run,
         )

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
 SUPPORTED_LOCALES = ("fr", "en")
+SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
 def _split_csv(value: object) -> object:
@@ -51,6 +52,11 @@ class Settings(BaseSettings):
     # personal details of a closed report (reporter, followers, contact), are purged.
     free_text_retention_days: int = Field(default=365, ge=1, le=3650)
     report_retention_days: int = Field(default=365, ge=1, le=3650)
+    # Days after which messages that went out are purged from the outbox (they quote reports).
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    # The data controller's name in the privacy notice (empty: « votre mairie »), and its DPO.
+    commune_name: str = ""
+    dpo_contact: str = ""
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
     # The officials' web back office (web/backoffice), off unless asked for.
@@ -78,6 +84,22 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         # `.env.example` lists every setting with an empty value; empty means "not set".
         return None if value == "" else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError as exc:
+            raise ValueError("is not a database address (e.g. sqlite+aiosqlite:///palabre.db)") from exc
+        if driver not in SUPPORTED_DATABASES:
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (the drivers Palabre supports)"
+            )
+        return value
 
     @field_validator("default_locale")
     @classmethod

@@ -62,3 +62,9 @@ class MeetingCallback(CallbackData, prefix="mt"):
 
     id: int
     come: bool
+
+
+class PrivacyMoreCallback(CallbackData, prefix="pm"):
+    """« Learn more » under the short privacy notice: the full notice."""
+
+    full: bool = True

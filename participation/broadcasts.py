@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from participation.text import clean_text, has_visible
 from participation import audit, outbox
 from participation.privacy import NOTICE_VERSION
 from participation.consultations import ResponseStatus
@@ -141,9 +142,9 @@ async def count_audience(session: AsyncSession, audience: Audience) -> int:
 
 
 def check_text(text: str, *, with_photo: bool) -> str:
-    text = text.strip()
+    text = clean_text(text)
     limit = MAX_CAPTION if with_photo else MAX_TEXT
-    if not text and not with_photo:
+    if not has_visible(text) and not with_photo:
         raise InvalidMessage("empty")
     if len(text) > limit:
         raise InvalidMessage(f"longer than {limit}")

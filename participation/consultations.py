@@ -20,6 +20,7 @@ from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from participation.text import clean_text, clean_visible
 from participation import audit, outbox
 from participation.consultation_file import OTHER, ConsultationSpec
 from storage.models import (
@@ -511,13 +512,13 @@ def validate_value(question: dict[str, Any], value: Any, other_text: str | None 
         if isinstance(value, bool) or not isinstance(value, int) or not question["min"] <= value <= question["max"]:
             raise Refused(Refusal.INVALID)
     elif qtype == "text":
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or clean_visible(value) is None:
             raise Refused(Refusal.EMPTY)
+        value = clean_text(value)
         if len(value) > question["max_length"]:
             raise Refused(Refusal.TOO_LONG, {"max": question["max_length"], "length": len(value)})
-        value = value.strip()
     uses_other = value == OTHER or (isinstance(value, list) and OTHER in value)
-    if uses_other and not (other_text and other_text.strip()):
+    if uses_other and clean_visible(other_text) is None:
         raise Refused(Refusal.EMPTY)
     return value
 
@@ -543,7 +544,7 @@ async def answer(
     question = view.questions[question_index]
     value = validate_value(question, value, other_text)
     if other_text is not None:
-        other_text = other_text.strip()[:4000]
+        other_text = clean_text(other_text)[:4000]
         if other_text and len(other_text) > 1000:
             raise Refused(Refusal.TOO_LONG, {"max": 1000, "length": len(other_text)})
     _remember(view, question_index, value, other_text if _uses_other(value) else None)

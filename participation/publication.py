@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from participation.text import clean_text, has_visible
 from participation import audit, outbox
 from participation.broadcasts import CHUNK, Recipient, advance_cursor, reachable_residents
 from participation.consultation_file import DURATION
@@ -56,8 +57,8 @@ class PublishRefused(Exception):
 
 
 def check_decision(text: str) -> str:
-    text = text.strip()
-    if not text:
+    text = clean_text(text)
+    if not has_visible(text):
         raise PublishRefused(PublishRefusal.EMPTY)
     if len(text) > MAX_DECISION:
         raise PublishRefused(PublishRefusal.TOO_LONG)

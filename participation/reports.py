@@ -17,6 +17,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
+from participation.text import clean_text, clean_visible, has_visible
 from participation.geo import bounding_box, haversine_m, point_in_area, valid_coordinates
 from storage.crypto import cells_covering
 from storage.models import Neighbourhood, Report, ReportCategory, ReportFollower, ReportPhoto, ReportStatusChange, Resident
@@ -131,8 +132,8 @@ class ReportNotifier(Protocol):
 
 
 def check_description(text: str) -> str:
-    text = text.strip()
-    if len(text) < MIN_DESCRIPTION:
+    text = clean_text(text)
+    if len(text) < MIN_DESCRIPTION or not has_visible(text):
         raise ReportError(Problem.DESCRIPTION_EMPTY)
     if len(text) > MAX_DESCRIPTION:
         raise ReportError(Problem.DESCRIPTION_TOO_LONG, str(MAX_DESCRIPTION))
@@ -140,8 +141,8 @@ def check_description(text: str) -> str:
 
 
 def check_address(text: str) -> str:
-    text = " ".join(text.split())
-    if not text:
+    text = " ".join(clean_text(text).split())
+    if not has_visible(text):
         raise ReportError(Problem.LOCATION_REQUIRED)
     if len(text) > MAX_ADDRESS:
         raise ReportError(Problem.ADDRESS_TOO_LONG, str(MAX_ADDRESS))
@@ -149,9 +150,9 @@ def check_address(text: str) -> str:
 
 
 def check_note(note: str | None) -> str | None:
-    if note is None or not note.strip():
+    note = clean_visible(note)
+    if note is None:
         return None
-    note = note.strip()
     if len(note) > MAX_NOTE:
         raise ReportError(Problem.NOTE_TOO_LONG, str(MAX_NOTE))
     return note

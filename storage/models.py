@@ -91,6 +91,9 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=300)
+    # Telegram's id of the message once sent, for the posts that may have to be edited later
+    # (the agents' group copy of a report, when its author erases their data).
+    sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -580,3 +583,13 @@ class LeaderLease(SQLModel, table=True):
 def _report_cell(_mapper: Any, _connection: Any, report: Report) -> None:
     """Keep the clear coarse cell in step with the encrypted location, whoever sets it."""
     report.cell = cell_of(report.lat, report.lon)
+
+
+class AppState(SQLModel, table=True):
+    """Small facts about the database itself, e.g. when a backup copy of it was taken."""
+
+    __tablename__ = "app_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

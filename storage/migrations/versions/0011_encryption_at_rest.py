@@ -1,7 +1,7 @@
 """Encryption at rest: personal fields become encrypted texts, reports get a clear coarse cell
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-28 23:50:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from storage import crypto, rekey
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
