@@ -460,3 +460,21 @@ class SatisfactionAnswer(SQLModel, table=True):
     score: int
     comment: str | None = Field(default=None, max_length=1000)
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# --- Population margins (issue 18) --------------------------------------------------------------
+
+
+class PopulationMargins(SQLModel, table=True):
+    """The commune's inhabitants aged 15 and over by neighbourhood and by age bracket (one row).
+
+    Imported with `palabre population import`; a new import replaces the row as a whole.
+    """
+
+    __tablename__ = "population_margins"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    source: str = Field(max_length=200)
+    neighbourhoods: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    age_brackets: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
