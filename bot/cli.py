@@ -312,6 +312,20 @@ def consultation_list() -> None:
         click.echo(f"{c.slug:<30} {row.status.value:<10} {opens:<17} {closes:<17} {row.started:>7} {row.submitted:>8}  {title}")
 
 
+def _weighting_text(weighting: Any) -> list[str]:
+    lines = [
+        f"Weighted to the population ({weighting.source}): {weighting.weighted} participants with a complete profile, "
+        f"{weighting.unweighted} left out of the weighted figures; effective size {weighting.n_effective:g}, "
+        f"design effect {weighting.design_effect if weighting.design_effect is not None else '-'}, "
+        f"margin of error ±{weighting.margin_of_error if weighting.margin_of_error is not None else '-'} points (95 %).",
+    ]
+    for group in weighting.empty_groups:
+        lines.append(f"Warning: no participant in {group.dimension} {group.code}; weighting cannot represent them.")
+    for group in weighting.small_groups:
+        lines.append(f"Warning: only {group.participants} participant(s) in {group.dimension} {group.code}; their weighted figures are fragile.")
+    return lines
+
+
 def _results_text(results: Any) -> str:
     lines = [
         f"{results.title} ({results.slug}) — {results.status}",
@@ -320,15 +334,23 @@ def _results_text(results: Any) -> str:
     if results.by_neighbourhood:
         parts = [f"{code or 'unknown'}: {s} started, {f} finished" for code, (s, f) in results.by_neighbourhood.items()]
         lines.append("By neighbourhood: " + "; ".join(parts) + ".")
+    if results.weighting is not None:
+        lines.extend(_weighting_text(results.weighting))
     for number, question in enumerate(results.questions, start=1):
         lines.append("")
         lines.append(f"{number}. {question.prompt} [{question.id}, {question.type}] — {question.answered} answers, {question.skipped} skipped")
+        if question.type == "multiple":
+            lines.append("   (several answers were possible: percentages add up to more than 100 %)")
         for option in question.options:
             rank = f", mean rank {option.mean_rank:g}" if option.mean_rank is not None else ""
             first = " ranked first" if question.type == "ranking" else ""
-            lines.append(f"   {option.label}: {option.count}{first} ({option.percent:g} %){rank}")
+            weighted = f", weighted {option.weighted_percent:g} %" if option.weighted_percent is not None else ""
+            lines.append(f"   {option.label}: {option.count}{first} ({option.percent:g} %{weighted}){rank}")
+        if question.margin_of_error is not None:
+            lines.append(f"   weighted: effective size {question.n_effective:g}, margin of error ±{question.margin_of_error:g} points")
         if question.mean is not None:
-            lines.append(f"   mean: {question.mean:g}")
+            weighted_mean = f", weighted {question.weighted_mean:g}" if question.weighted_mean is not None else ""
+            lines.append(f"   mean: {question.mean:g}{weighted_mean}")
         for text in question.texts:
             lines.append(f"   « {text} »")
     return "\n".join(lines)
@@ -378,7 +400,16 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
         return
     if fmt == "png":
         target = output or Path(f"{slug}.png")
-        written = results_module.write_charts(computed, target, caption=caption)
+        from bot import result_texts
+        from bot.numbers import format_percent
+
+        ngettext = translation(settings.default_locale).ngettext
+        written = results_module.write_charts(
+            computed, target, caption=caption,
+            notes={q.id: result_texts.question_note(q, _) for q in computed.questions},
+            footer=result_texts.chart_footer(computed, settings.default_locale, settings.tz, settings.commune_name, _, ngettext),
+            format_share=lambda share: format_percent(share, settings.default_locale), weighted_word=_("weighted"),
+        )
         for path in written:
             click.echo(f"Wrote {path}")
         if not written:
@@ -554,12 +585,55 @@ def neighbourhoods_import(file: str) -> None:
     _import_file(file, "neighbourhoods")
 
 
+@main.group()
+def population() -> None:
+    """The commune's population by neighbourhood and age bracket, to weight results."""
+
+
+@population.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def population_import(file: str) -> None:
+    """Replace the population margins with those of FILE (YAML); nothing is imported if it has a problem."""
+    from participation import population as population_module
+    from participation.subscriptions import FileInvalid
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"Cannot read {file}: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}.", err=True)
+        sys.exit(2)
+
+    async def work(session: AsyncSession) -> Any:
+        margins = await population_module.import_population(session, text)
+        await audit_record(
+            session, actor_telegram_id=None, source=Source.CLI, action="population.import",
+            subject=None, detail={"total": margins.total},
+        )
+        return margins
+
+    try:
+        margins = with_session(work)
+    except FileInvalid as exc:
+        for problem in exc.problems:
+            click.echo(f"{file}: {problem}", err=True)
+        click.echo(f"Nothing was imported ({len(exc.problems)} problem(s)).", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Population imported: {margins.total} inhabitants aged 15 and over in {len(margins.neighbourhoods)} "
+        f"neighbourhoods ({margins.source})."
+    )
+
+
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for photos
 
 
 @main.group(invoke_without_command=True)
-@click.option("--audience", help="all, topic:CODE, neighbourhood:CODE, age:BRACKET (such as 30-44) or consultation:SLUG")
+@click.option(
+    "--audience",
+    help="all, topic:CODE, neighbourhood:CODE, age:BRACKET (such as 30-44), consultation:SLUG, or underrepresented:SLUG "
+    "(residents of the groups under-represented in open consultation SLUG who have not answered it)",
+)
 @click.option("--text", "text", help="The message (the text under the photo when --photo is given).")
 @click.option("--photo", type=click.Path(dir_okay=False), help="A photo to send (JPEG, PNG or WebP).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -577,7 +651,11 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
     try:
         parsed = broadcasts.Audience.parse(audience)
     except broadcasts.UnknownAudience:
-        click.echo(f"Unknown audience {audience!r}: use all, topic:CODE, neighbourhood:CODE, age:BRACKET or consultation:SLUG.", err=True)
+        click.echo(
+            f"Unknown audience {audience!r}: use all, topic:CODE, neighbourhood:CODE, age:BRACKET, consultation:SLUG "
+            "or underrepresented:SLUG.",
+            err=True,
+        )
         sys.exit(2)
     photo_path = None
     if photo is not None:
@@ -601,8 +679,16 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
 
     try:
         recipients = with_session(count)
+    except broadcasts.AudienceUnavailable as exc:
+        if exc.reason == "no_population":
+            click.echo("The population margins are not known yet: run `palabre population import FILE` first.", err=True)
+        else:
+            click.echo(f"Consultation {parsed.value!r} is not open: a reminder only makes sense while residents can answer.", err=True)
+        sys.exit(1)
     except broadcasts.UnknownAudience:
-        if parsed.kind == broadcasts.AudienceKind.AGE:
+        if parsed.kind == broadcasts.AudienceKind.UNDERREPRESENTED:
+            click.echo(f"There is no consultation {parsed.value!r}: see `palabre consultation list`.", err=True)
+        elif parsed.kind == broadcasts.AudienceKind.AGE:
             brackets = ", ".join(bracket.value for bracket in AgeBracket)
             click.echo(f"There is no age bracket {parsed.value!r}: use one of {brackets}.", err=True)
         else:

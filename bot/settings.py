@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
+    # The commune's name, as the source of charts and on the council's report; empty: « votre mairie ».
+    commune_name: str = Field(default="", max_length=100)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +48,8 @@ class QuestionResult:
     texts: list[str] = field(default_factory=list)  # text answers and "other" free answers
     mean: float | None = None  # scale only
     weighted_mean: float | None = None  # scale only, weighted
+    scale: tuple[int, int] | None = None  # scale only: its ends
+    scale_labels: tuple[str, str] | None = None  # scale only: what its ends mean, when the file says
     n_effective: float | None = None  # Kish's effective size of the weighted answers
     margin_of_error: float | None = None  # 95 %, in percentage points, at p = 0.5
 
@@ -220,8 +222,15 @@ async def compute_results(
                     count = sum(n for v, n in values if (value in v if isinstance(v, list) else v == value))
                     result.options.append(OptionCount(value, label, count, _percent(count, answered)))
             result.texts = texts.get(qid, [])
-            if question["type"] == "scale" and answered:
-                result.mean = round(sum(v * n for v, n in values) / answered, 2)
+            if question["type"] == "scale":
+                result.scale = (question["min"], question["max"])
+                labels = question.get("labels") or {}
+                if labels.get("min") and labels.get("max"):
+                    result.scale_labels = (
+                        localized(labels["min"], locale, default_locale), localized(labels["max"], locale, default_locale)
+                    )
+                if answered:
+                    result.mean = round(sum(v * n for v, n in values) / answered, 2)
         questions.append(result)
 
     weighting = await _weigh(session, consultation, questions, counted_ids, group_key, as_text)
@@ -239,6 +248,16 @@ async def compute_results(
         responses=responses,
         weighting=weighting,
     )
+
+
+def without_weighting(results: Results) -> Results:
+    """The same results with the raw figures only."""
+    for question in results.questions:
+        question.weighted_mean = question.n_effective = question.margin_of_error = None
+        for option in question.options:
+            option.weighted_percent = None
+    results.weighting = None
+    return results
 
 
 def _matches(question_type: str, value: Any, option: Any) -> bool:
@@ -522,10 +541,25 @@ def to_xlsx(results: Results) -> bytes:
     return buffer.getvalue()
 
 
-def chart_png(question: QuestionResult, *, caption: str) -> bytes | None:
+def _percent_label(share: float) -> str:
+    return f"{100 * share:g} %"
+
+
+def chart_png(
+    question: QuestionResult,
+    *,
+    caption: str,
+    format_share: Callable[[float], str] = _percent_label,
+    weighted_word: str = "weighted",
+    note: str = "",
+    footer: str = "",
+) -> bytes | None:
     """A horizontal bar chart of one question's counts (None for a text question).
 
-    matplotlib's object API (no pyplot): no global state, safe in a thread beside the event loop.
+    The caller gives the words and the number format of the reader's language: `note` under the
+    title (several answers possible, what a scale's ends mean), `footer` at the bottom (n, dates,
+    source). matplotlib's object API (no pyplot): no global state, safe in a thread beside the
+    event loop.
     """
     if not question.options:
         return None
@@ -535,9 +569,13 @@ def chart_png(question: QuestionResult, *, caption: str) -> bytes | None:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    labels = ["\n".join(textwrap.wrap(option.label, 28)) or "—" for option in question.options]
-    counts = [option.count for option in question.options]
-    height = 1.2 + 0.55 * len(labels)
+    options = list(question.options)
+    if question.type == "scale":
+        options.reverse()  # the top of the scale at the top: it reads upwards, like a thermometer
+    labels = ["\n".join(textwrap.wrap(option.label, 28)) or "—" for option in options]
+    counts = [option.count for option in options]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    height = 1.9 + 0.32 * lines + 0.25 * len(labels) + (0.3 if note else 0) + (0.35 if footer else 0)
     figure = Figure(figsize=(8, height), dpi=110)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
@@ -545,26 +583,36 @@ def chart_png(question: QuestionResult, *, caption: str) -> bytes | None:
     axes.barh(positions, counts, color="#2f6f9f")
     axes.set_yticks(positions, labels=labels)
     axes.invert_yaxis()
-    axes.set_title("\n".join(textwrap.wrap(question.prompt, 70)), fontsize=11)
+    title = "\n".join(textwrap.wrap(question.prompt, 70))
+    if note:
+        title += "\n" + "\n".join(textwrap.wrap(note, 90))
+    axes.set_title(title, fontsize=11)
     axes.set_xlabel(caption)
     top = max(counts) if counts else 0
-    axes.set_xlim(0, max(1, top) * 1.25)
+    axes.set_xlim(0, max(1, top) * 1.6)  # room for the count, the share and the weighted share
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of people: no 0.2 ticks
-    for position, option in zip(positions, question.options, strict=True):
-        axes.text(option.count, position, f" {option.count} ({option.percent:g} %)", va="center", fontsize=9)
+    for position, option in zip(positions, options, strict=True):
+        text = f" {option.count} ({format_share(option.percent / 100)})"
+        if option.weighted_percent is not None:
+            text += f" · {weighted_word} {format_share(option.weighted_percent / 100)}"
+        axes.text(option.count, position, text, va="center", fontsize=9)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    figure.tight_layout()
+    if footer:
+        figure.text(0.01, 0.01, "\n".join(textwrap.wrap(footer, 130)), fontsize=7.5, color="#444444", va="bottom")
+    figure.tight_layout(rect=(0, 0.06 if footer else 0, 1, 1))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
-def write_charts(results: Results, output: Path, *, caption: str) -> list[Path]:
+def write_charts(
+    results: Results, output: Path, *, caption: str, notes: dict[str, str] | None = None, footer: str = "", **options: Any
+) -> list[Path]:
     """One PNG per question with counts: OUTPUT-<question id>.png (or inside OUTPUT if a directory)."""
     written = []
     for question in results.questions:
-        png = chart_png(question, caption=caption)
+        png = chart_png(question, caption=caption, note=(notes or {}).get(question.id, ""), footer=footer, **options)
         if png is None:
             continue
         if output.is_dir():
