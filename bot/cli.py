@@ -322,7 +322,8 @@ def _weighting_text(weighting: Any) -> list[str]:
     for group in weighting.empty_groups:
         lines.append(f"Warning: no participant in {group.dimension} {group.code}; weighting cannot represent them.")
     for group in weighting.small_groups:
-        lines.append(f"Warning: only {group.participants} participant(s) in {group.dimension} {group.code}; their weighted figures are fragile.")
+        people = "participant" if group.participants == 1 else "participants"
+        lines.append(f"Warning: only {group.participants} {people} in {group.dimension} {group.code}; their weighted figures are fragile.")
     return lines
 
 
@@ -674,11 +675,18 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
         click.echo(f"The text must be 1 to {limit} characters long.", err=True)
         sys.exit(2)
 
-    async def count(session: AsyncSession) -> int:
-        return await broadcasts.count_audience(session, parsed)
+    async def count(session: AsyncSession) -> tuple[int, list[Any]]:
+        groups: list[Any] = []
+        if parsed.kind == broadcasts.AudienceKind.UNDERREPRESENTED:
+            from participation.consultations import get_by_slug
+            from participation.population import under_represented
+
+            found = await get_by_slug(session, parsed.value or "")
+            groups = (await under_represented(session, found) or []) if found is not None else []
+        return await broadcasts.count_audience(session, parsed), groups
 
     try:
-        recipients = with_session(count)
+        recipients, groups = with_session(count)
     except broadcasts.AudienceUnavailable as exc:
         if exc.reason == "no_population":
             click.echo("The population margins are not known yet: run `palabre population import FILE` first.", err=True)
@@ -694,6 +702,13 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
         else:
             click.echo(f"There is no {parsed.kind.value} {parsed.value!r}.", err=True)
         sys.exit(1)
+    for group in groups:
+        click.echo(
+            f"Under-represented: {group.dimension} {group.code} ({group.participants} participant{'s' if group.participants != 1 else ''}, "
+            f"{round(100 * group.participant_share)} % of participants, {round(100 * group.population_share)} % of the population)"
+        )
+    if parsed.kind == broadcasts.AudienceKind.UNDERREPRESENTED and not groups:
+        click.echo("No group is under-represented among the participants at the moment.")
     click.echo(f"This message will be sent to {recipients} residents.")
     if not yes and not click.confirm("Send it?", default=False):
         click.echo("Cancelled: nothing was sent.")
