@@ -30,19 +30,33 @@ MAX_SWEEPS = 1000
 MAX_TRIM_ROUNDS = 200
 
 
-def _ipf(weights: np.ndarray, groups: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -> np.ndarray:
-    """Rake `weights` until every margin matches its targets within TOLERANCE (relative)."""
-    w = weights.astype(float).copy()
+def _ipf(
+    weights: np.ndarray, counts: np.ndarray, groups: Sequence[np.ndarray], targets: Sequence[np.ndarray]
+) -> np.ndarray:
+    """Rake per-person `weights` of cells holding `counts` people until every margin matches its
+    targets within TOLERANCE (relative)."""
+    w = weights.copy()
     for _ in range(MAX_SWEEPS):
         for group, target in zip(groups, targets, strict=True):
-            sums = np.bincount(group, weights=w, minlength=len(target))
+            sums = np.bincount(group, weights=w * counts, minlength=len(target))
             w *= (target / sums)[group]
         worst = max(
-            float(np.max(np.abs(np.bincount(g, weights=w, minlength=len(t)) - t) / t))
+            float(np.max(np.abs(np.bincount(g, weights=w * counts, minlength=len(t)) - t) / t))
             for g, t in zip(groups, targets, strict=True)
         )
         if worst <= TOLERANCE:
             break
+    return w
+
+
+def _clip(w: np.ndarray, counts: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Clip weights to [low, high] times their mean, again until the mean stops moving (clipping moves it)."""
+    for _ in range(MAX_SWEEPS):
+        mean = float((w * counts).sum() / counts.sum())
+        clipped = np.clip(w, low * mean, high * mean)
+        if np.allclose(clipped, w, rtol=TOLERANCE, atol=0):
+            return clipped
+        w = clipped
     return w
 
 
@@ -59,22 +73,38 @@ def rake(
     category must have at least one participant and every margin the same total. With `trim`,
     weights are clipped to [low, high] times their mean after each raking, until clipping changes
     nothing: the bound always holds, the margins hold as far as the bound allows.
+
+    Participants alike on every margin (and base weight) get the same weight, so the work is done
+    on those cells, a few dozen whatever the number of participants.
     """
-    count = len(groups[0])
-    w = np.ones(count) if base is None else base.astype(float)
+    base = np.ones(len(groups[0])) if base is None else np.asarray(base, dtype=float)
+    columns = np.column_stack([*(np.asarray(g, dtype=float) for g in groups), base])
+    cells, inverse, counts = np.unique(columns, axis=0, return_inverse=True, return_counts=True)
+    cell_groups = [cells[:, k].astype(int) for k in range(len(groups))]
+    return rake_cells(cell_groups, counts.astype(float), targets, base=cells[:, -1], trim=trim)[inverse.reshape(-1)]
+
+
+def rake_cells(
+    groups: Sequence[np.ndarray],
+    counts: np.ndarray,
+    targets: Sequence[np.ndarray],
+    *,
+    base: np.ndarray | None = None,
+    trim: tuple[float, float] | None = (TRIM_LOW, TRIM_HIGH),
+) -> np.ndarray:
+    """`rake` on cells: `groups[k][c]` is cell c's category on margin k, `counts[c]` its people.
+    Returns the weight of one person of each cell."""
     targets = [np.asarray(t, dtype=float) for t in targets]
-    w = _ipf(w, groups, targets)
-    if trim is None:
-        return w
-    low, high = trim
-    for _ in range(MAX_TRIM_ROUNDS):
-        mean = w.mean()
-        clipped = np.clip(w, low * mean, high * mean)
-        if np.allclose(clipped, w, rtol=TOLERANCE, atol=0):
-            return clipped
-        w = _ipf(clipped, groups, targets)
-    mean = w.mean()
-    return np.clip(w, low * mean, high * mean)
+    w = _ipf(np.ones(len(counts)) if base is None else np.asarray(base, dtype=float), counts, groups, targets)
+    if trim is not None:
+        low, high = trim
+        for _ in range(MAX_TRIM_ROUNDS):
+            clipped = _clip(w, counts, low, high)
+            if np.allclose(clipped, w, rtol=TOLERANCE, atol=0):
+                break
+            w = _ipf(clipped, counts, groups, targets)
+        w = _clip(w, counts, low, high)
+    return w
 
 
 def effective_size(weights: np.ndarray) -> float:
@@ -185,20 +215,19 @@ def weigh_cells(margins: Margins, cells: dict[tuple[str | None, str | None], int
     if not complete:
         return CellWeights(margins.source, {}, 0, unweighted, 0.0, None, None, groups, empty, small)
     keys = list(complete)
-    counts = np.array([complete[k] for k in keys])
-    hood_index = np.repeat(np.array([present_hoods.index(h) for h, _ in keys]), counts)
-    age_index = np.repeat(np.array([present_ages.index(a) for _, a in keys]), counts)
+    counts = np.array([complete[k] for k in keys], dtype=float)
+    hood_index = np.array([present_hoods.index(h) for h, _ in keys])
+    age_index = np.array([present_ages.index(a) for _, a in keys])
     total = float(margins.total)
     hood_targets = np.array([margins.neighbourhoods[h] for h in present_hoods], dtype=float)
     age_targets = np.array([margins.age_brackets[a] for a in present_ages], dtype=float)
     # Rescaled to one total: the two margins lose different groups when some are empty.
     hood_targets *= total / hood_targets.sum()
     age_targets *= total / age_targets.sum()
-    w = rake([hood_index, age_index], [hood_targets, age_targets])
-    w /= w.mean()
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    by_cell = {key: float(w[start]) for key, start in zip(keys, starts, strict=True)}
-    n_effective = effective_size(w)
+    w = rake_cells([hood_index, age_index], counts, [hood_targets, age_targets])
+    w /= (w * counts).sum() / counts.sum()  # mean 1 per participant
+    by_cell = {key: float(weight) for key, weight in zip(keys, w, strict=True)}
+    n_effective = float((w * counts).sum() ** 2 / (w * w * counts).sum())
     return CellWeights(
         source=margins.source,
         weights=by_cell,
