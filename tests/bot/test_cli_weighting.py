@@ -186,3 +186,14 @@ def test_weighted_results_council_figures_and_the_reminder_to_missing_groups(tmp
     assert query(tmp_path, "SELECT action, detail FROM audit_entry WHERE action = 'broadcast.confirm'") == [
         ("broadcast.confirm", '{"audience": "underrepresented:place-du-marche", "recipients": 5}')
     ]
+
+
+def test_the_documented_example_imports_as_written(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "representativite.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "quartiers.yaml").write_text(NEIGHBOURHOODS, encoding="utf-8")
+    (tmp_path / "population.yaml").write_text(example, encoding="utf-8")
+    assert palabre(tmp_path, "neighbourhoods", "import", "quartiers.yaml").returncode == 0
+    imported = palabre(tmp_path, "population", "import", "population.yaml")
+    assert imported.returncode == 0, imported.stderr
+    assert query(tmp_path, "SELECT source FROM population_margins") == [("Insee, recensement 2022",)]
