@@ -880,16 +880,23 @@ def publish(slug: str, decision: str, yes: bool) -> None:
 @click.option("--from", "start", help="First day, e.g. 2026-09-01 (default: 90 days before --to).")
 @click.option("--to", "end", help="Last day, included, e.g. 2026-11-30 (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "png", "pdf"]), default="text", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (PNG and PDF: default palabre-stats.png/.pdf).")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (needed for PNG and PDF; a PNG report of several pages also writes FILE-2.png, FILE-3.png…).",
+)
 def stats(start: str | None, end: str | None, fmt: str, output: Path | None) -> None:
     """Figures for the council: residents, participation, reports, published outcomes, satisfaction."""
     from bot.i18n import build_i18n
-    from bot.stats_report import render_pdf, render_png, render_text, to_json
+    from bot.stats_report import render_pdf, render_png_pages, render_text, to_json
     from handlers.impact import neighbourhood_names, parse_period
     from participation.stats import compute_stats
     from storage.types import utcnow
 
     settings = settings_or_exit()
+    if output is None and fmt in ("png", "pdf"):
+        # Never an unexpected file in the working directory: the report goes where it is asked.
+        click.echo(f"A {fmt.upper()} report needs --output FILE.", err=True)
+        sys.exit(2)
     try:
         first, last = parse_period(start, end, settings)
     except ValueError:
@@ -910,11 +917,15 @@ def stats(start: str | None, end: str | None, fmt: str, output: Path | None) -> 
         elif fmt == "json":
             data = to_json(figures).encode("utf-8") + b"\n"
         elif fmt == "png":
-            data = render_png(figures, locale=locale, tz=settings.tz, hood_names=names)
+            pages = render_png_pages(figures, locale=locale, tz=settings.tz, hood_names=names, commune=settings.commune_name)
+            assert output is not None
+            for number, page in enumerate(pages, start=1):
+                path = output if number == 1 else output.with_name(f"{output.stem}-{number}{output.suffix or '.png'}")
+                write_output(page, path)
+                click.echo(f"Wrote {path}.")
+            return
         else:
-            data = render_pdf(figures, locale=locale, tz=settings.tz, hood_names=names)
-    if output is None and fmt in ("png", "pdf"):
-        output = Path(f"palabre-stats.{fmt}")
+            data = render_pdf(figures, locale=locale, tz=settings.tz, hood_names=names, commune=settings.commune_name)
     if write_output(data, output):
         click.echo(f"Wrote {output}.")
 
