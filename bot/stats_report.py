@@ -81,12 +81,29 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
         )
         for shares, name in ((c.by_neighbourhood, lambda code: _hood(code, hood_names)), (c.by_age_bracket, _age)):
             for share in shares:
+                if share.population_share is not None:
+                    lines.append(
+                        "    " + _("{name}: {participants} of participants, {population} of the population").format(
+                            name=name(share.code), participants=pct(share.participant_share, locale),
+                            population=pct(share.population_share, locale),
+                        )
+                    )
+                    continue
                 lines.append(
                     "    " + _("{name}: {participants} of participants, {residents} of residents").format(
                         name=name(share.code), participants=pct(share.participant_share, locale),
                         residents=pct(share.resident_share, locale),
                     )
                 )
+    if stats.population is not None:
+        lines += ["", _("Who took part in the period, against the population ({source}):").format(source=stats.population.source)]
+        for group in stats.population.groups:
+            name = _hood(group.code, hood_names) if group.dimension == "neighbourhood" else _age(group.code)
+            lines.append(
+                "• " + _("{name}: {participants} of participants, {population} of the population").format(
+                    name=name, participants=pct(group.participant_share, locale), population=pct(group.population_share, locale)
+                )
+            )
     rep = stats.reports
     lines += [
         "",

@@ -173,6 +173,9 @@ def test_weighted_results_council_figures_and_the_reminder_to_missing_groups(tmp
     assert groups[("neighbourhood", "centre")]["population_share"] == pytest.approx(4210 / 11000)
     assert groups[("neighbourhood", "centre")]["participant_share"] == pytest.approx(22 / 41)
     assert groups[("neighbourhood", "hameaux")]["participants"] == 1
+    text_stats = palabre(tmp_path, "stats", "--from", "2026-11-01", "--to", "2026-11-30").stdout
+    assert "Qui a participé sur la période, comparé à la population (Insee, recensement 2022)\u00a0:" in text_stats
+    assert "• Les hameaux\u00a0: 2\u00a0% des participants, 11\u00a0% de la population" in text_stats
     (consultation,) = stats["consultations"]
     centre = next(s for s in consultation["by_neighbourhood"] if s["code"] == "centre")
     assert centre["population_share"] == pytest.approx(4210 / 11000)
