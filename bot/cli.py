@@ -836,8 +836,12 @@ def reports_export(fmt: str, output: Path | None) -> None:
 @main.command()
 @click.argument("slug")
 @click.option("--decision", required=True, help="The council's decision, as residents will read it.")
+@click.option(
+    "--translation", "translations", multiple=True, metavar="LOCALE=TEXT",
+    help="The decision in another language residents use, such as en=\"The square will be…\" (repeatable).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def publish(slug: str, decision: str, yes: bool) -> None:
+def publish(slug: str, decision: str, translations: tuple[str, ...], yes: bool) -> None:
     """Publish the outcome of closed consultation SLUG: results and DECISION to participants and subscribers."""
     from participation import publication
 
@@ -853,12 +857,28 @@ def publish(slug: str, decision: str, yes: bool) -> None:
     except publication.PublishRefused as refused:
         click.echo(reasons[refused.reason], err=True)
         sys.exit(2)
+    settings = settings_or_exit()
+    from bot.catalogs import LOCALES_DIR
+
+    known = sorted(path.name for path in LOCALES_DIR.iterdir() if (path / "LC_MESSAGES").is_dir())
+    other_languages: dict[str, str] = {}
+    for item in translations:
+        locale, _, translated = item.partition("=")
+        locale = locale.strip()
+        if locale not in known or locale == settings.default_locale or locale in other_languages:
+            click.echo(f"--translation {item[:20]!r}: give another language residents use ({', '.join(known)}), once, as LOCALE=TEXT.", err=True)
+            sys.exit(2)
+        try:
+            other_languages[locale] = publication.check_decision(translated)
+        except publication.PublishRefused as refused:
+            click.echo(f"--translation {locale}: {reasons[refused.reason]}", err=True)
+            sys.exit(2)
 
     async def count(session: AsyncSession) -> int:
         return await publication.count_recipients(session, await publication.publishable(session, slug))
 
     async def send(session: AsyncSession) -> Any:
-        return await publication.publish(session, slug, text, actor_telegram_id=None, source=Source.CLI)
+        return await publication.publish(session, slug, text, actor_telegram_id=None, source=Source.CLI, translations=other_languages)
 
     try:
         recipients = with_session(count)

@@ -73,7 +73,7 @@ class PublicationFeeder:
         with self._i18n.context(), self._i18n.use_locale(locale):
             computed = await texts.compute(session, consultation, locale, self._i18n.default_locale)
             messages: list[tuple[str, dict[str, Any]]] = [
-                ("sendMessage", {"text": text}) for text in texts.outcome_texts(computed, item.decision, locale)
+                ("sendMessage", {"text": text}) for text in texts.outcome_texts(computed, publication.decision_in(item, locale), locale)
             ]
             footer = result_texts.chart_footer(computed, locale, self._settings.tz, self._settings.commune_name, gettext, ngettext)
             folder = Path(self._settings.media_dir) / "publications" / str(item.id) / locale

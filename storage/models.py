@@ -395,6 +395,8 @@ class Publication(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", unique=True)
     decision: str = Field(max_length=2000)
+    # The decision in other languages residents use (locale -> text); `decision` for the others.
+    translations: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     # None when it came from the server's command line.
     author_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
     source: str = Field(max_length=16)

@@ -127,3 +127,23 @@ def test_a_long_outcome_still_fits_telegram_messages() -> None:
     assert extreme[0] == "📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Titre</b>\n\n🏛 <b>Ce que le conseil a décidé</b>\n" + "&amp;" * 2000
     assert len(extreme[1]) <= 4096 and "… (les résultats complets sont dans les graphiques)" in extreme[1]
     assert extreme[1].endswith("\n\nMerci de votre participation\u202f!")
+
+
+async def test_the_decision_reaches_each_resident_in_their_language_when_the_council_gave_it(sessionmaker: SessionMaker, tmp_path: Path) -> None:
+    async with sessionmaker.begin() as session:
+        await subscriptions.import_topics(session, TOPICS)
+        consultation = await add_consultation(session)
+        french, english = await add_resident(session, 200, locale="fr"), await add_resident(session, 201, locale="en")
+        for person in (french, english):
+            await respond(session, consultation, person, frequence="hebdo", pietonne="yes", pourquoi=None)
+        await close(session, consultation)
+    async with sessionmaker.begin() as session:
+        await publication.publish(
+            session, "place-du-marche", "La place sera piétonne le samedi.", actor_telegram_id=900, source=Source.CLI,
+            translations={"en": "The square will be car-free on Saturdays."},
+        )
+    feeder = PublicationFeeder(sessionmaker, build_i18n("fr"), Settings(media_dir=tmp_path / "media", _env_file=None))  # type: ignore[call-arg]
+    assert await feeder() is True
+    texts = {row.chat_id: row.payload["text"] for row in await outbox_rows(sessionmaker) if row.method == "sendMessage"}
+    assert "🏛 <b>Ce que le conseil a décidé</b>\nLa place sera piétonne le samedi." in texts[200]
+    assert "🏛 <b>What the council decided</b>\nThe square will be car-free on Saturdays." in texts[201]

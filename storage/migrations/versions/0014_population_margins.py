@@ -1,4 +1,4 @@
-"""Population margins: inhabitants by neighbourhood and age bracket, for weighted results
+"""Population margins for weighted results; the council's decision in several languages
 
 Revision ID: 0014
 Revises: 0007
@@ -28,7 +28,11 @@ def upgrade() -> None:
         sa.Column("imported_at", storage.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    with op.batch_alter_table("publication", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("translations", sa.JSON(), server_default="{}", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("publication", schema=None) as batch_op:
+        batch_op.drop_column("translations")
     op.drop_table("population_margins")
