@@ -167,6 +167,17 @@ def test_weighted_results_council_figures_and_the_reminder_to_missing_groups(tmp
     header = csv_path.read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.endswith(",weight")
 
+    xlsx_path = tmp_path / "r.xlsx"
+    assert palabre(tmp_path, "results", "place-du-marche", "--format", "xlsx", "--output", str(xlsx_path)).returncode == 0
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(xlsx_path)
+    summary_rows = [tuple(row) for row in workbook["summary"].iter_rows(values_only=True)]
+    assert ("question", "answer", "label", "count", "percent", "weighted_percent") in summary_rows
+    assert ("weighting_source", "Insee, recensement 2022") in [row[:2] for row in summary_rows]
+    responses_header = next(workbook["responses"].iter_rows(values_only=True))
+    assert responses_header[-1] == "weight"
+
     stats = json.loads(palabre(tmp_path, "stats", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json").stdout)
     groups = {(g["dimension"], g["code"]): g for g in stats["population"]["groups"]}
     assert stats["population"]["participants"] == 41 and stats["population"]["total"] == 11000
