@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where weights are computed: the bot starts without it
+    import numpy as np
 
 # A participant counts for at most 5 and at least 0.2 times the average participant: beyond, one
 # person's answers would swing a result (a common bound, e.g. the ANES raking guidelines).
@@ -35,6 +37,8 @@ def _ipf(
 ) -> np.ndarray:
     """Rake per-person `weights` of cells holding `counts` people until every margin matches its
     targets within TOLERANCE (relative)."""
+    import numpy as np
+
     w = weights.copy()
     for _ in range(MAX_SWEEPS):
         for group, target in zip(groups, targets, strict=True):
@@ -51,6 +55,8 @@ def _ipf(
 
 def _clip(w: np.ndarray, counts: np.ndarray, low: float, high: float) -> np.ndarray:
     """Clip weights to [low, high] times their mean, again until the mean stops moving (clipping moves it)."""
+    import numpy as np
+
     for _ in range(MAX_SWEEPS):
         mean = float((w * counts).sum() / counts.sum())
         clipped = np.clip(w, low * mean, high * mean)
@@ -77,6 +83,8 @@ def rake(
     Participants alike on every margin (and base weight) get the same weight, so the work is done
     on those cells, a few dozen whatever the number of participants.
     """
+    import numpy as np
+
     base = np.ones(len(groups[0])) if base is None else np.asarray(base, dtype=float)
     columns = np.column_stack([*(np.asarray(g, dtype=float) for g in groups), base])
     cells, inverse, counts = np.unique(columns, axis=0, return_inverse=True, return_counts=True)
@@ -94,6 +102,8 @@ def rake_cells(
 ) -> np.ndarray:
     """`rake` on cells: `groups[k][c]` is cell c's category on margin k, `counts[c]` its people.
     Returns the weight of one person of each cell."""
+    import numpy as np
+
     targets = [np.asarray(t, dtype=float) for t in targets]
     w = _ipf(np.ones(len(counts)) if base is None else np.asarray(base, dtype=float), counts, groups, targets)
     if trim is not None:
@@ -109,6 +119,8 @@ def rake_cells(
 
 def effective_size(weights: np.ndarray) -> float:
     """Kish's effective sample size: (Σw)² / Σw²."""
+    import numpy as np
+
     total = float(weights.sum())
     squares = float((weights**2).sum())
     return total * total / squares if squares else 0.0
@@ -201,6 +213,8 @@ def weigh_cells(margins: Margins, cells: dict[tuple[str | None, str | None], int
     out of the weighted figures. Groups with no participant are dropped from the margins, the
     others keeping their relative sizes: weighting cannot invent the missing people, it says so.
     """
+    import numpy as np
+
     groups = group_figures(margins, cells)
     complete = {
         (hood, age): n for (hood, age), n in cells.items()
