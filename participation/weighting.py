@@ -119,8 +119,6 @@ def rake_cells(
 
 def effective_size(weights: np.ndarray) -> float:
     """Kish's effective sample size: (Σw)² / Σw²."""
-    import numpy as np
-
     total = float(weights.sum())
     squares = float((weights**2).sum())
     return total * total / squares if squares else 0.0
