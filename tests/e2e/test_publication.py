@@ -90,7 +90,11 @@ async def test_results_publication_reaches_every_participant_in_their_language_w
     await official.tap("✅ Publier", message=confirm)
     assert (await official.wait_message("Publié"))["text"] == "✅ Publié\u00a0: le bilan part vers 3 habitants."
 
-    await wait_for(lambda: all(outcomes(fake, chat) for chat in (marie, john, lea)), 90, "the outcome")
+    # The decision goes first, then one chart per question: wait for the last chart too.
+    await wait_for(
+        lambda: all(outcomes(fake, chat) and len([m for m in fake.sent_to(chat) if m.get("photo")]) == 4 for chat in (marie, john, lea)),
+        90, "the outcome and its charts",
+    )
     await bot.restart()  # nothing is sent again after a restart
     await fake.wait_idle(quiet=1.5, timeout=30)
 
