@@ -55,30 +55,37 @@ def period_label(stats: Stats, locale: str, tz: ZoneInfo) -> str:
 
 
 def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str, str]) -> str:
-    """The figures as plain text, one section per subject (no markup: escape it for HTML)."""
+    """The figures as plain text, one section per subject (no markup: escape it for HTML).
+
+    Plain words and real plurals: a mairie reads « 1 participant », never « 1 participants ».
+    """
     r = stats.residents
     lines = [
         _("Palabre figures, {period}").format(period=period_label(stats, locale, tz)),
         "",
-        _("Residents: {total} registered, {active} active in the period, {unreachable} unreachable.").format(
-            total=r.total, active=r.active, unreachable=r.unreachable
-        ),
+        ngettext("Residents: {total} registered", "Residents: {total} registered", r.total).format(total=r.total)
+        + ", " + ngettext("{active} active in the period", "{active} active in the period", r.active).format(active=r.active)
+        + ", " + ngettext("{count} has blocked the bot.", "{count} have blocked the bot.", r.unreachable).format(count=r.unreachable),
         _("New residents per week: {weeks}").format(
-            weeks=", ".join(f"{day(monday, locale)}: {count}" for monday, count in r.new_per_week) or "—"
+            weeks=", ".join(_("week of {day}: {count}").format(day=day(monday, locale), count=count) for monday, count in r.new_per_week) or "—"
         ),
         "",
-        _("Consultations: {count}; outcome published for {published} of {closed} closed ({share}).").format(
+        ngettext(
+            "Consultations: {count}; outcome published for {published} of the {closed} closed ({share}).",
+            "Consultations: {count}; outcome published for {published} of the {closed} closed ({share}).",
+            len(stats.consultations),
+        ).format(
             count=len(stats.consultations), published=stats.published_consultations,
             closed=stats.closed_consultations, share=pct(stats.published_share, locale),
         ),
     ]
     for c in stats.consultations:
-        lines.append(
-            _("• {title}: {started} took part out of {audience} ({participation}), {finished} finished ({completion})").format(
-                title=_title(c.title, locale), started=c.started, audience=c.audience,
-                participation=pct(c.participation_rate, locale), finished=c.finished, completion=pct(c.completion_rate, locale),
-            )
-        )
+        figures = ngettext(
+            "{count} participant out of {audience} ({rate})", "{count} participants out of {audience} ({rate})", c.started
+        ).format(count=c.started, audience=c.audience, rate=pct(c.participation_rate, locale)) + ", " + ngettext(
+            "{count} complete answer", "{count} complete answers", c.finished
+        ).format(count=c.finished)
+        lines.append(_("• {title}: {figures}").format(title=_title(c.title, locale), figures=figures))
         for shares, name in ((c.by_neighbourhood, lambda code: _hood(code, hood_names)), (c.by_age_bracket, _age)):
             for share in shares:
                 if share.population_share is not None:
@@ -107,33 +114,41 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
     rep = stats.reports
     lines += [
         "",
-        _("Reports: {opened} opened, {closed} closed; time to close: median {median}, 90 % within {p90}; {reopened} reopened after “fixed”.").format(
-            opened=rep.opened, closed=rep.closed, median=duration(rep.median_hours, locale),
-            p90=duration(rep.p90_hours, locale), reopened=rep.reopened,
-        ),
+        ngettext("Reports: {opened} received", "Reports: {opened} received", rep.opened).format(opened=rep.opened)
+        + ", " + ngettext("{closed} dealt with.", "{closed} dealt with.", rep.closed).format(closed=rep.closed)
+        + " " + _("Usual time: {median} (9 in 10 within {p90}).").format(
+            median=duration(rep.median_hours, locale), p90=duration(rep.p90_hours, locale))
+        + " " + ngettext("{count} reopened by the resident after “fixed”.", "{count} reopened by the resident after “fixed”.", rep.reopened)
+        .format(count=rep.reopened),
     ]
     for category in rep.by_category:
         lines.append(
-            _("• {name}: {opened} opened, {closed} closed, median {median}, 90 % within {p90}").format(
-                name=_title(category.name, locale), opened=category.opened, closed=category.closed,
-                median=duration(category.median_hours, locale), p90=duration(category.p90_hours, locale),
-            )
+            "• " + ngettext("{name}: {opened} received", "{name}: {opened} received", category.opened).format(
+                name=_title(category.name, locale), opened=category.opened)
+            + ", " + ngettext("{closed} dealt with", "{closed} dealt with", category.closed).format(closed=category.closed)
+            + ", " + _("usually {median} (9 in 10 within {p90})").format(
+                median=duration(category.median_hours, locale), p90=duration(category.p90_hours, locale))
         )
     s = stats.satisfaction
     lines += [
         "",
-        _("Satisfaction: {answers} answers, mean {mean} / 5.").format(answers=s.answers, mean=num(s.mean, locale)),
-        _("Distribution: {distribution}").format(distribution=", ".join(f"{k}: {v}" for k, v in s.distribution.items())),
+        ngettext("Satisfaction: {answers} answer, mean {mean} out of 5.", "Satisfaction: {answers} answers, mean {mean} out of 5.", s.answers)
+        .format(answers=s.answers, mean=num(s.mean, locale)),
+        _("Distribution: {distribution}").format(
+            distribution=", ".join(_("{score} out of 5: {count}").format(score=k, count=v) for k, v in s.distribution.items())
+        ),
     ]
     if s.trend:
         lines.append(
-            _("Trend: {trend}").format(trend=", ".join(f"{day(start, locale)}: {num(mean, locale)}" for start, mean, _n in s.trend))
+            _("Trend: {trend}").format(
+                trend=", ".join(_("from {day}: {mean}").format(day=day(start, locale), mean=num(mean, locale)) for start, mean, _n in s.trend)
+            )
         )
     lines += [
         "",
-        _("Feedback on the channel: {received} received, {answered} answered.").format(
-            received=stats.feedback.received, answered=stats.feedback.answered
-        ),
+        ngettext("Feedback on the channel: {received} received", "Feedback on the channel: {received} received", stats.feedback.received)
+        .format(received=stats.feedback.received)
+        + ", " + ngettext("{answered} answered.", "{answered} answered.", stats.feedback.answered).format(answered=stats.feedback.answered),
     ]
     return "\n".join(lines)
 

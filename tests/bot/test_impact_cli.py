@@ -67,8 +67,8 @@ def test_stats_in_every_format(tmp_path: Path) -> None:
     text = palabre("stats", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     # Anne wrote a feedback in the period: she is active.
-    assert "Habitants\u00a0: 2 inscrits, 1 actifs sur la période, 0 injoignables." in text.stdout
-    assert "Avis sur le service\u00a0: 1 reçus, 0 avec réponse." in text.stdout
+    assert "Habitants\u00a0: 2 inscrits, 1 actif sur la période, 0 a bloqué le bot." in text.stdout
+    assert "Avis sur le service\u00a0: 1 reçu, 0 avec réponse." in text.stdout
     as_json = json.loads(palabre("stats", "--format", "json", cwd=tmp_path).stdout)
     assert as_json["residents"]["total"] == 2 and as_json["feedback"] == {"received": 1, "answered": 0}
     # An old period: the resident who came 400 days ago is the only one.
