@@ -617,7 +617,8 @@ def population_import(file: str) -> None:
     except FileInvalid as exc:
         for problem in exc.problems:
             click.echo(f"{file}: {problem}", err=True)
-        click.echo(f"Nothing was imported ({len(exc.problems)} problem(s)).", err=True)
+        count = len(exc.problems)
+        click.echo(f"Nothing was imported ({count} problem{'' if count == 1 else 's'}).", err=True)
         sys.exit(1)
     click.echo(
         f"Population imported: {margins.total} inhabitants aged 15 and over in {len(margins.neighbourhoods)} "

@@ -89,7 +89,7 @@ def test_population_file_is_validated_line_by_line_and_nothing_is_half_imported(
     assert uneven.stderr.splitlines() == [
         "uneven.yaml: neighbourhoods add up to 11000 inhabitants but age_brackets to 9460: "
         "both must count the same inhabitants aged 15 and over",
-        "Nothing was imported (1 problem(s)).",
+        "Nothing was imported (1 problem).",
     ]
     broken = palabre(tmp_path, "population", "import", "broken.yaml")
     assert broken.stderr.splitlines() == [
@@ -99,7 +99,7 @@ def test_population_file_is_validated_line_by_line_and_nothing_is_half_imported(
         "broken.yaml: neighbourhoods.plage: unknown code (known: centre, gare, bourg, hameaux)",
         "broken.yaml: age_brackets.60-74: a whole number of inhabitants above 0 is needed",
         "broken.yaml: age_brackets.75-plus: missing (every code needs its number of inhabitants)",
-        "Nothing was imported (6 problem(s)).",
+        "Nothing was imported (6 problems).",
     ]
     assert query(tmp_path, "SELECT count(*) FROM population_margins") == [(0,)]
     (tmp_path / "population.yaml").write_text(POPULATION, encoding="utf-8")
