@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
+    # Seconds an update that failed for a passing reason (database locked or unreachable, Bot API
+    # timeout) is tried again before the resident is told it could not be handled.
+    update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
     # The commune's name, as the source of charts and on the council's report; empty: « votre mairie ».
     commune_name: str = Field(default="", max_length=100)
 
