@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 import html
 from datetime import datetime, time, timedelta
 from typing import Any

@@ -1,7 +1,7 @@
 """Population margins for weighted results; the council's decision in several languages
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0013
 Create Date: 2026-11-28 23:30:00
 """
 
@@ -13,7 +13,7 @@ import storage.types  # noqa: F401 - UTCDateTime columns
 
 
 revision = "0014"
-down_revision = "0008"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
