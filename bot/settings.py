@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
     # Seconds a leader's lease lasts without renewal: the longest a frozen leader goes unreplaced.
     leader_lease_seconds: float = Field(default=15.0, ge=2, le=300)
+    # The commune's name, as the source of charts and on the council's report; empty: « votre mairie ».
+    commune_name: str = Field(default="", max_length=100)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod
