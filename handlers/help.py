@@ -12,7 +12,7 @@ from handlers.texts import help_text
 router = Router(name=__name__)
 
 
-@router.message(Command("help"))
+@router.message(Command("help", "aide"))
 @router.message(F.text == MENU_HELP)
 async def cmd_help(message: Message) -> None:
     """/help or the menu entry."""
