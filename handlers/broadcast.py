@@ -116,7 +116,7 @@ async def cmd_broadcast(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(StateFilter(BroadcastFlow), Command("cancel"))
+@router.message(StateFilter(BroadcastFlow), Command("cancel", "annuler"))
 async def cmd_cancel_broadcast(message: Message, state: FSMContext) -> None:
     """/cancel while writing a broadcast: nothing is sent."""
     await state.clear()

@@ -245,7 +245,7 @@ async def cmd_new(message: Message, state: FSMContext) -> None:
     await message.answer(_("🆕 New consultation. What is its title? (send /cancel to stop)"))
 
 
-@router.message(Command("cancel"), StateFilter(NewConsultation))
+@router.message(Command("cancel", "annuler"), StateFilter(NewConsultation))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     """/cancel during creation."""
     await state.clear()

@@ -27,6 +27,13 @@ MENU_SETTINGS = __("⚙️ Settings")
 MENU_HELP = __("❓ Help")
 MENU_IMPACT = __("🌱 My impact")
 
+
+
+def menu_entries() -> list[str]:
+    """The main menu's labels in the current locale."""
+    return [str(entry) for entry in (MENU_CONSULTATIONS, MENU_REPORT, MENU_MY_REPORTS, MENU_SETTINGS, MENU_HELP, MENU_IMPACT)]
+
+
 LANGUAGE_NAMES = {"fr": "🇫🇷 Français", "en": "🇬🇧 English"}
 
 
@@ -55,9 +62,20 @@ def language_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def bot_commands() -> list[BotCommand]:
-    """The command menu in the current locale."""
-    return [
+# French residents see French commands; the English ones keep working for everyone.
+FRENCH_COMMANDS = {
+    "report": "signaler",
+    "myreports": "messignalements",
+    "settings": "parametres",
+    "mydata": "mesdonnees",
+    "forget": "oublier",
+    "help": "aide",
+}
+
+
+def bot_commands(locale: str = "en") -> list[BotCommand]:
+    """The command menu in the current locale (French command names for `fr`)."""
+    commands = [
         BotCommand(command="consultations", description=_("Consultations open to you")),
         BotCommand(command="report", description=_("Report a problem in the street")),
         BotCommand(command="myreports", description=_("Follow my reports")),
@@ -69,6 +87,9 @@ def bot_commands() -> list[BotCommand]:
         BotCommand(command="impact", description=_("What my participation changed")),
         BotCommand(command="feedback", description=_("Tell us what you think of this service")),
     ]
+    if locale == "fr":
+        return [BotCommand(command=FRENCH_COMMANDS.get(c.command, c.command), description=c.description) for c in commands]
+    return commands
 
 
 async def set_command_menus(bot: Bot, i18n: I18n) -> None:
@@ -76,6 +97,6 @@ async def set_command_menus(bot: Bot, i18n: I18n) -> None:
     with i18n.context():  # outside an update, the I18n context must be entered by hand
         for locale in SUPPORTED_LOCALES:
             with i18n.use_locale(locale):
-                await bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault(), language_code=locale)
+                await bot.set_my_commands(bot_commands(locale), scope=BotCommandScopeDefault(), language_code=locale)
         with i18n.use_locale(i18n.default_locale):
-            await bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault())
+            await bot.set_my_commands(bot_commands(i18n.default_locale), scope=BotCommandScopeDefault())

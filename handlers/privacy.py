@@ -29,7 +29,7 @@ class ForgetCallback(CallbackData, prefix="forget"):
     confirm: bool
 
 
-@router.message(Command("mydata"))
+@router.message(Command("mydata", "mesdonnees"))
 async def cmd_mydata(message: Message, session: AsyncSession, resident: Resident) -> None:
     """/mydata: a JSON file with everything Palabre keeps about the resident."""
     data = await personal_data(session, resident)
@@ -41,7 +41,7 @@ async def cmd_mydata(message: Message, session: AsyncSession, resident: Resident
     )
 
 
-@router.message(Command("forget"))
+@router.message(Command("forget", "oublier"))
 async def cmd_forget(message: Message) -> None:
     """/forget: ask for confirmation first."""
     await message.answer(

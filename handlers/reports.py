@@ -248,14 +248,14 @@ async def download_photos(bot: Bot, session: AsyncSession, report: Report, media
 # --- Entry points -----------------------------------------------------------------------------
 
 
-@router.message(Command("report"))
+@router.message(Command("report", "signaler"))
 @router.message(F.text == MENU_REPORT)
 async def cmd_report(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     """/report or the menu entry: start a report."""
     await start_report(message, state, session, i18n, settings)
 
 
-@router.message(Command("cancel"), StateFilter(ReportFlow))
+@router.message(Command("cancel", "annuler"), StateFilter(ReportFlow))
 @router.message(F.text == CANCEL, StateFilter(ReportFlow))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     """/cancel or the Cancel key during a report."""
@@ -525,7 +525,7 @@ async def on_text_during_buttons(message: Message) -> None:
 # --- My reports, "is it fixed?" ---------------------------------------------------------------
 
 
-@router.message(Command("myreports"))
+@router.message(Command("myreports", "messignalements"))
 @router.message(F.text == MENU_MY_REPORTS)
 async def cmd_my_reports(message: Message, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings) -> None:
     """/myreports or the menu entry: own and followed reports with their status."""

@@ -42,7 +42,7 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     await official.send("/feedbacks")
     assert official.last_reply() == f"💬 <b>Avis n°{row.id}</b> ({row.created_at:%Y-%m-%d})\n\nThe buttons are &lt;too&gt; small"
     await official.tap(buttons(official)[0][1])
-    assert official.last_reply() == f"Écrivez votre réponse à l’avis n°{row.id} en un message (ou /cancel)."
+    assert official.last_reply() == f"Écrivez votre réponse à l’avis n°{row.id} en un message (ou /annuler)."
     await official.send("Nous les agrandissons dès lundi.")
     assert official.last_reply() == "Votre réponse est en route vers l’habitant."
     await official.tap(FeedbackCallback(id=row.id).pack())  # an old button: answered already
@@ -104,9 +104,9 @@ async def test_satisfaction_answer_with_a_comment_and_stale_buttons_refused(resi
     assert alerts(anne)[-1] == "Cette question est close\u202f; merci quand même."
     await anne.tap(SatisfactionCallback(period=period, score=2).pack())
     await anne.tap(SatisfactionCallback(period=period, score=4).pack())  # changes her mind
-    assert anne.last_reply() == "Merci pour votre réponse (4/5)\u202f! Si vous le souhaitez, écrivez un commentaire en un message\u202f; sinon /skip."
+    assert anne.last_reply() == "Merci pour votre réponse (4/5)\u202f! Si vous le souhaitez, écrivez un commentaire en un message\u202f; sinon /passer."
     await anne.send_sticker()
-    assert anne.last_reply() == "Écrivez votre commentaire sous forme de texte, ou /skip."
+    assert anne.last_reply() == "Écrivez votre commentaire sous forme de texte, ou /passer."
     await anne.send("Pratique pour signaler les nids-de-poule")
     assert anne.last_reply() == "Merci, votre commentaire est enregistré."
     async with sessionmaker() as session:

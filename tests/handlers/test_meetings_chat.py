@@ -32,7 +32,7 @@ async def test_official_announces_a_meeting_residents_answer_and_the_count_shows
     await official.send(when.strftime("%d/%m/%Y %H:%M"))
     assert official.last_reply() == "📍 Où aura-t-elle lieu\u202f?"
     await official.send_sticker()
-    assert official.last_reply() == "Merci de répondre par un texte. /cancel pour arrêter."
+    assert official.last_reply() == "Merci de répondre par un texte. /annuler pour arrêter."
     await official.send("Salle des fêtes, 2 rue Pasteur")
     await official.tap(AudienceCallback(flow="m", kind="a").pack())
     summary = official.last_reply()

@@ -212,7 +212,7 @@ async def test_refusals_are_clear_and_store_nothing(people, sessionmaker) -> Non
     await lou.onboard()
     await lou.send("/report")
     await lou.tap(step("cat", 999))  # an unknown (or forged) category
-    assert lou.last_reply() == "Cette catégorie n’est plus disponible. Recommencez avec /report, s’il vous plaît."
+    assert lou.last_reply() == "Cette catégorie n’est plus disponible. Recommencez avec /signaler, s’il vous plaît."
     await lou.send("Un texte")  # still asked to choose: nothing moves on
     assert lou.last_reply().startswith("Choisissez le type de problème")
     await lou.tap(step("cancel"))
