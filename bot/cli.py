@@ -479,7 +479,7 @@ def poll(slug: str) -> None:
         if refusal is not None:
             return reasons[refusal]
         with i18n.context():
-            queued = await queue_polls(session, found, i18n, settings.default_locale)
+            queued = await queue_polls(session, found, i18n, settings)
         await audit_record(session, actor_telegram_id=None, source=Source.CLI, action="consultation.poll",
                            subject=slug, detail={"recipients": queued})
         return queued

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
+    # The commune the bot speaks for (« la mairie de {commune_name} »); empty: « votre mairie ».
+    commune_name: str = ""
+    # How to reach the mairie without Telegram (required photos, posters); empty: not shown.
+    commune_phone: str = ""
+    commune_address: str = ""
+    # Base Adresse Nationale (or a compatible service) to turn addresses into places; empty: off.
+    geocoder_url: str = "https://api-adresse.data.gouv.fr"
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod

@@ -19,9 +19,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.labels import spoken_date
 from bot.settings import Settings
 from handlers.menu import MENU_CONSULTATIONS
 from participation import consultations as domain
@@ -71,7 +71,7 @@ def tr(text: dict[str, str] | None) -> str:
 
 
 def when(moment: datetime, settings: Settings) -> str:
-    return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=settings.tz, locale=_locale())
+    return spoken_date(moment, settings.tz, _locale())
 
 
 def refusal_text(error: Refused, settings: Settings) -> str:

@@ -16,9 +16,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.labels import spoken_date
 from bot.settings import Settings
 from participation import outbox
 from participation.categories import localized
@@ -91,7 +91,7 @@ def place_text(report: Report) -> str:
 
 
 def short_datetime(moment: datetime, locale: str, settings: Settings) -> str:
-    return format_datetime(moment, format="short", tzinfo=settings.tz, locale=locale)
+    return spoken_date(moment, settings.tz, locale)
 
 
 def agent_card(report: Report, category: ReportCategory, photo_count: int, settings: Settings, limit: int) -> str:

@@ -37,7 +37,7 @@ async def test_official_announces_a_meeting_residents_answer_and_the_count_shows
     await official.tap(AudienceCallback(flow="m", kind="a").pack())
     summary = official.last_reply()
     assert "<b>Avenir de la place &lt;du&gt; marché</b>" in summary
-    assert "à 18:30" in summary and "L’invitation sera envoyée à 3 habitants." in summary
+    assert "à 18\u00a0h\u00a030" in summary and "L’invitation sera envoyée à 3 habitants." in summary
     await official.tap(MeetingConfirmCallback(ok=True).pack())
     assert official.last_reply().startswith("✅ Réunion annoncée\u00a0: l’invitation part vers 3 habitants.")
     await official.tap(MeetingConfirmCallback(ok=True).pack())  # double tap: one meeting only
