@@ -23,6 +23,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.labels import town_hall
 from bot.settings import Settings
 from handlers.menu import MENU_MY_REPORTS, MENU_REPORT, main_menu
 from handlers.report_ui import (
@@ -36,7 +37,8 @@ from handlers.report_ui import (
     status_label,
 )
 from participation import categories as cats
-from participation import reports
+from participation import geocoding, reports
+from participation import subscriptions
 from participation.audit import Source
 from participation.geo import valid_coordinates
 from participation.reports import OPEN_STATUSES, PhotoIn, Problem, ReportError
@@ -48,6 +50,29 @@ log = logging.getLogger("palabre.reports")
 SEND_LOCATION = __("📍 Send my location")
 SKIP = __("⏭ Skip")
 CANCEL = __("❌ Cancel")
+
+# A photo, or an image sent "as a file": residents do both and mean the same.
+IMAGE = F.photo | F.document.mime_type.startswith("image/")
+
+
+def image_of(message: Message) -> list[str] | None:
+    """[file id, unique id] of the image a message carries (the largest size of a photo)."""
+    if message.photo:
+        return [message.photo[-1].file_id, message.photo[-1].file_unique_id]
+    if message.document is not None and (message.document.mime_type or "").startswith("image/"):
+        return [message.document.file_id, message.document.file_unique_id]
+    return None
+
+
+def photo_needed_text(settings: Settings) -> str:
+    """A required photo, with another way for someone who has none."""
+    if settings.commune_phone:
+        return _("📷 A photo is needed for this kind of problem. No photo? Call the town hall on {phone}.").format(
+            phone=settings.commune_phone
+        )
+    return _("📷 A photo is needed for this kind of problem. No photo? Please contact {town_hall} directly.").format(
+        town_hall=town_hall(settings.commune_name)
+    )
 
 
 class ReportFlow(StatesGroup):
@@ -167,7 +192,10 @@ def location_keyboard(category: ReportCategory) -> ReplyKeyboardMarkup:
 
 async def ask_location(message: Message, state: FSMContext, category: ReportCategory) -> None:
     await state.set_state(ReportFlow.location)
-    text = _("Where is it? Tap “📍 Send my location” below, or type the address.")
+    text = _(
+        "Where is it? On the spot: tap “📍 Send my location”. Elsewhere: type the address (e.g. 12 rue des Lilas) "
+        "or choose the place on the map (📎 › Location)."
+    )
     if not category.location_required:
         text += "\n" + _("(Optional for this kind of problem.)")
     await message.answer(text, reply_markup=location_keyboard(category))
@@ -176,7 +204,7 @@ async def ask_location(message: Message, state: FSMContext, category: ReportCate
 async def after_location(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     """Offer the open reports nearby, if any, else go to the summary."""
     data = await state.get_data()
-    await message.answer(_("Thank you, noted."), reply_markup=main_menu())
+    await message.answer(_("📍 Place noted.") if data.get("lat") is not None or data.get("address") else _("Noted."), reply_markup=main_menu())
     if data.get("lat") is not None:
         nearby = await reports.find_nearby(session, category_id=data["category_id"], lat=data["lat"], lon=data["lon"])
         if nearby:
@@ -210,10 +238,7 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
         await state.clear()
         await message.answer(_("This category is no longer available. Please start again with /report."), reply_markup=main_menu())
         return
-    if data.get("lat") is not None:
-        place = f"{data['lat']:.5f}, {data['lon']:.5f}"
-    else:
-        place = html.escape(data.get("address") or "") or _("not given")
+    place = await place_of(session, data, i18n, settings)
     await state.set_state(ReportFlow.confirm)
     await message.answer(
         _("Please check your report:\n\n<b>Category:</b> {category}\n<b>Description:</b> {description}\n"
@@ -223,8 +248,26 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
             photos=len(data.get("photos", [])),
             place=place,
         ),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[step_button(_("✅ Send"), "send")], cancel_row()]),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[
+            [step_button(_("✅ Send"), "send")],
+            [step_button(_("✏️ Change the description"), "edit_desc"), step_button(_("📍 Change the place"), "edit_place")],
+            cancel_row(),
+        ]),
     )
+
+
+async def place_of(session: AsyncSession, data: dict, i18n: I18n, settings: Settings) -> str:  # type: ignore[type-arg]
+    """Where the problem is, as a resident reads it: a street and a neighbourhood, never coordinates."""
+    lat, lon, address = data.get("lat"), data.get("lon"), data.get("address")
+    if lat is None or lon is None:
+        return html.escape(address or "") or _("not given")
+    parts = [html.escape(address) if address else _("the position you sent")]
+    code = await reports.neighbourhood_at(session, lat, lon)
+    names = {n.code: n.names for n in await subscriptions.list_neighbourhoods(session)} if code else {}
+    if code in names:
+        parts.append(_("neighbourhood {name}").format(name=html.escape(subscriptions.localized(names[code], i18n.current_locale, settings.default_locale))))
+    link = f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=19/{lat:.6f}/{lon:.6f}"
+    return _("{place} (<a href=\"{link}\">see on the map</a>)").format(place=" — ".join(parts), link=html.escape(link))
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -275,6 +318,35 @@ async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await cancel(query.message, state)
 
 
+@router.message(StateFilter(None), IMAGE)
+async def on_photo_first(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+    """A photo sent from the main menu starts a report; its caption, if any, is the description."""
+    image = image_of(message)
+    assert image is not None
+    caption = " ".join((message.caption or "").split())
+    if not await show_groups(message, session, i18n, settings):
+        return
+    await state.set_state(ReportFlow.category)
+    await state.update_data(photos=[image], description=caption[: reports.MAX_DESCRIPTION] if caption else None)
+
+
+@router.callback_query(ReportStep.filter(F.action.in_({"edit_desc", "edit_place"})), StateFilter(ReportFlow.confirm))
+async def on_edit(query: CallbackQuery, callback_data: ReportStep, state: FSMContext, session: AsyncSession) -> None:
+    """« Modifier » under the summary: the description or the place again, then back to the summary."""
+    category = await current_category(session, state)
+    if category is None or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."))
+        return
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    if callback_data.action == "edit_desc":
+        await state.update_data(editing=True)
+        await state.set_state(ReportFlow.description)
+        await query.message.answer(_("✏️ Type the new description."), reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()]))
+        return
+    await ask_location(query.message, state, category)
+
+
 # --- Category --------------------------------------------------------------------------------
 
 
@@ -300,15 +372,19 @@ async def on_category_step(
     if category is None:
         await query.message.answer(_("This category is no longer available. Please start again with /report."))
         return
-    await state.update_data(category_id=category.id, photos=[])
+    data = await state.get_data()
+    await state.update_data(category_id=category.id, photos=data.get("photos", []))
+    label = html.escape(category_label(category, i18n.current_locale, settings.default_locale))
+    if data.get("description"):  # the caption of a photo sent first
+        await query.message.edit_text(_("📍 <b>{category}</b>").format(category=label))
+        await ask_photos(query.message, state, category, settings)
+        return
     await state.set_state(ReportFlow.description)
-    await query.message.edit_text(
-        _("📍 <b>{category}</b>\n\nDescribe the problem in a few words (at most {limit} characters).").format(
-            category=html.escape(category_label(category, i18n.current_locale, settings.default_locale)),
-            limit=reports.MAX_DESCRIPTION,
-        ),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()]),
-    )
+    if data.get("photos"):
+        text = _("📍 <b>{category}</b>\n\nPhoto received 👍 Now describe the problem in a few words.")
+    else:
+        text = _("📍 <b>{category}</b>\n\nDescribe the problem in a few words. You can also start with a photo.")
+    await query.message.edit_text(text.format(category=label), reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()]))
 
 
 @router.message(StateFilter(ReportFlow.category))
@@ -321,42 +397,71 @@ async def on_text_during_category(message: Message) -> None:
 
 
 @router.message(StateFilter(ReportFlow.description), F.text)
-async def on_description(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def on_description(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     """The description, checked for length."""
+    await on_description_text(message, message.text or "", state, session, i18n, settings)
+
+
+async def ask_photos(message: Message, state: FSMContext, category: ReportCategory, settings: Settings) -> None:
+    """The photo step; photos sent earlier count."""
+    await state.set_state(ReportFlow.photos)
+    count = len((await state.get_data()).get("photos", []))
+    if count:
+        text = _("📷 Photo {count} received. Another one? If not, tap “✅ Done”.").format(count=count)
+    elif category.photo_required:
+        text = photo_needed_text(settings)
+    else:
+        text = _("📷 If you can, send a photo ({limit} at most). If not, tap “⏭ Skip”.").format(limit=reports.MAX_PHOTOS)
+    await message.answer(text, reply_markup=photos_keyboard(category, count))
+
+
+@router.message(StateFilter(ReportFlow.description), IMAGE)
+async def on_photo_before_description(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+    """A photo where the description was expected: kept; its caption, if any, is the description."""
+    image = image_of(message)
+    assert image is not None
+    photos = [*(await state.get_data()).get("photos", []), image][: reports.MAX_PHOTOS]
+    await state.update_data(photos=photos)
+    if message.caption:
+        await on_description_text(message, message.caption, state, session, i18n, settings)
+        return
+    await message.answer(_("Photo received 👍 Now describe the problem in a few words."))
+
+
+async def on_description_text(message: Message, text: str, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     category = await current_category(session, state)
     if category is None:
         await state.clear()
         await message.answer(_("This category is no longer available. Please start again with /report."), reply_markup=main_menu())
         return
     try:
-        description = reports.check_description(message.text or "")
+        description = reports.check_description(text)
     except ReportError as error:
         await message.answer(problem_text(error))
         return
     await state.update_data(description=description)
-    await state.set_state(ReportFlow.photos)
-    text = (
-        _("📷 Now send a photo of the problem (required for this kind of problem). You can send up to {limit}.")
-        if category.photo_required
-        else _("📷 Now send a photo of the problem if you can (up to {limit}), or tap Skip.")
-    )
-    await message.answer(text.format(limit=reports.MAX_PHOTOS), reply_markup=photos_keyboard(category, 0))
+    if (await state.get_data()).get("editing"):  # « Modifier » from the summary: straight back to it
+        await state.update_data(editing=False)
+        await show_summary(message, state, session, i18n, settings)
+        return
+    await ask_photos(message, state, category, settings)
 
 
 @router.message(StateFilter(ReportFlow.description))
 async def on_not_a_description(message: Message) -> None:
-    """A sticker, photo… where the description was expected."""
-    await message.answer(_("Please describe the problem in words first; you can add photos next."))
+    """A sticker, a voice message… where the description was expected."""
+    await message.answer(_("Please describe the problem in a few words, or send a photo."))
 
 
 # --- Photos ----------------------------------------------------------------------------------
 
 
-@router.message(StateFilter(ReportFlow.photos), F.photo)
+@router.message(StateFilter(ReportFlow.photos), IMAGE)
 async def on_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    """One photo (Telegram sends several sizes: the largest is kept)."""
+    """One photo, or an image sent as a file (of a photo, Telegram sends several sizes: the largest is kept)."""
     category = await current_category(session, state)
-    if category is None or not message.photo:
+    image = image_of(message)
+    if category is None or image is None:
         await state.clear()
         await message.answer(_("This category is no longer available. Please start again with /report."), reply_markup=main_menu())
         return
@@ -364,36 +469,49 @@ async def on_photo(message: Message, state: FSMContext, session: AsyncSession) -
     if len(photos) >= reports.MAX_PHOTOS:
         await message.answer(problem_text(ReportError(Problem.TOO_MANY_PHOTOS)), reply_markup=photos_keyboard(category, len(photos)))
         return
-    largest = message.photo[-1]
-    photos.append([largest.file_id, largest.file_unique_id])
+    photos.append(image)
     await state.update_data(photos=photos)
     await message.answer(
-        _("📷 Photo {count} received. Send another one, or tap Done.").format(count=len(photos)),
+        _("📷 Photo {count} received. Another one? If not, tap “✅ Done”.").format(count=len(photos)),
         reply_markup=photos_keyboard(category, len(photos)),
     )
 
 
 @router.callback_query(ReportStep.filter(F.action == "photos_done"), StateFilter(ReportFlow.photos))
-async def on_photos_done(query: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:
+async def on_photos_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, settings: Settings) -> None:
     """Done (or Skip) after the photos."""
     category = await current_category(session, state)
     if category is None or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."))
         return
     if category.photo_required and not (await state.get_data()).get("photos"):
-        await query.answer(problem_text(ReportError(Problem.PHOTO_REQUIRED)), show_alert=True)
+        await query.answer(photo_needed_text(settings), show_alert=True)
         return
     await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     await ask_location(query.message, state, category)
 
 
+@router.message(StateFilter(ReportFlow.photos), F.location)
+async def on_location_during_photos(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+    """The place sent before tapping « Terminé »: the photos are done, the place is taken."""
+    category = await current_category(session, state)
+    if category is not None and category.photo_required and not (await state.get_data()).get("photos"):
+        await message.answer(photo_needed_text(settings), reply_markup=photos_keyboard(category, 0))
+        return
+    await state.set_state(ReportFlow.location)
+    await on_location(message, state, session, i18n, settings)
+
+
 @router.message(StateFilter(ReportFlow.photos))
-async def on_not_a_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def on_not_a_photo(message: Message, state: FSMContext, session: AsyncSession, settings: Settings) -> None:
     """Text, a sticker… where a photo was expected."""
     category = await current_category(session, state)
     count = len((await state.get_data()).get("photos", []))
     markup = photos_keyboard(category, count) if category else None
+    if category is not None and category.photo_required and not count:
+        await message.answer(photo_needed_text(settings), reply_markup=markup)
+        return
     await message.answer(_("Please send a photo, or use the buttons below."), reply_markup=markup)
 
 
@@ -408,7 +526,31 @@ async def on_location(message: Message, state: FSMContext, session: AsyncSession
     if not valid_coordinates(lat, lon):
         await message.answer(problem_text(ReportError(Problem.BAD_COORDINATES)))
         return
-    await state.update_data(lat=lat, lon=lon, address=None)
+    if message.venue is not None:  # a place chosen on the map: its own name says where it is
+        named = " ".join(f"{message.venue.title}, {message.venue.address}".split())[: reports.MAX_ADDRESS]
+        await state.update_data(lat=lat, lon=lon, address=named)
+        await after_location(message, state, session, i18n, settings)
+        return
+    await place_and_go_on(message, state, session, i18n, settings, lat=lat, lon=lon)
+
+
+async def place_and_go_on(
+    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings,
+    *, lat: float | None = None, lon: float | None = None, address: str | None = None,
+) -> None:
+    """Name a position, or place a typed address, through the geocoder; then on to the next step."""
+    if settings.geocoder_url:
+        # Nothing is decided yet (at most the day's activity mark): end the transaction so that the
+        # network call holds no database lock.
+        await session.commit()
+        if lat is not None and lon is not None:
+            found = await geocoding.reverse(settings.geocoder_url, lat, lon)
+            address = found.label if found else None
+        elif address:
+            found = await geocoding.search(settings.geocoder_url, address)
+            if found is not None:
+                lat, lon, address = found.lat, found.lon, found.label
+    await state.update_data(lat=lat, lon=lon, address=address)
     await after_location(message, state, session, i18n, settings)
 
 
@@ -434,8 +576,7 @@ async def on_address(message: Message, state: FSMContext, session: AsyncSession,
     except ReportError as error:
         await message.answer(problem_text(error))
         return
-    await state.update_data(lat=None, lon=None, address=address)
-    await after_location(message, state, session, i18n, settings)
+    await place_and_go_on(message, state, session, i18n, settings, address=address)
 
 
 @router.message(StateFilter(ReportFlow.location))

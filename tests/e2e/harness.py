@@ -53,6 +53,7 @@ class BotProcess:
             "MEDIA_DIR": str(workdir / "media"),
             "DEFAULT_LOCALE": "fr",
             "LOG_LEVEL": "INFO",
+            "GEOCODER_URL": "",  # no network: a story that needs the address search serves one
             "PYTHONUNBUFFERED": "1",
             **env,
         }
