@@ -603,9 +603,9 @@ async def on_follow(query: CallbackQuery, callback_data: ReportFollow, state: FS
     outcome = await reports.follow(session, report, resident)
     await state.clear()
     if outcome == reports.FollowOutcome.OWN:
-        text = _("This is your own report {ref}: you are already told of every change.")
+        text = _("This is your own report {ref}: we already tell you of every change.")
     else:
-        text = _("👍 Thank you! You now follow report {ref}: you will be told of every change.")
+        text = _("👍 Thank you! You now follow report {ref}: we will tell you of every change.")
     await query.message.answer(text.format(ref=report.ref), reply_markup=main_menu())
 
 
@@ -651,8 +651,8 @@ async def on_send(
     await query.message.edit_reply_markup(reply_markup=None)
     await download_photos(bot, session, report, settings.media_dir)
     await query.message.answer(
-        _("✅ Thank you! Your report is registered under the reference <b>{ref}</b>.\n"
-          "You will be told of every step; see “📋 My reports” at any time.").format(ref=report.ref),
+        _("✅ Thank you! Your report has the number <b>{ref}</b>.\n"
+          "We will tell you of every step. Find it in “📋 My reports”.").format(ref=report.ref),
         reply_markup=main_menu(),
     )
 

@@ -121,6 +121,6 @@ def test_poll_from_the_command_line_queues_one_poll_per_resident(palabre, tmp_pa
             )
     assert "queued for 2 residents" in palabre("poll", "sondage").output
     assert "queued for 0 residents" in palabre("poll", "sondage").output  # nobody gets it twice
-    payloads = rows(palabre.database, "SELECT chat_id, payload FROM outbox_message ORDER BY chat_id")
+    payloads = rows(palabre.database, "SELECT chat_id, payload FROM outbox_message WHERE method = 'sendPoll' ORDER BY chat_id")
     assert [(chat, '"is_anonymous": false' in payload) for chat, payload in payloads] == [(7, True), (8, True)]
     assert "Every week" in payloads[1][1] and "Chaque semaine" in payloads[0][1]

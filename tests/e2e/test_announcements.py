@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,7 +43,8 @@ async def test_an_opening_consultation_is_announced_once_to_its_topic_subscriber
     await bot.start()
     announcement = await alice.wait_message("Une nouvelle consultation", after=mark, timeout=20)
     assert TITLE in announcement["text"] and "la mairie de Saint-Martin" in announcement["text"]
-    assert "Vous pouvez répondre jusqu’au" in announcement["text"]
+    # The mairie's date style: « jusqu’au 5 décembre à 0 h 12 », never « 05/12/2026, 00:12 ».
+    assert re.search(r"Vous pouvez répondre jusqu’au (1er|\d{1,2})\u00a0[a-zéû]+ à \d{1,2}\u00a0h(\u00a0\d\d)?\.", announcement["text"])
     await alice.tap("🗳 Répondre", announcement)
     await alice.wait_message("À quelle fréquence venez-vous au marché")
 

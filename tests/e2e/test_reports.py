@@ -100,7 +100,7 @@ async def test_pothole_reported_followed_triaged_fixed_and_reopened(
     await camille.wait_message("Merci de vérifier votre signalement")
     await human()
     await camille.tap("Envoyer")
-    confirmation = await camille.wait_message("référence")
+    confirmation = await camille.wait_message("porte le numéro")
     ref = REF.search(confirmation["text"]).group(0)  # type: ignore[union-attr]
 
     # The agents' group gets it with the photo, the place and the buttons.

@@ -211,7 +211,8 @@ async def test_a_native_poll_goes_through_the_outbox_and_answers_count(resident_
     await admin.send("/poll pietons")
     assert admin.last_reply() == "📨 Le sondage part vers 2 habitants."
     async with sessionmaker.begin() as session:
-        sent = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 3009))).one()
+        intro, sent = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 3009).order_by(OutboxMessage.id))).all()
+        assert intro.method == "sendMessage" and "Votre vote est visible par la mairie" in intro.payload["text"]
         assert sent.method == "sendPoll" and sent.payload["is_anonymous"] is False
         assert sent.payload["options"] == [{"text": "Oui"}, {"text": "Non"}]
         await session.execute(update(ConsultationPoll).where(ConsultationPoll.chat_id == 3009).values(poll_id="P1", message_id=5, status="open"))
@@ -257,7 +258,7 @@ async def test_an_official_builds_and_publishes_a_consultation_in_the_chat(resid
     await press(admin, "✅ Plus de question")
     await press(admin, "Maintenant")
     await admin.send("demain")
-    assert admin.last_reply() == "Je n’ai pas compris cette date. Écrivez-la par exemple 15/12/2026 20:00."
+    assert admin.last_reply() == "Nous n’avons pas compris cette date. Écrivez-la par exemple 15/12/2026 20:00."
     await admin.send("31/12/2099 20:00")
     assert "Relisez la consultation" in admin.last_reply() and "eclairage-du-parc" in admin.last_reply()
     async with sessionmaker() as session:

@@ -66,7 +66,7 @@ async def test_impact_lists_consultations_and_sums_them_up(resident_factory, ses
     anne = resident_factory(6201)
     await onboard(anne, "fr")
     await anne.send("🌱 Mon impact")
-    assert anne.last_reply().startswith("🌱 <b>Votre impact</b>\n\nVous avez participé à 0 consultation(s)")
+    assert anne.last_reply().startswith("🌱 <b>Votre impact</b>\n\nVous avez répondu à 0 consultation.")
     assert anne.last_reply().endswith("Rien pour l’instant\u00a0: répondez à une consultation ou signalez un problème, et vous verrez ici ce qu’il en est advenu.")
     now = utcnow()
     async with sessionmaker.begin() as session:
@@ -84,7 +84,7 @@ async def test_impact_lists_consultations_and_sums_them_up(resident_factory, ses
                 session.add(Publication(consultation_id=c.id, decision="Des bancs & des arbres dès le printemps", source="cli"))  # type: ignore[arg-type]
     await anne.send("/impact")
     text = anne.last_reply()
-    assert "Vous avez participé à 2 consultation(s), dont 1 ont abouti à une décision\u202f; 0 de vos 0 signalement(s) réparé(s)." in text
+    assert "Vous avez répondu à 2 consultations. 1 a déjà abouti à une décision du conseil.\n" in text
     assert "✅ Le parc &lt;Jaurès&gt;\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: Des bancs &amp; des arbres dès le printemps" in text
     assert "✅ La halle\u00a0: close, résultats pas encore publiés" in text
     assert "⏸ L’école\u00a0: encore ouverte" in text
