@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.labels import town_hall
 from bot.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
 from handlers.deeplinks import open_payload, parse_payload
@@ -39,10 +40,11 @@ def consent_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-async def ask_language(message: Message, state: FSMContext) -> None:
+async def ask_language(message: Message, state: FSMContext, commune_name: str = "") -> None:
     await state.set_state(Onboarding.language)
     await message.answer(
-        _("👋 Welcome to Palabre, your town hall's participation channel!\n\nWhich language do you prefer?"),
+        _("👋 Welcome to Palabre, the service of {town_hall} for giving your opinion and reporting problems.\n\n"
+          "Which language do you prefer?").format(town_hall=town_hall(commune_name)),
         reply_markup=language_keyboard(),
     )
 
@@ -52,10 +54,10 @@ async def ask_consent(message: Message, state: FSMContext) -> None:
     await message.answer(privacy_notice(), reply_markup=consent_keyboard())
 
 
-async def begin(message: Message, state: FSMContext, resident: Resident) -> None:
+async def begin(message: Message, state: FSMContext, resident: Resident, commune_name: str = "") -> None:
     """Start (or pick up) onboarding where this resident is."""
     if resident.locale is None:
-        await ask_language(message, state)
+        await ask_language(message, state, commune_name)
     else:
         await ask_consent(message, state)
 
@@ -93,7 +95,7 @@ async def cmd_start(
     # Keep the payload through onboarding; a plain /start must not forget an earlier one.
     if payload:
         await state.update_data({PAYLOAD_KEY: payload})
-    await begin(message, state, resident)
+    await begin(message, state, resident, settings.commune_name)
 
 
 @router.callback_query(LanguageCallback.filter(F.code.in_(("fr", "en"))))

@@ -170,6 +170,20 @@ class ReportNotices:
             intro = _("⚠️ The reporter says report {ref} is <b>not fixed</b>: it is reopened.").format(ref=report.ref)
         await self._post_to_agents(session, report, intro, f"report:{report.id}:agents:reopened:{report.updated_at.isoformat()}")
 
+    async def reporter_adds(self, session: AsyncSession, report: Report, text: str | None, photo_file_id: str | None, key: str) -> None:
+        """What the reporter says after « not fixed yet » (why, or a photo), for the agents."""
+        chat_id = self.settings.agents_chat_id
+        if chat_id is None:
+            return
+        with self.i18n.context(), self.i18n.use_locale(self.settings.default_locale):
+            intro = _("💬 The reporter of {ref} adds:").format(ref=report.ref)
+        body = f"{intro}\n{html.escape(text)}" if text else intro
+        if photo_file_id:
+            method, payload = "sendPhoto", {"photo": photo_file_id, "caption": body[:CAPTION_LIMIT]}
+        else:
+            method, payload = "sendMessage", {"text": body[:TEXT_LIMIT]}
+        await outbox.enqueue(session, chat_id=chat_id, method=method, payload=payload, kind="report_agents", dedupe_key=key)
+
     async def status_changed(
         self,
         session: AsyncSession,

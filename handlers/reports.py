@@ -75,6 +75,10 @@ def photo_needed_text(settings: Settings) -> str:
     )
 
 
+class NotFixed(StatesGroup):
+    why = State()  # after « not fixed yet »: why, or a photo
+
+
 class ReportFlow(StatesGroup):
     category = State()
     description = State()
@@ -724,7 +728,8 @@ async def on_show_history(
 
 @router.callback_query(ReportFixed.filter())
 async def on_fixed_answer(
-    query: CallbackQuery, callback_data: ReportFixed, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings
+    query: CallbackQuery, callback_data: ReportFixed, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings,
+    state: FSMContext,
 ) -> None:
     """The reporter's "is it really fixed?" answer; "no" reopens the report."""
     report = await reports.report_by_id(session, callback_data.report_id)
@@ -744,6 +749,35 @@ async def on_fixed_answer(
     if answer == reports.FixedAnswer.THANKS:
         await query.message.answer(_("🙏 Thank you for confirming!"))
     else:
+        await state.set_state(NotFixed.why)
+        await state.update_data(report_id=report.id)
         await query.message.answer(
             _("Thank you for telling us. Report {ref} is reopened and the agents have been told.").format(ref=report.ref)
+            + "\n\n" + _("What is still wrong? Write it in a message or send a photo: we will pass it on to the agents."),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[step_button(str(SKIP), "why_skip")]]),
         )
+
+
+@router.callback_query(ReportStep.filter(F.action == "why_skip"), StateFilter(NotFixed.why))
+async def on_why_skipped(query: CallbackQuery, state: FSMContext) -> None:
+    """Nothing to add after « not fixed yet »."""
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.message(StateFilter(NotFixed.why), F.text | IMAGE)
+async def on_why_not_fixed(message: Message, state: FSMContext, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings) -> None:
+    """Why it is not fixed, or a photo of it: passed on to the agents."""
+    report = await reports.report_by_id(session, int((await state.get_data()).get("report_id", 0)))
+    await state.clear()
+    if report is None or report.resident_id != resident.id:
+        await message.answer(_("This report is already closed."), reply_markup=main_menu())
+        return
+    image = image_of(message)
+    text = " ".join((message.text or message.caption or "").split())[: reports.MAX_NOTE] or None
+    await ReportNotices(i18n, settings).reporter_adds(
+        session, report, text, image[0] if image else None, f"report:{report.id}:agents:adds:{message.message_id}"
+    )
+    await message.answer(_("Thank you, the agents have it."), reply_markup=main_menu())
