@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.settings import Settings, load_settings
 from participation.audit import Source
 from participation.audit import record as audit_record
-from participation.roles import UnknownRole, grant_role, parse_grantable_role
+from participation.roles import UnknownRole, grant_role, list_grants, parse_grantable_role, revoke_role
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 
@@ -246,6 +246,43 @@ def role_grant(user_id: int, role_name: str) -> None:
         click.echo(f"{user_id} now has the role {role_value.value}.")
     else:
         click.echo(f"{user_id} already had the role {role_value.value}.")
+
+
+@role.command("list")
+def role_list() -> None:
+    """Who has which role (admins come from ADMIN_IDS and are listed apart)."""
+
+    async def work(session: AsyncSession) -> Any:
+        return await list_grants(session)
+
+    grants = with_session(work)
+    settings = load_settings()
+    for admin_id in settings.admin_ids:
+        click.echo(f"{admin_id}\tadmin\t(ADMIN_IDS)")
+    for grant in grants:
+        click.echo(f"{grant.telegram_id}\t{grant.role}\t{grant.granted_at:%Y-%m-%d}")
+    if not grants and not settings.admin_ids:
+        click.echo("No roles given yet.")
+
+
+@role.command("revoke")
+@click.argument("user_id", type=int)
+@click.argument("role_name", metavar="ROLE")
+def role_revoke(user_id: int, role_name: str) -> None:
+    """Take the ROLE agent or official back from USER_ID (audited)."""
+    try:
+        role_value = parse_grantable_role(role_name)
+    except UnknownRole:
+        click.echo(f"Unknown role {role_name!r}: choose agent or official (admins are set with ADMIN_IDS).", err=True)
+        sys.exit(2)
+
+    async def work(session: AsyncSession) -> Any:
+        return await revoke_role(session, user_id, role_value, revoked_by=None, source=Source.CLI)
+
+    if with_session(work):
+        click.echo(f"{user_id} no longer has the role {role_value.value}.")
+    else:
+        click.echo(f"{user_id} did not have the role {role_value.value}.")
 
 
 

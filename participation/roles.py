@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
@@ -76,3 +76,26 @@ async def grant_role(
             detail={"role": role.value},
         )
     return inserted
+
+
+async def list_grants(session: AsyncSession) -> list[RoleGrant]:
+    """Every role given (admins from ADMIN_IDS are not stored), by user then role."""
+    return list(await session.scalars(select(RoleGrant).order_by(RoleGrant.telegram_id, RoleGrant.role)))
+
+
+async def revoke_role(
+    session: AsyncSession,
+    telegram_id: int,
+    role: Role,
+    *,
+    revoked_by: int | None,
+    source: audit.Source,
+) -> bool:
+    """Take `role` back; False when the user did not have it. Audited when it changes."""
+    result = await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id, RoleGrant.role == role.value))
+    if not result.rowcount:
+        return False
+    await audit.record(
+        session, actor_telegram_id=revoked_by, source=source, action="role.revoke", subject=str(telegram_id), detail={"role": role.value}
+    )
+    return True
