@@ -645,6 +645,9 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
         else:
             click.echo(f"There is no {parsed.kind.value} {parsed.value!r}.", err=True)
         sys.exit(1)
+    if recipients == 0:
+        click.echo("Nobody would receive this message: no resident of this audience accepts announcements. Nothing was sent.", err=True)
+        sys.exit(1)
     click.echo(f"This message will be sent to {recipients} residents.")
     if not yes and not click.confirm("Send it?", default=False):
         click.echo("Cancelled: nothing was sent.")

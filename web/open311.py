@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from aiogram.utils.i18n import I18n
@@ -36,6 +37,7 @@ from participation.reports import (
     create_report,
     history_of,
     open311_status,
+    photos_of,
 )
 from storage.db import SessionMaker
 from storage.models import Report, ReportCategory, ReportStatusChange
@@ -130,7 +132,7 @@ def service_json(category: ReportCategory, locale: str) -> dict[str, Any]:
 
 
 async def request_json(
-    session: AsyncSession, report: Report, category: ReportCategory, settings: Settings, extensions: bool
+    session: AsyncSession, report: Report, category: ReportCategory, settings: Settings, extensions: bool, origin: str = ""
 ) -> dict[str, Any]:
     history = await history_of(session, report)
     # As PRODUCT.md asks: the detailed status, then the public note of the change that set it.
@@ -153,7 +155,7 @@ async def request_json(
         "zipcode": None,
         "lat": report.lat,
         "long": report.lon,
-        "media_url": report.media_url,
+        "media_url": report.media_url or await _photo_url(session, report, origin),
     }
     if extensions:
         data["extended_attributes"] = {
@@ -162,6 +164,31 @@ async def request_json(
         }
         data["notes"] = [_note(change, settings) for change in history]
     return data
+
+
+async def _photo_url(session: AsyncSession, report: Report, origin: str) -> str | None:
+    """The first photo of a report made in the chat, served by `media`; None when it has none kept."""
+    photos = await photos_of(session, report)
+    if not origin or not photos or not photos[0].path:
+        return None
+    return f"{origin}{BASE}/media/{report.ref}/{photos[0].position + 1}.jpg"
+
+
+async def media(request: web.Request) -> web.StreamResponse:
+    """GET /open311/v2/media/REF/N.jpg: photo N of a report, from MEDIA_DIR (what media_url points to)."""
+    context = _context(request)
+    async with context.sessionmaker() as session:
+        report = await session.scalar(select(Report).where(Report.ref == request.match_info["ref"]))
+        photos = await photos_of(session, report) if report is not None else []
+    position = int(request.match_info["n"]) - 1
+    photo = next((p for p in photos if p.position == position and p.path), None)
+    if photo is None or photo.path is None:
+        raise web.HTTPNotFound()
+    path = Path(photo.path).resolve()
+    # Only files under MEDIA_DIR are ever served, whatever a stored path says.
+    if not path.is_file() or not path.is_relative_to(Path(context.settings.media_dir).resolve()):
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Content-Type": "image/jpeg"})
 
 
 def _note(change: ReportStatusChange, settings: Settings) -> dict[str, Any]:
@@ -287,7 +314,7 @@ async def list_requests(request: web.Request) -> web.Response:
     statement = statement.order_by(Report.created_at.desc(), Report.id.desc()).limit(MAX_RESULTS)  # type: ignore[attr-defined]
     async with context.sessionmaker() as session:
         rows = (await session.execute(statement)).all()
-        data = [await request_json(session, r, c, context.settings, extensions) for r, c in rows]
+        data = [await request_json(session, r, c, context.settings, extensions, str(request.url.origin())) for r, c in rows]
     return respond(fmt, "service_requests", "request", data)
 
 
@@ -305,7 +332,7 @@ async def one_request(request: web.Request) -> web.Response:
         ).first()
         if row is None:
             return error_response(fmt, 404, "service_request_id was not found")
-        data = [await request_json(session, row[0], row[1], context.settings, extensions)]
+        data = [await request_json(session, row[0], row[1], context.settings, extensions, str(request.url.origin()))]
     return respond(fmt, "service_requests", "request", data)
 
 
@@ -394,4 +421,5 @@ def add_open311_routes(app: web.Application, context: Open311Context) -> None:
     app.router.add_post(f"{BASE}/requests.{FORMATS}", create_request)
     app.router.add_get(f"{BASE}/requests/{{id:[^/]+}}.{FORMATS}", one_request)
     app.router.add_get(f"{BASE}/tokens/{{token:[^/]+}}.{FORMATS}", token)
+    app.router.add_get(f"{BASE}/media/{{ref:[A-Z0-9-]+}}/{{n:[1-9]}}.jpg", media)
     app.router.add_route("*", f"{BASE}/{{tail:.*}}", not_found)
