@@ -459,13 +459,28 @@ def qr(slug: str, output: Path, bot_username: str | None) -> None:
     i18n = build_i18n(settings.default_locale)
     from aiogram.utils.i18n import gettext as _
 
-    with i18n.context(), i18n.use_locale(settings.default_locale):
-        call = _("Scan this code with your phone to give your opinion on Telegram.")
+    from bot.labels import capitalized, spoken_date, town_hall
+
+    locale = settings.default_locale
+    with i18n.context(), i18n.use_locale(locale):
+        call = _("Scan this code with your phone to give your opinion on Telegram (a free app).")
+        deadline = _("Answer until {date}").format(date=spoken_date(found.closes_at, settings.tz, locale))
+        header = capitalized(town_hall(settings.commune_name)) if settings.commune_name else ""
+        ways = []
+        if settings.commune_phone:
+            ways.append(_("call {phone}").format(phone=settings.commune_phone))
+        if settings.commune_address:
+            ways.append(_("come to the town hall, {address}").format(address=settings.commune_address))
+        other_ways = _("Without Telegram? {ways}.").format(ways=capitalized(_(" or ").join(ways))) if ways else ""
     write_poster(
         output,
-        title=localized(found.title, settings.default_locale, settings.default_locale),
+        title=localized(found.title, locale, locale),
         link=deep_link(bot_username, slug),
         call_to_action=call,
+        header=header,
+        description=localized(found.description, locale, locale) if found.description else "",
+        deadline=deadline,
+        other_ways=other_ways,
     )
     click.echo(f"Wrote {output} ({deep_link(bot_username, slug)}).")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import sqlite3
 from pathlib import Path
 
@@ -94,6 +96,23 @@ def test_results_exports_and_poster(palabre, tmp_path: Path) -> None:  # type: i
     unknown = palabre("results", "nulle-part")
     assert unknown.exit_code == 1 and unknown.output.strip() == "No consultation with the slug 'nulle-part': see `palabre consultation list`."
     assert palabre("qr", "place-du-marche", "--output", str(tmp_path / "affiche.gif"), "--bot", "b").exit_code == 2
+
+
+def test_the_poster_says_who_asks_until_when_and_how_to_answer_without_telegram(palabre, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COMMUNE_NAME", "Saint-Martin")
+    monkeypatch.setenv("COMMUNE_PHONE", "04 73 00 00 00")
+    monkeypatch.setenv("COMMUNE_ADDRESS", "1 place de la Mairie")
+    palabre("consultation", "import", str(DATA / "consultation_marche.yaml"))
+    poster = tmp_path / "affiche.svg"
+    assert palabre("qr", "place-du-marche", "--output", str(poster), "--bot", "palabre_bot").exit_code == 0
+    # The poster's lines, joined as a person reads them (long lines are wrapped on the page).
+    svg = " ".join(html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", poster.read_text(encoding="utf-8"), re.S))
+    for expected in (
+        "La mairie de Saint-Martin", "Réaménagement de la place du marché", "Donnez votre avis sur la place.",
+        "Répondez jusqu’au 15\u00a0décembre 2099 à 20\u00a0h", "https://t.me/palabre_bot?start=c_place-du-marche",
+        "Sans Telegram\u202f? Appelez le 04 73 00 00 00 ou venez à la mairie, 1 place de la Mairie.",
+    ):
+        assert expected in svg, expected
 
 
 def test_demo_imports_a_bilingual_sample(palabre) -> None:  # type: ignore[no-untyped-def]
