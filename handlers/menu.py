@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -17,6 +19,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.settings import SUPPORTED_LOCALES
 from handlers.callbacks import LanguageCallback
+from participation.roles import Role, allows
 
 # Lazy: resolved in the locale of the update being filtered, so `F.text == MENU_HELP` matches the
 # resident's own keyboard whatever their language.
@@ -90,6 +93,40 @@ def bot_commands(locale: str = "en") -> list[BotCommand]:
     if locale == "fr":
         return [BotCommand(command=FRENCH_COMMANDS.get(c.command, c.command), description=c.description) for c in commands]
     return commands
+
+
+def staff_commands(roles: frozenset[Role]) -> list[BotCommand]:
+    """The commands of a staff member's roles, in the current locale (admins have them all)."""
+    commands: list[BotCommand] = []
+    if allows(roles, Role.OFFICIAL):
+        commands += [
+            BotCommand(command="newconsultation", description=_("Create a consultation step by step")),
+            BotCommand(command="consultations_admin", description=_("All consultations and their state")),
+            BotCommand(command="results", description=_("Results of a consultation")),
+            BotCommand(command="poll", description=_("Send a one-question consultation as a poll")),
+            BotCommand(command="publish", description=_("Publish the outcome of a consultation")),
+            BotCommand(command="broadcast", description=_("Send a message to residents")),
+            BotCommand(command="meeting", description=_("Invite residents to a public meeting")),
+            BotCommand(command="meetings", description=_("Public meetings and who is coming")),
+            BotCommand(command="feedbacks", description=_("Residents' messages about the service")),
+            BotCommand(command="stats", description=_("Figures for the council")),
+        ]
+    if Role.ADMIN in roles:
+        commands.append(BotCommand(command="grant", description=_("Give a role to an official or an agent")))
+    return commands
+
+
+async def set_staff_menus(bot: Bot, i18n: I18n, staff: dict[int, frozenset[Role]]) -> None:
+    """Each staff member sees their own commands in the menu (a chat scope per person), in the default language."""
+    with i18n.context(), i18n.use_locale(i18n.default_locale):
+        for telegram_id, roles in staff.items():
+            extra = staff_commands(roles)
+            if extra:
+                commands = bot_commands(i18n.default_locale) + extra
+                try:
+                    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=telegram_id))
+                except TelegramBadRequest:  # someone who never opened the bot's chat: their menu waits
+                    continue
 
 
 async def set_command_menus(bot: Bot, i18n: I18n) -> None:

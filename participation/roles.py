@@ -99,3 +99,11 @@ async def revoke_role(
         session, actor_telegram_id=revoked_by, source=source, action="role.revoke", subject=str(telegram_id), detail={"role": role.value}
     )
     return True
+
+
+async def staff(session: AsyncSession, admin_ids: Iterable[int]) -> dict[int, frozenset[Role]]:
+    """Every staff member (admins from ADMIN_IDS included) with their roles."""
+    found: dict[int, set[Role]] = {admin_id: {Role.ADMIN} for admin_id in admin_ids}
+    for grant in await list_grants(session):
+        found.setdefault(grant.telegram_id, set()).add(Role(grant.role))
+    return {telegram_id: frozenset(roles) for telegram_id, roles in found.items()}
