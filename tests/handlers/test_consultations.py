@@ -83,7 +83,7 @@ async def test_a_resident_answers_every_question_type_with_buttons(resident_fact
     await press(camille, "Non")  # the conditional question appears: now five questions
     assert "Question 5/5" in camille.last_reply() and "Pourquoi pas" in camille.last_reply()
     await camille.send_sticker()
-    assert camille.last_reply() == "Écrivez votre réponse sous forme de texte (ou utilisez les boutons de la question)."
+    assert camille.last_reply() == "Nous ne pouvons lire que du texte (pas les messages vocaux). Écrivez votre réponse, ou utilisez les boutons."
     await camille.send("x" * 60)
     assert camille.last_reply() == "Votre réponse fait 60 caractères\u00a0: limitez-la à 50 caractères, s’il vous plaît."
     await camille.send("Trop de <bruit>")
@@ -183,7 +183,7 @@ async def test_closed_and_future_consultations_refuse_politely(resident_factory,
     await fanny.send("/start c_bientot")
     assert fanny.last_reply().startswith("Cette consultation ouvrira le ")
     await fanny.send("/consultations")
-    assert fanny.last_reply() == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons\u202f!"
+    assert fanny.last_reply() == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons de la prochaine\u202f!"
     assert await answers_of(sessionmaker, 3006) == {}
 
 
