@@ -83,6 +83,14 @@ async def list_grants(session: AsyncSession) -> list[RoleGrant]:
     return list(await session.scalars(select(RoleGrant).order_by(RoleGrant.telegram_id, RoleGrant.role)))
 
 
+async def staff(session: AsyncSession, admin_ids: Iterable[int]) -> dict[int, frozenset[Role]]:
+    """Every staff member (admins from ADMIN_IDS included) with their roles."""
+    found: dict[int, set[Role]] = {admin_id: {Role.ADMIN} for admin_id in admin_ids}
+    for grant in await list_grants(session):
+        found.setdefault(grant.telegram_id, set()).add(Role(grant.role))
+    return {telegram_id: frozenset(roles) for telegram_id, roles in found.items()}
+
+
 async def revoke_role(
     session: AsyncSession,
     telegram_id: int,
@@ -91,19 +99,11 @@ async def revoke_role(
     revoked_by: int | None,
     source: audit.Source,
 ) -> bool:
-    """Take `role` back; False when the user did not have it. Audited when it changes."""
-    result = await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id, RoleGrant.role == role.value))
-    if not result.rowcount:
-        return False
-    await audit.record(
-        session, actor_telegram_id=revoked_by, source=source, action="role.revoke", subject=str(telegram_id), detail={"role": role.value}
-    )
-    return True
-
-
-async def staff(session: AsyncSession, admin_ids: Iterable[int]) -> dict[int, frozenset[Role]]:
-    """Every staff member (admins from ADMIN_IDS included) with their roles."""
-    found: dict[int, set[Role]] = {admin_id: {Role.ADMIN} for admin_id in admin_ids}
-    for grant in await list_grants(session):
-        found.setdefault(grant.telegram_id, set()).add(Role(grant.role))
-    return {telegram_id: frozenset(roles) for telegram_id, roles in found.items()}
+    """Take `role` back; False when the user did not have it. Their web sessions end at the next page."""
+    removed = await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id, RoleGrant.role == role.value))
+    if removed.rowcount:  # type: ignore[attr-defined]
+        await audit.record(
+            session, actor_telegram_id=revoked_by, source=source, action="role.revoke", subject=str(telegram_id),
+            detail={"role": role.value},
+        )
+    return bool(removed.rowcount)  # type: ignore[attr-defined]
