@@ -24,6 +24,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.labels import town_hall
+from bot.pipeline import commit_so_far
 from bot.settings import Settings
 from handlers.menu import MENU_MY_REPORTS, MENU_REPORT, main_menu
 from handlers.report_ui import (
@@ -545,8 +546,8 @@ async def place_and_go_on(
     """Name a position, or place a typed address, through the geocoder; then on to the next step."""
     if settings.geocoder_url:
         # Nothing is decided yet (at most the day's activity mark): end the transaction so that the
-        # network call holds no database lock.
-        await session.commit()
+        # network call holds no database lock, as bot/pipeline.py does before Bot API calls.
+        await commit_so_far(session)
         if lat is not None and lon is not None:
             found = await geocoding.reverse(settings.geocoder_url, lat, lon)
             address = found.label if found else None
