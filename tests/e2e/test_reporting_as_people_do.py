@@ -109,7 +109,8 @@ async def test_photo_first_typed_address_and_change_then_file_image_and_position
     ref = REF.search((await camille.wait_message("PAL-"))["text"]).group(0)  # type: ignore[union-attr]
     report, photos = await stored(palabre.database_url, ref)
     assert (report.address, photos) == ("Marché Saint-Pierre, Place Saint-Pierre", 1)
-    fake.assert_no_errors()
+    # The story taps faster than a person: Telegram's one-message-a-second pacing may answer 429, which the bot waits out.
+    fake.assert_no_errors(allow=("Too Many Requests",))
 
 
 async def test_without_a_photo_or_without_the_geocoder_the_resident_is_not_stuck(
