@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # Seconds an update that failed for a passing reason (database locked or unreachable, Bot API
     # timeout) is tried again before the resident is told it could not be handled.
     update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
+    # Seconds a leader's lease lasts without renewal: the longest a frozen leader goes unreplaced.
+    leader_lease_seconds: float = Field(default=15.0, ge=2, le=300)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod

@@ -550,3 +550,18 @@ class FailedUpdate(SQLModel, table=True):
     kind: str = Field(max_length=40)
     error: str = Field(max_length=120)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# --- Leadership (issue 12) ------------------------------------------------------------------------
+
+
+class LeaderLease(SQLModel, table=True):
+    """Which `palabre run` process runs the scheduler and the sender, until when (bot/leader.py)."""
+
+    __tablename__ = "leader_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    # "host:pid:random": tells the processes apart in the logs and in this row, nothing personal.
+    holder: str = Field(max_length=200)
+    acquired_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

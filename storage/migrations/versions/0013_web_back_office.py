@@ -1,7 +1,7 @@
 """Web back office: sign-in links, sessions, TOTP secrets, report assignment, saved replies
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-28 23:16:58.276822
 """
 
@@ -13,7 +13,7 @@ import storage.types  # noqa: F401 - UTCDateTime columns
 
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
