@@ -7,7 +7,7 @@ from aiogram.filters import Filter
 from aiogram.types import Chat
 from aiogram.utils.i18n import gettext as _
 
-from bot.middlewares import RequireRole
+from bot.middlewares import MenuFirst, RequireRole
 from bot.settings import Settings
 from handlers import (
     admin, agents, broadcast, consultations, consultations_admin, fallback, help, meetings, onboarding, polls, privacy,
@@ -15,6 +15,7 @@ from handlers import (
 )
 from handlers import publication
 from handlers import feedback, impact, web_link
+from handlers.menu import menu_entries
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -63,9 +64,11 @@ def build_root_router() -> Router:
     private = Router(name="private")
     private.message.filter(F.chat.type == "private")
     private.callback_query.filter(F.message.chat.type == "private")
+    private.message.outer_middleware(MenuFirst(menu_entries, lambda raw_state: raw_state.startswith("Onboarding:")))
 
-    # Onboarding first: /start and its buttons work for everyone, consent or not.
-    private.include_routers(_detached(onboarding.router), _detached(help.router), _detached(privacy.router))
+    # Help first, then onboarding: /start, /help and their buttons work for everyone, consent or not
+    # (someone hesitating over the notice may read what the service is).
+    private.include_routers(_detached(help.router), _detached(onboarding.router), _detached(privacy.router))
     # /web answers staff and residents alike (residents with a refusal), consent or not.
     private.include_router(_detached(web_link.router))
 

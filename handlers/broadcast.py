@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.labels import age_bracket_label
+from bot.labels import age_bracket_label, town_hall
 from handlers.callbacks import AudienceCallback, BroadcastCallback
 from handlers.consultations import tr
 from bot.numbers import format_percent
@@ -37,9 +37,9 @@ class BroadcastFlow(StatesGroup):
     audience = State()
 
 
-def render(broadcast: Broadcast) -> tuple[str, dict[str, Any]]:
-    """The Bot API method and parameters of `broadcast`, in the current locale."""
-    header = _("📢 <b>Message from your town hall</b>")
+def render(broadcast: Broadcast, commune_name: str = "") -> tuple[str, dict[str, Any]]:
+    """The Bot API method and parameters of `broadcast`, in the current locale, signed by the commune."""
+    header = _("📢 <b>Message from {town_hall}</b>").format(town_hall=town_hall(commune_name))
     body = header + ("\n\n" + html.escape(broadcast.text) if broadcast.text else "")
     if broadcast.photo_file_id or broadcast.photo_path:
         photo: Any = broadcast.photo_file_id or {"path": broadcast.photo_path}
@@ -156,7 +156,7 @@ async def cmd_broadcast(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(StateFilter(BroadcastFlow), Command("cancel"))
+@router.message(StateFilter(BroadcastFlow), Command("cancel", "annuler"))
 async def cmd_cancel_broadcast(message: Message, state: FSMContext) -> None:
     """/cancel while writing a broadcast: nothing is sent."""
     await state.clear()
@@ -234,6 +234,13 @@ async def on_broadcast_audience(
         await query.answer(_("This button is no longer valid."))
         return
     try:
+        if await broadcasts.count_audience(session, audience) == 0:
+            # A broadcast to nobody is refused; the audience buttons stay for another choice.
+            await query.answer(
+                _("Nobody would receive this message: no resident of this audience accepts announcements. Choose another audience."),
+                show_alert=True,
+            )
+            return
         draft = await broadcasts.create_draft(
             session, audience=audience, text=data["text"], photo_file_id=data.get("photo"), created_by=query.from_user.id
         )

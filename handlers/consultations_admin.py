@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import result_texts
 from bot.labels import age_bracket_label
 from bot.numbers import format_percent
+from bot.labels import capitalized, spoken_date, town_hall
 from bot.settings import Settings
 from handlers.consultations import tr, when
 from participation import audit, outbox, subscriptions
@@ -170,7 +171,7 @@ async def cmd_poll(message: Message, command: CommandObject, session: AsyncSessi
             domain.PollRefusal.NOT_OPEN: _("This consultation is not open: a poll can only be sent while it is."),
         }[refusal])
         return
-    queued = await queue_polls(session, consultation, i18n, settings.default_locale)
+    queued = await queue_polls(session, consultation, i18n, settings)
     assert message.from_user is not None
     await audit.record(session, actor_telegram_id=message.from_user.id, source=audit.Source.CHAT, action="consultation.poll",
                        subject=consultation.slug, detail={"recipients": queued})
@@ -180,13 +181,23 @@ async def cmd_poll(message: Message, command: CommandObject, session: AsyncSessi
     )
 
 
-async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I18n, default_locale: str) -> int:
-    """Queue one native poll per resident of the audience, in each one's language."""
+async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I18n, settings: Settings) -> int:
+    """Queue one native poll per resident of the audience, in each one's language, after a line
+    saying who asks, until when, and who sees the vote (a bare poll looks like spam)."""
+    default_locale = settings.default_locale
     question = consultation.questions[0]
     count = 0
     for resident in await domain.poll_audience(session, consultation):
         locale = resident.locale or default_locale
         with i18n.use_locale(locale):
+            intro = _(
+                "🗳 {town_hall} asks you: “{title}”. You can answer until {date}.\n"
+                "Your vote is seen by the town hall, not by other residents."
+            ).format(
+                town_hall=capitalized(town_hall(settings.commune_name)),
+                title=html.escape(domain.localized(consultation.title, locale, default_locale)),
+                date=spoken_date(consultation.closes_at, settings.tz, locale),
+            )
             if question["type"] == "yesno":
                 options = [_("Yes"), _("No")]
             else:
@@ -200,6 +211,11 @@ async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I
             "is_anonymous": False,
             "allows_multiple_answers": question["type"] == "multiple",
         }
+        await outbox.enqueue(
+            session, chat_id=resident.telegram_id, method="sendMessage", payload={"text": intro},  # type: ignore[arg-type]
+            resident_id=resident.id, kind="poll-intro",
+            dedupe_key="pi" + domain.poll_dedupe_key(consultation.id, resident.id),  # type: ignore[arg-type]
+        )
         if await outbox.enqueue(
             session, chat_id=resident.telegram_id, method="sendPoll", payload=payload,  # type: ignore[arg-type]
             resident_id=resident.id, kind=domain.POLL_KIND,
@@ -268,7 +284,7 @@ async def cmd_new(message: Message, state: FSMContext) -> None:
     await message.answer(_("🆕 New consultation. What is its title? (send /cancel to stop)"))
 
 
-@router.message(Command("cancel"), StateFilter(NewConsultation))
+@router.message(Command("cancel", "annuler"), StateFilter(NewConsultation))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     """/cancel during creation."""
     await state.clear()

@@ -15,6 +15,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,14 +46,29 @@ class SatisfactionFlow(StatesGroup):
 # --- My impact ----------------------------------------------------------------------------------
 
 
+def impact_summary(result: impact.Impact) -> str:
+    """One or two sentences with real plurals (never « consultation(s) »)."""
+    parts = [ngettext("You answered {count} consultation.", "You answered {count} consultations.", result.took_part).format(count=result.took_part)]
+    if result.decided:
+        parts.append(ngettext(
+            "{count} has already led to a council decision.", "{count} have already led to a council decision.", result.decided
+        ).format(count=result.decided))
+    if result.my_reports:
+        made = ngettext("You made {count} report:", "You made {count} reports:", result.my_reports).format(count=result.my_reports)
+        if result.my_reports_fixed:
+            fixed = ngettext("{count} is fixed.", "{count} are fixed.", result.my_reports_fixed).format(count=result.my_reports_fixed)
+        else:
+            fixed = _("none is fixed yet.")
+        parts.append(f"{made} {fixed}")
+    return " ".join(parts)
+
+
 def render_impact(result: impact.Impact, locale: str, default_locale: str) -> str:
     """The resident's impact: a one-line summary, then their consultations and reports."""
     lines = [
         _("🌱 <b>Your impact</b>"),
         "",
-        _("You took part in {count} consultation(s), {decided} led to a decision; {fixed} of your {reports} report(s) fixed.").format(
-            count=result.took_part, decided=result.decided, fixed=result.my_reports_fixed, reports=result.my_reports
-        ),
+        impact_summary(result),
     ]
     if result.consultations:
         lines += ["", _("<b>Consultations</b>")]
@@ -137,7 +153,7 @@ async def on_satisfaction(
         )
 
 
-@router.message(StateFilter(SatisfactionFlow.comment), Command("skip", "cancel"))
+@router.message(StateFilter(SatisfactionFlow.comment), Command("skip", "cancel", "passer", "annuler"))
 async def cmd_skip_comment(message: Message, state: FSMContext) -> None:
     """/skip: no comment with the satisfaction answer."""
     await state.clear()

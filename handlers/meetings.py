@@ -15,9 +15,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.labels import spoken_date
 from bot.settings import Settings
 from handlers.broadcast import audience_from, audience_keyboard
 from handlers.callbacks import AudienceCallback, MeetingCallback, MeetingConfirmCallback
@@ -54,10 +54,7 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
 
 
 def format_when(starts_at: datetime, tz: ZoneInfo, locale: str) -> str:
-    local = starts_at.astimezone(tz)
-    return _("{date} at {time}").format(
-        date=format_date(local.date(), format="full", locale=locale), time=local.strftime("%H:%M")
-    )
+    return spoken_date(starts_at, tz, locale, weekday=True)
 
 
 def render_invitation(meeting: Meeting, tz: ZoneInfo, locale: str) -> tuple[str, dict[str, Any]]:
@@ -94,7 +91,7 @@ async def cmd_meeting(message: Message, state: FSMContext) -> None:
     await message.answer(_("📅 New public meeting. What is its title? /cancel to stop."))
 
 
-@router.message(StateFilter(MeetingFlow), Command("cancel"))
+@router.message(StateFilter(MeetingFlow), Command("cancel", "annuler"))
 async def cmd_cancel_meeting(message: Message, state: FSMContext) -> None:
     """/cancel during the announcement: nothing is created."""
     await state.clear()

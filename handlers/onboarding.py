@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.labels import town_hall
 from bot.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback, PrivacyMoreCallback
 from handlers.deeplinks import open_payload, parse_payload
@@ -44,10 +45,11 @@ def consent_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-async def ask_language(message: Message, state: FSMContext) -> None:
+async def ask_language(message: Message, state: FSMContext, commune_name: str = "") -> None:
     await state.set_state(Onboarding.language)
     await message.answer(
-        _("👋 Welcome to Palabre, your town hall's participation channel!\n\nWhich language do you prefer?"),
+        _("👋 Welcome to Palabre, the service of {town_hall} for giving your opinion and reporting problems.\n\n"
+          "Which language do you prefer?").format(town_hall=town_hall(commune_name)),
         reply_markup=language_keyboard(),
     )
 
@@ -60,7 +62,7 @@ async def ask_consent(message: Message, state: FSMContext, settings: Settings) -
 async def begin(message: Message, state: FSMContext, resident: Resident, settings: Settings) -> None:
     """Start (or pick up) onboarding where this resident is."""
     if resident.locale is None:
-        await ask_language(message, state)
+        await ask_language(message, state, settings.commune_name)
     else:
         await ask_consent(message, state, settings)
 

@@ -19,10 +19,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import result_texts
+from bot.labels import spoken_date, town_hall
 from bot.settings import Settings
 from handlers.consultations import PickConsultation
 from participation import publication as domain
@@ -119,6 +119,21 @@ def chart_caption(results: results_module.Results, number: int) -> str:
     return _("📊 Question {number}: {prompt}").format(number=number, prompt=html.escape(question.prompt[:900]))
 
 
+def opening_message(
+    consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str, commune_name: str
+) -> tuple[str, dict[str, Any]]:
+    """The announcement of a consultation that opens, with a button to answer it."""
+    lines = [
+        _("🗳 <b>{title}</b>").format(title=html.escape(localized(consultation.title, locale, default_locale))),
+        _("A new consultation from {town_hall}.").format(town_hall=town_hall(commune_name)),
+    ]
+    if consultation.description:
+        lines.append(html.escape(localized(consultation.description, locale, default_locale)))
+    lines.append(_("You can answer until {date}.").format(date=spoken_date(consultation.closes_at, tz, locale)))
+    button = {"text": _("🗳 Answer"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
+    return "sendMessage", {"text": "\n\n".join(lines), "reply_markup": {"inline_keyboard": [[button]]}}
+
+
 def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str) -> tuple[str, dict[str, Any]]:
     """The reminder before closing, with a button that opens the consultation where one stopped."""
     text = _(
@@ -126,7 +141,7 @@ def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, defa
         "You have not sent your answers yet: it takes a few minutes, and if you started, your answers so far are kept."
     ).format(
         title=html.escape(localized(consultation.title, locale, default_locale)),
-        date=format_datetime(consultation.closes_at, "d MMMM y, HH:mm", tzinfo=tz, locale=locale),
+        date=spoken_date(consultation.closes_at, tz, locale),
     )
     button = {"text": _("🗳 Answer now"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
     return "sendMessage", {"text": text, "reply_markup": {"inline_keyboard": [[button]]}}
@@ -168,7 +183,7 @@ async def cmd_publish(message: Message, command: CommandObject, session: AsyncSe
     )
 
 
-@router.message(StateFilter(PublishFlow), Command("cancel"))
+@router.message(StateFilter(PublishFlow), Command("cancel", "annuler"))
 async def cmd_cancel_publish(message: Message, state: FSMContext) -> None:
     """/cancel while writing the decision: nothing is published."""
     await state.clear()

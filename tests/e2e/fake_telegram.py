@@ -2391,6 +2391,11 @@ class FakeUser:
     async def send_location(self, latitude: float, longitude: float) -> Json:
         return self._message({"location": {"latitude": latitude, "longitude": longitude}})
 
+    async def send_venue(self, latitude: float, longitude: float, title: str, address: str) -> Json:
+        """A place chosen on the map (📎 › Location › a named place): Telegram sends a venue and its location."""
+        location = {"latitude": latitude, "longitude": longitude}
+        return self._message({"location": location, "venue": {"location": location, "title": title, "address": address}})
+
     def reply_keyboard(self) -> list[str]:
         """Button texts of the reply keyboard currently shown in this chat ([] if none/removed)."""
         rows = self.fake._reply_keyboards.get(self.chat_id) or []

@@ -53,6 +53,7 @@ class BotProcess:
             "MEDIA_DIR": str(workdir / "media"),
             "DEFAULT_LOCALE": "fr",
             "LOG_LEVEL": "INFO",
+            "GEOCODER_URL": "",  # no network: a story that needs the address search serves one
             "PYTHONUNBUFFERED": "1",
             # A shorter leader lease than the 15 s default, so that a dead leader is replaced within
             # the stories' waits; not shorter: a 500/s broadcast on a busy machine delayed 5 s renewals.

@@ -42,7 +42,7 @@ async def test_meeting_reminder_reaches_exactly_those_coming_once_across_restart
     await fake.user(marie).wait_callback_answer()
     await fake.user(john).tap("✅ I'll come", message=english)
     await fake.user(john).wait_callback_answer()
-    await fake.user(paul).tap("❌ Je ne pourrai pas", message=await fake.user(paul).wait_message("Réunion publique"))
+    await fake.user(paul).tap("🙁 Je ne pourrai pas", message=await fake.user(paul).wait_message("Réunion publique"))
     await fake.user(paul).wait_callback_answer()
     # lea does not answer.
 

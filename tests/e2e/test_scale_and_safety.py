@@ -71,10 +71,10 @@ async def test_flood_gets_one_warning_and_is_then_ignored(fake: FakeTelegram, pa
     before = len(spammer.messages)
     for n in range(50):
         await spammer.send_text(f"message {n}")
-    await spammer.wait_message("Doucement", timeout=30)
+    await spammer.wait_message("Vous envoyez beaucoup de messages", timeout=30)
     await spammer.wait_idle(quiet=1.0)
     replies = [m.get("text", "") for m in spammer.messages[before:]]
-    assert sum("Doucement" in text for text in replies) == 1
+    assert sum("Vous envoyez beaucoup de messages" in text for text in replies) == 1
     # The onboarding updates count too: at most MAX_UPDATES_PER_WINDOW updates are answered.
     assert len(replies) <= MAX_UPDATES_PER_WINDOW
     quiet = fake.user(3003, "Calme")
