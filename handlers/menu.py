@@ -68,6 +68,7 @@ def bot_commands() -> list[BotCommand]:
         BotCommand(command="help", description=_("How Palabre works")),
         BotCommand(command="impact", description=_("What my participation changed")),
         BotCommand(command="feedback", description=_("Tell us what you think of this service")),
+        BotCommand(command="whoami", description=_("My Telegram id (and a group's)")),
     ]
 
 
