@@ -53,10 +53,17 @@ class Scheduler:
         self._sources = sources
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._planned: set[str] = set()
+        self._catching_up: set[str] = set()
 
     async def start(self) -> None:
         self._scheduler.start()
-        await self.resync()
+        planned = await self.resync()
+        # Jobs already due run at once; saying when they are done lets operators and tests know
+        # the process has caught up with what it missed while it was down.
+        now = utcnow()
+        self._catching_up = {job.job_id for job in planned if job.run_at <= now}
+        if not self._catching_up:
+            log.info("scheduler: caught up at start")
         self._scheduler.add_job(
             self.resync, "interval", seconds=RESYNC_SECONDS, id="palabre.resync", replace_existing=True
         )
@@ -65,8 +72,8 @@ class Scheduler:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
-    async def resync(self) -> None:
-        """Plan every job the database asks for; drop the ones it no longer asks for."""
+    async def resync(self) -> list[PlannedJob]:
+        """Plan every job the database asks for; drop the ones it no longer asks for; return them."""
         planned: list[PlannedJob] = []
         try:
             async with self.context.sessionmaker() as session:
@@ -74,7 +81,7 @@ class Scheduler:
                     planned.extend(await source(session, self.context))
         except Exception:  # noqa: BLE001 - a failed resync is retried at the next tick
             log.exception("scheduler: resync failed")
-            return
+            return []
         now = utcnow()
         wanted = set()
         for job in planned:
@@ -93,6 +100,7 @@ class Scheduler:
             if self._scheduler.get_job(stale):
                 self._scheduler.remove_job(stale)
         self._planned = wanted
+        return planned
 
     async def _run(self, job: PlannedJob) -> None:
         try:
@@ -100,3 +108,7 @@ class Scheduler:
         except Exception:  # noqa: BLE001 - one failed job must not stop the others
             log.exception("scheduler: job %s failed", job.job_id)
         self.context.wake_sender()
+        if job.job_id in self._catching_up:
+            self._catching_up.discard(job.job_id)
+            if not self._catching_up:
+                log.info("scheduler: caught up at start")
