@@ -77,8 +77,6 @@ class Filler:
                 continue
             values: dict[str, Any] = {}
             for column in table.columns:
-                if column.primary_key and isinstance(column.type, Integer) and len(table.primary_key.columns) == 1:
-                    continue  # the database numbers rows
                 foreign = next(iter(column.foreign_keys), None)
                 if foreign is not None:
                     target = latest.get(foreign.column.table.name)
@@ -90,9 +88,9 @@ class Filler:
                         values[column.name] = target[foreign.column.name]
                     continue
                 values[column.name] = self.value(column)
-            result = connection.execute(table.insert().values(**values))
-            key = {c.name: v for c, v in zip(table.primary_key.columns, result.inserted_primary_key or (), strict=False)}
-            key = {name: values.get(name, value) for name, value in key.items()}
+            connection.execute(table.insert().values(**values))
+            # Keys are written like any value (some are not numbered by the database): rows are found by them.
+            key = {c.name: values[c.name] for c in table.primary_key.columns}
             latest[table.name] = {**values, **key}
             self.written.append(Written(revision, table.name, key, values))
 
