@@ -122,3 +122,28 @@ async def healthy(port: int, process: asyncio.subprocess.Process) -> int:
                 if asyncio.get_running_loop().time() > deadline:
                     raise
             await asyncio.sleep(0.1)
+
+
+def test_compose_runs_two_web_processes_a_worker_postgresql_and_redis_with_health_checks() -> None:
+    import yaml
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    commands = {name: service.get("command") for name, service in services.items()}
+    assert [name for name, command in commands.items() if command == ["palabre", "run", "--role", "web"]] == ["web-1", "web-2"]
+    assert commands["worker"] == ["palabre", "run", "--role", "worker"]
+    assert commands["migrate"] == ["palabre", "db", "upgrade"]
+    for name in ("web-1", "web-2", "worker"):
+        service = services[name]
+        assert service["environment"]["DATABASE_URL"].startswith("postgresql+asyncpg://") and service["environment"]["REDIS_URL"]
+        assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert service["depends_on"]["db"] == {"condition": "service_healthy"}
+    assert services["db"]["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    # The commands compose runs are the CLI's own.
+    help_text = CliRunner().invoke(main, ["run", "--help"]).output
+    assert "web" in help_text and "worker" in help_text
+    assert CliRunner().invoke(main, ["db", "upgrade", "--help"]).exit_code == 0
