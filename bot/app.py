@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.middleware import FSMContextMiddleware
@@ -29,6 +30,7 @@ from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.leader import lead, leader_lock_for
 from bot.logs import setup_logging
+from bot.pipeline import CommitBeforeSpeaking, UpdateRetryMiddleware
 from bot.response_models import HoldResponseModels
 from bot.retry import RetryShortFloodWait
 from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
@@ -55,13 +57,18 @@ class ProcessRole(StrEnum):
     WORKER = "worker"  # the scheduler and the sender only, when elected leader
 
 
+def reply_middlewares(settings: Settings) -> list[BaseRequestMiddleware]:
+    """The request middlewares of the Bot that answers updates, outermost first."""
+    # The update's writes are committed before anything reaches Telegram (bot/pipeline.py).
+    return [CommitBeforeSpeaking(settings.update_retry_seconds), HoldResponseModels(), RetryShortFloodWait()]
+
+
 def build_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
-    """The Bot client; the one for direct replies waits out a short 429 (bot/retry.py)."""
+    """The Bot client; the one for direct replies commits first and waits out a short 429 (bot/retry.py)."""
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(HoldResponseModels())
-    if for_replies:
-        session.middleware(RetryShortFloodWait())
+    for middleware in reply_middlewares(settings) if for_replies else [HoldResponseModels()]:
+        session.middleware(middleware)
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -111,6 +118,8 @@ def build_dispatcher(
     # (see UpdateLockMiddleware). `dp.fsm` stays the Dispatcher's, which closes the storage and
     # the lock at shutdown.
     dp.update.outer_middleware(UpdateLockMiddleware(dp.fsm, isolation))
+    # Retries inside the lock: the resident's next update waits until this one succeeded or gave up.
+    dp.update.outer_middleware(UpdateRetryMiddleware(sessionmaker, i18n, settings.default_locale, settings.update_retry_seconds))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, wake_sender))
     dp.update.outer_middleware(FSMContextMiddleware(dp.fsm.storage, DisabledEventIsolation(), dp.fsm.strategy))
     dp.update.outer_middleware(ResidentMiddleware())

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
+    # Seconds an update that failed for a passing reason (database locked or unreachable, Bot API
+    # timeout) is tried again before the resident is told it could not be handled.
+    update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod

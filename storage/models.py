@@ -460,3 +460,24 @@ class SatisfactionAnswer(SQLModel, table=True):
     score: int
     comment: str | None = Field(default=None, max_length=1000)
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """A Telegram update already handled: the same update delivered again is handled once."""
+
+    __tablename__ = "processed_update"
+
+    update_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class FailedUpdate(SQLModel, table=True):
+    """An update given up after its retries: what and why, never what the person wrote."""
+
+    __tablename__ = "failed_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(sa_type=BigInteger, index=True)
+    kind: str = Field(max_length=40)
+    error: str = Field(max_length=120)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
