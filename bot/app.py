@@ -42,7 +42,9 @@ from handlers.menu import set_command_menus
 from participation.consultations import POLL_KIND, record_poll_sent
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
+from storage import crypto
 from storage.db import SessionMaker, make_engine, make_sessionmaker
+from storage.rekey import check_key
 from storage.migrate import upgrade
 from web.app import build_web_app
 from web.open311 import Open311Context
@@ -212,8 +214,16 @@ def webhook_path(settings: Settings) -> str:
 async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> None:
     """`palabre run`: settings → logging → store → migrations → I18n → Dispatcher → scheduler → serve."""
     setup_logging(settings.log_level)
+    crypto.install_keys(settings.data_key.get_secret_value() if settings.data_key else None)
     engine = make_engine(settings.database_url)
-    await upgrade(engine)
+    try:
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            # A wrong key stops the start here, not at the first resident who reads their data.
+            await connection.run_sync(check_key)
+    except BaseException:
+        await engine.dispose()
+        raise
     sessionmaker = make_sessionmaker(engine)
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)

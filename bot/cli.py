@@ -19,6 +19,7 @@ from bot.settings import Settings, load_settings
 from participation.audit import Source
 from participation.audit import record as audit_record
 from participation.roles import UnknownRole, grant_role, parse_grantable_role
+from storage import crypto
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 
@@ -27,13 +28,40 @@ T = TypeVar("T")
 
 def settings_or_exit() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
     except ValidationError as exc:
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "?"
             message = str(error["msg"]).removeprefix("Value error, ")
             click.echo(f"Invalid setting {name}: {message}.", err=True)
         sys.exit(2)
+    # Commands that never touch personal fields work without the key; the others say it is missing.
+    crypto.install_keys(settings.data_key.get_secret_value() if settings.data_key else None)
+    return settings
+
+
+def key_problem(exc: BaseException) -> crypto.DataKeyError | None:
+    """The key error behind `exc`, which SQLAlchemy wraps when a column type raised it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, crypto.DataKeyError):
+            return seen
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
+
+
+class PalabreGroup(click.Group):
+    """A missing or wrong DATA_KEY is one sentence and exit status 2, whichever command met it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            problem = key_problem(exc)
+            if problem is None:
+                raise
+            click.echo(f"{problem}.", err=True)
+            sys.exit(2)
 
 
 def with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -69,7 +97,7 @@ def write_output(data: bytes, output: Path | None) -> bool:
     return True
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PalabreGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Palabre: a participation channel for your commune, as a Telegram bot."""
 
@@ -96,6 +124,13 @@ def run(role: str) -> None:
 
     from bot.app import ProcessRole, run_bot
 
+    if settings.data_key is None:
+        click.echo(
+            "DATA_KEY is not set: run `palabre keys init` once (it writes a new key to .env), "
+            "or set the key this database was encrypted with.",
+            err=True,
+        )
+        sys.exit(2)
     if role == "web" and settings.webhook_url is None:
         click.echo("--role web serves the webhook: set WEBHOOK_URL and WEBHOOK_SECRET.", err=True)
         sys.exit(2)
@@ -878,6 +913,81 @@ def feedback_answer(feedback_id: int, text: str) -> None:
         click.echo(f"Answer to feedback #{feedback_id} queued for the resident.")
     else:
         click.echo(f"Answer to feedback #{feedback_id} saved; its author erased their data and cannot receive it.")
+
+
+@main.group()
+def keys() -> None:
+    """The key that encrypts personal data at rest (DATA_KEY)."""
+
+
+@keys.command("init")
+def keys_init() -> None:
+    """Write a new DATA_KEY to .env, unless a key is already set (it is never replaced)."""
+    from bot.envfile import read_value, write_value
+
+    env_file = Path(".env")
+    if os.environ.get("DATA_KEY"):
+        click.echo("DATA_KEY is already set in the environment: nothing written.")
+        return
+    if read_value(env_file, "DATA_KEY"):
+        click.echo(f"DATA_KEY is already set in {env_file.resolve()}: nothing written.")
+        return
+    write_value(env_file, "DATA_KEY", crypto.generate_key())
+    click.echo(
+        f"A new DATA_KEY was written to {env_file.resolve()}. Keep a copy of it apart from the database "
+        "backups: without it, the personal data cannot be read."
+    )
+
+
+@keys.command("rotate")
+@click.option("--resume", is_flag=True, help="Add no new key: finish encrypting with the first key of DATA_KEY.")
+def keys_rotate(resume: bool) -> None:
+    """Put a new key first in DATA_KEY, then encrypt every personal value again with it."""
+    from bot.envfile import read_value, write_value
+    from storage.db import scrub_sqlite
+    from storage.rekey import reencrypt_values
+
+    settings = settings_or_exit()
+    if settings.data_key is None:
+        click.echo("DATA_KEY is not set: there is nothing to rotate (`palabre keys init` creates the first key).", err=True)
+        sys.exit(2)
+    env_file = Path(".env")
+    if not resume:
+        if os.environ.get("DATA_KEY") or not read_value(env_file, "DATA_KEY"):
+            click.echo(
+                "DATA_KEY comes from the environment, which this command cannot change: put a new key "
+                "(`python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`) "
+                "first in DATA_KEY (NEW,OLD), restart Palabre, then run `palabre keys rotate --resume`.",
+                err=True,
+            )
+            sys.exit(2)
+        ring = [crypto.generate_key(), *crypto.installed_keys()]
+        # The new ring is saved before anything is encrypted with it: a crash loses no key.
+        write_value(env_file, "DATA_KEY", ",".join(ring))
+        crypto.install_keys(",".join(ring))
+        click.echo(f"A new key was put first in DATA_KEY in {env_file.resolve()}.")
+
+    async def main() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            async with engine.connect() as connection:
+                changed = await connection.run_sync(lambda sync: reencrypt_values(sync, commit=True))
+            await scrub_sqlite(engine)  # the old-key versions of the rows go from the file too
+            return changed
+        finally:
+            await engine.dispose()
+
+    changed = asyncio.run(main())
+    click.echo(f"Values encrypted again with the first key of DATA_KEY: {changed}.")
+    if len(crypto.installed_keys()) > 1:
+        click.echo(
+            "Every stored value now uses the first key. Restart every running palabre process, run "
+            "`palabre keys rotate --resume` once more (it catches what they wrote meanwhile), then keep "
+            "only the first key in DATA_KEY: the older ones are no longer needed."
+        )
+
+
 
 if __name__ == "__main__":
     main()

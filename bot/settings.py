@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,6 +58,8 @@ class Settings(BaseSettings):
     web_base_url: str | None = None
     web_totp_for: Literal["admin", "staff"] = "admin"
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Comma-separated keys (AES-256) for personal fields at rest: the first encrypts, all decrypt.
+    data_key: SecretStr | None = None
     # Seconds an update that failed for a passing reason (database locked or unreachable, Bot API
     # timeout) is tried again before the resident is told it could not be handled.
     update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
@@ -67,7 +71,9 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", "web_base_url", mode="before")
+    @field_validator(
+        "agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", "web_base_url", "data_key", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # `.env.example` lists every setting with an empty value; empty means "not set".
@@ -116,6 +122,19 @@ class Settings(BaseSettings):
             if not self.web_base_url or not self.web_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
                 raise ValueError("WEB_ENABLED=true needs WEB_BASE_URL, the back office's public https:// address")
         return self
+
+    @field_validator("data_key")
+    @classmethod
+    def _valid_data_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            for key in (part.strip() for part in value.get_secret_value().split(",") if part.strip()):
+                try:
+                    raw = base64.urlsafe_b64decode(key.encode("ascii"))
+                except (binascii.Error, ValueError, UnicodeEncodeError):
+                    raw = b""
+                if len(raw) != 32:
+                    raise ValueError("not a valid key (expected 44 characters of url-safe base64, as `palabre keys init` writes)")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

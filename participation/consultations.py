@@ -29,6 +29,7 @@ from storage.models import (
     ConsultationResponse,
     Resident,
 )
+from storage.crypto import FreeText, decrypted, unsealed
 from storage.json_sql import decoded, json_object_of
 from storage.types import utcnow
 from storage.upsert import insert_ignore, upsert
@@ -393,7 +394,8 @@ async def claim(
     _check_open(consultation, now)
     if response.step != step or response.cursor != question_index:
         raise Refused(Refusal.STALE)
-    return ResponseView(consultation, response, decoded(answered), decoded(other_texts))
+    # Aggregated by the database, past the column types: the texts are decrypted here.
+    return ResponseView(consultation, response, unsealed(decoded(answered)), decrypted(decoded(other_texts)))
 
 
 async def _claimed(
@@ -467,13 +469,16 @@ def _remember(view: ResponseView, index: int, value: Any, other_text: str | None
 async def _save(session: AsyncSession, view: ResponseView, index: int, now: datetime) -> None:
     """Write the view's answer to question `index`: one upsert (a changed mind replaces it)."""
     qid = view.questions[index]["id"]
+    value = view.answers[qid]
+    if view.questions[index]["type"] == "text" and isinstance(value, str):
+        value = FreeText(value)  # what a resident typed is stored encrypted; choices stay countable
     await upsert(
         session,
         ConsultationAnswer.__table__,  # type: ignore[arg-type]
         {
             "response_id": view.response.id,
             "question_id": qid,
-            "value": view.answers[qid],
+            "value": value,
             "other_text": view.other_texts.get(qid),
             "answered_at": now,
         },

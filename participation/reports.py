@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
 from participation.geo import bounding_box, haversine_m, point_in_area, valid_coordinates
+from storage.crypto import cells_covering
 from storage.models import Neighbourhood, Report, ReportCategory, ReportFollower, ReportPhoto, ReportStatusChange, Resident
 from storage.types import utcnow
 from storage.upsert import insert_ignore
@@ -260,14 +261,15 @@ async def find_nearby(
 ) -> list[Nearby]:
     """Open reports of the category within `radius_m` filed in the last `days`, nearest first."""
     since = (now or utcnow()) - timedelta(days=days)
+    # Exact locations are encrypted: the database narrows down by the clear coarse cells the box
+    # touches, then distances are measured on the decrypted values.
     min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_m)
     rows = await session.scalars(
         select(Report).where(
             Report.category_id == category_id,
             Report.created_at >= since,
             Report.status.in_([s.value for s in OPEN_STATUSES]),
-            Report.lat.between(min_lat, max_lat),  # type: ignore[union-attr]
-            Report.lon.between(min_lon, max_lon),  # type: ignore[union-attr]
+            Report.cell.in_(cells_covering(min_lat, max_lat, min_lon, max_lon)),  # type: ignore[union-attr]
         )
     )
     found = [Nearby(r, haversine_m(lat, lon, r.lat, r.lon)) for r in rows if r.lat is not None and r.lon is not None]

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.consultation_file import OTHER
 from participation.consultations import ResponseStatus, localized, status_at
+from storage.crypto import SEALED, decrypt, decrypted, unsealed
 from storage.json_sql import decoded, json_object_of
 from storage.models import Consultation, ConsultationAnswer, ConsultationResponse, Resident
 
@@ -140,8 +141,9 @@ async def compute_results(
         grouped.setdefault(qid, []).append((None if raw is None else json.loads(raw), count))
 
     # Text answers (with how many skipped) and "other" answers, in the order the responses were submitted.
-    # The database decodes each JSON string (JSON null gives NULL): json.loads cost 0.25 s for 100,000.
-    text_value = ConsultationAnswer.value[()].as_string()
+    # The database extracts each sealed token (a skipped answer gives NULL), Python decrypts it:
+    # decoding each JSON value in Python cost 0.3 s for 20,000 texts.
+    text_value = ConsultationAnswer.value[SEALED].as_string()
     texts: dict[str, list[str]] = {}
     skipped_texts: dict[str, int] = {}
     for qid, text, other_text in (
@@ -160,7 +162,7 @@ async def compute_results(
             if text is None:
                 skipped_texts[qid] = skipped_texts.get(qid, 0) + 1
             else:
-                texts.setdefault(qid, []).append(text)
+                texts.setdefault(qid, []).append(decrypt(text))
         else:
             texts.setdefault(qid, []).append(other_text)
 
@@ -245,8 +247,9 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
                 pseudonym=pseudonym,
                 neighbourhood=neighbourhood,
                 submitted_at=submitted_at,
-                answers=decoded(answers),
-                other_texts=decoded(other_texts),
+                # Aggregated by the database, past the column types: the texts are decrypted here.
+                answers=unsealed(decoded(answers)),
+                other_texts=decrypted(decoded(other_texts)),
             )
 
 
