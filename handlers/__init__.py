@@ -16,6 +16,7 @@ from handlers import (
 from handlers import publication
 from handlers import feedback, impact, web_link
 from handlers.menu import menu_entries
+from handlers import whoami
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -60,6 +61,8 @@ def _detached(router: Router) -> Router:
 def build_root_router() -> Router:
     """The whole tree of routers. Called once per Dispatcher (routers can have one parent)."""
     root = Router(name="palabre")
+    # Ids first, in any chat and before consent: an installer needs them before anything works.
+    root.include_router(_detached(whoami.router))
 
     private = Router(name="private")
     private.message.filter(F.chat.type == "private")

@@ -89,6 +89,7 @@ def bot_commands(locale: str = "en") -> list[BotCommand]:
         BotCommand(command="help", description=_("How Palabre works")),
         BotCommand(command="impact", description=_("What my participation changed")),
         BotCommand(command="feedback", description=_("Tell us what you think of this service")),
+        BotCommand(command="whoami", description=_("My Telegram id (and a group's)")),
     ]
     if locale == "fr":
         return [BotCommand(command=FRENCH_COMMANDS.get(c.command, c.command), description=c.description) for c in commands]

@@ -44,11 +44,16 @@ async def import_file(database_url: str, path: Path) -> None:
 
 
 def with_times(tmp_path: Path, *, closes_in: timedelta, questions: str | None = None, slug: str | None = None) -> Path:
-    """The sample file, opening now and closing after `closes_in` (optionally other questions or slug)."""
+    """The sample file, opening now and closing after `closes_in` (optionally other questions or slug).
+
+    Without reminders: the sample's 48 h and 6 h before a closing this near are due at once and
+    would reach whoever is half-way, in the middle of a story about something else.
+    """
     text = (DATA / "consultation_marche.yaml").read_text(encoding="utf-8")
     now = utcnow()
     text = re.sub(r"opens_at: .*", f"opens_at: {(now - timedelta(minutes=1)).isoformat()}", text)
     text = re.sub(r"closes_at: .*", f"closes_at: {(now + closes_in).isoformat()}", text)
+    text = re.sub(r"reminders: .*", "reminders: []", text)
     if questions is not None:
         text = text[: text.index("questions:")] + questions
     if slug is not None:

@@ -117,8 +117,7 @@ async def test_satisfaction_question_goes_once_per_period_across_a_restart(fake:
     await fake.user(marie).wait_message("Merci pour votre réponse (4/5)")
 
     await bot.restart()
-    await asyncio.sleep(2)  # past the scheduler's first resync after the start
-    await fake.wait_idle(quiet=1.0, timeout=20)
+    await bot.caught_up()  # whatever the new start would ask again has been asked
 
     def asked(chat_id: int) -> int:
         return sum(1 for m in fake.sent_to(chat_id) if (m.get("text") or "").startswith(("📊 <b>Une petite", "📊 Une petite", "📊 A quick")))
