@@ -17,6 +17,7 @@ from web.app import build_web_app
 from web.backoffice import BackofficeContext
 
 AGENT = 601
+OFFICIAL = 602
 
 
 def settings() -> Settings:
@@ -83,3 +84,30 @@ async def test_pages_speak_the_staff_members_language_and_follow_their_role(engi
             refused = await client.get(path, headers=cookie)
             assert refused.status == 403 and "Your role does not give access to this page." in await refused.text(), path
         assert (await client.get("/backoffice/reports?since=not-a-date&agent=x", headers=cookie)).status == 200
+
+
+async def test_an_official_gives_the_decision_in_each_language_residents_read(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+    import re
+
+    from participation import publication
+    from tests.consultation_helpers import add_consultation, hours
+
+    async with sessionmaker.begin() as session:
+        consultation = await add_consultation(session, opens_at=hours(-48), closes_at=hours(-1))
+        slug, consultation_id = consultation.slug, consultation.id
+        await grant_role(session, OFFICIAL, Role.OFFICIAL, granted_by=None, source=Source.CLI)
+    async with TestClient(TestServer(app(engine, sessionmaker))) as client:
+        cookie = await signed_in(client, sessionmaker, OFFICIAL)
+        page = await (await client.get(f"/backoffice/consultations/{slug}", headers=cookie)).text()
+        assert 'name="decision_en"' in page and "anglais" in page  # the form offers the other language, named in French
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        sent = await client.post(
+            f"/backoffice/consultations/{slug}/publish", headers=cookie, allow_redirects=False,
+            data={"csrf": csrf.group(1), "decision": "Le marché reste le samedi.", "decision_en": "The market stays on Saturdays."},
+        )
+        assert sent.status == 303
+    async with sessionmaker() as session:
+        published = await publication.publication_of(session, consultation_id)
+    assert published is not None
+    assert (published.decision, published.translations) == ("Le marché reste le samedi.", {"en": "The market stays on Saturdays."})

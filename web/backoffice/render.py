@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from babel import Locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.catalogs import translation
@@ -28,6 +29,7 @@ def environment(locale: str) -> Environment:
         trim_blocks=True, lstrip_blocks=True,
     )
     env.install_gettext_translations(translation(locale), newstyle=False)  # type: ignore[attr-defined]
+    env.globals["locale_name"] = lambda code: Locale.parse(code).get_display_name(locale)
     return env
 
 

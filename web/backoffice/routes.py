@@ -476,7 +476,16 @@ async def consultation_page(p: Page, *, problem: str | None = None) -> web.Respo
         "results.html", results=results, done=done if done in ("created", "replaced", "published") else None,
         tz=p.context.settings.tz, published=published, closed=closed, problem=problem,
         recipients=await publication.count_recipients(p.session, consultation) if closed and published is None else 0,
-        status=400 if problem else 200,
+        other_locales=_other_locales(p.context.settings), status=400 if problem else 200,
+    )
+
+
+def _other_locales(settings: Settings) -> list[str]:
+    """The languages residents may use besides the default: the decision can be given in each."""
+    from bot.catalogs import LOCALES_DIR
+
+    return sorted(
+        path.name for path in LOCALES_DIR.iterdir() if (path / "LC_MESSAGES").is_dir() and path.name != settings.default_locale
     )
 
 
@@ -485,7 +494,16 @@ async def consultation_publish(p: Page) -> web.Response:
     """Publish the decision to participants and the topic's subscribers, as /publish does."""
     slug = p.request.match_info["slug"]
     try:
-        await publication.publish(p.session, slug, p.field("decision"), actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB)
+        # Residents reading another language get the council's words in it when an official gave them.
+        translations = {
+            locale: publication.check_decision(p.field(f"decision_{locale}"))
+            for locale in _other_locales(p.context.settings)
+            if p.field(f"decision_{locale}")
+        }
+        await publication.publish(
+            p.session, slug, p.field("decision"), actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB,
+            translations=translations,
+        )
     except publication.PublishRefused as refused:
         if refused.reason == publication.PublishRefusal.UNKNOWN:
             raise web.HTTPNotFound() from refused
