@@ -32,7 +32,7 @@ class NeighbourhoodCallback(CallbackData, prefix="nb"):
     code: str
 
 
-class AgeBracketCallback(CallbackData, prefix="ag"):
+class AgeBracketCallback(CallbackData, prefix="ab"):
     """Choose an age bracket in settings; code "-" means none."""
 
     code: str

@@ -54,3 +54,29 @@ def test_importing_the_application_does_no_work() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
     assert result.returncode == 0, result.stderr
+
+
+def test_every_callback_data_prefix_is_unique() -> None:
+    """Two CallbackData classes with one prefix would route a tap to the wrong handler."""
+    import importlib
+    import pkgutil
+
+    from aiogram.filters.callback_data import CallbackData
+
+    import handlers
+
+    for module in pkgutil.walk_packages(handlers.__path__, "handlers."):
+        importlib.import_module(module.name)
+
+    def subclasses(cls: type) -> list[type]:
+        found = []
+        for sub in cls.__subclasses__():
+            found += [sub, *subclasses(sub)]
+        return found
+
+    owners: dict[str, list[str]] = {}
+    for cls in subclasses(CallbackData):
+        if cls.__module__.startswith(("handlers", "bot", "notices", "web")):
+            owners.setdefault(cls.__prefix__, []).append(f"{cls.__module__}.{cls.__qualname__}")
+    assert owners, "no CallbackData class found under handlers/"
+    assert {prefix: names for prefix, names in owners.items() if len(names) > 1} == {}
