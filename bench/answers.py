@@ -9,6 +9,13 @@ Baseline, in the same run and on the same database settings: a bare aiogram disp
 handler does what any durable bot must do — one insert and one commit — and answers the callback.
 
     .venv/bin/python -m bench.answers [--residents 300] [--questions 10] [--levels 1,10,100]
+
+With `--latency-ms`, the other measure (issue 12): the bot session answers every Bot API call
+after that many milliseconds, as Telegram does, and N residents tap at once (N in `--at-once`),
+each answering every question, on each backend of `--backend` (PostgreSQL from TEST_POSTGRES_URL,
+a fresh database per run). It prints answers/s, p50, p99 and the taps lost (not stored).
+
+    .venv/bin/python -m bench.answers --latency-ms 0,50,100 --at-once 1,10,100 --backend sqlite,postgres
 """
 
 from __future__ import annotations
@@ -50,12 +57,15 @@ CHOICES = 3
 class CountingSession(BaseSession):
     """A bot session that answers like Telegram would and only counts what was asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         super().__init__()
         self.counts: dict[str, int] = {}
         self._ids = itertools.count(1000)
+        self._latency = latency
 
     async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        if self._latency:
+            await asyncio.sleep(self._latency)  # the round trip to Telegram
         name = type(method).__name__
         self.counts[name] = self.counts.get(name, 0) + 1
         if "Message" in str(method.__returning__):
@@ -201,7 +211,7 @@ async def run(residents: int, questions: int, levels: list[int], workdir: Path, 
     sessionmaker = make_sessionmaker(engine)
     palabre_dp = build_dispatcher(settings, sessionmaker, build_i18n(settings.default_locale))
     bare_dp = bare_dispatcher(sessionmaker)
-    palabre_bot = Bot(TOKEN, session=CountingSession())
+    palabre_bot = Bot(TOKEN, session=reply_session(0, settings))
     bare_bot = Bot(TOKEN, session=CountingSession())
     out: dict[int, tuple[Figures, Figures]] = {}
     # Statements per update, counted at the driver: unlike times, they do not depend on the machine.
@@ -257,14 +267,141 @@ def report(out: dict[int, tuple[Figures, Figures]], residents: int, questions: i
     print("  goal: cost ratio (palabre time per answer / baseline time per update) ≤ 2×")
 
 
+def reply_session(latency: float, settings: Settings) -> CountingSession:
+    """A counting session with the request middlewares `palabre run` gives its reply Bot."""
+    session = CountingSession(latency)
+    try:
+        from bot.app import reply_middlewares
+    except ImportError:  # the code before issue 12, measured once for bench/RESULTS.md
+        from bot.response_models import HoldResponseModels
+        from bot.retry import RetryShortFloodWait
+
+        middlewares: list[Any] = [HoldResponseModels(), RetryShortFloodWait()]
+    else:
+        middlewares = reply_middlewares(settings)
+    for middleware in middlewares:
+        session.middleware(middleware)
+    return session
+
+
+@dataclass
+class AtOnce:
+    backend: str
+    latency_ms: int
+    residents: int
+    taps: int
+    stored: int
+    wall: float
+    p50: float
+    p99: float
+
+    @property
+    def lost(self) -> int:
+        return self.taps - self.stored
+
+    @property
+    def per_second(self) -> float:
+        return self.stored / self.wall
+
+
+async def fresh_postgres(server_url: str) -> tuple[str, Any]:
+    """A new database on the server of TEST_POSTGRES_URL; returns its URL and a dropper."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"bench_{next(_update_ids)}_{int(time.time())}"
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    async def drop() -> None:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+    return server_url.rsplit("/", 1)[0] + "/" + name, drop
+
+
+async def at_once(backend: str, latency_ms: int, residents: int, questions: int, workdir: Path) -> AtOnce:
+    """`residents` residents tap at the same moment, each through all the questions; nothing raises."""
+    compile_catalogs()
+    settings = Settings(bot_token=TOKEN, _env_file=None)  # type: ignore[call-arg]
+    drop = None
+    if backend == "postgres":
+        import os
+
+        server = os.environ.get("TEST_POSTGRES_URL")
+        if not server:
+            raise SystemExit("--backend postgres needs TEST_POSTGRES_URL (source scripts/services)")
+        url, drop = await fresh_postgres(server)
+    else:
+        url = f"sqlite+aiosqlite:///{workdir / f'at-once-{latency_ms}-{residents}.db'}"
+    engine = make_engine(url)
+    await upgrade(engine)
+    sessionmaker = make_sessionmaker(engine)
+    dp = build_dispatcher(settings, sessionmaker, build_i18n(settings.default_locale))
+    bot = Bot(TOKEN, session=reply_session(latency_ms / 1000, settings))
+    seats = await prepare(sessionmaker, settings, first_id=2_000_000, residents=residents, questions=questions)
+    latencies: list[float] = []
+
+    async def resident(seat: Seat) -> None:
+        for q in range(questions):
+            update = tap(seat, Act(r=seat.response_id, s=q, q=q, a="c", v=q % CHOICES).pack())
+            started = time.perf_counter()
+            try:
+                await dp.feed_update(bot, update)
+            except Exception:  # noqa: BLE001 - a failed tap is counted as lost below
+                pass
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(resident(seat) for seat in seats))
+    wall = time.perf_counter() - started
+    async with sessionmaker() as session:
+        stored = await session.scalar(select(func.count()).select_from(ConsultationAnswer))
+    await engine.dispose()
+    if drop is not None:
+        await drop()
+    ordered = sorted(latencies)
+    return AtOnce(
+        backend, latency_ms, residents, residents * questions, int(stored or 0), wall,
+        statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+    )
+
+
+async def run_at_once(backends: list[str], latencies: list[int], levels: list[int], questions: int, workdir: Path) -> list[AtOnce]:
+    print(f"residents tapping at once, {questions} questions each, Bot API answering after the latency")
+    print(f"  {'backend':>8} {'latency':>8} {'residents':>9} {'answers/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'lost':>9}")
+    out = []
+    for latency in latencies:
+        for level in levels:
+            for backend in backends:  # interleaved, so that machine noise hits both alike
+                figures = await at_once(backend, latency, level, questions, workdir)
+                out.append(figures)
+                print(
+                    f"  {backend:>8} {latency:>6}ms {level:>9} {figures.per_second:>10.1f} {figures.p50 * 1000:>8.0f}"
+                    f" {figures.p99 * 1000:>8.0f} {figures.lost:>4}/{figures.taps:<4}",
+                    flush=True,
+                )
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=300, help="residents per concurrency level")
     parser.add_argument("--questions", type=int, default=10)
     parser.add_argument("--levels", default="1,10,100", help="concurrent residents, comma-separated")
+    parser.add_argument("--latency-ms", help="Bot API latencies, comma-separated (e.g. 0,50,100): residents tapping at once")
+    parser.add_argument("--at-once", default="1,10,100", help="with --latency-ms: residents tapping at once")
+    parser.add_argument("--backend", default="sqlite", help="with --latency-ms: sqlite, postgres or both")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir:
-        asyncio.run(run(args.residents, args.questions, [int(x) for x in args.levels.split(",")], Path(workdir)))
+        if args.latency_ms is not None:
+            asyncio.run(run_at_once(
+                args.backend.split(","), [int(x) for x in args.latency_ms.split(",")],
+                [int(x) for x in args.at_once.split(",")], args.questions, Path(workdir),
+            ))
+        else:
+            asyncio.run(run(args.residents, args.questions, [int(x) for x in args.levels.split(",")], Path(workdir)))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.middleware import FSMContextMiddleware
@@ -27,13 +28,15 @@ from bot.publishing import PublicationFeeder
 from bot.flood import FloodControlMiddleware, FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
-from bot.leader import lead, leader_lock_for
+from bot.leader import Fence, LeaseStore, lead
 from bot.logs import setup_logging
+from bot.pipeline import CommitBeforeSpeaking, UpdateRetryMiddleware
 from bot.response_models import HoldResponseModels
 from bot.retry import RetryShortFloodWait
 from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
 from bot.settings import Settings
+from bot.supervision import Supervisor, TaskState
 from handlers import build_root_router
 from handlers.menu import set_command_menus
 from participation.consultations import POLL_KIND, record_poll_sent
@@ -55,13 +58,18 @@ class ProcessRole(StrEnum):
     WORKER = "worker"  # the scheduler and the sender only, when elected leader
 
 
+def reply_middlewares(settings: Settings) -> list[BaseRequestMiddleware]:
+    """The request middlewares of the Bot that answers updates, outermost first."""
+    # The update's writes are committed before anything reaches Telegram (bot/pipeline.py).
+    return [CommitBeforeSpeaking(settings.update_retry_seconds), HoldResponseModels(), RetryShortFloodWait()]
+
+
 def build_bot(settings: Settings, *, for_replies: bool = True) -> Bot:
-    """The Bot client; the one for direct replies waits out a short 429 (bot/retry.py)."""
+    """The Bot client; the one for direct replies commits first and waits out a short 429 (bot/retry.py)."""
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(HoldResponseModels())
-    if for_replies:
-        session.middleware(RetryShortFloodWait())
+    for middleware in reply_middlewares(settings) if for_replies else [HoldResponseModels()]:
+        session.middleware(middleware)
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -111,6 +119,8 @@ def build_dispatcher(
     # (see UpdateLockMiddleware). `dp.fsm` stays the Dispatcher's, which closes the storage and
     # the lock at shutdown.
     dp.update.outer_middleware(UpdateLockMiddleware(dp.fsm, isolation))
+    # Retries inside the lock: the resident's next update waits until this one succeeded or gave up.
+    dp.update.outer_middleware(UpdateRetryMiddleware(sessionmaker, i18n, settings.default_locale, settings.update_retry_seconds))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, wake_sender))
     dp.update.outer_middleware(FSMContextMiddleware(dp.fsm.storage, DisabledEventIsolation(), dp.fsm.strategy))
     dp.update.outer_middleware(ResidentMiddleware())
@@ -123,20 +133,32 @@ def build_dispatcher(
 
 
 class BackgroundWork:
-    """The scheduler and the sender, started when this process becomes leader."""
+    """The scheduler and the sender, started when this process becomes leader, each supervised."""
 
-    def __init__(self, bot: Bot, sessionmaker: SessionMaker, settings: Settings, i18n: I18n) -> None:
+    def __init__(
+        self, bot: Bot, sessionmaker: SessionMaker, settings: Settings, i18n: I18n, fence: Fence | None = None
+    ) -> None:
         self._bot, self._sessionmaker, self._settings, self._i18n = bot, sessionmaker, settings, i18n
+        self._fence = fence
         self.sender: OutboxSender | None = None
-        self._sender_task: asyncio.Task[None] | None = None
         self._scheduler: Scheduler | None = None
+        self._supervisors: dict[str, Supervisor] = {}
+        # Set when a task keeps crashing: the leader then gives its lease up (bot/leader.py).
+        self.gave_up = asyncio.Event()
 
     def wake_sender(self) -> None:
         if self.sender is not None:
             self.sender.wake()
 
-    async def start(self) -> None:
-        self.sender = OutboxSender(
+    def sender_problem(self) -> str | None:
+        """Why this process leads but does not send (for /healthz); None when all is well or not leader."""
+        supervisor = self._supervisors.get("outbox-sender")
+        if supervisor is None or supervisor.state is TaskState.RUNNING:
+            return None
+        return supervisor.state.value
+
+    def _new_sender(self) -> OutboxSender:
+        return OutboxSender(
             self._bot, self._sessionmaker, rate=self._settings.broadcast_rate,
             sent_hooks={POLL_KIND: record_poll_sent},
             # Confirmed broadcasts are expanded into the outbox chunk by chunk, paced by sending.
@@ -144,21 +166,40 @@ class BackgroundWork:
                 BroadcastFeeder(self._sessionmaker, self._i18n, self._settings),
                 PublicationFeeder(self._sessionmaker, self._i18n, self._settings),
             ],
+            fence=self._fence,
         )
-        self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+
+    async def _run_sender(self) -> None:
+        # A new sender each run: a crashed one may have left its in-memory state half-way.
+        self.sender = self._new_sender()
+        await self.sender.run()
+
+    async def _run_scheduler(self) -> None:
         context = JobContext(self._sessionmaker, self._settings, self.wake_sender, extra={"i18n": self._i18n})
-        self._scheduler = Scheduler(context, JOB_SOURCES)
-        await self._scheduler.start()
+        may_run = self._fence.is_open if self._fence is not None else (lambda: True)
+        self._scheduler = Scheduler(context, JOB_SOURCES, may_run=may_run)
+        await self._scheduler.run()
+
+    async def start(self) -> None:
+        self.gave_up.clear()
+        self._supervisors = {
+            "outbox-sender": Supervisor("outbox-sender", self._run_sender, on_give_up=self.gave_up.set),
+            "scheduler": Supervisor("scheduler", self._run_scheduler, on_give_up=self.gave_up.set),
+        }
+        for supervisor in self._supervisors.values():
+            supervisor.start()
 
     async def stop(self) -> None:
+        for supervisor in self._supervisors.values():
+            supervisor.request_stop()
         if self._scheduler is not None:
             await self._scheduler.shutdown()
         if self.sender is not None:
             await self.sender.stop()
-        if self._sender_task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._sender_task, timeout=10)
-        self.sender = self._sender_task = self._scheduler = None
+        for supervisor in self._supervisors.values():
+            await supervisor.stop()
+        self._supervisors = {}
+        self.sender = self._scheduler = None
 
     async def close(self) -> None:
         await self._bot.session.close()
@@ -178,7 +219,9 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
     bot = build_bot(settings)
     storage, isolation, flood = build_state_backends(settings, sessionmaker)
     # The sender gets its own client, without the reply retry: it paces and postpones by itself.
-    background = BackgroundWork(build_bot(settings, for_replies=False), sessionmaker, settings, i18n)
+    lease = LeaseStore(sessionmaker, settings.leader_lease_seconds)
+    fence = Fence(lease)
+    background = BackgroundWork(build_bot(settings, for_replies=False), sessionmaker, settings, i18n, fence)
     dp = build_dispatcher(
         settings, sessionmaker, i18n,
         storage=storage, events_isolation=isolation, flood_counter=flood, wake_sender=background.wake_sender,
@@ -188,7 +231,12 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
 
     # Open311 answers in every process; a POSTed request wakes whichever sender runs here.
     open311 = Open311Context(sessionmaker, settings, i18n, background.wake_sender)
-    app = build_web_app(engine, open311=open311)
+    backoffice = None
+    if settings.web_enabled:
+        from web.backoffice import BackofficeContext
+
+        backoffice = BackofficeContext(sessionmaker, settings, i18n, background.wake_sender)
+    app = build_web_app(engine, open311=open311, backoffice=backoffice, sender_problem=background.sender_problem)
     if webhook:
         assert settings.webhook_secret is not None
         # Not in the background: Telegram gets its 200 once the update is handled and stored, so
@@ -204,7 +252,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
     leadership: asyncio.Task[None] | None = None
     if role in (ProcessRole.ALL, ProcessRole.WORKER):
         leadership = asyncio.create_task(
-            lead(leader_lock_for(engine), background.start, background.stop, stopping), name="leadership"
+            lead(lease, fence, background, stopping), name="leadership"
         )
     try:
         if role != ProcessRole.WORKER:

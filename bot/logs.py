@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 
 
 def setup_logging(level: str = "INFO") -> None:
@@ -16,3 +17,25 @@ def setup_logging(level: str = "INFO") -> None:
     # aiohttp's access log would show request paths with their query strings: not needed.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def describe_crash(exc: BaseException) -> str:
+    """The exception's class and where it was raised, with its causes, but never its message.
+
+    Messages may quote what a resident wrote (a database error repeats the statement's parameters),
+    and logs must not; the class and the frames are what a developer needs to find the fault.
+    """
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if parts:
+            parts.append("caused by:")
+        parts.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        parts.extend(
+            f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}'
+            for frame in traceback.extract_tb(current.__traceback__)
+        )
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)

@@ -15,7 +15,8 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot.fsm_storage import UPDATE_SESSION
 from participation.residents import get_or_create_resident, note_activity
-from participation.outbox import ENQUEUED_FLAG, mark_reachable
+from bot.pipeline import ATTEMPT_KEY, WAKE_SENDER_KEY, commit_so_far, mark_processed
+from participation.outbox import mark_reachable
 from participation.roles import Role, allows, roles_of
 from storage.db import SessionMaker
 
@@ -47,7 +48,12 @@ class UpdateLockMiddleware(BaseMiddleware):
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """Opens the update's session, commits once when the handler succeeded, rolls back otherwise."""
+    """Opens the update's session, commits when the handler succeeded, rolls back otherwise.
+
+    The update's writes are also committed before each Bot API call made while handling it
+    (bot/pipeline.py), so the commit here stores only what was decided after the last call. The
+    update is marked processed in the same transaction: delivered again, it is handled once.
+    """
 
     def __init__(self, sessionmaker: SessionMaker, wake_sender: Callable[[], None] | None = None) -> None:
         self._sessionmaker = sessionmaker
@@ -56,6 +62,16 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self._sessionmaker() as session:
             data["session"] = session
+            if self._wake_sender is not None:
+                session.info[WAKE_SENDER_KEY] = self._wake_sender
+            # A retry of an update whose first try already committed part of it must go on.
+            if isinstance(event, Update) and not await mark_processed(session, event) and not data.get(ATTEMPT_KEY):
+                await session.rollback()
+                log.info("update id=%s already handled; ignored", event.update_id)
+                context = data.get("log_context")
+                if context is not None:
+                    context["handler"] = "duplicate"
+                return None
             token = UPDATE_SESSION.set(session)
             try:
                 result = await handler(event, data)
@@ -64,10 +80,8 @@ class DbSessionMiddleware(BaseMiddleware):
                 raise
             finally:
                 UPDATE_SESSION.reset(token)
-            await session.commit()
             # Messages the handler queued exist for the sender only now that they are committed.
-            if session.info.pop(ENQUEUED_FLAG, False) and self._wake_sender is not None:
-                self._wake_sender()
+            await commit_so_far(session)
             return result
 
 

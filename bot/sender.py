@@ -31,6 +31,8 @@ from aiogram.methods.base import TelegramMethod
 from aiogram.types import FSInputFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.leader import Fence, LeadershipLost
+from bot.logs import describe_crash
 from bot.response_models import hold_response_model
 from participation import outbox
 from storage.db import SessionMaker
@@ -276,8 +278,12 @@ class OutboxSender:
         sent_hooks: dict[str, SentHook] | None = None,
         feeders: list[Feeder] | None = None,
         max_in_flight: int = 64,
+        fence: Fence | None = None,
     ) -> None:
         self._bot = bot
+        # The leader's fence: closed, nothing more is claimed or sent (see bot/leader.py).
+        self._fence = fence
+        self.fenced = False
         self._sessionmaker = sessionmaker
         self._limiter = RateLimiter(rate)
         self._hooks = sent_hooks or {}
@@ -316,14 +322,26 @@ class OutboxSender:
         self._stopping.set()
         self._changed.set()
 
+    def _may_send(self) -> bool:
+        if self._fence is not None and not self._fence.is_open():
+            self.fenced = True
+        return not self.fenced
+
     async def run(self) -> None:
-        async with self._sessionmaker.begin() as session:
-            released = await outbox.release_in_flight(session)
+        try:
+            async with self._sessionmaker.begin() as session:
+                released = await outbox.release_in_flight(session)
+                if self._fence is not None:
+                    await self._fence.confirm(session)
+        except LeadershipLost:
+            self.fenced = True
+            log.warning("outbox: this process is no longer the leader; the sender does not start")
+            return
         if released:
             log.info("outbox: %d messages were in flight at the last stop and will be sent again", released)
         refill: asyncio.Task[None] | None = None
         try:
-            while not self._stopping.is_set():
+            while not self._stopping.is_set() and self._may_send():
                 self._changed.clear()  # from here on, any change wakes the wait below
                 if refill is not None and refill.done():
                     refill = None
@@ -349,6 +367,9 @@ class OutboxSender:
 
     async def _refill(self) -> None:
         """Claim due messages, up to one batch in hand in all; feed the outbox first when due."""
+        if not self._may_send():  # a stale leader neither expands broadcasts nor claims
+            self._changed.set()
+            return
         self._woken = False  # a wake() from now on may be work this claim does not see
         fed = False
         if self._feeders and (self._last_claim_short or self._claimed_since_feeding >= self.batch_size):
@@ -358,16 +379,26 @@ class OutboxSender:
             for feeder in self._feeders:
                 try:
                     fed = await feeder() or fed
-                except Exception:  # noqa: BLE001 - a failed chunk is retried at the next round
-                    log.exception("outbox: feeding the queue failed")
+                except Exception as exc:  # noqa: BLE001 - a failed chunk is retried at the next round
+                    # By class and place only: the statement's parameters would carry the broadcast's text.
+                    log.error("outbox: feeding the queue failed: %s", describe_crash(exc))
         number = self._claims
         self._claims += 1
         oldest = self._queue[0][0] if self._queue else number
         self._blocked = {chat: safe for chat, safe in self._blocked.items() if safe is None or safe > oldest}
         limit = self.batch_size - self._claimed  # nothing else claims: it can only have gone down
         try:
+            if not self._may_send():
+                raise LeadershipLost
             async with self._sessionmaker.begin() as session:
                 batch = await outbox.claim_due(session, limit=limit)
+                if batch and self._fence is not None:
+                    # In the claim's transaction: what a stale leader claims is rolled back.
+                    await self._fence.confirm(session)
+        except LeadershipLost:
+            self.fenced = True
+            self._changed.set()
+            batch = []
         except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup
             log.exception("outbox: claiming failed; trying again shortly")
             batch = []
@@ -398,6 +429,11 @@ class OutboxSender:
         if self._in_flight.locked():
             self._recorder.hurry()  # every slot waits for its outcome to be committed
         await self._in_flight.acquire()
+        if not self._may_send():  # the waits above may have outlasted the lease, or a freeze
+            self._limiter.release()
+            self._in_flight.release()
+            self._queue.appendleft((claim, message))
+            return
         # Noted when it really leaves (acquire may have waited out a retry_after).
         self._limiter.note_chat(chat_id)
         task = asyncio.create_task(self._deliver(message))
@@ -443,7 +479,10 @@ class OutboxSender:
         await self._recorder.flush()
         unsent = [message.id for _, message in self._queue]
         self._queue.clear()
-        if unsent:
+        if unsent and self.fenced:
+            # A new leader may have released and claimed them again already: theirs to send now.
+            log.warning("outbox: leadership lost; %d claimed messages are left to the next leader", len(unsent))
+        elif unsent:
             async with self._sessionmaker.begin() as session:
                 await outbox.release(session, unsent)  # type: ignore[arg-type]
             self._claimed -= len(unsent)

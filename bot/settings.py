@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import re
@@ -50,13 +51,23 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
+    # The officials' web back office (web/backoffice), off unless asked for.
+    web_enabled: bool = False
+    web_base_url: str | None = None
+    web_totp_for: Literal["admin", "staff"] = "admin"
+    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Seconds an update that failed for a passing reason (database locked or unreachable, Bot API
+    # timeout) is tried again before the resident is told it could not be handled.
+    update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
+    # Seconds a leader's lease lasts without renewal: the longest a frozen leader goes unreplaced.
+    leader_lease_seconds: float = Field(default=15.0, ge=2, le=300)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", mode="before")
+    @field_validator("agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", "web_base_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # `.env.example` lists every setting with an empty value; empty means "not set".
@@ -96,6 +107,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "WEBHOOK_SECRET must be set with WEBHOOK_URL: 16 to 256 characters of letters, digits, _ or -"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _web_needs_base_url(self) -> Settings:
+        if self.web_enabled:
+            # The link sent by /web must point at the proxy's HTTPS address, never at plain HTTP.
+            if not self.web_base_url or not self.web_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+                raise ValueError("WEB_ENABLED=true needs WEB_BASE_URL, the back office's public https:// address")
         return self
 
     @property

@@ -14,7 +14,7 @@ from handlers import (
     reports, settings,
 )
 from handlers import publication
-from handlers import feedback, impact
+from handlers import feedback, impact, web_link
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -66,6 +66,8 @@ def build_root_router() -> Router:
 
     # Onboarding first: /start and its buttons work for everyone, consent or not.
     private.include_routers(_detached(onboarding.router), _detached(help.router), _detached(privacy.router))
+    # /web answers staff and residents alike (residents with a refusal), consent or not.
+    private.include_router(_detached(web_link.router))
 
     # Everything else a resident does needs their consent; without it they fall to the
     # fallback, which takes them back to onboarding.

@@ -19,13 +19,15 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
-from handlers.report_ui import AgentAction, ReportNotices, status_label
+from handlers.report_ui import AgentAction, ReportNotices, SavedReplyPick, status_label
 from participation import reports
+from participation.report_desk import saved_replies_for
 from participation.audit import Source
 from participation.reports import Problem, ReportError, Status
-from storage.models import Report
+from storage.models import Report, SavedReply
 
 router = Router(name=__name__)
+MAX_SAVED_BUTTONS = 5
 
 
 class GroupLocale(BaseMiddleware):
@@ -122,14 +124,25 @@ async def on_status_chosen(query: CallbackQuery, callback_data: AgentAction, sta
         await query.answer(_("This status cannot be set from the current one."), show_alert=True)
         return
     await query.answer()
+    category = await reports.category_of(session, report)
+    # Saved replies of the category and the chosen status (as in the web back office), one tap each.
+    saved = (await saved_replies_for(session, category.code, status.value))[:MAX_SAVED_BUTTONS]
+    rows = [
+        [InlineKeyboardButton(
+            text=f"💬 {reply.title}",
+            callback_data=SavedReplyPick(report_id=report.id, status=status.value, reply_id=reply.id).pack(),  # type: ignore[arg-type]
+        )]
+        for reply in saved
+    ]
+    rows.append([InlineKeyboardButton(
+        text=_("Without note"),
+        callback_data=AgentAction(action="nonote", report_id=report.id, status=status.value).pack(),  # type: ignore[arg-type]
+    )])
     prompt = await query.message.answer(
         _("{ref} → {status}.\nReply to this message with a public note for the residents, or tap “Without note”.").format(
             ref=report.ref, status=status_label(status)
         ),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text=_("Without note"),
-            callback_data=AgentAction(action="nonote", report_id=report.id, status=status.value).pack(),  # type: ignore[arg-type]
-        )]]),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
     )
     await state.set_state(AgentFlow.note)
     await state.set_data({"report_id": report.id, "status": status.value, "prompt_id": prompt.message_id})
@@ -151,6 +164,26 @@ async def on_without_note(
         await state.clear()
     text = await apply_status(
         session, report, Status(callback_data.status), agent_id=query.from_user.id, note=None, i18n=i18n, settings=settings
+    )
+    await query.message.answer(text)
+
+
+@router.callback_query(SavedReplyPick.filter())
+async def on_saved_reply(
+    query: CallbackQuery, callback_data: SavedReplyPick, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
+    """Apply the chosen status with a saved reply as its public note."""
+    report = await reports.report_by_id(session, callback_data.report_id)
+    reply = await session.get(SavedReply, callback_data.reply_id)
+    if report is None or reply is None or callback_data.status not in Status._value2member_map_ or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."))
+        return
+    await query.answer()
+    data = await state.get_data()
+    if data.get("report_id") == report.id:
+        await state.clear()
+    text = await apply_status(
+        session, report, Status(callback_data.status), agent_id=query.from_user.id, note=reply.text, i18n=i18n, settings=settings
     )
     await query.message.answer(text)
 

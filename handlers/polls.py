@@ -8,6 +8,7 @@ from aiogram import Router
 from aiogram.types import PollAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.pipeline import commit_so_far
 from participation.consultations import PollOutcome, record_poll_answer
 from storage.models import Resident
 
@@ -26,5 +27,7 @@ async def on_poll_answer(poll_answer: PollAnswer, session: AsyncSession, residen
         outcome = await record_poll_answer(session, poll_answer.poll_id, resident, list(poll_answer.option_ids))
         if outcome != PollOutcome.UNKNOWN_POLL:
             return
-        # A vote faster than the sender's record of the poll id: wait for it rather than lose it.
+        # A vote faster than the sender's record of the poll id: wait for it rather than lose it,
+        # outside any transaction (the record is a write, which on SQLite would wait for ours).
+        await commit_so_far(session)
         await asyncio.sleep(UNKNOWN_POLL_WAIT_SECONDS)

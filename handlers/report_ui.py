@@ -47,6 +47,14 @@ class ReportFixed(CallbackData, prefix="rx"):
     fixed: bool
 
 
+class SavedReplyPick(CallbackData, prefix="sr"):
+    """A saved reply tapped under the status prompt in the agents' group: the note to send."""
+
+    report_id: int
+    status: str
+    reply_id: int
+
+
 class ReportShow(CallbackData, prefix="rh"):
     report_id: int
 

@@ -17,6 +17,7 @@ class Source(StrEnum):
     CLI = "cli"
     HTTP = "http"
     SCHEDULER = "scheduler"
+    WEB = "web"  # the officials' back office
 
 
 async def record(
@@ -46,3 +47,8 @@ async def entries(session: AsyncSession, *, since: datetime | None = None, limit
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     return list(await session.scalars(query.limit(limit)))
+
+
+async def latest(session: AsyncSession, *, limit: int = 300) -> list[AuditEntry]:
+    """The most recent entries first, for the admins' page."""
+    return list(await session.scalars(select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))  # type: ignore[attr-defined]

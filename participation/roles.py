@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
@@ -76,3 +76,21 @@ async def grant_role(
             detail={"role": role.value},
         )
     return inserted
+
+
+async def revoke_role(
+    session: AsyncSession,
+    telegram_id: int,
+    role: Role,
+    *,
+    revoked_by: int | None,
+    source: audit.Source,
+) -> bool:
+    """Take `role` back; False when the user did not have it. Their web sessions end at the next page."""
+    removed = await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id, RoleGrant.role == role.value))
+    if removed.rowcount:  # type: ignore[attr-defined]
+        await audit.record(
+            session, actor_telegram_id=revoked_by, source=source, action="role.revoke", subject=str(telegram_id),
+            detail={"role": role.value},
+        )
+    return bool(removed.rowcount)  # type: ignore[attr-defined]

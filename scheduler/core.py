@@ -9,15 +9,19 @@ the bot was down runs at once. Every action must claim its row first (`UPDATE â€
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.logs import describe_crash
 from bot.settings import Settings
 from storage.db import SessionMaker
 from storage.types import utcnow
@@ -25,6 +29,10 @@ from storage.types import utcnow
 log = logging.getLogger("palabre.scheduler")
 
 RESYNC_SECONDS = 15
+
+
+class SchedulerStopped(Exception):
+    """APScheduler stopped without being asked to: its supervisor starts a new one."""
 
 
 @dataclass
@@ -47,12 +55,40 @@ class PlannedJob:
 JobSource = Callable[[AsyncSession, JobContext], Awaitable[list[PlannedJob]]]
 
 
+def log_job_event(event: JobExecutionEvent) -> None:
+    """APScheduler's listener: no job fails, is skipped or is missed without a line in the logs."""
+    if event.code == EVENT_JOB_ERROR and event.exception is not None:
+        log.error("scheduler: job %s failed: %s", event.job_id, describe_crash(event.exception))
+    elif event.code == EVENT_JOB_MAX_INSTANCES:
+        log.warning("scheduler: job %s skipped: its previous run has not finished", event.job_id)
+    elif event.code == EVENT_JOB_MISSED:
+        log.warning("scheduler: job %s missed its time", event.job_id)
+
+
 class Scheduler:
-    def __init__(self, context: JobContext, sources: list[JobSource]) -> None:
+    def __init__(self, context: JobContext, sources: list[JobSource], *, may_run: Callable[[], bool] = lambda: True) -> None:
         self.context = context
         self._sources = sources
+        # False once this process's leader lease has lapsed (bot/leader.py Fence.is_open).
+        self._may_run = may_run
         self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.add_listener(log_job_event, EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self._planned: set[str] = set()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Start, then watch that APScheduler keeps running until `shutdown` (for the supervisor)."""
+        self._stopping.clear()
+        await self.start()
+        try:
+            while not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), RESYNC_SECONDS)
+                if not self._stopping.is_set() and not self._scheduler.running:
+                    raise SchedulerStopped
+        finally:
+            if self._scheduler.running:
+                self._scheduler.shutdown(wait=False)
 
     async def start(self) -> None:
         self._scheduler.start()
@@ -62,6 +98,7 @@ class Scheduler:
         )
 
     async def shutdown(self) -> None:
+        self._stopping.set()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
@@ -95,8 +132,12 @@ class Scheduler:
         self._planned = wanted
 
     async def _run(self, job: PlannedJob) -> None:
+        if not self._may_run():
+            # A process resumed after a freeze: the leader's lease has lapsed, the job is not ours.
+            log.info("scheduler: job %s not run: this process is no longer the leader", job.job_id)
+            return
         try:
             await job.action(self.context)
-        except Exception:  # noqa: BLE001 - one failed job must not stop the others
-            log.exception("scheduler: job %s failed", job.job_id)
+        except Exception as exc:  # noqa: BLE001 - one failed job must not stop the others
+            log.error("scheduler: job %s failed: %s", job.job_id, describe_crash(exc))
         self.context.wake_sender()

@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SessionMaker = async_sessionmaker[AsyncSession]
+SQLITE_QUEUE_SECONDS = 60.0  # a transaction waiting longer for the connection fails (and is retried)
 
 
 def is_sqlite(url: str) -> bool:
@@ -34,6 +35,11 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if parsed.database in (None, "", ":memory:"):
             raise ValueError("an in-memory SQLite database cannot be shared: give a file path")
         kwargs["connect_args"] = {"timeout": 30}
+        # One connection per process: SQLite has one write lock, so transactions wait their turn
+        # in the pool's FIFO queue instead of fighting for the lock and sleeping in busy_timeout
+        # (bench/answers.py: throughput that grows with the residents instead of collapsing).
+        # Readers queue too; transactions are short since none spans a network call.
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=SQLITE_QUEUE_SECONDS)
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)

@@ -460,3 +460,108 @@ class SatisfactionAnswer(SQLModel, table=True):
     score: int
     comment: str | None = Field(default=None, max_length=1000)
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# --- Officials' web back office (issue 17) -----------------------------------------------------
+
+
+class WebSignInToken(SQLModel, table=True):
+    """A one-time sign-in link asked for with /web; only its SHA-256 is kept, never the token."""
+
+    __tablename__ = "web_sign_in_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    telegram_id: int = Field(sa_type=BigInteger, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser; the cookie holds the token, the store its SHA-256."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    telegram_id: int = Field(sa_type=BigInteger, index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # None while the TOTP code is still owed (when the role requires one).
+    second_factor_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebTotpSecret(SQLModel, table=True):
+    """A staff member's TOTP secret (base32), confirmed once a first code matched."""
+
+    __tablename__ = "web_totp_secret"
+
+    telegram_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # The shared secret itself: feature/encryption wraps this column to encrypt it at rest.
+    totp_secret: str = Field(max_length=64)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The last 30-second step accepted: a code is never accepted twice.
+    last_step: int = Field(default=0, sa_type=BigInteger)
+
+
+class ReportAssignment(SQLModel, table=True):
+    """The agent a report is assigned to (one at a time)."""
+
+    __tablename__ = "report_assignment"
+
+    report_id: int = Field(foreign_key="report.id", ondelete="CASCADE", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    agent_telegram_id: int = Field(sa_type=BigInteger, index=True)
+    assigned_by: int | None = Field(default=None, sa_type=BigInteger)
+    assigned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SavedReply(SQLModel, table=True):
+    """A response template for agents' public notes, for a category and/or a status (or any)."""
+
+    __tablename__ = "saved_reply"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=100)
+    text: str = Field(max_length=1000)
+    category_code: str | None = Field(default=None, max_length=64)
+    status: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """A Telegram update already handled: the same update delivered again is handled once."""
+
+    __tablename__ = "processed_update"
+
+    update_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class FailedUpdate(SQLModel, table=True):
+    """An update given up after its retries: what and why, never what the person wrote."""
+
+    __tablename__ = "failed_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(sa_type=BigInteger, index=True)
+    kind: str = Field(max_length=40)
+    error: str = Field(max_length=120)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# --- Leadership (issue 12) ------------------------------------------------------------------------
+
+
+class LeaderLease(SQLModel, table=True):
+    """Which `palabre run` process runs the scheduler and the sender, until when (bot/leader.py)."""
+
+    __tablename__ = "leader_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    # "host:pid:random": tells the processes apart in the logs and in this row, nothing personal.
+    holder: str = Field(max_length=200)
+    acquired_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -24,6 +24,32 @@ def pytest_configure(config: pytest.Config) -> None:
     compile_catalogs()
 
 
+def screenshots_root(config: pytest.Config) -> Path:
+    """Where the back office's browser stories put their screenshots: $PALABRE_SCREENSHOTS, or the
+    run's temporary folder (xdist workers write beside theirs, into the controller's)."""
+    if os.environ.get("PALABRE_SCREENSHOTS"):
+        return Path(os.environ["PALABRE_SCREENSHOTS"])
+    base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "backoffice-screenshots"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """List the screenshots taken, so that a reviewer can look at every page."""
+    folder = screenshots_root(config)
+    shots = sorted(folder.glob("*.png")) if folder.is_dir() else []
+    if shots:
+        terminalreporter.write_sep("-", f"back office screenshots ({len(shots)}) in {folder}")
+        for shot in shots:
+            terminalreporter.write_line(f"  {shot.name}")
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> Path:
+    folder = screenshots_root(request.config)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def backends() -> list[str]:
     return ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 

@@ -43,3 +43,13 @@ def test_wrong_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, va
 def test_the_token_is_never_shown() -> None:
     settings = Settings(bot_token="123:secret-token", _env_file=None)  # type: ignore[call-arg]
     assert "secret-token" not in repr(settings) and "secret-token" not in str(settings)
+
+
+def test_the_web_back_office_needs_its_https_address_and_a_known_totp_rule() -> None:
+    assert Settings(_env_file=None).web_enabled is False  # type: ignore[call-arg]
+    for address in (None, "", "http://palabre.example.fr"):
+        with pytest.raises(ValidationError, match="WEB_BASE_URL"):
+            Settings(web_enabled=True, web_base_url=address, _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="web_totp_for"):
+        Settings(web_totp_for="everyone", _env_file=None)  # type: ignore[call-arg]
+    assert Settings(web_enabled=True, web_base_url="https://palabre.example.fr", _env_file=None).web_totp_for == "admin"  # type: ignore[call-arg]

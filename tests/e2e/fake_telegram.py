@@ -58,6 +58,7 @@ import json
 import logging
 import math
 import mimetypes
+import random
 import re
 import secrets
 import socket
@@ -618,11 +619,27 @@ class ErrorRecord:
 
 
 @dataclass
+class RequestTrap:
+    """Holds the answer to the first request matching it (see ``FakeTelegram.trap``)."""
+
+    method: str
+    match: Callable[[Json], bool]
+    hit: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    params: Json | None = None
+
+    def release(self) -> None:
+        """Let the held answer go (if the bot is still there to read it)."""
+        self.released.set()
+
+
+@dataclass
 class _PendingUpdate:
     update: Json
     kind: str
     chat_id: int | None
     delivered: bool = False
+    again: bool = False  # sent again by `deliver_again`: survives the offset that confirmed it once
 
     @property
     def update_id(self) -> int:
@@ -952,6 +969,11 @@ class FakeTelegram:
         self._activity_changed = _Notifier()
         self._requests_changed = _Notifier()
 
+        # Seconds every Bot API call but getUpdates waits before it is handled, as a round trip to
+        # Telegram does: a number, or (low, high) for a uniform draw; None answers at once.
+        self.latency: float | tuple[float, float] | None = None
+        self._traps: list[RequestTrap] = []
+
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -1145,6 +1167,33 @@ class FakeTelegram:
         self._throttle_left = n_requests
         self._throttle_retry_after = retry_after
 
+    def trap(self, method: str, match: Callable[[Json], bool] | str | None = None) -> RequestTrap:
+        """Catch the first ``method`` request whose params match (a callable, or a substring of its
+        text or caption): it is handled (the message is sent, as Telegram would once the request
+        arrived), then ``trap.hit`` is set and the answer is held until ``trap.release()``. A test
+        can kill the bot right then: the bot made the call but never learnt it succeeded."""
+        if isinstance(match, str):
+            needle = match
+            match = lambda params: needle in str(params.get("text") or "") + str(params.get("caption") or "")  # noqa: E731
+        trap = RequestTrap(method.lower(), match or (lambda _params: True))
+        self._traps.append(trap)
+        return trap
+
+    def _sprung(self, key: str, params: Json) -> RequestTrap | None:
+        for trap in self._traps:
+            if trap.method == key and not trap.hit.is_set() and trap.match(params):
+                trap.params = params
+                trap.hit.set()
+                return trap
+        return None
+
+    async def _round_trip(self) -> None:
+        latency = self.latency
+        if isinstance(latency, tuple):
+            latency = random.uniform(*latency)
+        if latency:
+            await asyncio.sleep(latency)
+
     @property
     def count_429(self) -> int:
         return len(self.rate_limited)
@@ -1243,6 +1292,15 @@ class FakeTelegram:
         self._touch(chat_id)
         return update
 
+    def deliver_again(self, update: Json) -> None:
+        """Deliver an update a second time, with its update_id, as Telegram does when the bot's
+        confirmation was lost (a crash, a webhook answer that timed out)."""
+        if self._webhook_targets:
+            self._push_by_webhook(copy.deepcopy(update))
+            return
+        self._pending.insert(0, _PendingUpdate(copy.deepcopy(update), next(k for k in update if k != "update_id"), None, again=True))
+        self._updates_changed.notify()
+
     def _store_message(self, chat_id: int, message: Json, *, from_bot: bool) -> None:
         self._messages[chat_id][message["message_id"]] = message
         if from_bot:
@@ -1328,6 +1386,9 @@ class FakeTelegram:
         chat_id = params.get("chat_id") if isinstance(params.get("chat_id"), int) else None
         self._touch(chat_id)
         key = method.lower()
+        if key != "getupdates":
+            await self._round_trip()
+        trap: RequestTrap | None = None
         try:
             handler = self._handlers.get(key)
             if handler is None:
@@ -1339,6 +1400,7 @@ class FakeTelegram:
             result = handler(_Call(method, params, uploads))
             if inspect.isawaitable(result):
                 result = await result
+            trap = self._sprung(key, params)
         except ApiError as error:
             if error.status == 429:
                 self.rate_limited.append((method, params, int((error.parameters or {}).get("retry_after", 0))))
@@ -1348,6 +1410,8 @@ class FakeTelegram:
             return self._fail(method, params, ApiError(500, f"Internal Server Error: FakeTelegram bug: {exc!r}"))
         finally:
             self._touch(chat_id)
+        if trap is not None:
+            await trap.released.wait()  # cancelled with the request if the bot goes away
         body: Json = {"ok": True, "result": result}
         if isinstance(result, _Ok):
             body = {"ok": True, "result": result.result, "description": result.description}
@@ -1742,7 +1806,7 @@ class FakeTelegram:
 
         if offset is not None and offset != 0:
             if offset > 0:
-                self._pending = [pending for pending in self._pending if pending.update_id >= offset]
+                self._pending = [pending for pending in self._pending if pending.update_id >= offset or pending.again]
             else:
                 self._pending = self._pending[offset:]
         deadline = time.monotonic() + timeout
@@ -1765,6 +1829,8 @@ class FakeTelegram:
                 # Telegram drops what allowed_updates excludes; it is not delivered later.
                 self.filtered_updates.append((pending.update, "not in allowed_updates"))
                 continue
+            if pending.again and pending.delivered:
+                continue  # a redelivery happens once
             kept.append(pending)
             if len(batch) < limit:
                 pending.delivered = True
@@ -2572,6 +2638,7 @@ __all__ = [
     "ApiError",
     "CallbackRecord",
     "EntityParseError",
+    "RequestTrap",
     "ErrorRecord",
     "FakeGroup",
     "FakeTelegram",

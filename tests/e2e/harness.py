@@ -54,6 +54,9 @@ class BotProcess:
             "DEFAULT_LOCALE": "fr",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            # A shorter leader lease than the 15 s default, so that a dead leader is replaced within
+            # the stories' waits; not shorter: a 500/s broadcast on a busy machine delayed 5 s renewals.
+            "LEADER_LEASE_SECONDS": "10",
             **env,
         }
         self.process: asyncio.subprocess.Process | None = None
@@ -111,6 +114,24 @@ class BotProcess:
         """A crash: SIGKILL, nothing gets to clean up."""
         await self._end(signal.SIGKILL)
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process neither dies nor runs, and keeps its connections and files open."""
+        assert self.process is not None and self.process.returncode is None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: a frozen process runs again where it stopped."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    async def wait_log(self, text: str, *, count: int = 1, timeout: float = 30.0) -> None:
+        """Wait until `text` appears `count` times in the process's log."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.logs.count(text) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{text!r} not logged {count} time(s) within {timeout}s:\n{self.logs[-3000:]}")
+            await asyncio.sleep(0.05)
+
     async def restart(self) -> None:
         await self.stop()
         await self.start()
@@ -119,6 +140,7 @@ class BotProcess:
         if self.process is None:
             return
         if self.process.returncode is None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen process would not handle SIGTERM
             self.process.send_signal(how)
             try:
                 await asyncio.wait_for(self.process.wait(), timeout=20)

@@ -20,7 +20,8 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
-from bot.app import build_dispatcher
+from bot.app import build_dispatcher, reply_middlewares
+from bot.fsm_storage import UPDATE_SESSION
 from bot.i18n import build_i18n
 from bot.settings import Settings
 from storage.db import SessionMaker
@@ -34,8 +35,15 @@ class RecordingSession(BaseSession):
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
         self._message_ids = itertools.count(1000)
+        # As `palabre run` builds its reply Bot: the update is committed before each request.
+        for middleware in reply_middlewares(Settings(bot_token=TOKEN, _env_file=None)):  # type: ignore[call-arg]
+            self.middleware(middleware)
 
     async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None) -> TelegramType:
+        # Decide, commit, then speak: nothing reaches Telegram while the update's writes are pending.
+        update_session = UPDATE_SESSION.get()
+        if update_session is not None and update_session.in_transaction():
+            raise AssertionError(f"{type(method).__name__} sent inside the update's open transaction")
         self.requests.append(method)
         params = method.model_dump(exclude_none=True)
         text = params.get("text")

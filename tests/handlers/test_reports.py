@@ -335,3 +335,29 @@ async def test_history_is_shown_to_the_reporter_only(people, sessionmaker) -> No
     await stranger.tap(ReportShow(report_id=report.id).pack())  # type: ignore[arg-type]
     assert stranger.alerts()[-1] == "Ce bouton n’est plus valable."
     assert not any(report.ref in text for text in stranger.replies())
+
+
+async def test_saved_replies_are_offered_in_the_agents_group_and_sent_as_the_note(people, dispatcher, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    from handlers.report_ui import SavedReplyPick
+    from participation.report_desk import add_saved_reply
+
+    dp, bot = dispatcher
+    camille = people(3061)
+    await camille.onboard()
+    await file_pothole(camille, sessionmaker)
+    await camille.tap(step("send"))
+    async with sessionmaker.begin() as session:
+        report = await session.scalar(select(Report))
+        fits = await add_saved_reply(session, title="Rebouché", text="Le trou est rebouché, merci.", category_code="voirie-chaussee",
+                                     status="fixed", by=AGENT_ID, source=Source.CLI)
+        await add_saved_reply(session, title="Bruit", text="Une patrouille passera.", category_code="bruit", status=None,
+                              by=AGENT_ID, source=Source.CLI)
+    agent = GroupMember(dp, bot, AGENT_ID)
+    await agent.tap(AgentAction(action="set", report_id=report.id, status="fixed").pack())  # type: ignore[arg-type,union-attr]
+    buttons = [b.text for row in bot.session.requests[-1].reply_markup.inline_keyboard for b in row]
+    assert buttons == ["💬 Rebouché", "Sans note"]
+    await agent.tap(SavedReplyPick(report_id=report.id, status="fixed", reply_id=fits.id).pack())  # type: ignore[arg-type,union-attr]
+    async with sessionmaker() as session:
+        last = (await session.scalars(select(ReportStatusChange).order_by(ReportStatusChange.id.desc()))).first()  # type: ignore[attr-defined]
+    assert last is not None and (last.to_status, last.note) == ("fixed", "Le trou est rebouché, merci.")
+    assert "Le trou est rebouché, merci." in (await outbox(sessionmaker, 3061))[-1].payload["text"]

@@ -1,0 +1,85 @@
+"""The back office over HTTP without a browser: off by default, HTTPS only, sign-in rate-limited, safe headers."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.i18n import build_i18n
+from bot.settings import Settings
+from participation.audit import Source
+from participation.roles import Role, grant_role
+from participation.web_access import issue_sign_in_link
+from storage.db import SessionMaker
+from storage.models import AuditEntry
+from web.app import build_web_app
+from web.backoffice import BackofficeContext
+
+AGENT = 601
+
+
+def settings() -> Settings:
+    return Settings(web_enabled=True, web_base_url="https://palabre.example.fr", admin_ids=[1], _env_file=None)  # type: ignore[call-arg]
+
+
+def app(engine: AsyncEngine, sessionmaker: SessionMaker):  # type: ignore[no-untyped-def]
+    context = BackofficeContext(sessionmaker, settings(), build_i18n("fr"), lambda: None)
+    return build_web_app(engine, backoffice=context)
+
+
+async def test_nothing_is_served_unless_enabled(engine: AsyncEngine) -> None:
+    async with TestClient(TestServer(build_web_app(engine))) as client:
+        assert (await client.get("/backoffice/")).status == 404
+        assert (await client.get("/backoffice/signin/abc")).status == 404
+
+
+async def test_plain_http_behind_a_proxy_is_refused_and_pages_are_not_cached(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+    async with TestClient(TestServer(app(engine, sessionmaker))) as client:
+        plain = await client.get("/backoffice/signin/abc", headers={"X-Forwarded-Proto": "http"})
+        assert plain.status == 403 and "HTTPS" in await plain.text()
+        page = await client.get("/backoffice/signin/abc", headers={"X-Forwarded-Proto": "https"})
+        assert page.status == 200
+        assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+async def test_a_good_link_sets_a_secure_cookie_and_sign_in_is_rate_limited(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+    async with sessionmaker.begin() as session:
+        await grant_role(session, AGENT, Role.AGENT, granted_by=None, source=Source.CLI)
+        token = await issue_sign_in_link(session, AGENT, [1])
+    async with TestClient(TestServer(app(engine, sessionmaker))) as client:
+        signed = await client.post("/backoffice/signin", data={"token": token}, allow_redirects=False)
+        assert signed.status == 303 and signed.headers["Location"] == "/backoffice/"
+        cookie = signed.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Strict" in cookie
+        statuses = [(await client.post("/backoffice/signin", data={"token": f"guess-{n}"})).status for n in range(12)]
+        assert statuses[:9] == [403] * 9 and statuses[-1] == 429
+    async with sessionmaker() as session:
+        actions = list(await session.scalars(select(AuditEntry.action)))
+    assert actions.count("web.sign_in") == 1
+
+
+async def signed_in(client: TestClient, sessionmaker: SessionMaker, telegram_id: int) -> dict[str, str]:
+    """The Cookie header of a fresh session (sent by hand: aiohttp keeps Secure cookies off plain HTTP)."""
+    async with sessionmaker.begin() as session:
+        token = await issue_sign_in_link(session, telegram_id, [1])
+    response = await client.post("/backoffice/signin", data={"token": token}, allow_redirects=False)
+    return {"Cookie": response.headers["Set-Cookie"].split(";")[0]}
+
+
+async def test_pages_speak_the_staff_members_language_and_follow_their_role(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+    from storage.models import Resident
+
+    async with sessionmaker.begin() as session:
+        await grant_role(session, AGENT, Role.AGENT, granted_by=None, source=Source.CLI)
+        session.add(Resident(telegram_id=AGENT, locale="en"))
+    async with TestClient(TestServer(app(engine, sessionmaker))) as client:
+        cookie = await signed_in(client, sessionmaker, AGENT)
+        home = await client.get("/backoffice/", headers=cookie)
+        assert home.status == 200 and '<html lang="en">' in await home.text() and "Saved replies" in await home.text()
+        assert "Consultations" not in await home.text()
+        for path in ("/backoffice/consultations", "/backoffice/broadcasts", "/backoffice/audit", "/backoffice/roles"):
+            refused = await client.get(path, headers=cookie)
+            assert refused.status == 403 and "Your role does not give access to this page." in await refused.text(), path
+        assert (await client.get("/backoffice/reports?since=not-a-date&agent=x", headers=cookie)).status == 200
