@@ -40,7 +40,7 @@ from sqlalchemy import event, func, select, text
 
 from bot.app import build_dispatcher
 from bot.i18n import build_i18n, compile_catalogs
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.consultations import Act
 from participation import audit
 from participation import consultations as domain

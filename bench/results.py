@@ -66,7 +66,7 @@ def _value(rng: random.Random, question: str) -> object:
 
 def generate(db: Path, residents: int) -> None:
     """A migrated database with the consultation and `residents` submitted responses (bulk inserts)."""
-    from bot.settings import Settings
+    from config.settings import Settings
     from participation import audit
     from participation.consultation_file import parse_consultation_file
     from participation.consultations import import_consultation

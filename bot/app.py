@@ -35,7 +35,7 @@ from bot.response_models import HoldResponseModels
 from bot.retry import RetryShortFloodWait
 from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
-from bot.settings import Settings
+from config.settings import Settings
 from bot.supervision import Supervisor, TaskState
 from handlers import build_root_router
 from handlers.menu import set_command_menus

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiogram.utils.i18n import I18n
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers import broadcast as broadcast_texts
 from handlers import meetings as meeting_texts
 from participation import broadcasts, outbox

@@ -15,7 +15,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from participation.audit import Source
 from participation.audit import record as audit_record
 from participation.roles import UnknownRole, grant_role, parse_grantable_role

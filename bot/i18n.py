@@ -9,7 +9,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 
 # Re-exported: the bot, the scripts and the tests compile the catalogs from here.
 from bot.catalogs import DOMAIN, LOCALES_DIR, compile_catalogs
-from bot.settings import SUPPORTED_LOCALES
+from config.settings import SUPPORTED_LOCALES
 
 __all__ = ["DOMAIN", "LOCALES_DIR", "ResidentI18nMiddleware", "build_i18n", "compile_catalogs", "locale_for"]
 

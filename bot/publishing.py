@@ -17,7 +17,7 @@ from typing import Any
 
 from aiogram.utils.i18n import I18n
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers import publication as texts
 from participation import outbox, publication, results
 from storage.db import SessionMaker

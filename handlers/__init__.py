@@ -8,7 +8,7 @@ from aiogram.types import Chat
 from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares import RequireRole
-from bot.settings import Settings
+from config.settings import Settings
 from handlers import (
     admin, agents, broadcast, consultations, consultations_admin, fallback, help, meetings, onboarding, polls, privacy,
     reports, settings,

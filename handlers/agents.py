@@ -18,7 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.report_ui import AgentAction, ReportNotices, SavedReplyPick, status_label
 from participation import reports
 from participation.report_desk import saved_replies_for

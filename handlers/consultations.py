@@ -22,7 +22,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.menu import MENU_CONSULTATIONS, MENU_HELP, MENU_MY_REPORTS, MENU_REPORT, MENU_SETTINGS
 from participation import consultations as domain
 from participation.consultation_file import OTHER

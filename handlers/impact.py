@@ -18,7 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from bot.stats_report import duration, render_png, render_text
 from handlers.menu import MENU_IMPACT
 from handlers.report_ui import status_label

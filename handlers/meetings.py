@@ -18,7 +18,7 @@ from aiogram.utils.i18n import ngettext
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.broadcast import audience_from, audience_keyboard
 from handlers.callbacks import AudienceCallback, MeetingCallback, MeetingConfirmCallback
 from participation import broadcasts, meetings

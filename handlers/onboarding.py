@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
 from handlers.deeplinks import open_payload, parse_payload
 from handlers.menu import language_keyboard, main_menu

@@ -22,7 +22,7 @@ from aiogram.utils.i18n import ngettext
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.consultations import PickConsultation
 from participation import publication as domain
 from participation import results as results_module

@@ -19,7 +19,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from participation import outbox
 from participation.categories import localized
 from participation.reports import Status, category_of, photos_of, report_by_id

@@ -23,7 +23,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.menu import MENU_MY_REPORTS, MENU_REPORT, main_menu
 from handlers.report_ui import (
     ReportFixed,

@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.logs import describe_crash
-from bot.settings import Settings
+from config.settings import Settings
 from storage.db import SessionMaker
 from storage.types import utcnow
 

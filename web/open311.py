@@ -23,7 +23,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.report_ui import ReportNotices
 from participation import audit
 from participation.categories import active_categories, category_by_code, localized

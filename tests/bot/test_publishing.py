@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from bot.i18n import build_i18n
 from bot.publishing import PublicationFeeder
-from bot.settings import Settings
+from config.settings import Settings
 from participation import publication, subscriptions
 from participation.audit import Source
 from storage.db import SessionMaker

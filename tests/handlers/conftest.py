@@ -23,7 +23,7 @@ from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from bot.app import build_dispatcher, reply_middlewares
 from bot.fsm_storage import UPDATE_SESSION
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from storage.db import SessionMaker
 
 BOT_ID = 123456

@@ -12,7 +12,7 @@ from aiogram.types import Message, Update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 
-from bot.settings import Settings
+from config.settings import Settings
 from storage.db import SessionMaker
 from storage.models import FailedUpdate, ProcessedUpdate
 from tests.handlers.conftest import TOKEN, RecordingSession

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from bot.app import build_dispatcher
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
 from handlers.report_ui import AgentAction, ReportFixed, ReportFollow, ReportStep
 from participation.roles import Role, grant_role

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.consultations import PickConsultation
 from participation import subscriptions
 from scheduler.core import JobContext, Scheduler

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from participation import meetings
 from participation.audit import Source
 from participation.broadcasts import Audience, AudienceKind

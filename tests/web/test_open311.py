@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.report_ui import ReportNotices
 from participation.audit import Source
 from participation.reports import PhotoIn, Status, change_status, create_report

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalogs import translation
-from bot.settings import Settings
+from config.settings import Settings
 from bot.stats_report import render_pdf, render_png, render_text
 from handlers.feedback import answer_and_queue
 from handlers.impact import neighbourhood_names, parse_period
