@@ -24,19 +24,25 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.broadcasting import BroadcastFeeder
-from bot.publishing import PublicationFeeder
 from bot.flood import FloodControlMiddleware, FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.leader import Fence, LeaseStore, lead
-from bot.logs import setup_logging
+from bot.middlewares import (
+    DbSessionMiddleware,
+    HandlerNameMiddleware,
+    ResidentMiddleware,
+    UpdateLockMiddleware,
+    UpdateLogMiddleware,
+)
 from bot.pipeline import CommitBeforeSpeaking, UpdateRetryMiddleware
+from bot.publishing import PublicationFeeder
 from bot.response_models import HoldResponseModels
 from bot.retry import RetryShortFloodWait
-from bot.middlewares import DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
-from config.settings import Settings
 from bot.supervision import Supervisor, TaskState
+from config.logs import setup_logging
+from config.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus
 from participation.consultations import POLL_KIND, record_poll_sent

@@ -340,7 +340,7 @@ def _results_text(results: Any) -> str:
 @click.option("--output", type=click.Path(path_type=Path), help="File to write (PNG: one file per question, FILE-<question>.png).")
 def results(slug: str, fmt: str, output: Path | None) -> None:
     """Results of consultation SLUG: counts and percentages, or an export."""
-    from bot.catalogs import translation
+    from notices.catalogs import translation
     from participation import results as results_module
     from participation.consultations import get_by_slug
 
@@ -460,7 +460,7 @@ def _ask_bot_username(settings: Settings) -> str:
 def poll(slug: str) -> None:
     """Send consultation SLUG (one question) as a native Telegram poll to its audience."""
     from bot.i18n import build_i18n
-    from handlers.consultations_admin import queue_polls
+    from notices.consultations import queue_polls
     from participation.consultations import PollRefusal, get_by_slug, poll_refusal
 
     settings = settings_or_exit()
@@ -676,7 +676,7 @@ def report_status(ref: str, status: str, note: str | None) -> None:
     """Set the STATUS of report REF (new, acknowledged, in_progress, action_scheduled, fixed, duplicate,
     not_responsible, no_further_action); the reporter and followers are told."""
     from bot.i18n import build_i18n
-    from handlers.report_ui import ReportNotices
+    from notices.reports import ReportNotices
     from participation import reports
 
     settings = settings_or_exit()
@@ -783,8 +783,9 @@ def publish(slug: str, decision: str, yes: bool) -> None:
 def stats(start: str | None, end: str | None, fmt: str, output: Path | None) -> None:
     """Figures for the council: residents, participation, reports, published outcomes, satisfaction."""
     from bot.i18n import build_i18n
-    from bot.stats_report import render_pdf, render_png, render_text, to_json
-    from handlers.impact import neighbourhood_names, parse_period
+    from notices.impact import neighbourhood_names
+    from notices.stats_report import render_pdf, render_png, render_text, to_json
+    from participation.dates import parse_period
     from participation.stats import compute_stats
     from storage.types import utcnow
 
@@ -853,7 +854,7 @@ def feedback_list(unanswered: bool, limit: int) -> None:
 def feedback_answer(feedback_id: int, text: str) -> None:
     """Answer feedback FEEDBACK_ID with TEXT: the resident receives it in the chat (audited)."""
     from bot.i18n import build_i18n
-    from handlers.feedback import answer_and_queue
+    from notices.feedback import answer_and_queue
     from participation.feedback import FeedbackRefusal, FeedbackRefused
 
     settings = settings_or_exit()

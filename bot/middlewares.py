@@ -11,13 +11,12 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.types import TelegramObject, Update, User
 
 from bot.fsm_storage import UPDATE_SESSION
+from bot.pipeline import ATTEMPT_KEY, mark_processed
+from participation.outbox import WAKE_SENDER_KEY, commit_so_far, mark_reachable
 from participation.residents import get_or_create_resident, note_activity
-from bot.pipeline import ATTEMPT_KEY, WAKE_SENDER_KEY, commit_so_far, mark_processed
-from participation.outbox import mark_reachable
-from participation.roles import Role, allows, roles_of
 from storage.db import SessionMaker
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -141,25 +140,3 @@ class HandlerNameMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
-class RequireRole(BaseMiddleware):
-    """Guards a router: someone without the role gets a polite refusal instead of silence.
-
-    Installed as an inner middleware, so it runs only when one of the router's handlers matched.
-    """
-
-    def __init__(self, role: Role, refusal: Callable[[Role], str]) -> None:
-        self._role = role
-        self._refusal = refusal
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        user: User | None = data.get("event_from_user")
-        roles = await roles_of(data["session"], user.id, data["settings"].admin_ids) if user else frozenset()
-        if allows(roles, self._role):
-            data["roles"] = roles
-            return await handler(event, data)
-        text = self._refusal(self._role)
-        if isinstance(event, CallbackQuery):
-            await event.answer(text, show_alert=True)
-        elif isinstance(event, Message):
-            await event.answer(text)
-        return None

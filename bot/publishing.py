@@ -18,7 +18,7 @@ from typing import Any
 from aiogram.utils.i18n import I18n
 
 from config.settings import Settings
-from handlers import publication as texts
+from notices import publication as texts
 from participation import outbox, publication, results
 from storage.db import SessionMaker
 from storage.models import Consultation, Publication

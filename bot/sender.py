@@ -32,8 +32,8 @@ from aiogram.types import FSInputFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.leader import Fence, LeadershipLost
-from bot.logs import describe_crash
 from bot.response_models import hold_response_model
+from config.logs import describe_crash
 from participation import outbox
 from storage.db import SessionMaker
 from storage.models import OutboxMessage

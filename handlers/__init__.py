@@ -7,14 +7,27 @@ from aiogram.filters import Filter
 from aiogram.types import Chat
 from aiogram.utils.i18n import gettext as _
 
-from bot.middlewares import RequireRole
 from config.settings import Settings
 from handlers import (
-    admin, agents, broadcast, consultations, consultations_admin, fallback, help, meetings, onboarding, polls, privacy,
-    reports, settings,
+    admin,
+    agents,
+    broadcast,
+    consultations,
+    consultations_admin,
+    fallback,
+    feedback,
+    help,
+    impact,
+    meetings,
+    onboarding,
+    polls,
+    privacy,
+    publication,
+    reports,
+    settings,
+    web_link,
 )
-from handlers import publication
-from handlers import feedback, impact, web_link
+from handlers.guards import RequireRole
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident

@@ -19,10 +19,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.report_ui import AgentAction, ReportNotices, SavedReplyPick, status_label
+from notices.reports import AgentAction, ReportNotices, SavedReplyPick, status_label
 from participation import reports
-from participation.report_desk import saved_replies_for
 from participation.audit import Source
+from participation.report_desk import saved_replies_for
 from participation.reports import Problem, ReportError, Status
 from storage.models import Report, SavedReply
 

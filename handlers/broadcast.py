@@ -5,7 +5,6 @@ Also renders a broadcast for one recipient, in their language (used when it is q
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from aiogram import F, Router
@@ -17,14 +16,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.labels import age_bracket_label
 from handlers.callbacks import AudienceCallback, BroadcastCallback
 from handlers.consultations import tr
+from notices.labels import age_bracket_label
 from participation import broadcasts, consultations, subscriptions
 from participation.audit import Source
 from participation.broadcasts import Audience, AudienceKind, BroadcastFigures
 from participation.residents import AgeBracket
-from storage.models import Broadcast
 
 router = Router(name=__name__)
 
@@ -34,16 +32,6 @@ KIND_CODES = {"a": AudienceKind.ALL, "t": AudienceKind.TOPIC, "n": AudienceKind.
 class BroadcastFlow(StatesGroup):
     message = State()
     audience = State()
-
-
-def render(broadcast: Broadcast) -> tuple[str, dict[str, Any]]:
-    """The Bot API method and parameters of `broadcast`, in the current locale."""
-    header = _("📢 <b>Message from your town hall</b>")
-    body = header + ("\n\n" + html.escape(broadcast.text) if broadcast.text else "")
-    if broadcast.photo_file_id or broadcast.photo_path:
-        photo: Any = broadcast.photo_file_id or {"path": broadcast.photo_path}
-        return "sendPhoto", {"photo": photo, "caption": body}
-    return "sendMessage", {"text": body}
 
 
 async def audience_keyboard(session: AsyncSession, flow: str, locale: str) -> InlineKeyboardMarkup:

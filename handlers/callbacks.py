@@ -57,8 +57,3 @@ class MeetingConfirmCallback(CallbackData, prefix="mc"):
     ok: bool
 
 
-class MeetingCallback(CallbackData, prefix="mt"):
-    """A resident's answer to a meeting invitation."""
-
-    id: int
-    come: bool

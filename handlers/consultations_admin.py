@@ -18,18 +18,17 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from handlers.consultations import tr, when
-from participation import audit, outbox
+from notices.consultations import queue_polls
+from participation import audit
 from participation import consultations as domain
 from participation import results as results_module
 from participation.consultation_file import InvalidConsultation, parse_consultation
-from storage.models import Consultation
 from storage.types import utcnow
 
 router = Router(name=__name__)
@@ -155,35 +154,6 @@ async def cmd_poll(message: Message, command: CommandObject, session: AsyncSessi
         ngettext("📨 The poll is on its way to {count} resident.", "📨 The poll is on its way to {count} residents.", queued)
         .format(count=queued)
     )
-
-
-async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I18n, default_locale: str) -> int:
-    """Queue one native poll per resident of the audience, in each one's language."""
-    question = consultation.questions[0]
-    count = 0
-    for resident in await domain.poll_audience(session, consultation):
-        locale = resident.locale or default_locale
-        with i18n.use_locale(locale):
-            if question["type"] == "yesno":
-                options = [_("Yes"), _("No")]
-            else:
-                options = [domain.localized(c["label"], locale, default_locale)[:100] for c in question["choices"]]
-            title = domain.localized(question["prompt"], locale, default_locale)[:300]
-        if not await domain.register_poll(session, consultation, resident):
-            continue
-        payload: dict[str, Any] = {
-            "question": title,
-            "options": [{"text": option} for option in options],
-            "is_anonymous": False,
-            "allows_multiple_answers": question["type"] == "multiple",
-        }
-        if await outbox.enqueue(
-            session, chat_id=resident.telegram_id, method="sendPoll", payload=payload,  # type: ignore[arg-type]
-            resident_id=resident.id, kind=domain.POLL_KIND,
-            dedupe_key=domain.poll_dedupe_key(consultation.id, resident.id),  # type: ignore[arg-type]
-        ):
-            count += 1
-    return count
 
 
 # --- Step-by-step creation ----------------------------------------------------------------------

@@ -6,35 +6,26 @@ the reminders before it closes (used by bot/publishing.py and scheduler/reminder
 
 from __future__ import annotations
 
-import html
-from typing import Any
-from zoneinfo import ZoneInfo
-
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.consultations import PickConsultation
+from notices.publication import (
+    compute,
+    outcome_texts,
+)
 from participation import publication as domain
-from participation import results as results_module
 from participation.audit import Source
-from participation.consultations import localized
 from participation.publication import PublishRefusal, PublishRefused
-from storage.models import Consultation
 
 router = Router(name=__name__)
-
-MAX_MESSAGE = 4000  # Telegram refuses more than 4096 characters
-MAX_CHARTS = 10
 
 
 class PublishFlow(StatesGroup):
@@ -49,73 +40,6 @@ class PublishCallback(CallbackData, prefix="pb"):
 
 
 # --- What residents receive ---------------------------------------------------------------------
-
-
-async def compute(session: AsyncSession, consultation: Consultation, locale: str, default_locale: str) -> results_module.Results:
-    """The results in `locale` (call inside that locale, for the yes/no/other labels)."""
-    return await results_module.compute_results(
-        session, consultation, locale=locale, default_locale=default_locale, yes=_("Yes"), no=_("No"), other=_("Other")
-    )
-
-
-def outcome_texts(results: results_module.Results, decision: str) -> list[str]:
-    """The results summary and the decision, as one message when it fits (else two)."""
-    head = [
-        _("📣 <b>We asked, you said, we did: {title}</b>").format(title=html.escape(results.title)),
-        ngettext("{finished} resident took part.", "{finished} residents took part.", results.finished).format(finished=results.finished),
-    ]
-    body: list[str] = []
-    for number, question in enumerate(results.questions, start=1):
-        body.append("")
-        body.append(f"<b>{number}. {html.escape(question.prompt)}</b>")
-        for option in question.options:
-            body.append(f"• {html.escape(option.label)}\u00a0: {option.count} ({option.percent:g}\u00a0%)")
-        if question.mean is not None:
-            body.append(_("Average: {mean}").format(mean=f"{question.mean:g}"))
-        if question.type == "text":
-            body.append(_("{count} written answers, read by the council.").format(count=question.answered))
-    tail = "\n".join(["", _("🏛 <b>What the council decided</b>"), html.escape(decision), "", _("Thank you for taking part!")])
-    whole = "\n".join(head + body) + "\n" + tail
-    if len(whole) <= MAX_MESSAGE:
-        return [whole]
-    budget = MAX_MESSAGE - len(tail) - 1
-    if budget >= MAX_MESSAGE // 4:
-        return [_shorten(head, body, budget) + "\n" + tail]
-    # A decision full of characters that HTML escapes (& < >): its markup is long, but Telegram
-    # counts it after parsing (at most MAX_DECISION characters), so it goes whole on its own.
-    return [_shorten(head, body, MAX_MESSAGE), tail.lstrip("\n")]
-
-
-def _shorten(head: list[str], body: list[str], budget: int) -> str:
-    """The summary within `budget` characters, dropping whole lines from the end (never half a tag)."""
-    if len("\n".join(head + body)) <= budget:
-        return "\n".join(head + body)
-    cut = _("… (the full results are in the charts)")
-    kept = list(body)
-    while kept and len("\n".join(head + kept + [cut])) > budget:
-        kept.pop()
-    return "\n".join(head + kept + [cut])
-
-
-def chart_axis_label() -> str:
-    return _("answers")
-
-
-def chart_caption(results: results_module.Results, number: int) -> str:
-    return _("📊 {title}: question {number}").format(title=html.escape(results.title[:200]), number=number)
-
-
-def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str) -> tuple[str, dict[str, Any]]:
-    """The reminder before closing, with a button that opens the consultation where one stopped."""
-    text = _(
-        "⏰ <b>{title}</b> closes on {date}.\n"
-        "You have not sent your answers yet: it takes a few minutes, and if you started, your answers so far are kept."
-    ).format(
-        title=html.escape(localized(consultation.title, locale, default_locale)),
-        date=format_datetime(consultation.closes_at, "d MMMM y, HH:mm", tzinfo=tz, locale=locale),
-    )
-    button = {"text": _("🗳 Answer now"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
-    return "sendMessage", {"text": text, "reply_markup": {"inline_keyboard": [[button]]}}
 
 
 # --- Officials ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from handlers.menu import MENU_MY_REPORTS, MENU_REPORT, main_menu
-from handlers.report_ui import (
+from notices.reports import (
     ReportFixed,
     ReportFollow,
     ReportNotices,

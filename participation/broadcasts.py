@@ -17,8 +17,8 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit, outbox
-from participation.privacy import NOTICE_VERSION
 from participation.consultations import ResponseStatus
+from participation.privacy import NOTICE_VERSION
 from participation.residents import AgeBracket
 from storage.models import (
     Broadcast,

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from participation import audit, outbox
 from participation.consultation_file import OTHER, ConsultationSpec
+from storage.json_sql import decoded, json_object_of
 from storage.models import (
     Consultation,
     ConsultationAnswer,
@@ -29,7 +30,6 @@ from storage.models import (
     ConsultationResponse,
     Resident,
 )
-from storage.json_sql import decoded, json_object_of
 from storage.types import utcnow
 from storage.upsert import insert_ignore, upsert
 

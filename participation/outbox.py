@@ -280,3 +280,16 @@ async def delivery_figures(session: AsyncSession, *, broadcast_id: int | None = 
         failed=counts.get(Status.FAILED, 0),
         unreachable=counts.get(Status.UNREACHABLE, 0),
     )
+
+
+WAKE_SENDER_KEY = "palabre.wake_sender"  # in the update session's info: called after each commit
+
+
+async def commit_so_far(session: AsyncSession) -> None:
+    """Commit what the update decided until now, and wake the sender for what it queued."""
+    if session.in_transaction():
+        await session.commit()
+    if session.info.pop(ENQUEUED_FLAG, False):
+        wake = session.info.get(WAKE_SENDER_KEY)
+        if wake is not None:
+            wake()

@@ -21,7 +21,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_J
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.logs import describe_crash
+from config.logs import describe_crash
 from config.settings import Settings
 from storage.db import SessionMaker
 from storage.types import utcnow

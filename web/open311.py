@@ -24,14 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.report_ui import ReportNotices
+from notices.reports import ReportNotices
 from participation import audit
 from participation.categories import active_categories, category_by_code, localized
 from participation.reports import (
     CLOSED_STATUSES,
-    OPEN_STATUSES,
     MAX_ADDRESS,
     MAX_DESCRIPTION,
+    OPEN_STATUSES,
     ReportError,
     create_report,
     history_of,

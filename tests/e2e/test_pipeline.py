@@ -145,8 +145,8 @@ async def test_killed_as_the_next_question_is_shown_the_shown_state_is_the_store
 async def test_killed_as_the_report_reference_is_sent_the_reference_is_stored_and_never_given_again(
     fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
 ) -> None:
-    from tests.e2e.test_reports import AGENTS_CHAT, LAT, LON, REF, human, prepare, report_pothole
     from tests.e2e.harness import onboard
+    from tests.e2e.test_reports import AGENTS_CHAT, LAT, LON, REF, human, prepare, report_pothole
 
     fake.group(AGENTS_CHAT, "Agents de la mairie")
     bot = await prepare(palabre, tmp_path)

@@ -18,9 +18,9 @@ from bot.app import build_dispatcher
 from bot.i18n import build_i18n
 from config.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
-from handlers.report_ui import AgentAction, ReportFixed, ReportFollow, ReportStep
-from participation.roles import Role, grant_role
+from notices.reports import AgentAction, ReportFixed, ReportFollow, ReportStep
 from participation.audit import Source
+from participation.roles import Role, grant_role
 from storage.db import SessionMaker
 from storage.models import OutboxMessage, Report, ReportFollower, ReportPhoto, ReportStatusChange
 from tests.handlers.conftest import TOKEN, RecordingSession, Resident
@@ -318,7 +318,7 @@ async def test_agent_marks_a_duplicate_by_reference_and_notes_are_bounded(people
 
 
 async def test_history_is_shown_to_the_reporter_only(people, sessionmaker) -> None:  # type: ignore[no-untyped-def]
-    from handlers.report_ui import ReportShow
+    from notices.reports import ReportShow
 
     camille, stranger = people(3061), people(3062)
     await camille.onboard()
@@ -338,7 +338,7 @@ async def test_history_is_shown_to_the_reporter_only(people, sessionmaker) -> No
 
 
 async def test_saved_replies_are_offered_in_the_agents_group_and_sent_as_the_note(people, dispatcher, sessionmaker) -> None:  # type: ignore[no-untyped-def]
-    from handlers.report_ui import SavedReplyPick
+    from notices.reports import SavedReplyPick
     from participation.report_desk import add_saved_reply
 
     dp, bot = dispatcher

@@ -15,7 +15,15 @@ from participation.privacy import NOTICE_VERSION
 from participation.satisfaction import period_of, period_start
 from storage.db import SessionMaker
 from storage.models import (
-    Consultation, ConsultationResponse, Feedback, Neighbourhood, Publication, Report, ReportCategory, ReportStatusChange, Resident,
+    Consultation,
+    ConsultationResponse,
+    Feedback,
+    Neighbourhood,
+    Publication,
+    Report,
+    ReportCategory,
+    ReportStatusChange,
+    Resident,
     SatisfactionAnswer,
 )
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from bot.i18n import build_i18n
 from config.settings import Settings
-from handlers.consultations import PickConsultation
+from notices.consultations import PickConsultation
 from participation import subscriptions
 from scheduler.core import JobContext, Scheduler
 from scheduler.reminders import consultation_reminder_jobs, send_consultation_reminder

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import build_i18n
 from config.settings import Settings
-from handlers.report_ui import ReportNotices
+from notices.reports import ReportNotices
 from participation.audit import Source
 from participation.reports import PhotoIn, Status, change_status, create_report
 from participation.residents import get_or_create_resident, set_locale

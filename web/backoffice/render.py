@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.catalogs import translation
+from notices.catalogs import translation
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Pages must never be cached by a shared proxy, nor leak their address (sign-in tokens) onward.

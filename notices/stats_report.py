@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from bot.labels import age_bracket_label
+from notices.labels import age_bracket_label
 from participation.stats import ConsultationFigures, Share, Stats
 
 

@@ -1,8 +1,4 @@
-"""Names of the domain's fixed values in the current locale, for the chat and the council's report alike.
-
-Here rather than in handlers/ because bot/stats_report.py needs them too and must not import the
-handlers package (which imports it back).
-"""
+"""Names of the domain's fixed values in the current locale, for the chat and the council's report alike."""
 
 from __future__ import annotations
 

@@ -1,0 +1,37 @@
+"""Guards on routers: who may use the officials', agents' and admins' commands."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+
+from participation.roles import Role, allows, roles_of
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class RequireRole(BaseMiddleware):
+    """Guards a router: someone without the role gets a polite refusal instead of silence.
+
+    Installed as an inner middleware, so it runs only when one of the router's handlers matched.
+    """
+
+    def __init__(self, role: Role, refusal: Callable[[Role], str]) -> None:
+        self._role = role
+        self._refusal = refusal
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        roles = await roles_of(data["session"], user.id, data["settings"].admin_ids) if user else frozenset()
+        if allows(roles, self._role):
+            data["roles"] = roles
+            return await handler(event, data)
+        text = self._refusal(self._role)
+        if isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+        elif isinstance(event, Message):
+            await event.answer(text)
+        return None
