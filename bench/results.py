@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 QUESTIONS_YAML = """
@@ -88,7 +88,7 @@ def generate(db: Path, residents: int) -> None:
     consultation_id = asyncio.run(setup())
     rng = random.Random(7)
     questions = [line.split("id: ")[1].split(",")[0] for line in QUESTIONS_YAML.splitlines() if line.strip().startswith("- {id:")]
-    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
     connection = sqlite3.connect(db)
     connection.execute("PRAGMA synchronous=OFF")
     stamp = lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731 - the format UTCDateTime stores

@@ -264,7 +264,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
         if role != ProcessRole.WORKER:
             try:
                 await set_command_menus(bot, i18n)
-            except Exception:  # noqa: BLE001 - a missing command menu must not keep the bot down
+            except Exception:
                 log.warning("could not set the command menus; continuing", exc_info=True)
         if role == ProcessRole.ALL and not webhook:
             # A webhook left set would make Telegram refuse long polling.

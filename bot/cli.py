@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -108,10 +109,8 @@ def run(role: str) -> None:
     # process: keep it out of the garbage collector's full passes, which walked all of it and
     # stopped the outbox sender for up to 0.5 s each on a busy machine (measured: 5 % of the rate).
     gc.freeze()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_bot(settings, ProcessRole(role)))
-    except KeyboardInterrupt:
-        pass
 
 
 @main.group()

@@ -128,7 +128,7 @@ class UpdateRetryMiddleware(BaseMiddleware):
             attempt_data = {**data, ATTEMPT_KEY: attempt}
             try:
                 return await handler(event, attempt_data)
-            except Exception as error:  # noqa: BLE001 - every failure is either retried or told
+            except Exception as error:
                 if is_database_trouble(error) and time.monotonic() + pause <= deadline:
                     log.warning(
                         "update id=%s failed (%s); handling it again in %.2fs", event.update_id, type(error).__name__, pause

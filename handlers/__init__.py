@@ -65,7 +65,7 @@ def _detached(router: Router) -> Router:
     parent = router.parent_router
     if parent is not None:
         parent.sub_routers.remove(router)
-        router._parent_router = None  # noqa: SLF001 - aiogram offers no public way to detach
+        router._parent_router = None
     return router
 
 

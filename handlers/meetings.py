@@ -178,7 +178,7 @@ async def on_meeting_confirm(query: CallbackQuery, callback_data: MeetingConfirm
         await query.message.answer(_("This date has passed. Please give a date in the future."))
         return
     try:
-        meeting, invitation = await meetings.announce(
+        _meeting, invitation = await meetings.announce(
             session,
             title=data["title"],
             starts_at=starts_at,

@@ -239,7 +239,7 @@ async def download_photos(bot: Bot, session: AsyncSession, report: Report, media
         try:
             destination.parent.mkdir(parents=True, exist_ok=True)
             await bot.download(photo.file_id, destination=destination)
-        except Exception:  # noqa: BLE001 - a failed download must not lose the report
+        except Exception:
             log.warning("report %s: photo %s could not be downloaded", report.id, photo.position + 1, exc_info=True)
             continue
         await reports.set_photo_path(session, photo, str(destination))

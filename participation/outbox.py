@@ -272,7 +272,7 @@ async def delivery_figures(session: AsyncSession, *, broadcast_id: int | None = 
     query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     if broadcast_id is not None:
         query = query.where(OutboxMessage.broadcast_id == broadcast_id)
-    counts = {status: count for status, count in (await session.execute(query)).all()}
+    counts = dict((await session.execute(query)).all())
     return DeliveryFigures(
         sent=counts.get(Status.SENT, 0),
         # In flight counts as pending: it is not known yet whether it arrived.

@@ -109,7 +109,7 @@ class Scheduler:
             async with self.context.sessionmaker() as session:
                 for source in self._sources:
                     planned.extend(await source(session, self.context))
-        except Exception:  # noqa: BLE001 - a failed resync is retried at the next tick
+        except Exception:
             log.exception("scheduler: resync failed")
             return
         now = utcnow()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,49 @@ def test_every_callback_data_prefix_is_unique() -> None:
             owners.setdefault(cls.__prefix__, []).append(f"{cls.__module__}.{cls.__qualname__}")
     assert owners, "no CallbackData class found under handlers/"
     assert {prefix: names for prefix, names in owners.items() if len(names) > 1} == {}
+
+
+PACKAGES = ["config", "storage", "participation", "notices", "handlers", "web", "scheduler", "bot"]
+
+
+def run_tool(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    import os
+    import sys
+
+    tool = Path(sys.executable).parent / name
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.run([str(tool), *([] if name == "lint-imports" else ["check", "."])], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def test_ci_checks_the_layers_and_the_lint_before_the_tests() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.index(".venv/bin/lint-imports") < ci.index("scripts/test")
+    assert ci.index(".venv/bin/ruff check .") < ci.index("scripts/test")
+    for tool in ("lint-imports", "ruff"):
+        result = run_tool(tool, ROOT)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("where", "line", "contract"),
+    [
+        ("scheduler/broken.py", "import handlers.reports\n", "The scheduler and the web side never import handlers"),
+        ("participation/broken.py", "import notices.reports\n", "Each layer imports only the layers below it"),
+        ("storage/broken.py", "from aiogram import Bot\n", "The domain and the store never import aiogram"),
+        ("bot/cli_broken.py", "", "The command line and the feeders of the outbox never import handlers themselves"),
+    ],
+)
+def test_a_broken_layer_fails_the_import_contracts(tmp_path: Path, where: str, line: str, contract: str) -> None:
+    import shutil
+
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "static", "templates"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    if where == "bot/cli_broken.py":  # the command line importing a handler itself
+        cli = tmp_path / "bot" / "cli.py"
+        cli.write_text(cli.read_text(encoding="utf-8") + "\nfrom handlers.reports import router as _router\n", encoding="utf-8")
+    else:
+        (tmp_path / where).write_text('"""A module that breaks a layer."""\n\n' + line, encoding="utf-8")
+    result = run_tool("lint-imports", tmp_path)
+    assert result.returncode != 0
+    assert f"{contract} BROKEN" in result.stdout, result.stdout

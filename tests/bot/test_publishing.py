@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -90,7 +91,7 @@ async def test_a_crash_between_chunks_resumes_without_queueing_anyone_twice(sess
 
 
 def test_a_long_outcome_still_fits_telegram_messages() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from aiogram.utils.i18n import I18n
 
@@ -99,7 +100,7 @@ def test_a_long_outcome_still_fits_telegram_messages() -> None:
 
     i18n = build_i18n("fr")
     assert isinstance(i18n, I18n)
-    moment = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
     questions = [
         QuestionResult(
             id=f"q{n}", type="single", prompt=f"Question numéro {n} " + "très longue " * 8, answered=40, skipped=0,

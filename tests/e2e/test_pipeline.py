@@ -9,7 +9,7 @@ import io
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -52,7 +52,7 @@ async def seed_residents(database_url: str, ids: list[int]) -> None:
     try:
         async with make_sessionmaker(engine).begin() as session:
             for user_id in ids:
-                session.add(Resident(telegram_id=user_id, locale="fr", consent_at=datetime.now(timezone.utc), consent_version=NOTICE_VERSION))
+                session.add(Resident(telegram_id=user_id, locale="fr", consent_at=datetime.now(UTC), consent_version=NOTICE_VERSION))
     finally:
         await engine.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +91,13 @@ class GroupMember:
         self.chat = Chat(id=AGENTS_CHAT, type="supergroup", title="Agents")
 
     async def tap(self, data: str) -> None:
-        message = Message(message_id=1, date=datetime.now(timezone.utc), chat=self.chat, text="(report)")
+        message = Message(message_id=1, date=datetime.now(UTC), chat=self.chat, text="(report)")
         await self.dp.feed_update(self.bot, Update(update_id=next(self._ids) + 100_000, callback_query=CallbackQuery(
             id=str(next(self._ids)), from_user=self.user, chat_instance="g", message=message, data=data)))
 
     async def reply(self, to_message_id: int, text: str) -> None:
-        original = Message(message_id=to_message_id, date=datetime.now(timezone.utc), chat=self.chat, text="prompt")
-        message = Message(message_id=next(self._ids) + 5000, date=datetime.now(timezone.utc), chat=self.chat,
+        original = Message(message_id=to_message_id, date=datetime.now(UTC), chat=self.chat, text="prompt")
+        message = Message(message_id=next(self._ids) + 5000, date=datetime.now(UTC), chat=self.chat,
                           from_user=self.user, text=text, reply_to_message=original)
         await self.dp.feed_update(self.bot, Update(update_id=next(self._ids) + 100_000, message=message))
 
