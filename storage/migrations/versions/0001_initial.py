@@ -5,11 +5,12 @@ Revises:
 Create Date: 2026-11-26 01:51:24.068975
 """
 
+from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-import storage.types
+import storage.types  # noqa: F401 - UTCDateTime columns
+
 
 revision = '0001'
 down_revision = None

@@ -5,11 +5,12 @@ Revises: 0004
 Create Date: 2026-11-26 02:15:00
 """
 
+from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-import storage.types
+import storage.types  # noqa: F401 - UTCDateTime columns
+
 
 revision = '0003'
 down_revision = '0004'

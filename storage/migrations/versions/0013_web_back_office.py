@@ -5,11 +5,12 @@ Revises: 0009
 Create Date: 2026-11-28 23:16:58.276822
 """
 
+from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
-import storage.types
+import storage.types  # noqa: F401 - UTCDateTime columns
+
 
 revision = "0013"
 down_revision = "0009"
