@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from handlers.menu import MENU_CONSULTATIONS, MENU_HELP, MENU_MY_REPORTS, MENU_REPORT, MENU_SETTINGS
-from notices.consultations import PickConsultation, _default_locale, _locale, tr, when
+from notices.consultations import PickConsultation, current_locale, fallback_locale, tr, when
 from participation import consultations as domain
 from participation.consultation_file import OTHER
 from participation.consultations import Refusal, Refused, ResponseStatus, ResponseView
@@ -197,7 +197,7 @@ def _summary(view: ResponseView, settings: Settings, limit: int) -> tuple[str, I
             given = answer_text(question, view.answers[question["id"]], view.other_texts.get(question["id"]), limit=limit)
         else:
             given = _("(not answered yet)")
-        prompt = domain.localized(question["prompt"], _locale(), _default_locale())
+        prompt = domain.localized(question["prompt"], current_locale(), fallback_locale())
         if limit < MAX_SHOWN_TEXT and len(prompt) > 2 * limit:
             prompt = prompt[: 2 * limit] + "…"
         lines.append(f"{number}. {html.escape(prompt)}\n→ {given}")

@@ -18,21 +18,21 @@ from participation import outbox
 from storage.models import Consultation
 
 
-def _locale() -> str:
+def current_locale() -> str:
     return get_i18n().current_locale
 
 
-def _default_locale() -> str:
+def fallback_locale() -> str:
     return get_i18n().default_locale
 
 
 def tr(text: dict[str, str] | None) -> str:
     """A consultation's own text in the resident's language, escaped for HTML."""
-    return html.escape(domain.localized(text, _locale(), _default_locale()))
+    return html.escape(domain.localized(text, current_locale(), fallback_locale()))
 
 
 def when(moment: datetime, settings: Settings) -> str:
-    return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=settings.tz, locale=_locale())
+    return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=settings.tz, locale=current_locale())
 
 
 async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I18n, default_locale: str) -> int:
