@@ -68,7 +68,7 @@ def test_importing_the_application_does_no_work() -> None:
 
     code = (
         "import os; os.environ.pop('BOT_TOKEN', None); os.environ['DATABASE_URL']='not a url';"
-        "import bot.app, bot.cli, handlers, web.app, scheduler.core, participation.outbox"
+        "import bot.app, bot.cli, handlers, web.app, scheduler.core, participation.outbox, notices.reports, config.settings"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
     assert result.returncode == 0, result.stderr
