@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import answers, broadcast, results, startup
+from bench import answers, broadcast, results, startup, use_bench_key
 
 
 def machine() -> str:
@@ -25,6 +25,7 @@ def machine() -> str:
 
 
 def main() -> None:
+    use_bench_key()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the code, not the figures")
     parser.add_argument("--only", choices=["answers", "broadcast", "results", "startup"], action="append")

@@ -39,6 +39,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from sqlalchemy import event, func, select, text
 
+from bench import use_bench_key
 from bot.app import build_dispatcher
 from bot.i18n import build_i18n, compile_catalogs
 from config.settings import Settings
@@ -385,6 +386,7 @@ async def run_at_once(backends: list[str], latencies: list[int], levels: list[in
 
 
 def main(argv: list[str] | None = None) -> None:
+    use_bench_key()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=300, help="residents per concurrency level")
     parser.add_argument("--questions", type=int, default=10)

@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import use_bench_key
+
 FIRST_CHAT = 5_000_000
 TEXT = "📣 <b>Réunion publique</b> jeudi à 19 h à la salle des fêtes : venez nombreux !"
 
@@ -150,7 +152,10 @@ def fill_outbox(db: Path, recipients: int) -> None:
 
     asyncio.run(migrate())
     due = (datetime.now(UTC) - timedelta(minutes=1)).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    payload = json.dumps({"text": TEXT})
+    from storage import crypto
+
+    # Encrypted as the outbox stores it (storage.crypto.EncryptedJSON): the sender decrypts each.
+    payload = crypto.encrypt(json.dumps({"text": TEXT}, ensure_ascii=False, separators=(",", ":")))
     connection = sqlite3.connect(db)
     with connection:
         connection.executemany(
@@ -219,6 +224,7 @@ def run(scenarios: list[tuple[int, int]], workdir: Path, *, quiet: bool = False)
 
 
 def main(argv: list[str] | None = None) -> None:
+    use_bench_key()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default="25:10000,500:10000,500:100000", help="RATE:RECIPIENTS, comma-separated")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)

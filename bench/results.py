@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import use_bench_key
+
 QUESTIONS_YAML = """
 slug: bench-results
 title: {fr: Résultats en masse, en: Results at scale}
@@ -70,6 +72,7 @@ def generate(db: Path, residents: int) -> None:
     from participation import audit
     from participation.consultation_file import parse_consultation_file
     from participation.consultations import import_consultation
+    from storage import crypto
     from storage.db import make_engine, make_sessionmaker
     from storage.migrate import upgrade
 
@@ -108,10 +111,13 @@ def generate(db: Path, residents: int) -> None:
         )
 
         def answers():  # type: ignore[no-untyped-def]
+            # Stored as the bot stores them: typed texts sealed, "other" texts encrypted.
             for i in range(1, residents + 1):
                 for question in questions:
                     value = _value(rng, question)
-                    other = "Le dimanche" if value == "other" else None
+                    other = crypto.encrypt("Le dimanche") if value == "other" else None
+                    if question == "idee" and value is not None:
+                        value = {crypto.SEALED: crypto.encrypt(value)}  # type: ignore[dict-item]
                     yield (i, question, json.dumps(value), other, stamp(now))
 
         connection.executemany(
@@ -162,6 +168,7 @@ def run(residents: int, workdir: Path, *, quiet: bool = False) -> dict[str, dict
 
 
 def main(argv: list[str] | None = None) -> None:
+    use_bench_key()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--step", choices=["results", "csv", "charts"], help=argparse.SUPPRESS)

@@ -92,6 +92,9 @@ async def main(runs: int) -> None:
 
 
 if __name__ == "__main__":
+    from bench import use_bench_key
+
+    use_bench_key()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     asyncio.run(main(parser.parse_args().runs))

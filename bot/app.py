@@ -10,25 +10,28 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError, TelegramNotFound, TelegramServerError, TelegramUnauthorizedError
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import DisabledEventIsolation, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.broadcasting import BroadcastFeeder
+from bot.errors import StartupError
 from bot.flood import FloodControlMiddleware, FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.leader import Fence, LeaseStore, lead
 from bot.middlewares import (
+    CleanTextMiddleware,
     DbSessionMiddleware,
     HandlerNameMiddleware,
     ResidentMiddleware,
@@ -46,12 +49,16 @@ from config.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus
 from participation.consultations import POLL_KIND, record_poll_sent
+from participation.outbox import AGENTS_POST_KIND, record_sent_message_id
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
+from storage import crypto
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from storage.migrate import upgrade
+from storage.rekey import check_key
 from web.app import build_web_app
 from web.open311 import Open311Context
+from web.webhook import CheckedRequestHandler
 
 log = logging.getLogger("palabre")
 
@@ -118,6 +125,7 @@ def build_dispatcher(
     # it arrives, not as the lock lets it through.
     dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(CleanTextMiddleware())
     dp.update.outer_middleware(
         FloodControlMiddleware(flood_counter or MemoryFloodCounter(), i18n, sessionmaker, settings.default_locale)
     )
@@ -166,7 +174,7 @@ class BackgroundWork:
     def _new_sender(self) -> OutboxSender:
         return OutboxSender(
             self._bot, self._sessionmaker, rate=self._settings.broadcast_rate,
-            sent_hooks={POLL_KIND: record_poll_sent},
+            sent_hooks={POLL_KIND: record_poll_sent, AGENTS_POST_KIND: record_sent_message_id},
             # Confirmed broadcasts are expanded into the outbox chunk by chunk, paced by sending.
             feeders=[
                 BroadcastFeeder(self._sessionmaker, self._i18n, self._settings),
@@ -211,6 +219,21 @@ class BackgroundWork:
         await self._bot.session.close()
 
 
+async def check_telegram(bot: Bot, settings: Settings) -> None:
+    """Ask Telegram who we are: a refused token or no network is a StartupError, said in one sentence."""
+    try:
+        await bot.get_me()
+    except (TelegramUnauthorizedError, TelegramNotFound) as exc:
+        raise StartupError(
+            "Telegram refused BOT_TOKEN: copy the token again from @BotFather (it may have been revoked)."
+        ) from exc
+    except (TimeoutError, TelegramNetworkError, TelegramServerError, aiohttp.ClientError, OSError) as exc:
+        raise StartupError(
+            f"Cannot reach the Telegram Bot API at {settings.telegram_api_url}: check the network "
+            "(and TELEGRAM_API_URL), then start Palabre again."
+        ) from exc
+
+
 def webhook_path(settings: Settings) -> str:
     return urlsplit(settings.webhook_url or "").path or "/webhook"
 
@@ -218,11 +241,26 @@ def webhook_path(settings: Settings) -> str:
 async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> None:
     """`palabre run`: settings → logging → store → migrations → I18n → Dispatcher → scheduler → serve."""
     setup_logging(settings.log_level)
+    crypto.install_keys(settings.data_key.get_secret_value() if settings.data_key else None)
     engine = make_engine(settings.database_url)
-    await upgrade(engine)
+    try:
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            # A wrong key stops the start here, not at the first resident who reads their data.
+            await connection.run_sync(check_key)
+    except BaseException:
+        await engine.dispose()
+        raise
     sessionmaker = make_sessionmaker(engine)
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
+    try:
+        await check_telegram(bot, settings)
+    except StartupError:
+        # Before anything else starts: no scheduler or sender to stop, one sentence to print.
+        await bot.session.close()
+        await engine.dispose()
+        raise
     storage, isolation, flood = build_state_backends(settings, sessionmaker)
     # The sender gets its own client, without the reply retry: it paces and postpones by itself.
     lease = LeaseStore(sessionmaker, settings.leader_lease_seconds)
@@ -247,7 +285,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
         assert settings.webhook_secret is not None
         # Not in the background: Telegram gets its 200 once the update is handled and stored, so
         # a crash mid-update makes Telegram send it again instead of losing it.
-        SimpleRequestHandler(
+        CheckedRequestHandler(
             dispatcher=dp, bot=bot, handle_in_background=False,
             secret_token=settings.webhook_secret.get_secret_value(),
         ).register(app, path=webhook_path(settings))

@@ -9,17 +9,20 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings, load_settings
 from participation.audit import Source
 from participation.audit import record as audit_record
 from participation.roles import UnknownRole, grant_role, parse_grantable_role
+from storage import crypto
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 
@@ -28,13 +31,54 @@ T = TypeVar("T")
 
 def settings_or_exit() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
     except ValidationError as exc:
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "?"
-            message = str(error["msg"]).removeprefix("Value error, ")
-            click.echo(f"Invalid setting {name}: {message}.", err=True)
+            message = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
+            if error["loc"]:
+                click.echo(f"Invalid setting {str(error['loc'][0]).upper()}: {message}.", err=True)
+            else:  # a rule across several settings: its message names them
+                click.echo(f"Invalid settings: {message}.", err=True)
         sys.exit(2)
+    # Commands that never touch personal fields work without the key; the others say it is missing.
+    crypto.install_keys(settings.data_key.get_secret_value() if settings.data_key else None)
+    return settings
+
+
+def key_problem(exc: BaseException) -> crypto.DataKeyError | None:
+    """The key error behind `exc`, which SQLAlchemy wraps when a column type raised it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, crypto.DataKeyError):
+            return seen
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
+
+
+class PalabreGroup(click.Group):
+    """Everyday mistakes are one sentence: a missing or wrong DATA_KEY exits 2, the others (bot/errors.py) 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            problem = key_problem(exc)
+            if problem is not None:
+                click.echo(f"{problem}.", err=True)
+                sys.exit(2)
+            from bot.errors import everyday_error
+
+            try:
+                database_url = load_settings().database_url
+            except Exception:  # noqa: BLE001 - the settings' own errors were told already
+                database_url = ""
+            message = everyday_error(exc, database_url)
+            if message is None:
+                raise
+            click.echo(message, err=True)
+            sys.exit(1)
 
 
 def with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -70,7 +114,7 @@ def write_output(data: bytes, output: Path | None) -> bool:
     return True
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PalabreGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Palabre: a participation channel for your commune, as a Telegram bot."""
 
@@ -97,6 +141,13 @@ def run(role: str) -> None:
 
     from bot.app import ProcessRole, run_bot
 
+    if settings.data_key is None:
+        click.echo(
+            "DATA_KEY is not set: run `palabre keys init` once (it writes a new key to .env), "
+            "or set the key this database was encrypted with.",
+            err=True,
+        )
+        sys.exit(2)
     if role == "web" and settings.webhook_url is None:
         click.echo("--role web serves the webhook: set WEBHOOK_URL and WEBHOOK_SECRET.", err=True)
         sys.exit(2)
@@ -150,10 +201,81 @@ def db_backup(file: str) -> None:
     if target.exists():
         click.echo(f"{target} already exists: choose a new file name.", err=True)
         sys.exit(2)
+    if not target.parent.is_dir():
+        click.echo(f"The folder {target.parent} does not exist: create it first, or choose another one.", err=True)
+        sys.exit(2)
     # SQLite's online backup copies a consistent snapshot page by page, even while the bot writes.
     with sqlite3.connect(f"file:{source_path}?mode=ro", uri=True) as source, sqlite3.connect(target) as copy:
         source.backup(copy)
+        # The copy remembers when it was taken: `db restore` holds what was waiting at that moment.
+        taken_at = datetime.now(UTC)
+        # A database not migrated yet has no app_state: `db restore` then holds everything waiting.
+        with contextlib.suppress(sqlite3.OperationalError):
+            copy.execute(
+                "INSERT INTO app_state (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (BACKUP_TAKEN_AT, taken_at.isoformat(), taken_at.strftime("%Y-%m-%d %H:%M:%S.%f")),
+            )
     click.echo(f"Database copied to {target}.")
+
+
+BACKUP_TAKEN_AT = "backup_taken_at"
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--resend", is_flag=True, help="Send again what was waiting in the backup (it may have gone out since).")
+def db_restore(file: str, resend: bool) -> None:
+    """Replace the SQLite database with the backup FILE (stop the bot first); PostgreSQL: see docs/securite.md."""
+    import sqlite3
+
+    from sqlalchemy import select
+    from sqlalchemy.engine import make_url
+
+    from participation import outbox
+    from storage.models import AppState
+
+    settings = settings_or_exit()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        click.echo("palabre db restore is for SQLite; restore PostgreSQL with pg_restore (see docs/securite.md).", err=True)
+        sys.exit(2)
+    backup, target = Path(file), Path(url.database or "")
+    try:
+        with sqlite3.connect(f"file:{backup}?mode=ro", uri=True) as check:
+            check.execute("SELECT count(*) FROM outbox_message").fetchone()
+    except sqlite3.DatabaseError:
+        click.echo(f"{backup} is not a Palabre backup (a SQLite database made by `palabre db backup`).", err=True)
+        sys.exit(2)
+    if backup.resolve() == target.resolve():
+        click.echo(f"{backup} is the database itself: give the backup file.", err=True)
+        sys.exit(2)
+    if target.exists():
+        kept = target.with_name(f"{target.name}.before-restore-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+        with sqlite3.connect(target) as current, sqlite3.connect(kept) as copy:
+            current.backup(copy)
+        click.echo(f"The database being replaced is kept as {kept}.")
+    with sqlite3.connect(f"file:{backup}?mode=ro", uri=True) as source, sqlite3.connect(target) as restored:
+        source.backup(restored)
+
+    async def work(session: AsyncSession) -> tuple[datetime | None, int]:
+        mark = await session.scalar(select(AppState.value).where(AppState.key == BACKUP_TAKEN_AT))
+        taken_at = datetime.fromisoformat(mark) if mark else None
+        count = await outbox.after_restore(session, taken_at=taken_at, resend=resend)
+        await session.execute(delete(AppState).where(AppState.key == BACKUP_TAKEN_AT))
+        return taken_at, count
+
+    taken_at, count = with_session(work)
+    when = taken_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") if taken_at else "at an unknown time"
+    click.echo(f"Database restored from {backup} (taken {when}).")
+    messages = "1 message" if count == 1 else f"{count} messages"
+    if resend:
+        click.echo(f"{messages} waiting in the backup will be sent again.")
+    else:
+        click.echo(
+            f"{messages} waiting in the backup {'is' if count == 1 else 'are'} held, not sent: "
+            "they may have gone out after it was taken (restore again with --resend to send them)."
+        )
 
 
 @main.command()
@@ -196,13 +318,14 @@ PURGE_LABELS = {
     "other_answers": "\"other\" answers",
     "report_reporters": "links from reports to their reporters",
     "report_followers": "followers of reports",
+    "outbox_messages": "messages that went out (texts of the agents' posts)",
 }
 
 
 @privacy.command("purge")
 @click.option("--dry-run", is_flag=True, help="Only show what would be purged.")
 def privacy_purge(dry_run: bool) -> None:
-    """Purge what is past its retention period (FREE_TEXT_RETENTION_DAYS, REPORT_RETENTION_DAYS)."""
+    """Purge what is past its retention period (FREE_TEXT_RETENTION_DAYS, REPORT_RETENTION_DAYS, OUTBOX_RETENTION_DAYS)."""
     from participation import retention
 
     settings = settings_or_exit()
@@ -212,6 +335,7 @@ def privacy_purge(dry_run: bool) -> None:
             session,
             free_text_days=settings.free_text_retention_days,
             report_days=settings.report_retention_days,
+            outbox_days=settings.outbox_retention_days,
             source=Source.CLI,
             dry_run=dry_run,
         )
@@ -878,6 +1002,81 @@ def feedback_answer(feedback_id: int, text: str) -> None:
         click.echo(f"Answer to feedback #{feedback_id} queued for the resident.")
     else:
         click.echo(f"Answer to feedback #{feedback_id} saved; its author erased their data and cannot receive it.")
+
+
+@main.group()
+def keys() -> None:
+    """The key that encrypts personal data at rest (DATA_KEY)."""
+
+
+@keys.command("init")
+def keys_init() -> None:
+    """Write a new DATA_KEY to .env, unless a key is already set (it is never replaced)."""
+    from bot.envfile import read_value, write_value
+
+    env_file = Path(".env")
+    if os.environ.get("DATA_KEY"):
+        click.echo("DATA_KEY is already set in the environment: nothing written.")
+        return
+    if read_value(env_file, "DATA_KEY"):
+        click.echo(f"DATA_KEY is already set in {env_file.resolve()}: nothing written.")
+        return
+    write_value(env_file, "DATA_KEY", crypto.generate_key())
+    click.echo(
+        f"A new DATA_KEY was written to {env_file.resolve()}. Keep a copy of it apart from the database "
+        "backups: without it, the personal data cannot be read."
+    )
+
+
+@keys.command("rotate")
+@click.option("--resume", is_flag=True, help="Add no new key: finish encrypting with the first key of DATA_KEY.")
+def keys_rotate(resume: bool) -> None:
+    """Put a new key first in DATA_KEY, then encrypt every personal value again with it."""
+    from bot.envfile import read_value, write_value
+    from storage.db import scrub_sqlite
+    from storage.rekey import reencrypt_values
+
+    settings = settings_or_exit()
+    if settings.data_key is None:
+        click.echo("DATA_KEY is not set: there is nothing to rotate (`palabre keys init` creates the first key).", err=True)
+        sys.exit(2)
+    env_file = Path(".env")
+    if not resume:
+        if os.environ.get("DATA_KEY") or not read_value(env_file, "DATA_KEY"):
+            click.echo(
+                "DATA_KEY comes from the environment, which this command cannot change: put a new key "
+                "(`python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`) "
+                "first in DATA_KEY (NEW,OLD), restart Palabre, then run `palabre keys rotate --resume`.",
+                err=True,
+            )
+            sys.exit(2)
+        ring = [crypto.generate_key(), *crypto.installed_keys()]
+        # The new ring is saved before anything is encrypted with it: a crash loses no key.
+        write_value(env_file, "DATA_KEY", ",".join(ring))
+        crypto.install_keys(",".join(ring))
+        click.echo(f"A new key was put first in DATA_KEY in {env_file.resolve()}.")
+
+    async def main() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            async with engine.connect() as connection:
+                changed = await connection.run_sync(lambda sync: reencrypt_values(sync, commit=True))
+            await scrub_sqlite(engine)  # the old-key versions of the rows go from the file too
+            return changed
+        finally:
+            await engine.dispose()
+
+    changed = asyncio.run(main())
+    click.echo(f"Values encrypted again with the first key of DATA_KEY: {changed}.")
+    if len(crypto.installed_keys()) > 1:
+        click.echo(
+            "Every stored value now uses the first key. Restart every running palabre process, run "
+            "`palabre keys rotate --resume` once more (it catches what they wrote meanwhile), then keep "
+            "only the first key in DATA_KEY: the older ones are no longer needed."
+        )
+
+
 
 if __name__ == "__main__":
     main()

@@ -17,6 +17,7 @@ from bot.fsm_storage import UPDATE_SESSION
 from bot.pipeline import ATTEMPT_KEY, mark_processed
 from participation.outbox import WAKE_SENDER_KEY, commit_so_far, mark_reachable
 from participation.residents import get_or_create_resident, note_activity
+from participation.text import strip_controls
 from storage.db import SessionMaker
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -44,6 +45,22 @@ class UpdateLockMiddleware(BaseMiddleware):
             return await handler(event, data)
         async with self._isolation.lock(key=context.key):
             return await handler(event, data)
+
+
+class CleanTextMiddleware(BaseMiddleware):
+    """Removes control characters from what residents type before any handler or storage sees it."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        message = event.message if isinstance(event, Update) else None
+        if message is not None:
+            changes = {
+                name: strip_controls(value)
+                for name in ("text", "caption")
+                if (value := getattr(message, name)) and strip_controls(value) != value
+            }
+            if changes:
+                event = event.model_copy(update={"message": message.model_copy(update=changes)})  # type: ignore[union-attr]
+        return await handler(event, data)
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -114,6 +131,9 @@ class UpdateLogMiddleware(BaseMiddleware):
         context: dict[str, str] = {"handler": "-"}
         data["log_context"] = context
         outcome = "error"
+        user = data.get("event_from_user")
+        # At DEBUG, who (by id) and what kind of update: never its text, name or place.
+        log.debug("update id=%s type=%s from user id=%s", event.update_id, event.event_type, user.id if user else "-")
         try:
             result = await handler(event, data)
             outcome = "unhandled" if result is UNHANDLED else "ok"

@@ -48,6 +48,7 @@ ALLOWED_METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "sendPoll": methods.SendPoll,
     "stopPoll": methods.StopPoll,
     "editMessageText": methods.EditMessageText,
+    "editMessageCaption": methods.EditMessageCaption,  # an erased report's photo post in the agents' group
     "editMessageReplyMarkup": methods.EditMessageReplyMarkup,
 }
 for _method in ALLOWED_METHODS.values():  # answer models built once per process (bot/response_models.py)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("fr", "en")
+SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
 def _split_csv(value: object) -> object:
@@ -47,6 +50,11 @@ class Settings(BaseSettings):
     # personal details of a closed report (reporter, followers, contact), are purged.
     free_text_retention_days: int = Field(default=365, ge=1, le=3650)
     report_retention_days: int = Field(default=365, ge=1, le=3650)
+    # Days after which messages that went out are purged from the outbox (they quote reports).
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    # The data controller's name in the privacy notice (empty: « votre mairie »), and its DPO.
+    commune_name: str = ""
+    dpo_contact: str = ""
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
     # The officials' web back office (web/backoffice), off unless asked for.
@@ -54,6 +62,8 @@ class Settings(BaseSettings):
     web_base_url: str | None = None
     web_totp_for: Literal["admin", "staff"] = "admin"
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Comma-separated keys (AES-256) for personal fields at rest: the first encrypts, all decrypt.
+    data_key: SecretStr | None = None
     # Seconds an update that failed for a passing reason (database locked or unreachable, Bot API
     # timeout) is tried again before the resident is told it could not be handled.
     update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
@@ -65,11 +75,29 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", "web_base_url", mode="before")
+    @field_validator(
+        "agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", "web_base_url", "data_key", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # `.env.example` lists every setting with an empty value; empty means "not set".
         return None if value == "" else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError as exc:
+            raise ValueError("is not a database address (e.g. sqlite+aiosqlite:///palabre.db)") from exc
+        if driver not in SUPPORTED_DATABASES:
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (the drivers Palabre supports)"
+            )
+        return value
 
     @field_validator("default_locale")
     @classmethod
@@ -115,6 +143,19 @@ class Settings(BaseSettings):
         ):
             raise ValueError("WEB_ENABLED=true needs WEB_BASE_URL, the back office's public https:// address")
         return self
+
+    @field_validator("data_key")
+    @classmethod
+    def _valid_data_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            for key in (part.strip() for part in value.get_secret_value().split(",") if part.strip()):
+                try:
+                    raw = base64.urlsafe_b64decode(key.encode("ascii"))
+                except (binascii.Error, ValueError, UnicodeEncodeError):
+                    raw = b""
+                if len(raw) != 32:
+                    raise ValueError("not a valid key (expected 44 characters of url-safe base64, as `palabre keys init` writes)")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -57,3 +57,7 @@ class MeetingConfirmCallback(CallbackData, prefix="mc"):
     ok: bool
 
 
+class PrivacyMoreCallback(CallbackData, prefix="pm"):
+    """« Learn more » under the short privacy notice: the full notice."""
+
+    full: bool = True

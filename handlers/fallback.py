@@ -7,6 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from config.settings import Settings
 from handlers import onboarding
 from handlers.menu import main_menu
 from participation.residents import has_current_consent
@@ -16,11 +17,11 @@ router = Router(name=__name__)
 
 
 @router.message()
-async def on_unknown_message(message: Message, state: FSMContext, resident: Resident) -> None:
+async def on_unknown_message(message: Message, state: FSMContext, resident: Resident, settings: Settings) -> None:
     """Text, sticker, photo… that no flow expected."""
     if not has_current_consent(resident):
         # Someone who never finished onboarding: take them there instead of refusing.
-        await onboarding.begin(message, state, resident)
+        await onboarding.begin(message, state, resident, settings)
         return
     await message.answer(_("Sorry, I did not understand that. Please use the menu below 👇"), reply_markup=main_menu())
 

@@ -12,11 +12,11 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.callbacks import ConsentCallback, LanguageCallback
+from handlers.callbacks import ConsentCallback, LanguageCallback, PrivacyMoreCallback
 from handlers.deeplinks import open_payload, parse_payload
 from handlers.menu import language_keyboard, main_menu
 from handlers.settings import profile_offer
-from handlers.texts import privacy_notice
+from handlers.texts import privacy_notice, privacy_notice_full
 from participation.residents import has_current_consent, record_consent, set_locale
 from storage.models import Resident
 
@@ -30,9 +30,14 @@ class Onboarding(StatesGroup):
     consent = State()
 
 
+def learn_more_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("📖 Learn more"), callback_data=PrivacyMoreCallback().pack())
+
+
 def consent_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
+            [learn_more_button()],
             [InlineKeyboardButton(text=_("✅ I agree"), callback_data=ConsentCallback(accept=True).pack())],
             [InlineKeyboardButton(text=_("No thanks"), callback_data=ConsentCallback(accept=False).pack())],
         ]
@@ -47,17 +52,17 @@ async def ask_language(message: Message, state: FSMContext) -> None:
     )
 
 
-async def ask_consent(message: Message, state: FSMContext) -> None:
+async def ask_consent(message: Message, state: FSMContext, settings: Settings) -> None:
     await state.set_state(Onboarding.consent)
-    await message.answer(privacy_notice(), reply_markup=consent_keyboard())
+    await message.answer(privacy_notice(settings), reply_markup=consent_keyboard())
 
 
-async def begin(message: Message, state: FSMContext, resident: Resident) -> None:
+async def begin(message: Message, state: FSMContext, resident: Resident, settings: Settings) -> None:
     """Start (or pick up) onboarding where this resident is."""
     if resident.locale is None:
         await ask_language(message, state)
     else:
-        await ask_consent(message, state)
+        await ask_consent(message, state, settings)
 
 
 async def finish(message: Message, state: FSMContext, *, session: AsyncSession, resident: Resident, settings: Settings) -> None:
@@ -93,7 +98,7 @@ async def cmd_start(
     # Keep the payload through onboarding; a plain /start must not forget an earlier one.
     if payload:
         await state.update_data({PAYLOAD_KEY: payload})
-    await begin(message, state, resident)
+    await begin(message, state, resident, settings)
 
 
 @router.callback_query(LanguageCallback.filter(F.code.in_(("fr", "en"))))
@@ -104,6 +109,7 @@ async def on_language(
     session: AsyncSession,
     resident: Resident,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     """A language button: during onboarding, or from /settings."""
     await set_locale(session, resident, callback_data.code)
@@ -116,7 +122,7 @@ async def on_language(
         await state.clear()
         await query.message.answer(_("✅ I will now speak to you in English."), reply_markup=main_menu())
     else:
-        await ask_consent(query.message, state)
+        await ask_consent(query.message, state, settings)
 
 
 @router.callback_query(ConsentCallback.filter())
@@ -165,6 +171,14 @@ async def on_unexpected_during_consent(message: Message) -> None:
 
 
 @router.message(Command("privacy"))
-async def cmd_privacy(message: Message) -> None:
+async def cmd_privacy(message: Message, settings: Settings) -> None:
     """/privacy: the notice, again."""
-    await message.answer(privacy_notice())
+    await message.answer(privacy_notice(settings), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[learn_more_button()]]))
+
+
+@router.callback_query(PrivacyMoreCallback.filter())
+async def on_privacy_more(query: CallbackQuery, settings: Settings) -> None:
+    """« Learn more »: the full notice, before or after consent; the buttons above stay."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(privacy_notice_full(settings))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+from datetime import datetime, timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -16,17 +18,39 @@ from aiogram.types import (
     Message,
     ReplyKeyboardRemove,
 )
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.settings import Settings
 from participation.privacy import erase_resident, personal_data
 from storage.models import Resident
+from storage.types import utcnow
 
 router = Router(name=__name__)
 
 
 class ForgetCallback(CallbackData, prefix="forget"):
+    """`nonce` binds the buttons to the one prompt this resident was shown (kept in their state)."""
+
     confirm: bool
+    nonce: str = ""
+
+
+FORGET_PROMPT_KEY = "forget_prompt"
+# An unanswered prompt must not stay live for ever: the buttons stop working after this.
+FORGET_PROMPT_TTL = timedelta(minutes=10)
+
+
+async def _prompt_is_live(state: FSMContext, nonce: str) -> bool:
+    prompt = (await state.get_data()).get(FORGET_PROMPT_KEY)
+    if not isinstance(prompt, dict) or not nonce or not secrets.compare_digest(str(prompt.get("nonce", "")), nonce):
+        return False
+    try:
+        shown_at = datetime.fromisoformat(str(prompt.get("at")))
+    except ValueError:
+        return False
+    return utcnow() - shown_at <= FORGET_PROMPT_TTL
 
 
 @router.message(Command("mydata"))
@@ -42,8 +66,10 @@ async def cmd_mydata(message: Message, session: AsyncSession, resident: Resident
 
 
 @router.message(Command("forget"))
-async def cmd_forget(message: Message) -> None:
-    """/forget: ask for confirmation first."""
+async def cmd_forget(message: Message, state: FSMContext) -> None:
+    """/forget: ask for confirmation first, with buttons valid for this prompt only."""
+    nonce = secrets.token_urlsafe(9)
+    await state.update_data({FORGET_PROMPT_KEY: {"nonce": nonce, "at": utcnow().isoformat()}})
     await message.answer(
         _(
             "⚠️ <b>Erase my data</b>\n\n"
@@ -53,8 +79,8 @@ async def cmd_forget(message: Message) -> None:
         ),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
-                [InlineKeyboardButton(text=_("🗑 Yes, erase everything"), callback_data=ForgetCallback(confirm=True).pack())],
-                [InlineKeyboardButton(text=_("Cancel"), callback_data=ForgetCallback(confirm=False).pack())],
+                [InlineKeyboardButton(text=_("🗑 Yes, erase everything"), callback_data=ForgetCallback(confirm=True, nonce=nonce).pack())],
+                [InlineKeyboardButton(text=_("Cancel"), callback_data=ForgetCallback(confirm=False, nonce=nonce).pack())],
             ]
         ),
     )
@@ -62,13 +88,21 @@ async def cmd_forget(message: Message) -> None:
 
 @router.callback_query(ForgetCallback.filter(F.confirm))
 async def on_forget_confirmed(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, resident: Resident
+    query: CallbackQuery, callback_data: ForgetCallback, state: FSMContext, session: AsyncSession, resident: Resident, settings: Settings
 ) -> None:
     """Erase, then say so: the last message Palabre sends them."""
+    if not await _prompt_is_live(state, callback_data.nonce):
+        # A forged press, an old prompt, or one left unanswered too long: nothing is erased.
+        await query.answer(_("This button has expired: nothing was erased. To erase your data, type /forget again."), show_alert=True)
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+        return
+    with get_i18n().use_locale(settings.default_locale):
+        template = _("🗑 Report {ref}: its content was removed at the request of the resident who sent it.")
     # Clear the conversation first: with the database storage clearing writes its row, which the
     # erasure then deletes; with Redis it removes the keys.
     await state.clear()
-    await erase_resident(session, resident)
+    await erase_resident(session, resident, agents_notice=lambda ref: template.format(ref=ref))
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
@@ -79,8 +113,11 @@ async def on_forget_confirmed(
 
 
 @router.callback_query(ForgetCallback.filter(~F.confirm))
-async def on_forget_cancelled(query: CallbackQuery) -> None:
+async def on_forget_cancelled(query: CallbackQuery, state: FSMContext) -> None:
     """Changed their mind: nothing happens."""
+    data = await state.get_data()
+    if FORGET_PROMPT_KEY in data:
+        await state.set_data({key: value for key, value in data.items() if key != FORGET_PROMPT_KEY})
     await query.answer(_("Nothing was erased."))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)

@@ -32,6 +32,7 @@ from notices.reports import (
     ReportShow,
     ReportStep,
     category_label,
+    map_link,
     short_datetime,
     status_label,
 )
@@ -184,12 +185,14 @@ async def after_location(message: Message, state: FSMContext, session: AsyncSess
             await state.set_state(ReportFlow.duplicates)
             lines = [_("🔎 Somebody may already have reported it. Is it one of these?"), ""]
             rows = []
+            category = await reports.category_of(session, nearby[0].report)  # find_nearby keeps to one category
+            label = html.escape(category_label(category, i18n.current_locale, settings.default_locale))
             for found in nearby:
-                excerpt = found.report.description if len(found.report.description) <= 80 else found.report.description[:79] + "…"
+                # Never another resident's words (description, typed address): category, place, status.
                 lines.append(
-                    _("• <b>{ref}</b> ({status}, {distance} m away): {excerpt}").format(
-                        ref=found.report.ref, status=status_label(found.report.status),
-                        distance=round(found.distance_m), excerpt=html.escape(excerpt),
+                    _("• <b>{ref}</b>: {category}, {distance} m away ({place}), {status}").format(
+                        ref=found.report.ref, category=label, distance=round(found.distance_m),
+                        place=map_link(found.report), status=status_label(found.report.status),
                     )
                 )
                 rows.append([InlineKeyboardButton(

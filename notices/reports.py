@@ -87,6 +87,15 @@ def category_label(category: ReportCategory, locale: str, default_locale: str) -
     return f"{localized(category.group_name, locale, default_locale)} › {localized(category.name, locale, default_locale)}"
 
 
+def map_link(report: Report) -> str:
+    """The report's coordinates as a map link (HTML), without the address its author typed."""
+    if report.lat is None or report.lon is None:
+        return _("not given")
+    link = f"https://www.openstreetmap.org/?mlat={report.lat:.6f}&mlon={report.lon:.6f}#map=19/{report.lat:.6f}/{report.lon:.6f}"
+    label = _("map")
+    return f'<a href="{html.escape(link)}">{label}</a>'
+
+
 def place_text(report: Report) -> str:
     """Where the problem is, as HTML: the typed address, or the coordinates with a map link."""
     if report.lat is not None and report.lon is not None:

@@ -20,6 +20,7 @@ from participation import audit, outbox
 from participation.consultations import ResponseStatus
 from participation.privacy import NOTICE_VERSION
 from participation.residents import AgeBracket
+from participation.text import clean_text, has_visible
 from storage.models import (
     Broadcast,
     Consultation,
@@ -141,9 +142,9 @@ async def count_audience(session: AsyncSession, audience: Audience) -> int:
 
 
 def check_text(text: str, *, with_photo: bool) -> str:
-    text = text.strip()
+    text = clean_text(text)
     limit = MAX_CAPTION if with_photo else MAX_TEXT
-    if not text and not with_photo:
+    if not has_visible(text) and not with_photo:
         raise InvalidMessage("empty")
     if len(text) > limit:
         raise InvalidMessage(f"longer than {limit}")

@@ -60,10 +60,18 @@ class ConsultationSpec:
     questions: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """YAML without its own dates: PyYAML raises on an impossible one (month 13) before any path is known."""
+
+
+# Dates stay text here; the checker turns them into datetimes, with the path of a bad one.
+_TextDatesLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
 def load_yaml(text: str) -> Any:
     """Parse YAML text; a syntax error becomes one problem with its line."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_TextDatesLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"

@@ -22,6 +22,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from participation import audit, outbox
 from participation.consultation_file import OTHER, ConsultationSpec
+from participation.text import clean_text, clean_visible
+from storage.crypto import FreeText, decrypted, unsealed
 from storage.json_sql import decoded, json_object_of
 from storage.models import (
     Consultation,
@@ -393,7 +395,8 @@ async def claim(
     _check_open(consultation, now)
     if response.step != step or response.cursor != question_index:
         raise Refused(Refusal.STALE)
-    return ResponseView(consultation, response, decoded(answered), decoded(other_texts))
+    # Aggregated by the database, past the column types: the texts are decrypted here.
+    return ResponseView(consultation, response, unsealed(decoded(answered)), decrypted(decoded(other_texts)))
 
 
 async def _claimed(
@@ -467,13 +470,16 @@ def _remember(view: ResponseView, index: int, value: Any, other_text: str | None
 async def _save(session: AsyncSession, view: ResponseView, index: int, now: datetime) -> None:
     """Write the view's answer to question `index`: one upsert (a changed mind replaces it)."""
     qid = view.questions[index]["id"]
+    value = view.answers[qid]
+    if view.questions[index]["type"] == "text" and isinstance(value, str):
+        value = FreeText(value)  # what a resident typed is stored encrypted; choices stay countable
     await upsert(
         session,
         ConsultationAnswer.__table__,  # type: ignore[arg-type]
         {
             "response_id": view.response.id,
             "question_id": qid,
-            "value": view.answers[qid],
+            "value": value,
             "other_text": view.other_texts.get(qid),
             "answered_at": now,
         },
@@ -506,13 +512,13 @@ def validate_value(question: dict[str, Any], value: Any, other_text: str | None 
         if isinstance(value, bool) or not isinstance(value, int) or not question["min"] <= value <= question["max"]:
             raise Refused(Refusal.INVALID)
     elif qtype == "text":
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or clean_visible(value) is None:
             raise Refused(Refusal.EMPTY)
+        value = clean_text(value)
         if len(value) > question["max_length"]:
             raise Refused(Refusal.TOO_LONG, {"max": question["max_length"], "length": len(value)})
-        value = value.strip()
     uses_other = value == OTHER or (isinstance(value, list) and OTHER in value)
-    if uses_other and not (other_text and other_text.strip()):
+    if uses_other and clean_visible(other_text) is None:
         raise Refused(Refusal.EMPTY)
     return value
 
@@ -538,7 +544,7 @@ async def answer(
     question = view.questions[question_index]
     value = validate_value(question, value, other_text)
     if other_text is not None:
-        other_text = other_text.strip()[:4000]
+        other_text = clean_text(other_text)[:4000]
         if other_text and len(other_text) > 1000:
             raise Refused(Refusal.TOO_LONG, {"max": 1000, "length": len(other_text)})
     _remember(view, question_index, value, other_text if _uses_other(value) else None)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
+from participation.text import clean_visible
 from storage.models import Feedback, Resident
 from storage.types import utcnow
 
@@ -52,8 +53,8 @@ class AnswerDelivery:
 
 
 def _clean(text: str | None) -> str:
-    cleaned = (text or "").strip()
-    if not cleaned:
+    cleaned = clean_visible(text)
+    if cleaned is None:
         raise FeedbackRefused(FeedbackRefusal.EMPTY)
     if len(cleaned) > MAX_LENGTH:
         raise FeedbackRefused(FeedbackRefusal.TOO_LONG)

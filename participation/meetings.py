@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit, broadcasts
 from participation.broadcasts import Audience, Recipient
+from participation.text import clean_text, has_visible
 from storage.models import Meeting, MeetingAnswer, Resident
 from storage.types import utcnow
 from storage.upsert import upsert
@@ -44,7 +45,8 @@ async def announce(
     source: audit.Source,
 ) -> tuple[Meeting, broadcasts.Broadcast]:
     """Create the meeting and its invitation, already confirmed (the caller showed the count first)."""
-    if not title.strip() or len(title) > MAX_TITLE or not place.strip() or len(place) > MAX_PLACE:
+    title, place = clean_text(title), clean_text(place)
+    if not has_visible(title) or len(title) > MAX_TITLE or not has_visible(place) or len(place) > MAX_PLACE:
         raise ValueError("title and place must be 1..200 and 1..300 characters")
     if starts_at <= utcnow():
         raise ValueError("a meeting must start in the future")

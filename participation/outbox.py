@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, func, select, update
+from sqlalchemy import String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -54,6 +54,8 @@ class Status(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNREACHABLE = "unreachable"
+    # Waiting in a restored backup: it may have gone out after the backup was taken (db restore).
+    HELD = "held"
 
 
 async def enqueue(
@@ -254,6 +256,90 @@ async def mark_reachable(session: AsyncSession, resident: Resident) -> None:
         resident.unreachable_at = None
         session.add(resident)
         await session.flush()
+
+
+# Kinds whose Telegram message id is kept once sent: they may have to be edited later.
+AGENTS_POST_KIND = "report_agents"
+ERASED_POST_KIND = "report_erased"
+
+
+async def record_sent_message_id(session: AsyncSession, message: OutboxMessage, result: Any) -> None:
+    """A sender hook: remember which Telegram message a post became (`result` is the sent Message)."""
+    message_id = getattr(result, "message_id", None)
+    if not isinstance(message_id, int):
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id)
+        .values(sent_message_id=message_id)
+        .execution_options(synchronize_session=False)
+    )
+    # Its author erased their data while it was in flight: the text was redacted in the row
+    # (not in what went out), so the edit is queued now that the message id is known.
+    current = await session.scalar(select(OutboxMessage.payload).where(OutboxMessage.id == message.id))
+    field = "caption" if message.method == "sendPhoto" else "text"
+    if current is not None and current.get(field) != message.payload.get(field):
+        await enqueue_post_edit(session, message.chat_id, message.id, message_id, field, current)  # type: ignore[arg-type]
+
+
+async def enqueue_post_edit(
+    session: AsyncSession, chat_id: int, outbox_id: int, message_id: int, field: str, payload: dict[str, Any]
+) -> None:
+    """Queue the edit of a sent post so that it says `payload[field]` (its buttons kept)."""
+    edit: dict[str, Any] = {"message_id": message_id, field: payload[field]}
+    if "reply_markup" in payload:
+        edit["reply_markup"] = payload["reply_markup"]
+    await enqueue(
+        session,
+        chat_id=chat_id,
+        method="editMessageCaption" if field == "caption" else "editMessageText",
+        payload=edit,
+        kind=ERASED_POST_KIND,
+        dedupe_key=f"outbox:{outbox_id}:erased",
+    )
+
+
+DONE_STATUSES = (Status.SENT, Status.FAILED, Status.UNREACHABLE)
+
+
+async def purge_done(session: AsyncSession, older_than: datetime, *, dry_run: bool) -> int:
+    """Delete messages that went out (or were given up) before `older_than`; returns how many.
+
+    The agents' posts of reports stay, reduced to what editing them needs (chat, message id,
+    buttons): their text goes, and an erasure can still reach the copy in the group.
+    """
+    done = OutboxMessage.status.in_([s.value for s in DONE_STATUSES]) & (
+        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < older_than
+    )
+    kept = (OutboxMessage.kind == AGENTS_POST_KIND) & OutboxMessage.sent_message_id.is_not(None)
+    deletable = int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(done, ~kept)) or 0)
+    posts = list(await session.scalars(select(OutboxMessage).where(done, kept)))
+    reducible = [row for row in posts if set(row.payload) - {"reply_markup"}]
+    if not dry_run:
+        await session.execute(delete(OutboxMessage).where(done, ~kept).execution_options(synchronize_session=False))
+        for row in reducible:
+            row.payload = {key: value for key, value in row.payload.items() if key == "reply_markup"}
+            session.add(row)
+        await session.flush()
+    return deletable + len(reducible)
+
+
+async def after_restore(session: AsyncSession, *, taken_at: datetime | None, resend: bool) -> int:
+    """After restoring a backup: hold what was waiting in it (or, with `resend`, queue it again); returns how many.
+
+    Messages claimed or pending when the backup was taken may have been delivered since; sending
+    them again would repeat every notice and broadcast of that time.
+    """
+    waiting = OutboxMessage.status.in_([Status.PENDING.value, Status.SENDING.value])
+    if taken_at is not None:
+        waiting = waiting & (OutboxMessage.created_at <= taken_at)
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(waiting)
+        .values(status=Status.PENDING if resend else Status.HELD)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ so that every resident is asked for consent again at their next visit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from participation import audit, consultations
+from participation import audit, consultations, outbox
 from participation import feedback as feedback_module
 from participation import satisfaction as satisfaction_module
 from participation.reports import reports_personal_data, unlink_resident
@@ -23,13 +24,15 @@ from storage.models import (
     Meeting,
     MeetingAnswer,
     OutboxMessage,
+    Report,
     Resident,
     RoleGrant,
     Subscription,
 )
 from storage.types import utcnow
 
-NOTICE_VERSION = "2026-11"
+# 2026-11-28: the notice names the controller, the DPO, the CNIL, and who sees reports (issue 13).
+NOTICE_VERSION = "2026-11-28"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -104,15 +107,50 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
     }
 
 
-async def erase_resident(session: AsyncSession, resident: Resident) -> None:
+async def redact_agents_posts(session: AsyncSession, reports: list[tuple[int, str]], notice: Callable[[str], str]) -> int:
+    """The agents' group copies of these reports lose what their author typed; returns how many.
+
+    Every queued copy (sent or not) gets `notice(ref)` instead of its text; each copy already in
+    the group is edited, through the outbox, to say the same. The buttons stay: the report does.
+    A failed post (never shown) has no message id and needs no edit.
+    """
+    edits = 0
+    for report_id, ref in reports:
+        rows = await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == outbox.AGENTS_POST_KIND, OutboxMessage.dedupe_key.like(f"report:{report_id}:agents:%")
+            )
+        )
+        for row in rows:
+            field = "caption" if row.method == "sendPhoto" else "text"
+            kept = {key: value for key, value in row.payload.items() if key in ("photo", "reply_markup")}
+            row.payload = {**kept, field: notice(ref)}
+            session.add(row)
+            # A post still in flight gets its edit from the sender's hook, once its message id is known.
+            if row.sent_message_id is not None:
+                await outbox.enqueue_post_edit(session, row.chat_id, row.id, row.sent_message_id, field, row.payload)  # type: ignore[arg-type]
+                edits += 1
+    await session.flush()
+    return edits
+
+
+async def erase_resident(
+    session: AsyncSession, resident: Resident, *, agents_notice: Callable[[str], str] | None = None
+) -> None:
     """Erase a resident: nothing left points to their Telegram account or holds what they typed.
 
     The resident row stays, stripped to its random pseudonym, so that their answers still count
-    in results (anonymously) without anything linking them to a person.
+    in results (anonymously) without anything linking them to a person. `agents_notice(ref)` is
+    what the agents' group copies of their reports say instead (the caller renders it).
     """
     assert resident.telegram_id is not None
     telegram_id = resident.telegram_id
     pseudonym = f"erased:{resident.pseudonym}"
+    reports = [
+        (report_id, ref)
+        for report_id, ref in (await session.execute(select(Report.id, Report.ref).where(Report.resident_id == resident.id))).all()
+    ]
+    await redact_agents_posts(session, reports, agents_notice or (lambda ref: ref))
     await unlink_resident(session, resident)
     await session.execute(
         delete(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id)))

@@ -29,6 +29,7 @@ from participation import audit, outbox
 from participation.broadcasts import CHUNK, Recipient, advance_cursor, reachable_residents
 from participation.consultation_file import DURATION
 from participation.consultations import ResponseStatus, Status, get_by_slug, status_at
+from participation.text import clean_text, has_visible
 from storage.models import Consultation, ConsultationReminder, ConsultationResponse, Publication, Resident, Subscription
 from storage.types import utcnow
 from storage.upsert import insert_ignore
@@ -56,8 +57,8 @@ class PublishRefused(Exception):
 
 
 def check_decision(text: str) -> str:
-    text = text.strip()
-    if not text:
+    text = clean_text(text)
+    if not has_visible(text):
         raise PublishRefused(PublishRefusal.EMPTY)
     if len(text) > MAX_DECISION:
         raise PublishRefused(PublishRefusal.TOO_LONG)

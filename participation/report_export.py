@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.categories import localized
+from participation.cells import safe_cell
 from participation.reports import open311_status
 from storage.models import Report, ReportCategory, ReportFollower
 
@@ -64,7 +65,8 @@ async def export_rows(session: AsyncSession, locale: str) -> list[ExportRow]:
 
 def _properties(row: ExportRow) -> dict[str, Any]:
     values = {column: getattr(row, column) for column in CSV_COLUMNS if column not in ("lat", "lon")}
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+    # GeoJSON is opened in spreadsheets too (through QGIS or an online converter): same care as CSV.
+    return {k: v.isoformat() if isinstance(v, datetime) else safe_cell(v) for k, v in values.items()}
 
 
 def to_geojson(rows: list[ExportRow]) -> str:
@@ -87,7 +89,7 @@ def to_csv(rows: list[ExportRow]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow([
-            value.isoformat() if isinstance(value, datetime) else ("" if value is None else value)
+            value.isoformat() if isinstance(value, datetime) else ("" if value is None else safe_cell(value))
             for value in (getattr(row, column) for column in CSV_COLUMNS)
         ])
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")

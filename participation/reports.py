@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
 from participation.geo import bounding_box, haversine_m, point_in_area, valid_coordinates
+from participation.text import clean_text, clean_visible, has_visible
+from storage.crypto import cells_covering
 from storage.models import Neighbourhood, Report, ReportCategory, ReportFollower, ReportPhoto, ReportStatusChange, Resident
 from storage.types import utcnow
 from storage.upsert import insert_ignore
@@ -130,8 +132,8 @@ class ReportNotifier(Protocol):
 
 
 def check_description(text: str) -> str:
-    text = text.strip()
-    if len(text) < MIN_DESCRIPTION:
+    text = clean_text(text)
+    if len(text) < MIN_DESCRIPTION or not has_visible(text):
         raise ReportError(Problem.DESCRIPTION_EMPTY)
     if len(text) > MAX_DESCRIPTION:
         raise ReportError(Problem.DESCRIPTION_TOO_LONG, str(MAX_DESCRIPTION))
@@ -139,8 +141,8 @@ def check_description(text: str) -> str:
 
 
 def check_address(text: str) -> str:
-    text = " ".join(text.split())
-    if not text:
+    text = " ".join(clean_text(text).split())
+    if not has_visible(text):
         raise ReportError(Problem.LOCATION_REQUIRED)
     if len(text) > MAX_ADDRESS:
         raise ReportError(Problem.ADDRESS_TOO_LONG, str(MAX_ADDRESS))
@@ -148,9 +150,9 @@ def check_address(text: str) -> str:
 
 
 def check_note(note: str | None) -> str | None:
-    if note is None or not note.strip():
+    note = clean_visible(note)
+    if note is None:
         return None
-    note = note.strip()
     if len(note) > MAX_NOTE:
         raise ReportError(Problem.NOTE_TOO_LONG, str(MAX_NOTE))
     return note
@@ -260,14 +262,15 @@ async def find_nearby(
 ) -> list[Nearby]:
     """Open reports of the category within `radius_m` filed in the last `days`, nearest first."""
     since = (now or utcnow()) - timedelta(days=days)
+    # Exact locations are encrypted: the database narrows down by the clear coarse cells the box
+    # touches, then distances are measured on the decrypted values.
     min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_m)
     rows = await session.scalars(
         select(Report).where(
             Report.category_id == category_id,
             Report.created_at >= since,
             Report.status.in_([s.value for s in OPEN_STATUSES]),
-            Report.lat.between(min_lat, max_lat),  # type: ignore[union-attr]
-            Report.lon.between(min_lon, max_lon),  # type: ignore[union-attr]
+            Report.cell.in_(cells_covering(min_lat, max_lat, min_lon, max_lon)),  # type: ignore[union-attr]
         )
     )
     found = [Nearby(r, haversine_m(lat, lon, r.lat, r.lon)) for r in rows if r.lat is not None and r.lon is not None]

@@ -4,6 +4,8 @@
   closed for FREE_TEXT_RETENTION_DAYS; the choices stay, they are only counts.
 - Reports lose what ties them to people (reporter, followers, contact details) once closed for
   REPORT_RETENTION_DAYS; the report itself stays as open data.
+- Messages that went out leave the outbox after OUTBOX_RETENTION_DAYS (their texts quote
+  reports and answers); the agents' posts keep only what editing them needs.
 
 A purge is idempotent: running it twice purges nothing more. The scheduler runs it daily.
 """
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from participation import audit
+from participation import audit, outbox
 from storage.models import (
     AuditEntry,
     Consultation,
@@ -109,6 +111,7 @@ async def purge(
     free_text_days: int,
     report_days: int,
     source: audit.Source,
+    outbox_days: int | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> PurgeReport:
@@ -117,6 +120,8 @@ async def purge(
     counts: dict[str, int] = {}
     counts.update(await purge_free_texts(session, now - timedelta(days=free_text_days), dry_run=dry_run))
     counts.update(await purge_report_details(session, now - timedelta(days=report_days), dry_run=dry_run))
+    if outbox_days is not None:
+        counts["outbox_messages"] = await outbox.purge_done(session, now - timedelta(days=outbox_days), dry_run=dry_run)
     report = PurgeReport(counts=counts, dry_run=dry_run)
     if not dry_run:
         await audit.record(

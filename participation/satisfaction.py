@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from participation.text import clean_visible
 from storage.models import Resident, SatisfactionAnswer, SatisfactionRound
 from storage.types import utcnow
 from storage.upsert import insert_ignore, upsert
@@ -105,7 +106,7 @@ async def record_answer(
 
 async def record_comment(session: AsyncSession, resident: Resident, period: int, comment: str | None) -> bool:
     """Attach a comment to the resident's answer of `period`; False if there is no such answer or no text."""
-    cleaned = (comment or "").strip()[:MAX_COMMENT]
+    cleaned = (clean_visible(comment) or "")[:MAX_COMMENT]
     if not cleaned:
         return False
     result = await session.execute(

@@ -24,13 +24,17 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted or replaced content is overwritten with zeros, not left readable in free space.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the engine for `url`; SQLite connections get the pragmas the house style asks for."""
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # hide_parameters: a failed statement is logged (and its error shown) without its values,
+    # which are often what a resident typed.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             raise ValueError("an in-memory SQLite database cannot be shared: give a file path")
@@ -51,6 +55,21 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     # expire_on_commit=False: objects stay readable after the one commit at the end of an update.
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def scrub_sqlite(engine: AsyncEngine) -> None:
+    """Rewrite a SQLite file and empty its WAL, so that no old version of a row stays in either.
+
+    Run after values were encrypted or re-encrypted in bulk (migration 0011, key rotation): the
+    pages they replaced would otherwise keep the clear (or old-key) values until reused.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        # VACUUM refuses to run in a transaction: on the driver's connection, in autocommit.
+        await raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+        await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
 
 
 async def ping(engine: AsyncEngine) -> bool:

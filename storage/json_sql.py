@@ -16,7 +16,8 @@ def json_object_of(session: AsyncSession, key: Any, value: Any, when: ColumnElem
     either database refuse the aggregate. Read the text back with `decoded`.
     """
     postgresql = session.get_bind().dialect.name == "postgresql"
-    if not postgresql and isinstance(value.type, JSON):
+    stored = getattr(value.type, "impl", value.type)  # a TypeDecorator (the answers' values) stores its impl
+    if not postgresql and isinstance(stored, JSON):
         value = func.json(value)  # SQLite stores JSON as its text: nest it, don't quote it
     aggregate = func.json_object_agg(key, value) if postgresql else func.json_group_object(key, value)
     if when is not None:

@@ -11,7 +11,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import crypto, rekey
+from storage.db import scrub_sqlite
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The migration that encrypts the personal data stored in clear before it: it needs DATA_KEY.
+ENCRYPTION_REVISION = "0011"
 
 # Indexes only SQLite gets, from the migrations (0007): not in the models, which describe both
 # databases, so comparing the schema with the models leaves them out.
@@ -36,11 +41,30 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
 
     def run(connection) -> None:  # type: ignore[no-untyped-def]
+        refuse_encryption_without_key(connection, config)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
+    before = await current_revision(engine)
     async with engine.begin() as connection:
         await connection.run_sync(run)
+    if before is not None and await current_revision(engine) != before:
+        # Values a migration rewrote (0011 encrypts what was in clear) would stay in freed pages.
+        await scrub_sqlite(engine)
+
+
+def refuse_encryption_without_key(connection: Any, config: Config) -> None:
+    """Stop before any migration runs when 0011 would need DATA_KEY and none is set.
+
+    Checked up front, not inside 0011: SQLite does not roll back DDL, so the migrations before it
+    in the same upgrade would stay applied without their revision being recorded.
+    """
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is None or crypto.installed_keys():
+        return
+    pending = {script.revision for script in ScriptDirectory.from_config(config).iterate_revisions("heads", current)}
+    if ENCRYPTION_REVISION in pending and rekey.has_clear_personal_data(connection):
+        raise crypto.MissingKey(crypto.MISSING_KEY_FOR_MIGRATION)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

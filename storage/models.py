@@ -6,9 +6,10 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
+from storage.crypto import AnswerValue, EncryptedFloat, EncryptedJSON, EncryptedText, cell_of
 from storage.types import UTCDateTime, utcnow
 
 
@@ -59,7 +60,8 @@ class ConversationState(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     state: str | None = Field(default=None, max_length=200)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Encrypted: it holds what a resident is typing (a report's description, address, location).
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -76,7 +78,8 @@ class OutboxMessage(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger, index=True)
     resident_id: int | None = Field(default=None, foreign_key="resident.id", ondelete="SET NULL")
     method: str = Field(max_length=32)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Encrypted: rendered notices carry descriptions, addresses, notes and answers.
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False))
     kind: str = Field(default="notice", max_length=32)
     broadcast_id: int | None = Field(default=None, index=True)
     # Unique when set: enqueueing the same logical message twice (a reminder, a status notice)
@@ -88,6 +91,9 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=300)
+    # Telegram's id of the message once sent, for the posts that may have to be edited later
+    # (the agents' group copy of a report, when its author erases their data).
+    sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -171,9 +177,10 @@ class ConsultationAnswer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     response_id: int = Field(foreign_key="consultation_response.id", ondelete="CASCADE", index=True)
     question_id: str = Field(max_length=64)
-    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # The free answer given with the "other" choice.
-    other_text: str | None = Field(default=None, max_length=4000)
+    # Choices and numbers in clear (counted in SQL); the answer to a text question sealed (FreeText).
+    value: Any = Field(default=None, sa_column=Column(AnswerValue, nullable=True))
+    # The free answer given with the "other" choice (encrypted; the domain limits its length).
+    other_text: str | None = Field(default=None, sa_type=EncryptedText)
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -322,10 +329,13 @@ class Report(SQLModel, table=True):
     # None for reports posted through Open311, and after the reporter was erased.
     resident_id: int | None = Field(default=None, foreign_key="resident.id", ondelete="SET NULL", index=True)
     status: str = Field(default="new", max_length=20)
-    description: str = Field(max_length=2000)
-    lat: float | None = None
-    lon: float | None = None
-    address: str | None = Field(default=None, max_length=300)
+    # Encrypted at rest, like the exact location; lengths are checked by the domain.
+    description: str = Field(sa_type=EncryptedText)
+    lat: float | None = Field(default=None, sa_type=EncryptedFloat)
+    lon: float | None = Field(default=None, sa_type=EncryptedFloat)
+    # The coarse cell of the location, in clear, for the search of nearby reports (storage.crypto).
+    cell: str | None = Field(default=None, max_length=24, index=True)
+    address: str | None = Field(default=None, sa_type=EncryptedText)
     neighbourhood: str | None = Field(default=None, max_length=64)
     media_url: str | None = Field(default=None, max_length=500)
     source: str = Field(default="chat", max_length=16)
@@ -371,7 +381,8 @@ class ReportStatusChange(SQLModel, table=True):
     report_id: int = Field(foreign_key="report.id", ondelete="CASCADE", index=True)
     from_status: str | None = Field(default=None, max_length=20)
     to_status: str = Field(max_length=20)
-    note: str | None = Field(default=None, max_length=1000)
+    # Encrypted: written about someone's report, it may name them or their place.
+    note: str | None = Field(default=None, sa_type=EncryptedText)
     # Telegram id of the agent (or reporter, when they reopen); None from the CLI or Open311.
     author_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
     source: str = Field(max_length=16)
@@ -431,9 +442,9 @@ class Feedback(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Deleted with the resident's other texts on /forget.
     resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
-    text: str = Field(max_length=2000)
+    text: str = Field(sa_type=EncryptedText)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    answer: str | None = Field(default=None, max_length=2000)
+    answer: str | None = Field(default=None, sa_type=EncryptedText)
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     answered_by: int | None = Field(default=None, sa_type=BigInteger)
 
@@ -458,7 +469,7 @@ class SatisfactionAnswer(SQLModel, table=True):
     period: int = Field(index=True)
     resident_id: int | None = Field(default=None, foreign_key="resident.id", ondelete="SET NULL")
     score: int
-    comment: str | None = Field(default=None, max_length=1000)
+    comment: str | None = Field(default=None, sa_type=EncryptedText)
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
@@ -501,7 +512,7 @@ class WebTotpSecret(SQLModel, table=True):
 
     telegram_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     # The shared secret itself: feature/encryption wraps this column to encrypt it at rest.
-    totp_secret: str = Field(max_length=64)
+    totp_secret: str = Field(sa_type=EncryptedText)  # a second factor in clear would be no factor
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The last 30-second step accepted: a code is never accepted twice.
     last_step: int = Field(default=0, sa_type=BigInteger)
@@ -565,3 +576,20 @@ class LeaderLease(SQLModel, table=True):
     holder: str = Field(max_length=200)
     acquired_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+@event.listens_for(Report, "before_insert")
+@event.listens_for(Report, "before_update")
+def _report_cell(_mapper: Any, _connection: Any, report: Report) -> None:
+    """Keep the clear coarse cell in step with the encrypted location, whoever sets it."""
+    report.cell = cell_of(report.lat, report.lon)
+
+
+class AppState(SQLModel, table=True):
+    """Small facts about the database itself, e.g. when a backup copy of it was taken."""
+
+    __tablename__ = "app_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

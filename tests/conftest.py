@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bot.i18n import compile_catalogs
+from storage import crypto
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from storage.migrate import upgrade
 
@@ -48,6 +49,18 @@ def screenshots(request: pytest.FixtureRequest) -> Path:
     folder = screenshots_root(request.config)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# A fixed key for every test (32 bytes, url-safe base64): subprocesses such as `palabre run` inherit it.
+TEST_DATA_KEY = "dGVzdC1rZXktcGFsYWJyZS10ZXN0LWtleS0zMmJ5dGU="
+
+
+@pytest.fixture(autouse=True)
+def data_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Personal fields are encrypted at rest: every test runs with the same known key."""
+    monkeypatch.setenv("DATA_KEY", TEST_DATA_KEY)
+    crypto.install_keys(TEST_DATA_KEY)
+    return TEST_DATA_KEY
 
 
 def backends() -> list[str]:

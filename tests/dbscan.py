@@ -32,6 +32,12 @@ async def find_in_database(engine: AsyncEngine, needles: list[str]) -> list[str]
 def _as_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        # A JSON column read as text (SQLite) holds \u escapes: "l\u2019\u00e9cole" hid "l’école".
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import secrets
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,26 +20,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram.utils.i18n import I18n
-from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from aiohttp import BodyPartReader, web
 
 from config.settings import Settings
 from notices.reports import ReportNotices
-from participation import audit
+from participation import audit, open_data
 from participation.categories import active_categories, category_by_code, localized
+from participation.open_data import PublicRequest
 from participation.reports import (
-    CLOSED_STATUSES,
     MAX_ADDRESS,
     MAX_DESCRIPTION,
-    OPEN_STATUSES,
     ReportError,
     create_report,
-    history_of,
     open311_status,
 )
+from participation.text import clean_text, strip_controls
 from storage.db import SessionMaker
-from storage.models import Report, ReportCategory, ReportStatusChange
+from storage.models import ReportCategory, ReportStatusChange
 from storage.types import utcnow
 
 log = logging.getLogger("palabre.open311")
@@ -86,7 +84,8 @@ def _xml_value(parent: ET.Element, name: str, value: Any) -> None:
         for item in value:
             _xml_value(element, XML_ITEMS.get(name, "item"), item)
     else:
-        element.text = str(value)
+        # Reports stored before input was cleaned may hold characters XML cannot carry.
+        element.text = strip_controls(str(value))
 
 
 def to_xml(root: str, item: str | None, data: Any) -> bytes:
@@ -129,10 +128,8 @@ def service_json(category: ReportCategory, locale: str) -> dict[str, Any]:
     }
 
 
-async def request_json(
-    session: AsyncSession, report: Report, category: ReportCategory, settings: Settings, extensions: bool
-) -> dict[str, Any]:
-    history = await history_of(session, report)
+def request_json(public: PublicRequest, settings: Settings, extensions: bool) -> dict[str, Any]:
+    report, category, history = public.report, public.category, public.history
     # As PRODUCT.md asks: the detailed status, then the public note of the change that set it.
     latest = history[-1] if history else None
     status_notes = report.status + (f": {latest.note}" if latest is not None and latest.note else "")
@@ -171,16 +168,43 @@ def _note(change: ReportStatusChange, settings: Settings) -> dict[str, Any]:
 # --- Parsing -----------------------------------------------------------------------------------
 
 
+# Dates outside these years are refused: adding the default span to 9999-12-31 overflows, and no
+# report predates 1970 or follows 9000.
+YEARS = range(1970, 9001)
+MAX_PARAMETER = 2000
+
+
 def parse_w3(value: str, name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError as exc:
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        in_range = moment.astimezone(UTC).year in YEARS
+    except (ValueError, OverflowError) as exc:
         raise Open311Error(400, f"{name} is not a W3C date-time such as 2026-01-01T00:00:00Z") from exc
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if not in_range:
+        raise Open311Error(400, f"{name} must be between the years {YEARS.start} and {YEARS.stop - 1}")
+    return moment
 
 
-def parse_list(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+def parameter(value: str | None, name: str, max_length: int = MAX_PARAMETER) -> str:
+    """A query or path parameter as given, refused when too long or holding control characters."""
+    text = value or ""
+    if len(text) > max_length:
+        raise Open311Error(400, f"{name} is longer than {max_length} characters")
+    if strip_controls(text) != text:
+        raise Open311Error(400, f"{name} holds characters that are not allowed")
+    return text
+
+
+def parse_extensions(query: Any) -> bool:
+    value = parameter(query.get("extensions"), "extensions", 10).strip().lower()
+    if value not in ("", "true", "false"):
+        raise Open311Error(400, "extensions must be true or false")
+    return value == "true"
+
+
+def parse_list(value: str | None, name: str = "parameter") -> list[str]:
+    return [part.strip() for part in parameter(value, name).split(",") if part.strip()]
 
 
 def parse_coordinate(value: str, name: str) -> float:
@@ -215,7 +239,7 @@ def _context(request: web.Request) -> Open311Context:
 async def discovery(request: web.Request) -> web.Response:
     context = _context(request)
     async with context.sessionmaker() as session:
-        latest = await session.scalar(select(ReportCategory.created_at).order_by(ReportCategory.created_at.desc()).limit(1))  # type: ignore[attr-defined]
+        latest = await open_data.latest_category_at(session)
     changeset = w3(latest, context.settings) or "1970-01-01T00:00:00+00:00"
     data = {
         "changeset": changeset,
@@ -244,78 +268,76 @@ async def services(request: web.Request) -> web.Response:
 
 async def service_definition(request: web.Request) -> web.Response:
     fmt = request.match_info["fmt"]
+    try:
+        code = parameter(request.match_info["code"], "service_code", 100)
+    except Open311Error as error:
+        return error_response(fmt, error.status, error.description)
     async with _context(request).sessionmaker() as session:
-        category = await category_by_code(session, request.match_info["code"])
+        category = await category_by_code(session, code)
     if category is None or not category.active:
         return error_response(fmt, 404, "service_code was not found")
     return respond(fmt, "service_definition", None, {"service_code": category.code, "attributes": []})
 
 
+def parse_filters(query: Any) -> tuple[open_data.RequestFilters, bool]:
+    """The listing's filters and `extensions`, each validated (Open311Error: a 400)."""
+    refs = parse_list(query.get("service_request_id"), "service_request_id")[:MAX_RESULTS]
+    codes = parse_list(query.get("service_code"), "service_code")
+    statuses = parse_list(query.get("status"), "status")
+    if any(s not in ("open", "closed") for s in statuses):
+        raise Open311Error(400, "status must be open, closed, or both separated by a comma")
+    start = parse_w3(parameter(query.get("start_date"), "start_date", 64), "start_date") if query.get("start_date") else None
+    end = parse_w3(parameter(query.get("end_date"), "end_date", 64), "end_date") if query.get("end_date") else None
+    if start is None and end is None:
+        end = utcnow()
+    if start is None:
+        start = end - DEFAULT_SPAN  # type: ignore[operator]
+    if end is None:
+        end = start + DEFAULT_SPAN
+    if end < start:
+        raise Open311Error(400, "end_date is before start_date")
+    filters = open_data.RequestFilters(refs=refs, codes=codes, open311_statuses=statuses, start=start, end=end, limit=MAX_RESULTS)
+    return filters, parse_extensions(query)
+
+
 async def list_requests(request: web.Request) -> web.Response:
     fmt = request.match_info["fmt"]
     context = _context(request)
-    query = request.query
     try:
-        statement = select(Report, ReportCategory).join(ReportCategory, ReportCategory.id == Report.category_id)
-        ids = parse_list(query.get("service_request_id"))
-        if ids:  # overrides every other argument
-            statement = statement.where(Report.ref.in_([i.upper() for i in ids[:MAX_RESULTS]]))  # type: ignore[attr-defined]
-        else:
-            codes = parse_list(query.get("service_code"))
-            if codes:
-                statement = statement.where(ReportCategory.code.in_(codes))  # type: ignore[attr-defined]
-            statuses = parse_list(query.get("status"))
-            if any(s not in ("open", "closed") for s in statuses):
-                raise Open311Error(400, "status must be open, closed, or both separated by a comma")
-            if statuses and set(statuses) != {"open", "closed"}:
-                chosen = OPEN_STATUSES if statuses[0] == "open" else CLOSED_STATUSES
-                statement = statement.where(Report.status.in_([s.value for s in chosen]))  # type: ignore[attr-defined]
-            start = parse_w3(query["start_date"], "start_date") if query.get("start_date") else None
-            end = parse_w3(query["end_date"], "end_date") if query.get("end_date") else None
-            if start is None and end is None:
-                end = utcnow()
-            if start is None:
-                start = end - DEFAULT_SPAN  # type: ignore[operator]
-            if end is None:
-                end = start + DEFAULT_SPAN
-            if end < start:
-                raise Open311Error(400, "end_date is before start_date")
-            statement = statement.where(Report.created_at >= start, Report.created_at <= end)
-        extensions = query.get("extensions", "").lower() == "true"
+        filters, extensions = parse_filters(request.query)
     except Open311Error as error:
         return error_response(fmt, error.status, error.description)
-    statement = statement.order_by(Report.created_at.desc(), Report.id.desc()).limit(MAX_RESULTS)  # type: ignore[attr-defined]
     async with context.sessionmaker() as session:
-        rows = (await session.execute(statement)).all()
-        data = [await request_json(session, r, c, context.settings, extensions) for r, c in rows]
-    return respond(fmt, "service_requests", "request", data)
+        found = await open_data.list_requests(session, filters)
+    return respond(fmt, "service_requests", "request", [request_json(r, context.settings, extensions) for r in found])
 
 
 async def one_request(request: web.Request) -> web.Response:
     fmt = request.match_info["fmt"]
     context = _context(request)
-    extensions = request.query.get("extensions", "").lower() == "true"
+    try:
+        extensions = parse_extensions(request.query)
+        ref = parameter(request.match_info["id"], "service_request_id", 64)
+    except Open311Error as error:
+        return error_response(fmt, error.status, error.description)
     async with context.sessionmaker() as session:
-        row = (
-            await session.execute(
-                select(Report, ReportCategory)
-                .join(ReportCategory, ReportCategory.id == Report.category_id)
-                .where(Report.ref == request.match_info["id"].upper())
-            )
-        ).first()
-        if row is None:
-            return error_response(fmt, 404, "service_request_id was not found")
-        data = [await request_json(session, row[0], row[1], context.settings, extensions)]
-    return respond(fmt, "service_requests", "request", data)
+        found = await open_data.request_by_ref(session, ref)
+    if found is None:
+        return error_response(fmt, 404, "service_request_id was not found")
+    return respond(fmt, "service_requests", "request", [request_json(found, context.settings, extensions)])
 
 
 async def token(request: web.Request) -> web.Response:
     fmt = request.match_info["fmt"]
+    try:
+        given = parameter(request.match_info["token"], "token", 64)
+    except Open311Error as error:
+        return error_response(fmt, error.status, error.description)
     async with _context(request).sessionmaker() as session:
-        ref = await session.scalar(select(Report.ref).where(Report.open311_token == request.match_info["token"]))
+        ref = await open_data.ref_by_token(session, given)
     if ref is None:
         return error_response(fmt, 404, "token was not found")
-    return respond(fmt, "service_requests", "request", [{"service_request_id": ref, "token": request.match_info["token"]}])
+    return respond(fmt, "service_requests", "request", [{"service_request_id": ref, "token": given}])
 
 
 def _valid_key(given: str, keys: list[str]) -> bool:
@@ -323,19 +345,47 @@ def _valid_key(given: str, keys: list[str]) -> bool:
     return bool(given) and any([hmac.compare_digest(given.encode(), key.encode()) for key in keys])  # noqa: C419 - a list: every key is compared
 
 
+async def _form_bytes(request: web.Request) -> dict[bytes, bytes]:
+    """The form fields as bytes (the first value of each), urlencoded or multipart, undecoded."""
+    if request.content_type == "multipart/form-data":
+        fields: dict[bytes, bytes] = {}
+        try:
+            reader = await request.multipart()
+            async for part in reader:
+                if isinstance(part, BodyPartReader) and part.name and part.filename is None:
+                    fields.setdefault(part.name.encode("utf-8", errors="replace"), bytes(await part.read()))
+        except (ValueError, AssertionError, RuntimeError):
+            return {}  # a malformed body carries no usable key: refused as such
+        return fields
+    fields = {}
+    for pair in (await request.read()).split(b"&"):
+        name, _, value = pair.partition(b"=")
+        if name:
+            unquote = urllib.parse.unquote_to_bytes
+            fields.setdefault(unquote(name.replace(b"+", b" ")), unquote(value.replace(b"+", b" ")))
+    return fields
+
+
 async def create_request(request: web.Request) -> web.Response:
     """POST a service request (form-encoded, with an api_key); it reaches the agents' group."""
     fmt = request.match_info["fmt"]
     context = _context(request)
-    form = await request.post()
-    field: Callable[[str], str] = lambda name: str(form.get(name, "") or "").strip()  # noqa: E731
-    api_key = field("api_key")
+    raw = await _form_bytes(request)
+    # The key first, from the raw bytes: without one, nothing of the body is decoded or judged.
+    api_key = raw.get(b"api_key", b"").decode("utf-8", errors="replace").strip()
     if not _valid_key(api_key, context.settings.open311_api_keys):
         return error_response(fmt, 403, "Invalid api_key received -- can't proceed with create_request.")
+    try:
+        form = {name.decode("utf-8"): value.decode("utf-8") for name, value in raw.items()}
+    except UnicodeDecodeError:
+        return error_response(fmt, 400, "the request body is not valid UTF-8")
+    field: Callable[[str], str] = lambda name: clean_text(form.get(name, ""))  # noqa: E731
     code = field("service_code")
     if not code:
         return error_response(fmt, 400, "service_code was not provided")
     try:
+        for name, value in form.items():
+            parameter(value, name, MAX_DESCRIPTION + 1000)
         lat = parse_coordinate(field("lat"), "lat") if field("lat") else None
         lon = parse_coordinate(field("long"), "long") if field("long") else None
         media_url = field("media_url") or None

@@ -28,7 +28,7 @@ def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _run_with_own_engine(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     async with engine.begin() as connection:
         await connection.run_sync(_configure_and_run)
     await engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from storage.crypto import decrypt
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MALFORMED = [
@@ -121,6 +123,7 @@ def test_poll_from_the_command_line_queues_one_poll_per_resident(palabre, tmp_pa
             )
     assert "queued for 2 residents" in palabre("poll", "sondage").output
     assert "queued for 0 residents" in palabre("poll", "sondage").output  # nobody gets it twice
-    payloads = rows(palabre.database, "SELECT chat_id, payload FROM outbox_message ORDER BY chat_id")
-    assert [(chat, '"is_anonymous": false' in payload) for chat, payload in payloads] == [(7, True), (8, True)]
+    # Payloads are encrypted at rest (storage.crypto): read them as the sender does.
+    payloads = [(chat, decrypt(payload)) for chat, payload in rows(palabre.database, "SELECT chat_id, payload FROM outbox_message ORDER BY chat_id")]
+    assert [(chat, json.loads(payload)["is_anonymous"]) for chat, payload in payloads] == [(7, False), (8, False)]
     assert "Every week" in payloads[1][1] and "Chaque semaine" in payloads[0][1]

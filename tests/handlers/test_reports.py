@@ -173,6 +173,9 @@ async def test_neighbour_is_offered_the_nearby_report_and_follows_it(people, ses
     async with sessionmaker() as session:
         first = await session.scalar(select(Report))
     assert first is not None and first.ref in alex.last_reply()
+    # Another resident's words are never shown (issue 13): category, place and status only.
+    assert "nid-de-poule profond" not in alex.last_reply()
+    assert "Roads › Pothole" in alex.last_reply() and "New" in alex.last_reply() and "openstreetmap.org" in alex.last_reply()
     await alex.tap(ReportFollow(report_id=first.id).pack())  # type: ignore[arg-type]
     assert f"You now follow report {first.ref}" in alex.last_reply()
     await alex.tap(ReportFollow(report_id=first.id).pack())  # a double tap changes nothing

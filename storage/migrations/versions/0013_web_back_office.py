@@ -1,7 +1,7 @@
 """Web back office: sign-in links, sessions, TOTP secrets, report assignment, saved replies
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-28 23:16:58.276822
 """
 
@@ -13,7 +13,7 @@ import storage.types  # noqa: F401 - UTCDateTime columns
 
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -58,7 +58,7 @@ def upgrade() -> None:
 
     op.create_table('web_totp_secret',
     sa.Column('telegram_id', sa.BigInteger(), autoincrement=False, nullable=False),
-    sa.Column('totp_secret', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('totp_secret', sa.Text(), nullable=False),
     sa.Column('confirmed_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('last_step', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('telegram_id')
