@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import answers, broadcast, results, startup, use_bench_key
+from bench import answers, broadcast, results, startup, use_bench_key, weighting
 
 
 def machine() -> str:
@@ -28,9 +28,9 @@ def main() -> None:
     use_bench_key()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the code, not the figures")
-    parser.add_argument("--only", choices=["answers", "broadcast", "results", "startup"], action="append")
+    parser.add_argument("--only", choices=["answers", "broadcast", "results", "startup", "weighting"], action="append")
     args = parser.parse_args()
-    chosen = args.only or ["answers", "broadcast", "results", "startup"]
+    chosen = args.only or ["answers", "broadcast", "results", "startup", "weighting"]
     print(machine(), flush=True)
     with tempfile.TemporaryDirectory() as workdir:
         for name in chosen:
@@ -42,6 +42,8 @@ def main() -> None:
                 broadcast.run([(25, 50), (500, 1000)] if args.quick else [(25, 10_000), (500, 10_000), (500, 100_000)], Path(workdir))
             elif name == "results":
                 results.run(2_000 if args.quick else 100_000, Path(workdir))
+            elif name == "weighting":
+                weighting.run(2_000 if args.quick else 100_000)
             else:
                 asyncio.run(startup.main(2 if args.quick else 7))
             print(f"  ({name}: {time.perf_counter() - started:.0f} s; load after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])})", flush=True)

@@ -435,6 +435,21 @@ def consultation_list() -> None:
         click.echo(f"{c.slug:<30} {row.status.value:<10} {opens:<17} {closes:<17} {row.started:>7} {row.submitted:>8}  {title}")
 
 
+def _weighting_text(weighting: Any) -> list[str]:
+    lines = [
+        f"Weighted to the population ({weighting.source}): {weighting.weighted} participants with a complete profile, "
+        f"{weighting.unweighted} left out of the weighted figures; effective size {weighting.n_effective:g}, "
+        f"design effect {weighting.design_effect if weighting.design_effect is not None else '-'}, "
+        f"margin of error ±{weighting.margin_of_error if weighting.margin_of_error is not None else '-'} points (95 %).",
+    ]
+    for group in weighting.empty_groups:
+        lines.append(f"Warning: no participant in {group.dimension} {group.code}; weighting cannot represent them.")
+    for group in weighting.small_groups:
+        people = "participant" if group.participants == 1 else "participants"
+        lines.append(f"Warning: only {group.participants} {people} in {group.dimension} {group.code}; their weighted figures are fragile.")
+    return lines
+
+
 def _results_text(results: Any) -> str:
     lines = [
         f"{results.title} ({results.slug}) — {results.status}",
@@ -443,15 +458,23 @@ def _results_text(results: Any) -> str:
     if results.by_neighbourhood:
         parts = [f"{code or 'unknown'}: {s} started, {f} finished" for code, (s, f) in results.by_neighbourhood.items()]
         lines.append("By neighbourhood: " + "; ".join(parts) + ".")
+    if results.weighting is not None:
+        lines.extend(_weighting_text(results.weighting))
     for number, question in enumerate(results.questions, start=1):
         lines.append("")
         lines.append(f"{number}. {question.prompt} [{question.id}, {question.type}] — {question.answered} answers, {question.skipped} skipped")
+        if question.type == "multiple":
+            lines.append("   (several answers were possible: percentages add up to more than 100 %)")
         for option in question.options:
             rank = f", mean rank {option.mean_rank:g}" if option.mean_rank is not None else ""
             first = " ranked first" if question.type == "ranking" else ""
-            lines.append(f"   {option.label}: {option.count}{first} ({option.percent:g} %){rank}")
+            weighted = f", weighted {option.weighted_percent:g} %" if option.weighted_percent is not None else ""
+            lines.append(f"   {option.label}: {option.count}{first} ({option.percent:g} %{weighted}){rank}")
+        if question.margin_of_error is not None:
+            lines.append(f"   weighted: effective size {question.n_effective:g}, margin of error ±{question.margin_of_error:g} points")
         if question.mean is not None:
-            lines.append(f"   mean: {question.mean:g}")
+            weighted_mean = f", weighted {question.weighted_mean:g}" if question.weighted_mean is not None else ""
+            lines.append(f"   mean: {question.mean:g}{weighted_mean}")
         for text in question.texts:
             lines.append(f"   « {text} »")
     return "\n".join(lines)
@@ -501,7 +524,16 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
         return
     if fmt == "png":
         target = output or Path(f"{slug}.png")
-        written = results_module.write_charts(computed, target, caption=caption)
+        from notices import result_texts
+        from notices.numbers import format_percent
+
+        ngettext = translation(settings.default_locale).ngettext
+        written = results_module.write_charts(
+            computed, target, caption=caption,
+            notes={q.id: result_texts.question_note(q, _) for q in computed.questions},
+            footer=result_texts.chart_footer(computed, settings.default_locale, settings.tz, settings.commune_name, _, ngettext),
+            format_share=lambda share: format_percent(share, settings.default_locale), weighted_word=_("weighted"),
+        )
         for path in written:
             click.echo(f"Wrote {path}")
         if not written:
@@ -677,12 +709,56 @@ def neighbourhoods_import(file: str) -> None:
     _import_file(file, "neighbourhoods")
 
 
+@main.group()
+def population() -> None:
+    """The commune's population by neighbourhood and age bracket, to weight results."""
+
+
+@population.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def population_import(file: str) -> None:
+    """Replace the population margins with those of FILE (YAML); nothing is imported if it has a problem."""
+    from participation import population as population_module
+    from participation.subscriptions import FileInvalid
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"Cannot read {file}: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'}.", err=True)
+        sys.exit(2)
+
+    async def work(session: AsyncSession) -> Any:
+        margins = await population_module.import_population(session, text)
+        await audit_record(
+            session, actor_telegram_id=None, source=Source.CLI, action="population.import",
+            subject=None, detail={"total": margins.total},
+        )
+        return margins
+
+    try:
+        margins = with_session(work)
+    except FileInvalid as exc:
+        for problem in exc.problems:
+            click.echo(f"{file}: {problem}", err=True)
+        count = len(exc.problems)
+        click.echo(f"Nothing was imported ({count} problem{'' if count == 1 else 's'}).", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Population imported: {margins.total} inhabitants aged 15 and over in {len(margins.neighbourhoods)} "
+        f"neighbourhoods ({margins.source})."
+    )
+
+
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for photos
 
 
 @main.group(invoke_without_command=True)
-@click.option("--audience", help="all, topic:CODE, neighbourhood:CODE, age:BRACKET (such as 30-44) or consultation:SLUG")
+@click.option(
+    "--audience",
+    help="all, topic:CODE, neighbourhood:CODE, age:BRACKET (such as 30-44), consultation:SLUG, or underrepresented:SLUG "
+    "(residents of the groups under-represented in open consultation SLUG who have not answered it)",
+)
 @click.option("--text", "text", help="The message (the text under the photo when --photo is given).")
 @click.option("--photo", type=click.Path(dir_okay=False), help="A photo to send (JPEG, PNG or WebP).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -700,7 +776,11 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
     try:
         parsed = broadcasts.Audience.parse(audience)
     except broadcasts.UnknownAudience:
-        click.echo(f"Unknown audience {audience!r}: use all, topic:CODE, neighbourhood:CODE, age:BRACKET or consultation:SLUG.", err=True)
+        click.echo(
+            f"Unknown audience {audience!r}: use all, topic:CODE, neighbourhood:CODE, age:BRACKET, consultation:SLUG "
+            "or underrepresented:SLUG.",
+            err=True,
+        )
         sys.exit(2)
     photo_path = None
     if photo is not None:
@@ -719,18 +799,40 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
         click.echo(f"The text must be 1 to {limit} characters long.", err=True)
         sys.exit(2)
 
-    async def count(session: AsyncSession) -> int:
-        return await broadcasts.count_audience(session, parsed)
+    async def count(session: AsyncSession) -> tuple[int, list[Any]]:
+        groups: list[Any] = []
+        if parsed.kind == broadcasts.AudienceKind.UNDERREPRESENTED:
+            from participation.consultations import get_by_slug
+            from participation.population import under_represented
+
+            found = await get_by_slug(session, parsed.value or "")
+            groups = (await under_represented(session, found) or []) if found is not None else []
+        return await broadcasts.count_audience(session, parsed), groups
 
     try:
-        recipients = with_session(count)
+        recipients, groups = with_session(count)
+    except broadcasts.AudienceUnavailable as exc:
+        if exc.reason == "no_population":
+            click.echo("The population margins are not known yet: run `palabre population import FILE` first.", err=True)
+        else:
+            click.echo(f"Consultation {parsed.value!r} is not open: a reminder only makes sense while residents can answer.", err=True)
+        sys.exit(1)
     except broadcasts.UnknownAudience:
-        if parsed.kind == broadcasts.AudienceKind.AGE:
+        if parsed.kind == broadcasts.AudienceKind.UNDERREPRESENTED:
+            click.echo(f"There is no consultation {parsed.value!r}: see `palabre consultation list`.", err=True)
+        elif parsed.kind == broadcasts.AudienceKind.AGE:
             brackets = ", ".join(bracket.value for bracket in AgeBracket)
             click.echo(f"There is no age bracket {parsed.value!r}: use one of {brackets}.", err=True)
         else:
             click.echo(f"There is no {parsed.kind.value} {parsed.value!r}.", err=True)
         sys.exit(1)
+    for group in groups:
+        click.echo(
+            f"Under-represented: {group.dimension} {group.code} ({group.participants} participant{'s' if group.participants != 1 else ''}, "
+            f"{round(100 * group.participant_share)} % of participants, {round(100 * group.population_share)} % of the population)"
+        )
+    if parsed.kind == broadcasts.AudienceKind.UNDERREPRESENTED and not groups:
+        click.echo("No group is under-represented among the participants at the moment.")
     click.echo(f"This message will be sent to {recipients} residents.")
     if not yes and not click.confirm("Send it?", default=False):
         click.echo("Cancelled: nothing was sent.")
@@ -858,8 +960,12 @@ def reports_export(fmt: str, output: Path | None) -> None:
 @main.command()
 @click.argument("slug")
 @click.option("--decision", required=True, help="The council's decision, as residents will read it.")
+@click.option(
+    "--translation", "translations", multiple=True, metavar="LOCALE=TEXT",
+    help="The decision in another language residents use, such as en=\"The square will be…\" (repeatable).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def publish(slug: str, decision: str, yes: bool) -> None:
+def publish(slug: str, decision: str, translations: tuple[str, ...], yes: bool) -> None:
     """Publish the outcome of closed consultation SLUG: results and DECISION to participants and subscribers."""
     from participation import publication
 
@@ -875,12 +981,28 @@ def publish(slug: str, decision: str, yes: bool) -> None:
     except publication.PublishRefused as refused:
         click.echo(reasons[refused.reason], err=True)
         sys.exit(2)
+    settings = settings_or_exit()
+    from notices.catalogs import LOCALES_DIR
+
+    known = sorted(path.name for path in LOCALES_DIR.iterdir() if (path / "LC_MESSAGES").is_dir())
+    other_languages: dict[str, str] = {}
+    for item in translations:
+        locale, _, translated = item.partition("=")
+        locale = locale.strip()
+        if locale not in known or locale == settings.default_locale or locale in other_languages:
+            click.echo(f"--translation {item[:20]!r}: give another language residents use ({', '.join(known)}), once, as LOCALE=TEXT.", err=True)
+            sys.exit(2)
+        try:
+            other_languages[locale] = publication.check_decision(translated)
+        except publication.PublishRefused as refused:
+            click.echo(f"--translation {locale}: {reasons[refused.reason]}", err=True)
+            sys.exit(2)
 
     async def count(session: AsyncSession) -> int:
         return await publication.count_recipients(session, await publication.publishable(session, slug))
 
     async def send(session: AsyncSession) -> Any:
-        return await publication.publish(session, slug, text, actor_telegram_id=None, source=Source.CLI)
+        return await publication.publish(session, slug, text, actor_telegram_id=None, source=Source.CLI, translations=other_languages)
 
     try:
         recipients = with_session(count)
@@ -902,17 +1024,24 @@ def publish(slug: str, decision: str, yes: bool) -> None:
 @click.option("--from", "start", help="First day, e.g. 2026-09-01 (default: 90 days before --to).")
 @click.option("--to", "end", help="Last day, included, e.g. 2026-11-30 (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "png", "pdf"]), default="text", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (PNG and PDF: default palabre-stats.png/.pdf).")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (needed for PNG and PDF; a PNG report of several pages also writes FILE-2.png, FILE-3.png…).",
+)
 def stats(start: str | None, end: str | None, fmt: str, output: Path | None) -> None:
     """Figures for the council: residents, participation, reports, published outcomes, satisfaction."""
     from bot.i18n import build_i18n
     from notices.impact import neighbourhood_names
-    from notices.stats_report import render_pdf, render_png, render_text, to_json
+    from notices.stats_report import render_pdf, render_png_pages, render_text, to_json
     from participation.dates import parse_period
     from participation.stats import compute_stats
     from storage.types import utcnow
 
     settings = settings_or_exit()
+    if output is None and fmt in ("png", "pdf"):
+        # Never an unexpected file in the working directory: the report goes where it is asked.
+        click.echo(f"A {fmt.upper()} report needs --output FILE.", err=True)
+        sys.exit(2)
     try:
         first, last = parse_period(start, end, settings)
     except ValueError:
@@ -933,11 +1062,15 @@ def stats(start: str | None, end: str | None, fmt: str, output: Path | None) -> 
         elif fmt == "json":
             data = to_json(figures).encode("utf-8") + b"\n"
         elif fmt == "png":
-            data = render_png(figures, locale=locale, tz=settings.tz, hood_names=names)
+            pages = render_png_pages(figures, locale=locale, tz=settings.tz, hood_names=names, commune=settings.commune_name)
+            assert output is not None
+            for number, page in enumerate(pages, start=1):
+                path = output if number == 1 else output.with_name(f"{output.stem}-{number}{output.suffix or '.png'}")
+                write_output(page, path)
+                click.echo(f"Wrote {path}.")
+            return
         else:
-            data = render_pdf(figures, locale=locale, tz=settings.tz, hood_names=names)
-    if output is None and fmt in ("png", "pdf"):
-        output = Path(f"palabre-stats.{fmt}")
+            data = render_pdf(figures, locale=locale, tz=settings.tz, hood_names=names, commune=settings.commune_name)
     if write_output(data, output):
         click.echo(f"Wrote {output}.")
 

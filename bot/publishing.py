@@ -15,10 +15,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, gettext, ngettext
 
 from config.settings import Settings
 from notices import publication as texts
+from notices import result_texts
+from notices.numbers import format_percent
 from participation import outbox, publication, results
 from storage.db import SessionMaker
 from storage.models import Consultation, Publication
@@ -67,11 +69,13 @@ class PublicationFeeder:
         return True
 
     async def _render(self, session: Any, item: Publication, consultation: Consultation, locale: str) -> list[tuple[str, dict[str, Any]]]:
-        """The charts (as photos, by path) then the text, in `locale`."""
+        """The text (the council's decision first) then the charts (as photos, by path), in `locale`."""
         with self._i18n.context(), self._i18n.use_locale(locale):
             computed = await texts.compute(session, consultation, locale, self._i18n.default_locale)
-            chart_label = texts.chart_axis_label()
-            messages: list[tuple[str, dict[str, Any]]] = []
+            messages: list[tuple[str, dict[str, Any]]] = [
+                ("sendMessage", {"text": text}) for text in texts.outcome_texts(computed, publication.decision_in(item, locale), locale)
+            ]
+            footer = result_texts.chart_footer(computed, locale, self._settings.tz, self._settings.commune_name, gettext, ngettext)
             folder = Path(self._settings.media_dir) / "publications" / str(item.id) / locale
             number = 0
             for index, question in enumerate(computed.questions, start=1):
@@ -80,12 +84,15 @@ class PublicationFeeder:
                 number += 1
                 path = folder / f"{question.id}.png"
                 if not path.exists():
-                    png = await asyncio.to_thread(results.chart_png, question, caption=chart_label)
+                    png = await asyncio.to_thread(
+                        results.chart_png, question, caption=texts.chart_axis_label(question),
+                        format_share=lambda share: format_percent(share, locale), weighted_word=gettext("weighted"),
+                        note=result_texts.question_note(question, gettext), footer=footer,
+                    )
                     if png is None:
                         continue
                     await asyncio.to_thread(_write_atomically, path, png)
                 messages.append(("sendPhoto", {"photo": {"path": str(path.resolve())}, "caption": texts.chart_caption(computed, index)}))
-            messages.extend(("sendMessage", {"text": text}) for text in texts.outcome_texts(computed, item.decision))
         return messages
 
 

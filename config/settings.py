@@ -52,8 +52,7 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days after which messages that went out are purged from the outbox (they quote reports).
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
-    # The data controller's name in the privacy notice (empty: « votre mairie »), and its DPO.
-    commune_name: str = ""
+    # The data controller's DPO in the privacy notice (the commune's name is COMMUNE_NAME below).
     dpo_contact: str = ""
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
@@ -69,6 +68,9 @@ class Settings(BaseSettings):
     update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
     # Seconds a leader's lease lasts without renewal: the longest a frozen leader goes unreplaced.
     leader_lease_seconds: float = Field(default=15.0, ge=2, le=300)
+    # The commune's name: the data controller in the privacy notice, the source of charts and on the
+    # council's report; empty: « votre mairie ». (Two branches added it; only this one was in force.)
+    commune_name: str = Field(default="", max_length=100)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ Also renders a broadcast for one recipient, in their language (used when it is q
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from aiogram import F, Router
@@ -19,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.callbacks import AudienceCallback, BroadcastCallback
 from handlers.consultations import tr
 from notices.labels import age_bracket_label
-from participation import broadcasts, consultations, subscriptions
+from notices.numbers import format_percent
+from participation import broadcasts, consultations, population, subscriptions
 from participation.audit import Source
 from participation.broadcasts import Audience, AudienceKind, BroadcastFigures
 from participation.residents import AgeBracket
@@ -47,7 +49,46 @@ async def audience_keyboard(session: AsyncSession, flow: str, locale: str) -> In
         rows.append([InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="g", code=bracket.value).pack())])
     if flow == "b":
         rows.append([InlineKeyboardButton(text=_("🗳 Participants of a consultation"), callback_data=AudienceCallback(flow=flow, kind="c").pack())])
+        rows.append([InlineKeyboardButton(
+            text=_("📉 Under-represented groups of an open consultation"), callback_data=AudienceCallback(flow=flow, kind="u").pack()
+        )])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def open_consultation_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
+    """The open consultations, to remind the under-represented groups that have not answered."""
+    rows = [
+        [InlineKeyboardButton(
+            text=_("🗳 {title}").format(title=tr(row.consultation.title)),
+            callback_data=AudienceCallback(flow="b", kind="u", code=str(row.consultation.id)).pack(),
+        )]
+        for row in await consultations.list_consultations(session)
+        if row.status == consultations.Status.OPEN
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+async def under_represented_text(session: AsyncSession, slug: str, locale: str) -> str:
+    """Which groups are under-represented, in plain words, before the official confirms."""
+    consultation = await consultations.get_by_slug(session, slug)
+    groups = await population.under_represented(session, consultation) if consultation is not None else None
+    if not groups:
+        return _("No group is under-represented among the participants at the moment.")
+    names = {item.code: subscriptions.localized(item.names, locale) for item in await subscriptions.list_neighbourhoods(session)}
+    lines = [_("📉 Under-represented among the participants:")]
+    for group in groups:
+        label = names.get(group.code, group.code) if group.dimension == "neighbourhood" else age_bracket_label(group.code)
+        lines.append(
+            ngettext(
+                "• {group}: {count} participant ({share} of participants, {population} of the population)",
+                "• {group}: {count} participants ({share} of participants, {population} of the population)",
+                group.participants,
+            ).format(
+                group=html.escape(label), count=group.participants,
+                share=format_percent(group.participant_share, locale), population=format_percent(group.population_share, locale),
+            )
+        )
+    return "\n".join(lines)
 
 
 async def consultation_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
@@ -149,7 +190,7 @@ async def ask_audience(message: Message, state: FSMContext, session: AsyncSessio
 
 @router.callback_query(AudienceCallback.filter(F.flow == "b"))
 async def on_broadcast_audience(
-    query: CallbackQuery, callback_data: AudienceCallback, state: FSMContext, session: AsyncSession
+    query: CallbackQuery, callback_data: AudienceCallback, state: FSMContext, session: AsyncSession, i18n: Any
 ) -> None:
     """The audience: create a draft and show how many will receive it."""
     data = await state.get_data()
@@ -162,8 +203,20 @@ async def on_broadcast_audience(
             else:
                 await query.message.answer(_("🗳 The participants of which consultation?"), reply_markup=keyboard)
         return
+    if callback_data.kind == "u" and callback_data.code == "" and await state.get_state() == BroadcastFlow.audience.state:
+        await query.answer()
+        keyboard = await open_consultation_keyboard(session)
+        if isinstance(query.message, Message):
+            if keyboard is None:
+                await query.message.answer(_("No consultation is open. Choose another audience."))
+            else:
+                await query.message.answer(_("🗳 Which open consultation?"), reply_markup=keyboard)
+        return
     if callback_data.kind == "c":
         audience = await consultation_audience(session, callback_data.code)
+    elif callback_data.kind == "u":
+        found = await consultation_audience(session, callback_data.code)
+        audience = None if found is None else Audience(AudienceKind.UNDERREPRESENTED, found.value)
     else:
         audience = audience_from(callback_data)
     if audience is None or await state.get_state() != BroadcastFlow.audience.state or "text" not in data:
@@ -173,6 +226,12 @@ async def on_broadcast_audience(
         draft = await broadcasts.create_draft(
             session, audience=audience, text=data["text"], photo_file_id=data.get("photo"), created_by=query.from_user.id
         )
+    except broadcasts.AudienceUnavailable as exc:
+        if exc.reason == "no_population":
+            await query.answer(_("The population figures are not known yet: they are imported with « palabre population import »."), show_alert=True)
+        else:
+            await query.answer(_("This consultation is no longer open."), show_alert=True)
+        return
     except (broadcasts.UnknownAudience, broadcasts.InvalidMessage):
         await query.answer(_("This button is no longer valid."))
         return
@@ -182,6 +241,9 @@ async def on_broadcast_audience(
         return
     await query.message.edit_reply_markup(reply_markup=None)
     assert draft.id is not None
+    if audience.kind == AudienceKind.UNDERREPRESENTED:
+        assert audience.value is not None
+        await query.message.answer(await under_represented_text(session, audience.value, i18n.current_locale))
     await query.message.answer(
         ngettext(
             "This message will be sent to {count} resident. Send it?",

@@ -9,6 +9,7 @@ import asyncio
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,8 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from handlers.consultations import tr, when
+from notices import result_texts
 from notices.consultations import queue_polls
-from participation import audit
+from notices.labels import age_bracket_label
+from notices.numbers import format_percent
+from participation import audit, subscriptions
 from participation import consultations as domain
 from participation import results as results_module
 from participation.consultation_file import InvalidConsultation, parse_consultation
@@ -47,7 +51,10 @@ def _slug_argument(command: CommandObject) -> str | None:
 # --- Results ------------------------------------------------------------------------------------
 
 
-def results_summary(results: results_module.Results) -> str:
+def results_summary(
+    results: results_module.Results, locale: str, group_label: Callable[[str, str], str] | None = None
+) -> str:
+    """Raw and weighted figures side by side, in the reader's number format."""
     lines = [
         f"📊 <b>{html.escape(results.title)}</b>",
         _("Participation: {started} started, {finished} finished.").format(started=results.started, finished=results.finished),
@@ -60,18 +67,26 @@ def results_summary(results: results_module.Results) -> str:
             for code, (started, finished) in results.by_neighbourhood.items()
         ]
         lines.append(_("By neighbourhood (finished/started): {list}").format(list=", ".join(parts)))
+    if results.weighting is not None:
+        lines.extend(result_texts.weighting_lines(results.weighting, locale, _, ngettext, group_label or (lambda _d, code: code)))
     for number, question in enumerate(results.questions, start=1):
         lines.append("")
-        lines.append(f"<b>{number}. {html.escape(question.prompt)}</b> " + _("({count} answers)").format(count=question.answered))
-        for option in question.options:
-            lines.append(f"• {html.escape(option.label)} : {option.count} ({option.percent:g} %)")
-        if question.mean is not None:
-            lines.append(_("Average: {mean}").format(mean=f"{question.mean:g}"))
+        lines.append(
+            f"<b>{number}. {html.escape(question.prompt)}</b> "
+            + ngettext("({count} answer)", "({count} answers)", question.answered).format(count=question.answered)
+        )
+        lines.extend(result_texts.question_lines(question, locale, _))
         for text in question.texts[:20]:
             lines.append(f"« {html.escape(text[:200])} »")
         if len(question.texts) > 20:
             lines.append(_("… and {count} more: see the export.").format(count=len(question.texts) - 20))
     return "\n".join(lines)
+
+
+async def group_labeller(session: AsyncSession, locale: str) -> Callable[[str, str], str]:
+    """Names of the population's groups in `locale`: neighbourhoods by their name, age brackets in words."""
+    names = {item.code: subscriptions.localized(item.names, locale) for item in await subscriptions.list_neighbourhoods(session)}
+    return lambda dimension, code: names.get(code, code) if dimension == "neighbourhood" else age_bracket_label(code)
 
 
 def _chunks(text: str, size: int = 4000) -> list[str]:
@@ -99,13 +114,21 @@ async def cmd_results(message: Message, command: CommandObject, session: AsyncSe
         session, consultation, locale=i18n.current_locale, default_locale=settings.default_locale,
         yes=_("Yes"), no=_("No"), other=_("Other"), with_responses=False,
     )
-    for chunk in _chunks(results_summary(results)):
+    locale = i18n.current_locale
+    for chunk in _chunks(results_summary(results, locale, await group_labeller(session, locale))):
         await message.answer(chunk)
-    caption = _("answers")
-    for question in results.questions:
-        png = await asyncio.to_thread(results_module.chart_png, question, caption=caption)
+    footer = result_texts.chart_footer(results, locale, settings.tz, settings.commune_name, _, ngettext)
+    for number, question in enumerate(results.questions, start=1):
+        png = await asyncio.to_thread(
+            results_module.chart_png, question, caption=result_texts.chart_axis_label(question, _),
+            format_share=lambda share: format_percent(share, locale), weighted_word=_("weighted"),
+            note=result_texts.question_note(question, _), footer=footer,
+        )
         if png is not None:
-            await message.answer_photo(BufferedInputFile(png, filename=f"{slug}-{question.id}.png"))
+            await message.answer_photo(
+                BufferedInputFile(png, filename=f"{slug}-{question.id}.png"),
+                caption=_("Question {number}: {prompt}").format(number=number, prompt=html.escape(question.prompt[:900])),
+            )
 
 
 @router.message(Command("consultations_admin"))

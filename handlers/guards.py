@@ -1,4 +1,4 @@
-"""Guards on routers: who may use the officials', agents' and admins' commands."""
+"""Middlewares that guard the handlers' routers: who may use the officials', agents' and admins' commands (and, where present, the main menu before any flow)."""
 
 from __future__ import annotations
 

@@ -99,7 +99,7 @@ async def on_decision(message: Message, state: FSMContext, session: AsyncSession
         return
     await state.update_data(decision=decision)
     results = await compute(session, consultation, i18n.current_locale, settings.default_locale)
-    for text in outcome_texts(results, decision):
+    for text in outcome_texts(results, decision, i18n.current_locale):
         await message.answer(text)
     count = await domain.count_recipients(session, consultation)
     await message.answer(

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import ngettext
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notices import result_texts
 from notices.consultations import PickConsultation
 from participation import results as results_module
 from participation.consultations import localized
@@ -23,38 +24,49 @@ MAX_CHARTS = 10
 
 
 async def compute(session: AsyncSession, consultation: Consultation, locale: str, default_locale: str) -> results_module.Results:
-    """The results in `locale` (call inside that locale, for the yes/no/other labels)."""
-    return await results_module.compute_results(
-        session, consultation, locale=locale, default_locale=default_locale, yes=_("Yes"), no=_("No"), other=_("Other")
+    """The results in `locale` (call inside that locale, for the yes/no/other labels).
+
+    Residents get the raw figures: the weighted ones, with their margins of error, are for the
+    officials' /results and the council's report (docs/representativite.md).
+    """
+    computed = await results_module.compute_results(
+        session, consultation, locale=locale, default_locale=default_locale, yes=_("Yes"), no=_("No"), other=_("Other"),
+        with_responses=False,
     )
+    return results_module.without_weighting(computed)
 
 
-def outcome_texts(results: results_module.Results, decision: str) -> list[str]:
-    """The results summary and the decision, as one message when it fits (else two)."""
+def outcome_texts(results: results_module.Results, decision: str, locale: str = "fr") -> list[str]:
+    """The decision first, then the results summary, as one message when it fits (else two)."""
     head = [
         _("📣 <b>We asked, you said, we did: {title}</b>").format(title=html.escape(results.title)),
+        "",
+        _("🏛 <b>What the council decided</b>"),
+        html.escape(decision),
+        "",
         ngettext("{finished} resident took part.", "{finished} residents took part.", results.finished).format(finished=results.finished),
     ]
     body: list[str] = []
     for number, question in enumerate(results.questions, start=1):
         body.append("")
         body.append(f"<b>{number}. {html.escape(question.prompt)}</b>")
-        for option in question.options:
-            body.append(f"• {html.escape(option.label)}\u00a0: {option.count} ({option.percent:g}\u00a0%)")
-        if question.mean is not None:
-            body.append(_("Average: {mean}").format(mean=f"{question.mean:g}"))
         if question.type == "text":
-            body.append(_("{count} written answers, read by the council.").format(count=question.answered))
-    tail = "\n".join(["", _("🏛 <b>What the council decided</b>"), html.escape(decision), "", _("Thank you for taking part!")])
+            body.append(
+                ngettext("{count} written answer, read by the council.", "{count} written answers, read by the council.", question.answered)
+                .format(count=question.answered)
+            )
+        else:
+            body.extend(result_texts.question_lines(question, locale, _, weighted=False))
+    tail = "\n".join(["", _("Thank you for taking part!")])
     whole = "\n".join(head + body) + "\n" + tail
     if len(whole) <= MAX_MESSAGE:
         return [whole]
     budget = MAX_MESSAGE - len(tail) - 1
-    if budget >= MAX_MESSAGE // 4:
+    if len("\n".join(head)) <= MAX_MESSAGE // 2:
         return [_shorten(head, body, budget) + "\n" + tail]
     # A decision full of characters that HTML escapes (& < >): its markup is long, but Telegram
     # counts it after parsing (at most MAX_DECISION characters), so it goes whole on its own.
-    return [_shorten(head, body, MAX_MESSAGE), tail.lstrip("\n")]
+    return ["\n".join(head[:4]), _shorten([head[0], *head[5:]], body, MAX_MESSAGE - len(tail) - 1) + "\n" + tail]
 
 
 def _shorten(head: list[str], body: list[str], budget: int) -> str:
@@ -68,12 +80,14 @@ def _shorten(head: list[str], body: list[str], budget: int) -> str:
     return "\n".join(head + kept + [cut])
 
 
-def chart_axis_label() -> str:
-    return _("answers")
+def chart_axis_label(question: results_module.QuestionResult) -> str:
+    return result_texts.chart_axis_label(question, _)
 
 
 def chart_caption(results: results_module.Results, number: int) -> str:
-    return _("📊 {title}: question {number}").format(title=html.escape(results.title[:200]), number=number)
+    """« 📊 Question 1 : Êtes-vous favorable … ? »: the chart says which question it answers."""
+    question = results.questions[number - 1]
+    return _("📊 Question {number}: {prompt}").format(number=number, prompt=html.escape(question.prompt[:900]))
 
 
 def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str) -> tuple[str, dict[str, Any]]:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit, outbox
-from participation.consultations import ResponseStatus
+from participation.consultations import ResponseStatus, status_at
+from participation.consultations import Status as ConsultationStatus
+from participation.population import under_represented
 from participation.privacy import NOTICE_VERSION
 from participation.residents import AgeBracket
 from participation.text import clean_text, has_visible
@@ -44,6 +46,8 @@ class AudienceKind(StrEnum):
     NEIGHBOURHOOD = "neighbourhood"
     AGE = "age"  # an age bracket
     CONSULTATION = "consultation"
+    # Residents of the groups under-represented in an open consultation who have not answered it.
+    UNDERREPRESENTED = "underrepresented"
 
 
 class Status(StrEnum):
@@ -54,6 +58,15 @@ class Status(StrEnum):
 
 class UnknownAudience(ValueError):
     """The audience does not exist (no such topic, neighbourhood, age bracket or consultation) or is malformed."""
+
+
+class AudienceUnavailable(UnknownAudience):
+    """An `underrepresented:SLUG` audience that cannot be computed: no population margins, or
+    the consultation is not open (reminding people of a closed consultation would mislead them)."""
+
+    def __init__(self, audience: str, reason: str) -> None:
+        super().__init__(audience)
+        self.reason = reason  # "no_population" | "not_open"
 
 
 class InvalidMessage(ValueError):
@@ -67,7 +80,7 @@ class Audience:
 
     @classmethod
     def parse(cls, text: str) -> Audience:
-        """`all`, `topic:CODE`, `neighbourhood:CODE`, `age:BRACKET` or `consultation:SLUG`."""
+        """`all`, `topic:CODE`, `neighbourhood:CODE`, `age:BRACKET`, `consultation:SLUG` or `underrepresented:SLUG`."""
         kind, _, value = text.strip().partition(":")
         try:
             audience_kind = AudienceKind(kind)
@@ -133,6 +146,30 @@ async def audience_query(session: AsyncSession, audience: Audience) -> Select[An
     elif audience.kind == AudienceKind.CONSULTATION:
         assert audience.value is not None
         query = query.where(Resident.id.in_(await participants_of(session, audience.value)))
+    elif audience.kind == AudienceKind.UNDERREPRESENTED:
+        query = await _under_represented_query(session, query, audience)
+    return query
+
+
+async def _under_represented_query(session: AsyncSession, query: Select[Any], audience: Audience) -> Select[Any]:
+    """Residents of the consultation's audience, in an under-represented group, who have not submitted."""
+    consultation = await session.scalar(select(Consultation).where(Consultation.slug == audience.value))
+    if consultation is None:
+        raise UnknownAudience(str(audience))
+    if status_at(consultation) != ConsultationStatus.OPEN:
+        raise AudienceUnavailable(str(audience), "not_open")
+    groups = await under_represented(session, consultation)
+    if groups is None:
+        raise AudienceUnavailable(str(audience), "no_population")
+    hoods = [g.code for g in groups if g.dimension == "neighbourhood"]
+    ages = [g.code for g in groups if g.dimension == "age"]
+    answered = select(ConsultationResponse.resident_id).where(
+        ConsultationResponse.consultation_id == consultation.id,
+        ConsultationResponse.status == ResponseStatus.SUBMITTED,
+    )
+    query = query.where(Resident.id.not_in(answered), or_(Resident.neighbourhood.in_(hoods), Resident.age_bracket.in_(ages)))
+    if consultation.neighbourhoods:
+        query = query.where(Resident.neighbourhood.in_(consultation.neighbourhoods))
     return query
 
 

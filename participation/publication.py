@@ -56,6 +56,11 @@ class PublishRefused(Exception):
         self.reason = reason
 
 
+def decision_in(publication: Publication, locale: str) -> str:
+    """The decision as a resident of `locale` reads it: its translation when the council gave one."""
+    return publication.translations.get(locale) or publication.decision
+
+
 def check_decision(text: str) -> str:
     text = clean_text(text)
     if not has_visible(text):
@@ -109,12 +114,14 @@ async def publish(
     actor_telegram_id: int | None,
     source: audit.Source,
     now: datetime | None = None,
+    translations: dict[str, str] | None = None,
 ) -> Publication:
     """Record the decision and start sending the outcome; refused when not closed or already done.
 
     Claimed by the unique consultation id: two confirmations at once publish once.
     """
     decision = check_decision(decision)
+    translations = {locale: check_decision(text) for locale, text in (translations or {}).items()}
     consultation = await publishable(session, slug, now=now)
     recipients = await count_recipients(session, consultation)
     inserted = await insert_ignore(
@@ -123,6 +130,7 @@ async def publish(
         Publication(
             consultation_id=consultation.id,  # type: ignore[arg-type]
             decision=decision,
+            translations=translations,
             author_telegram_id=actor_telegram_id,
             source=source.value,
             published_at=now or utcnow(),

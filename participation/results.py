@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from participation.cells import safe_cell, safe_text
 from participation.consultation_file import OTHER
 from participation.consultations import ResponseStatus, localized, status_at
+from participation.population import consultation_weights
+from participation.weighting import TRIM_HIGH, TRIM_LOW, GroupFigure, margin_of_error
 from storage.crypto import SEALED, decrypt, decrypted, unsealed
 from storage.json_sql import decoded, json_object_of
 from storage.models import Consultation, ConsultationAnswer, ConsultationResponse, Resident
@@ -34,6 +36,7 @@ class OptionCount:
     count: int
     percent: float  # of the residents who answered the question
     mean_rank: float | None = None  # ranking only: average position (1 = first)
+    weighted_percent: float | None = None  # with participants weighted to the population (issue 18)
 
 
 @dataclass
@@ -46,6 +49,28 @@ class QuestionResult:
     options: list[OptionCount] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # text answers and "other" free answers
     mean: float | None = None  # scale only
+    weighted_mean: float | None = None  # scale only, weighted
+    scale: tuple[int, int] | None = None  # scale only: its ends
+    scale_labels: tuple[str, str] | None = None  # scale only: what its ends mean, when the file says
+    n_effective: float | None = None  # Kish's effective size of the weighted answers
+    margin_of_error: float | None = None  # 95 %, in percentage points, at p = 0.5
+
+
+@dataclass
+class WeightingSummary:
+    """How the participants were weighted to the population (docs/representativite.md)."""
+
+    source: str
+    weighted: int  # participants with a complete profile
+    unweighted: int  # left out of the weighted figures
+    n_effective: float
+    design_effect: float | None
+    margin_of_error: float | None
+    trim: tuple[float, float]
+    cell_weights: dict[tuple[str, str], float] = field(repr=False)
+    groups: list[GroupFigure]
+    empty_groups: list[GroupFigure]
+    small_groups: list[GroupFigure]
 
 
 @dataclass
@@ -55,6 +80,7 @@ class ResponseRow:
     submitted_at: datetime | None
     answers: dict[str, Any]
     other_texts: dict[str, str]
+    age_bracket: str | None = None  # only to find the weight; not exported as such
 
 
 @dataclass
@@ -69,6 +95,7 @@ class Results:
     by_neighbourhood: dict[str, tuple[int, int]]  # code ("" when unknown) -> (started, finished)
     questions: list[QuestionResult]
     responses: list[ResponseRow]
+    weighting: WeightingSummary | None = None  # None without population margins
 
 
 def _percent(count: int, total: int) -> float:
@@ -198,10 +225,18 @@ async def compute_results(
                     count = sum(n for v, n in values if (value in v if isinstance(v, list) else v == value))
                     result.options.append(OptionCount(value, label, count, _percent(count, answered)))
             result.texts = texts.get(qid, [])
-            if question["type"] == "scale" and answered:
-                result.mean = round(sum(v * n for v, n in values) / answered, 2)
+            if question["type"] == "scale":
+                result.scale = (question["min"], question["max"])
+                labels = question.get("labels") or {}
+                if labels.get("min") and labels.get("max"):
+                    result.scale_labels = (
+                        localized(labels["min"], locale, default_locale), localized(labels["max"], locale, default_locale)
+                    )
+                if answered:
+                    result.mean = round(sum(v * n for v, n in values) / answered, 2)
         questions.append(result)
 
+    weighting = await _weigh(session, consultation, questions, counted_ids, group_key, as_text)
     responses = [row async for row in iter_responses(session, consultation)] if with_responses else []
     return Results(
         slug=consultation.slug,
@@ -214,6 +249,90 @@ async def compute_results(
         by_neighbourhood=dict(sorted(by_neighbourhood.items())),
         questions=questions,
         responses=responses,
+        weighting=weighting,
+    )
+
+
+def without_weighting(results: Results) -> Results:
+    """The same results with the raw figures only."""
+    for question in results.questions:
+        question.weighted_mean = question.n_effective = question.margin_of_error = None
+        for option in question.options:
+            option.weighted_percent = None
+    results.weighting = None
+    return results
+
+
+def _matches(question_type: str, value: Any, option: Any) -> bool:
+    if question_type == "ranking":
+        return bool(value) and value[0] == option
+    return option in value if isinstance(value, list) else value == option
+
+
+async def _weigh(
+    session: AsyncSession,
+    consultation: Consultation,
+    questions: list[QuestionResult],
+    counted_ids: list[str],
+    group_key: Any,
+    as_text: Any,
+) -> WeightingSummary | None:
+    """Weighted percentages beside the raw ones, when the population margins are known.
+
+    Raking gives one weight per (neighbourhood, age bracket) cell, so the database counts answers
+    per cell and the weighting costs a few hundred rows whatever the participation.
+    """
+    weights = await consultation_weights(session, consultation)
+    if weights is None:
+        return None
+    by_question: dict[str, list[tuple[Any, float, int]]] = {}
+    if weights.weights:
+        for qid, raw, hood, age, count in (
+            await session.execute(
+                select(ConsultationAnswer.question_id, as_text, Resident.neighbourhood, Resident.age_bracket, func.count())
+                .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
+                .join(Resident, Resident.id == ConsultationResponse.resident_id)
+                .where(
+                    ConsultationResponse.consultation_id == consultation.id,
+                    ConsultationResponse.status == ResponseStatus.SUBMITTED,
+                    ConsultationAnswer.question_id.in_(counted_ids),
+                )
+                .group_by(ConsultationAnswer.question_id, group_key, Resident.neighbourhood, Resident.age_bracket)
+            )
+        ).all():
+            weight = weights.weights.get((hood, age))
+            if raw is None or weight is None:
+                continue
+            value = json.loads(raw)
+            if value is not None:
+                by_question.setdefault(qid, []).append((value, weight, count))
+    for question in questions:
+        rows = by_question.get(question.id, [])
+        total = sum(w * n for _, w, n in rows)
+        if not total:
+            continue
+        squares = sum(w * w * n for _, w, n in rows)
+        question.n_effective = round(total * total / squares, 1)
+        question.margin_of_error = margin_of_error(total * total / squares)
+        if question.margin_of_error is not None:
+            question.margin_of_error = round(question.margin_of_error, 1)
+        for option in question.options:
+            share = sum(w * n for v, w, n in rows if _matches(question.type, v, option.value)) / total
+            option.weighted_percent = round(100 * share, 1)
+        if question.type == "scale":
+            question.weighted_mean = round(sum(v * w * n for v, w, n in rows) / total, 2)
+    return WeightingSummary(
+        source=weights.source,
+        weighted=weights.weighted,
+        unweighted=weights.unweighted,
+        n_effective=round(weights.n_effective, 1),
+        design_effect=None if weights.design_effect is None else round(weights.design_effect, 2),
+        margin_of_error=None if weights.margin_of_error is None else round(weights.margin_of_error, 1),
+        trim=(TRIM_LOW, TRIM_HIGH),
+        cell_weights=weights.weights,
+        groups=weights.groups,
+        empty_groups=weights.empty_groups,
+        small_groups=weights.small_groups,
     )
 
 
@@ -228,6 +347,7 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
     query = (
         select(
             ConsultationResponse.id, Resident.pseudonym, Resident.neighbourhood, ConsultationResponse.submitted_at,
+            Resident.age_bracket,
             json_object_of(session, ConsultationAnswer.question_id, ConsultationAnswer.value, answered),
             json_object_of(
                 session, ConsultationAnswer.question_id, ConsultationAnswer.other_text,
@@ -237,13 +357,16 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
         .join(Resident, Resident.id == ConsultationResponse.resident_id)
         .outerjoin(ConsultationAnswer, ConsultationAnswer.response_id == ConsultationResponse.id)
         .where(ConsultationResponse.consultation_id == consultation.id, ConsultationResponse.status == ResponseStatus.SUBMITTED)
-        .group_by(ConsultationResponse.id, Resident.pseudonym, Resident.neighbourhood, ConsultationResponse.submitted_at)
+        .group_by(
+            ConsultationResponse.id, Resident.pseudonym, Resident.neighbourhood, ConsultationResponse.submitted_at,
+            Resident.age_bracket,
+        )
         .order_by(ConsultationResponse.submitted_at, ConsultationResponse.id)
         .execution_options(yield_per=2000)
     )
     # By partitions: awaiting row by row cost 7 of the 11 s of an export when it read one row per answer.
     async for partition in (await session.stream(query)).partitions():
-        for _, pseudonym, neighbourhood, submitted_at, answers, other_texts in partition:
+        for _, pseudonym, neighbourhood, submitted_at, age_bracket, answers, other_texts in partition:
             yield ResponseRow(
                 pseudonym=pseudonym,
                 neighbourhood=neighbourhood,
@@ -251,6 +374,7 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
                 # Aggregated by the database, past the column types: the texts are decrypted here.
                 answers=unsealed(decoded(answers)),
                 other_texts=decrypted(decoded(other_texts)),
+                age_bracket=age_bracket,
             )
 
 
@@ -271,13 +395,20 @@ def _columns(question_ids: list[str], has_other: set[str]) -> list[tuple[str, bo
     return [(qid, qid in has_other) for qid in question_ids]
 
 
-def _header(columns: list[tuple[str, bool]]) -> list[str]:
+def _header(columns: list[tuple[str, bool]], weighted: bool = False) -> list[str]:
     header = ["resident", "neighbourhood", "submitted_at"]
     for qid, other in columns:
         header.append(qid)
         if other:
             header.append(f"{qid}.other")
-    return header
+    # Last, so that a spreadsheet built on an export without population margins keeps working.
+    return [*header, "weight"] if weighted else header
+
+
+def _weight_cell(response: ResponseRow, weights: dict[tuple[str, str], float]) -> str:
+    """The participant's weight; empty when their profile is incomplete (left out of weighting)."""
+    weight = weights.get((response.neighbourhood or "", response.age_bracket or ""))
+    return "" if weight is None else f"{weight:.6f}"
 
 
 def _row(response: ResponseRow, columns: list[tuple[str, bool]]) -> list[Any]:
@@ -313,6 +444,14 @@ def response_table(results: Results) -> tuple[list[str], list[list[str]]]:
     return _header(columns), [_row(r, columns) for r in results.responses]
 
 
+def weighted_response_table(results: Results, weights: dict[tuple[str, str], float] | None) -> tuple[list[str], list[list[str]]]:
+    """`response_table` with a last `weight` column when the population margins are known."""
+    header, rows = response_table(results)
+    if weights is None:
+        return header, rows
+    return [*header, "weight"], [[*row, _weight_cell(r, weights)] for row, r in zip(rows, results.responses, strict=True)]
+
+
 def to_csv(results: Results) -> bytes:
     """UTF-8 with a BOM, so that spreadsheet programs show the accents right."""
     header, rows = response_table(results)
@@ -343,13 +482,16 @@ async def write_csv(session: AsyncSession, consultation: Consultation, out: Bina
         )
     )
     columns = _columns([q["id"] for q in consultation.questions], has_other)
+    found = await consultation_weights(session, consultation)
+    weights = None if found is None else found.weights
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
     try:
         writer = csv.writer(text)
-        writer.writerow(_header(columns))
+        writer.writerow(_header(columns, weighted=weights is not None))
         count = 0
         async for response in iter_responses(session, consultation):
-            writer.writerow(_row(response, columns))
+            row = _row(response, columns)
+            writer.writerow(row if weights is None else [*row, _weight_cell(response, weights)])
             count += 1
         text.flush()
     finally:
@@ -362,6 +504,15 @@ def to_json(results: Results) -> str:
     data["by_neighbourhood"] = {
         code: {"started": started, "finished": finished} for code, (started, finished) in results.by_neighbourhood.items()
     }
+    weights = None if results.weighting is None else results.weighting.cell_weights
+    for response in data["responses"]:
+        if weights is not None:
+            response["weight"] = weights.get((response["neighbourhood"] or "", response["age_bracket"] or ""))
+        del response["age_bracket"]  # the profile stays out of exports; the weight carries what is needed
+    if results.weighting is not None:
+        del data["weighting"]["cell_weights"]
+        for group, source in zip(data["weighting"]["groups"], results.weighting.groups, strict=True):
+            group["under_represented"] = source.under_represented
     return json.dumps(data, ensure_ascii=False, indent=2, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
 
 
@@ -385,32 +536,62 @@ def to_xlsx(results: Results) -> bytes:
     append(summary, ["started", results.started])
     append(summary, ["finished", results.finished])
     append(summary, [])
-    append(summary, ["question", "answer", "label", "count", "percent"])
+    append(summary, ["question", "answer", "label", "count", "percent", "weighted_percent"])
     for question in results.questions:
         for option in question.options:
             value = option.value if isinstance(option.value, int) and not isinstance(option.value, bool) else _cell(option.value)
-            append(summary, [question.id, value, option.label, option.count, option.percent])
+            append(summary, [question.id, value, option.label, option.count, option.percent, option.weighted_percent])
         for text in question.texts:
             append(summary, [question.id, "text", text])
     append(summary, [])
     append(summary, ["neighbourhood", "started", "finished"])
     for code, (started, finished) in results.by_neighbourhood.items():
         append(summary, [code, started, finished])
+    if results.weighting is not None:
+        append(summary, [])
+        append(summary, ["weighting_source", results.weighting.source])
+        append(summary, ["weighted", results.weighting.weighted, "unweighted", results.weighting.unweighted])
+        append(summary, ["n_effective", results.weighting.n_effective, "design_effect", results.weighting.design_effect])
+        append(summary, ["margin_of_error_points", results.weighting.margin_of_error])
+        append(summary, ["dimension", "group", "population", "population_share", "participants", "participant_share"])
+        for group in results.weighting.groups:
+            append(summary, [group.dimension, group.code, group.population, round(group.population_share, 4),
+                             group.participants, round(group.participant_share, 4)])
     sheet = workbook.create_sheet("responses")
     has_other = {q.id for q in results.questions if any(q.id in r.other_texts for r in results.responses)}
     columns = _columns([q.id for q in results.questions], has_other)
-    append(sheet, _header(columns))
+    weights = None if results.weighting is None else results.weighting.cell_weights
+    append(sheet, _header(columns, weighted=weights is not None))
     for response in results.responses:
-        append(sheet, _typed_row(response, columns))
+        row = _typed_row(response, columns)
+        if weights is not None:
+            weight = weights.get((response.neighbourhood or "", response.age_bracket or ""))
+            row.append("" if weight is None else round(weight, 6))  # a number cell, as the other figures
+        append(sheet, row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def chart_png(question: QuestionResult, *, caption: str) -> bytes | None:
+def _percent_label(share: float) -> str:
+    return f"{100 * share:g} %"
+
+
+def chart_png(
+    question: QuestionResult,
+    *,
+    caption: str,
+    format_share: Callable[[float], str] = _percent_label,
+    weighted_word: str = "weighted",
+    note: str = "",
+    footer: str = "",
+) -> bytes | None:
     """A horizontal bar chart of one question's counts (None for a text question).
 
-    matplotlib's object API (no pyplot): no global state, safe in a thread beside the event loop.
+    The caller gives the words and the number format of the reader's language: `note` under the
+    title (several answers possible, what a scale's ends mean), `footer` at the bottom (n, dates,
+    source). matplotlib's object API (no pyplot): no global state, safe in a thread beside the
+    event loop.
     """
     if not question.options:
         return None
@@ -420,9 +601,13 @@ def chart_png(question: QuestionResult, *, caption: str) -> bytes | None:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    labels = ["\n".join(textwrap.wrap(option.label, 28)) or "—" for option in question.options]
-    counts = [option.count for option in question.options]
-    height = 1.2 + 0.55 * len(labels)
+    options = list(question.options)
+    if question.type == "scale":
+        options.reverse()  # the top of the scale at the top: it reads upwards, like a thermometer
+    labels = ["\n".join(textwrap.wrap(option.label, 28)) or "—" for option in options]
+    counts = [option.count for option in options]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    height = 1.9 + 0.32 * lines + 0.25 * len(labels) + (0.3 if note else 0) + (0.35 if footer else 0)
     figure = Figure(figsize=(8, height), dpi=110)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
@@ -430,26 +615,36 @@ def chart_png(question: QuestionResult, *, caption: str) -> bytes | None:
     axes.barh(positions, counts, color="#2f6f9f")
     axes.set_yticks(positions, labels=labels)
     axes.invert_yaxis()
-    axes.set_title("\n".join(textwrap.wrap(question.prompt, 70)), fontsize=11)
+    title = "\n".join(textwrap.wrap(question.prompt, 70))
+    if note:
+        title += "\n" + "\n".join(textwrap.wrap(note, 90))
+    axes.set_title(title, fontsize=11)
     axes.set_xlabel(caption)
     top = max(counts) if counts else 0
-    axes.set_xlim(0, max(1, top) * 1.25)
+    axes.set_xlim(0, max(1, top) * 1.6)  # room for the count, the share and the weighted share
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of people: no 0.2 ticks
-    for position, option in zip(positions, question.options, strict=True):
-        axes.text(option.count, position, f" {option.count} ({option.percent:g} %)", va="center", fontsize=9)
+    for position, option in zip(positions, options, strict=True):
+        text = f" {option.count} ({format_share(option.percent / 100)})"
+        if option.weighted_percent is not None:
+            text += f" · {weighted_word} {format_share(option.weighted_percent / 100)}"
+        axes.text(option.count, position, text, va="center", fontsize=9)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    figure.tight_layout()
+    if footer:
+        figure.text(0.01, 0.01, "\n".join(textwrap.wrap(footer, 130)), fontsize=7.5, color="#444444", va="bottom")
+    figure.tight_layout(rect=(0, 0.06 if footer else 0, 1, 1))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
-def write_charts(results: Results, output: Path, *, caption: str) -> list[Path]:
+def write_charts(
+    results: Results, output: Path, *, caption: str, notes: dict[str, str] | None = None, footer: str = "", **options: Any
+) -> list[Path]:
     """One PNG per question with counts: OUTPUT-<question id>.png (or inside OUTPUT if a directory)."""
     written = []
     for question in results.questions:
-        png = chart_png(question, caption=caption)
+        png = chart_png(question, caption=caption, note=(notes or {}).get(question.id, ""), footer=footer, **options)
         if png is None:
             continue
         if output.is_dir():

@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.consultations import ResponseStatus
 from participation.impact import publication_of
+from participation.population import load_margins
 from participation.reports import CLOSED_STATUSES, OPEN_STATUSES
 from participation.reports import Status as ReportStatus
 from participation.residents import AgeBracket
 from participation.satisfaction import SCORES, period_start
+from participation.weighting import GroupFigure, Margins, group_figures
 from storage.models import (
     Consultation,
     ConsultationResponse,
@@ -48,6 +50,17 @@ class Share:
     resident_share: float
     participants: int
     participant_share: float
+    population_share: float | None = None  # share of the commune's population (None without margins)
+
+
+@dataclass(frozen=True)
+class PopulationFigures:
+    """Who took part in the period's consultations against the commune's population (issue 18)."""
+
+    source: str
+    total: int  # inhabitants aged 15 and over
+    participants: int  # distinct residents who submitted a response in the period
+    groups: list[GroupFigure]  # by neighbourhood, then by age bracket
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,7 @@ class Stats:
     satisfaction: SatisfactionFigures
     feedback: FeedbackFigures
     reports: ReportFigures
+    population: PopulationFigures | None = None
 
     @property
     def published_share(self) -> float | None:
@@ -173,7 +187,9 @@ async def resident_figures(session: AsyncSession, start: datetime, end: datetime
     )
 
 
-def _shares(codes: list[str | None], audience: list[str | None], participants: list[str | None]) -> list[Share]:
+def _shares(
+    codes: list[str | None], audience: list[str | None], participants: list[str | None], population: dict[str, int] | None = None
+) -> list[Share]:
     """How the audience and the participants divide between `codes` (in that order), "not given" last.
 
     A group shows when it has anyone in the audience or among the participants: an empty one
@@ -190,12 +206,15 @@ def _shares(codes: list[str | None], audience: list[str | None], participants: l
             resident_share=_ratio(in_audience.get(code, 0), len(audience)) or 0.0,
             participants=taking_part.get(code, 0),
             participant_share=_ratio(taking_part.get(code, 0), len(participants)) or 0.0,
+            population_share=None if population is None or code is None else _ratio(population.get(code, 0), sum(population.values())),
         )
         for code in shown
     ]
 
 
-async def consultation_figures(session: AsyncSession, start: datetime, end: datetime) -> list[ConsultationFigures]:
+async def consultation_figures(
+    session: AsyncSession, start: datetime, end: datetime, margins: Margins | None = None
+) -> list[ConsultationFigures]:
     """Every consultation open at some time in the period, oldest first."""
     consultations = list(
         await session.scalars(
@@ -218,29 +237,40 @@ async def consultation_figures(session: AsyncSession, start: datetime, end: date
             if consent_at < consultation.closes_at
             and (not consultation.neighbourhoods or hood in consultation.neighbourhoods)
         ]
-        responses = (
+        rows = (
             await session.execute(
-                select(ConsultationResponse.status, Resident.neighbourhood, Resident.age_bracket)
+                select(ConsultationResponse.status, Resident.neighbourhood, Resident.age_bracket, Resident.erased_at)
                 .join(Resident, Resident.id == ConsultationResponse.resident_id)
                 .where(ConsultationResponse.consultation_id == consultation.id)
             )
         ).all()
+        responses = [(status, hood, age) for status, hood, age, _erased in rows]
         started = len(responses)
         finished = sum(1 for status, _hood, _age in responses if status == ResponseStatus.SUBMITTED)
+        # Residents who used /forget left the audience but their anonymous answers stay: they were
+        # in it when they took part (else « 2 participants sur 1 (200 %) »).
+        erased = sum(1 for *_rest, erased_at in rows if erased_at is not None)
+        audience = max(len(audience_rows) + erased, started)
         figures.append(
             ConsultationFigures(
                 slug=consultation.slug,
                 title=consultation.title,
                 opens_at=consultation.opens_at,
                 closes_at=consultation.closes_at,
-                audience=len(audience_rows),
+                audience=audience,
                 started=started,
                 finished=finished,
-                participation_rate=_ratio(started, len(audience_rows)),
+                participation_rate=_ratio(started, audience),
                 completion_rate=_ratio(finished, started),
                 published=await publication_of(session, consultation.id) is not None,  # type: ignore[arg-type]
-                by_neighbourhood=_shares(hood_codes, [hood for hood, _age in audience_rows], [hood for _s, hood, _age in responses]),
-                by_age_bracket=_shares(age_codes, [age for _hood, age in audience_rows], [age for _s, _hood, age in responses]),
+                by_neighbourhood=_shares(
+                    hood_codes, [hood for hood, _age in audience_rows], [hood for _s, hood, _age in responses],
+                    None if margins is None else margins.neighbourhoods,
+                ),
+                by_age_bracket=_shares(
+                    age_codes, [age for _hood, age in audience_rows], [age for _s, _hood, age in responses],
+                    None if margins is None else margins.age_brackets,
+                ),
             )
         )
     return figures
@@ -336,7 +366,8 @@ async def compute_stats(
     session: AsyncSession, start: datetime, end: datetime, *, now: datetime, interval_days: int
 ) -> Stats:
     """All the figures for the period [start, end)."""
-    consultations = await consultation_figures(session, start, end)
+    margins = await load_margins(session)
+    consultations = await consultation_figures(session, start, end, margins)
     closed = [c for c in consultations if start <= c.closes_at < end and c.closes_at <= now]
     return Stats(
         start=start,
@@ -348,4 +379,25 @@ async def compute_stats(
         satisfaction=await satisfaction_figures(session, start, end, interval_days),
         feedback=await feedback_figures(session, start, end),
         reports=await report_figures(session, start, end),
+        population=None if margins is None else await population_figures(session, start, end, margins),
+    )
+
+
+async def population_figures(session: AsyncSession, start: datetime, end: datetime, margins: Margins) -> PopulationFigures:
+    """Distinct residents who submitted a response in the period, by group, against the population."""
+    rows = (
+        await session.execute(
+            select(Resident.neighbourhood, Resident.age_bracket, func.count(func.distinct(Resident.id)))
+            .join(ConsultationResponse, ConsultationResponse.resident_id == Resident.id)
+            .where(
+                ConsultationResponse.status == ResponseStatus.SUBMITTED,
+                ConsultationResponse.submitted_at >= start,
+                ConsultationResponse.submitted_at < end,
+            )
+            .group_by(Resident.neighbourhood, Resident.age_bracket)
+        )
+    ).all()
+    cells = {(hood, age): int(n) for hood, age, n in rows}
+    return PopulationFigures(
+        source=margins.source, total=margins.total, participants=sum(cells.values()), groups=group_figures(margins, cells)
     )

@@ -406,6 +406,8 @@ class Publication(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", unique=True)
     decision: str = Field(max_length=2000)
+    # The decision in other languages residents use (locale -> text); `decision` for the others.
+    translations: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     # None when it came from the server's command line.
     author_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
     source: str = Field(max_length=16)
@@ -593,3 +595,21 @@ class AppState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=200)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- Population margins (issue 18) --------------------------------------------------------------
+
+
+class PopulationMargins(SQLModel, table=True):
+    """The commune's inhabitants aged 15 and over by neighbourhood and by age bracket (one row).
+
+    Imported with `palabre population import`; a new import replaces the row as a whole.
+    """
+
+    __tablename__ = "population_margins"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    source: str = Field(max_length=200)
+    neighbourhoods: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    age_brackets: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import answers, broadcast, results, results_steps
+from bench import answers, broadcast, results, results_steps, weighting
 
 
 async def test_answers_bench_saves_every_answer_through_the_dispatcher(tmp_path: Path) -> None:
@@ -32,3 +32,8 @@ def test_results_bench_counts_and_exports_every_submitted_response(tmp_path: Pat
     exported = results_steps.csv(db, tmp_path / "export.csv")
     rows = list(csv.reader(io.StringIO((tmp_path / "export.csv").read_bytes().decode("utf-8-sig"))))
     assert exported["rows"] == 38 and len(rows) == 39 and rows[0][:4] == ["resident", "neighbourhood", "submitted_at", "frequence"]
+
+
+def test_weighting_bench_weights_every_respondent_within_the_trimming_bound() -> None:
+    figures = weighting.run(500, quiet=True)
+    assert figures["respondents"] == 500 and figures["design_effect"] > 1 and figures["max_weight_ratio"] <= 5 + 1e-9

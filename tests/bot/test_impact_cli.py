@@ -67,8 +67,8 @@ def test_stats_in_every_format(tmp_path: Path) -> None:
     text = palabre("stats", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     # Anne wrote a feedback in the period: she is active.
-    assert "Habitants\u00a0: 2 inscrits, 1 actifs sur la période, 0 injoignables." in text.stdout
-    assert "Avis sur le service\u00a0: 1 reçus, 0 avec réponse." in text.stdout
+    assert "Habitants\u00a0: 2 inscrits, 1 actif sur la période, 0 a bloqué le bot." in text.stdout
+    assert "Avis sur le service\u00a0: 1 reçu, 0 avec réponse." in text.stdout
     as_json = json.loads(palabre("stats", "--format", "json", cwd=tmp_path).stdout)
     assert as_json["residents"]["total"] == 2 and as_json["feedback"] == {"received": 1, "answered": 0}
     # An old period: the resident who came 400 days ago is the only one.
@@ -77,8 +77,13 @@ def test_stats_in_every_format(tmp_path: Path) -> None:
     assert old["residents"]["total"] == 1 and sum(n for _monday, n in old["residents"]["new_per_week"]) == 1
     png = palabre("stats", "--format", "png", "--output", "conseil.png", cwd=tmp_path)
     assert png.stdout.strip() == "Wrote conseil.png." and (tmp_path / "conseil.png").read_bytes().startswith(b"\x89PNG")
-    pdf = palabre("stats", "--format", "pdf", cwd=tmp_path)
-    assert pdf.stdout.strip() == "Wrote palabre-stats.pdf." and (tmp_path / "palabre-stats.pdf").read_bytes().startswith(b"%PDF")
+    # The report lands where it is asked, never as a surprise file in the working directory.
+    unasked = palabre("stats", "--format", "pdf", cwd=tmp_path)
+    assert unasked.returncode == 2 and unasked.stderr.strip() == "A PDF report needs --output FILE."
+    assert not (tmp_path / "palabre-stats.pdf").exists()
+    pdf = palabre("stats", "--format", "pdf", "--output", "reports/conseil.pdf", cwd=tmp_path) if (tmp_path / "reports").mkdir() is None else None
+    assert pdf is not None and pdf.stdout.strip() == "Wrote reports/conseil.pdf."
+    assert (tmp_path / "reports" / "conseil.pdf").read_bytes().startswith(b"%PDF")
     bad = palabre("stats", "--from", "2026-12-01", "--to", "2026-11-01", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip() == "--from and --to are days like 2026-09-01, and --from must not come after --to."
     assert "Traceback" not in palabre("stats", "--from", "demain", cwd=tmp_path).stderr

@@ -40,7 +40,7 @@ async def outbox_rows(sessionmaker: SessionMaker) -> list[OutboxMessage]:
         return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
 
 
-async def test_each_recipient_gets_the_charts_then_the_outcome_in_their_language(sessionmaker: SessionMaker, tmp_path: Path) -> None:
+async def test_each_recipient_gets_the_outcome_then_the_charts_in_their_language(sessionmaker: SessionMaker, tmp_path: Path) -> None:
     await published(sessionmaker)
     settings = Settings(media_dir=tmp_path / "media", _env_file=None)  # type: ignore[call-arg]
     feeder = PublicationFeeder(sessionmaker, build_i18n("fr"), settings)
@@ -54,18 +54,22 @@ async def test_each_recipient_gets_the_charts_then_the_outcome_in_their_language
     assert sorted(by_chat) == [100, 101, 102]
     for chat_id, messages in by_chat.items():
         # Four questions with counts (single, multiple, scale, yes/no) give four charts; the text question none.
-        assert [m.method for m in messages] == ["sendPhoto"] * 4 + ["sendMessage"], chat_id
-        for photo in messages[:4]:
+        assert [m.method for m in messages] == ["sendMessage"] + ["sendPhoto"] * 4, chat_id
+        for photo in messages[1:]:
             assert Path(photo.payload["photo"]["path"]).read_bytes().startswith(b"\x89PNG")
-    french, english = by_chat[100][-1].payload["text"], by_chat[101][-1].payload["text"]
-    assert french.startswith("📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Réaménagement de la place du marché</b>\n2 habitants ont participé.")
+    french, english = by_chat[100][0].payload["text"], by_chat[101][0].payload["text"]
+    assert french.startswith(
+        "📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Réaménagement de la place du marché</b>\n\n"
+        "🏛 <b>Ce que le conseil a décidé</b>\nLa place sera piétonne le samedi &lt;dès 2027&gt;.\n\n2 habitants ont participé."
+    )
     assert "• Chaque semaine\u00a0: 2 (100\u00a0%)" in french
-    assert "🏛 <b>Ce que le conseil a décidé</b>\nLa place sera piétonne le samedi &lt;dès 2027&gt;." in french
-    assert english.startswith("📣 <b>We asked, you said, we did: Redesign of the market square</b>\n2 residents took part.")
-    assert "• Every week\u00a0: 2 (100\u00a0%)" in english and "🏛 <b>What the council decided</b>" in english
-    assert by_chat[100][0].payload["caption"] == "📊 Réaménagement de la place du marché\u00a0: question 1"
+    assert "Plusieurs réponses étaient possibles\u00a0: le total des pourcentages dépasse 100\u00a0%." in french
+    assert english.startswith("📣 <b>We asked, you said, we did: Redesign of the market square</b>\n\n🏛 <b>What the council decided</b>")
+    # English readers get English typography: no space before the colon or the percent sign.
+    assert "• Every week: 2 (100%)" in english and "2 residents took part." in english
+    assert by_chat[100][1].payload["caption"].startswith("📊 Question 1\u00a0: ")
     # Charts are drawn once per language and shared by every recipient of that language.
-    assert by_chat[100][0].payload["photo"] == by_chat[102][0].payload["photo"] != by_chat[101][0].payload["photo"]
+    assert by_chat[100][1].payload["photo"] == by_chat[102][1].payload["photo"] != by_chat[101][1].payload["photo"]
     assert all(len(m.payload.get("text", "")) <= 4096 and len(m.payload.get("caption", "")) <= 1024 for m in rows)
     async with sessionmaker() as session:
         item = await session.scalar(select(Publication))
@@ -113,10 +117,34 @@ def test_a_long_outcome_still_fits_telegram_messages() -> None:
         short = outcome_texts(results, "Le conseil a décidé.")
         extreme = outcome_texts(results, "&" * 2000)  # each & becomes &amp; in HTML
     assert len(short) == 1 and len(short[0]) <= 4096
-    assert short[0].startswith("📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Titre</b>\n40 habitants ont participé.")
+    assert short[0].startswith(
+        "📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Titre</b>\n\n🏛 <b>Ce que le conseil a décidé</b>\n"
+        "Le conseil a décidé.\n\n40 habitants ont participé."
+    )
     assert "… (les résultats complets sont dans les graphiques)" in short[0]
-    assert short[0].endswith("🏛 <b>Ce que le conseil a décidé</b>\nLe conseil a décidé.\n\nMerci de votre participation\u202f!")
+    assert short[0].endswith("\n\nMerci de votre participation\u202f!")
     # Telegram counts characters after parsing the HTML: tags out, entities as one character.
     assert len(extreme) == 2 and all(len(html.unescape(re.sub(r"<[^>]+>", "", text))) <= 4096 for text in extreme)
-    assert len(extreme[0]) <= 4096 and extreme[0].endswith("… (les résultats complets sont dans les graphiques)")
-    assert extreme[1] == "🏛 <b>Ce que le conseil a décidé</b>\n" + "&amp;" * 2000 + "\n\nMerci de votre participation\u202f!"
+    assert extreme[0] == "📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Titre</b>\n\n🏛 <b>Ce que le conseil a décidé</b>\n" + "&amp;" * 2000
+    assert len(extreme[1]) <= 4096 and "… (les résultats complets sont dans les graphiques)" in extreme[1]
+    assert extreme[1].endswith("\n\nMerci de votre participation\u202f!")
+
+
+async def test_the_decision_reaches_each_resident_in_their_language_when_the_council_gave_it(sessionmaker: SessionMaker, tmp_path: Path) -> None:
+    async with sessionmaker.begin() as session:
+        await subscriptions.import_topics(session, TOPICS)
+        consultation = await add_consultation(session)
+        french, english = await add_resident(session, 200, locale="fr"), await add_resident(session, 201, locale="en")
+        for person in (french, english):
+            await respond(session, consultation, person, frequence="hebdo", pietonne="yes", pourquoi=None)
+        await close(session, consultation)
+    async with sessionmaker.begin() as session:
+        await publication.publish(
+            session, "place-du-marche", "La place sera piétonne le samedi.", actor_telegram_id=900, source=Source.CLI,
+            translations={"en": "The square will be car-free on Saturdays."},
+        )
+    feeder = PublicationFeeder(sessionmaker, build_i18n("fr"), Settings(media_dir=tmp_path / "media", _env_file=None))  # type: ignore[call-arg]
+    assert await feeder() is True
+    texts = {row.chat_id: row.payload["text"] for row in await outbox_rows(sessionmaker) if row.method == "sendMessage"}
+    assert "🏛 <b>Ce que le conseil a décidé</b>\nLa place sera piétonne le samedi." in texts[200]
+    assert "🏛 <b>What the council decided</b>\nThe square will be car-free on Saturdays." in texts[201]

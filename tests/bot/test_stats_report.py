@@ -18,6 +18,11 @@ from tests.participation.test_stats import END, INTERVAL, NOW, START, generate
 PARIS = ZoneInfo("Europe/Paris")
 
 
+def ngettext_fr(count: int, one: str, many: str) -> str:
+    """« 0 rouvert », « 1 rouvert », « 2 rouverts »: French counts 0 and 1 as singular."""
+    return f"{count} {one if count < 2 else many}"
+
+
 async def test_report_in_french_text_json_png_and_pdf(sessionmaker: SessionMaker, tmp_path: Path) -> None:
     await generate(sessionmaker)
     async with sessionmaker() as session:
@@ -36,7 +41,7 @@ async def test_report_in_french_text_json_png_and_pdf(sessionmaker: SessionMaker
     young = next(share for share in parc.by_age_bracket if share.code == "15-29")
     assert f"15 à 29 ans\u00a0: {format_percent(young.participant_share, locale='fr')} des participants" in text
     assert "75 ans et plus\u00a0:" in text and "âge non indiqué\u00a0:" in text
-    assert f"{figures.reports.reopened} rouverts après «\u202fréparé\u202f»" in text
+    assert (ngettext_fr(figures.reports.reopened, "rouvert", "rouverts") + " par l’habitant après «\u202fréparé\u202f»") in text
     data = json.loads(to_json(figures))
     assert data["residents"]["total"] == figures.residents.total
     assert data["reports"]["median_hours"] == figures.reports.median_hours
@@ -57,5 +62,5 @@ async def test_report_of_an_empty_period_still_renders(sessionmaker: SessionMake
     with i18n.context(), i18n.use_locale("en"):
         text = render_text(figures, locale="en", tz=PARIS, hood_names={})
         png = render_png(figures, locale="en", tz=PARIS, hood_names={})
-    assert "Residents: 0 registered, 0 active in the period, 0 unreachable." in text
+    assert "Residents: 0 registered, 0 active in the period, 0 have blocked the bot." in text
     assert png.startswith(b"\x89PNG")

@@ -90,28 +90,33 @@ async def test_results_publication_reaches_every_participant_in_their_language_w
     await official.tap("✅ Publier", message=confirm)
     assert (await official.wait_message("Publié"))["text"] == "✅ Publié\u00a0: le bilan part vers 3 habitants."
 
-    await wait_for(lambda: all(outcomes(fake, chat) for chat in (marie, john, lea)), 90, "the outcome")
+    # The decision goes first, then one chart per question: wait for the last chart too.
+    await wait_for(
+        lambda: all(outcomes(fake, chat) and len([m for m in fake.sent_to(chat) if m.get("photo")]) == 4 for chat in (marie, john, lea)),
+        90, "the outcome and its charts",
+    )
     await bot.restart()  # nothing is sent again after a restart
     await fake.wait_idle(quiet=1.5, timeout=30)
 
     assert [len(outcomes(fake, chat)) for chat in (marie, john, lea, paul, noe)] == [1, 1, 1, 0, 0]
     french = outcomes(fake, marie)[0]["text"]
-    assert french.startswith("📣 Vous avez donné votre avis, voici la suite\u00a0: Réaménagement de la place du marché\n2 habitants ont participé.")
-    assert "• Chaque semaine\u00a0: 2 (100\u00a0%)" in french and "• Des arbres\u00a0: 2 (100\u00a0%)" in french
-    assert french.endswith(
-        "🏛 Ce que le conseil a décidé\nLa place sera piétonne le samedi matin, à l’essai & dès janvier.\n\nMerci de votre participation\u202f!"
+    assert french.startswith(
+        "📣 Vous avez donné votre avis, voici la suite\u00a0: Réaménagement de la place du marché\n\n"
+        "🏛 Ce que le conseil a décidé\nLa place sera piétonne le samedi matin, à l’essai & dès janvier.\n\n2 habitants ont participé."
     )
+    assert "• Chaque semaine\u00a0: 2 (100\u00a0%)" in french and "• Des arbres\u00a0: 2 (100\u00a0%)" in french
+    assert french.endswith("\n\nMerci de votre participation\u202f!")
     for chat in (john, lea):
         english = outcomes(fake, chat)[0]["text"]
-        assert english.startswith("📣 We asked, you said, we did: Redesign of the market square\n2 residents took part.")
-        assert "• Every week\u00a0: 2 (100\u00a0%)" in english and "🏛 What the council decided" in english
+        assert english.startswith("📣 We asked, you said, we did: Redesign of the market square\n\n🏛 What the council decided")
+        assert "• Every week: 2 (100%)" in english and "2 residents took part." in english
 
-    for chat, title in ((marie, "Réaménagement de la place du marché\u00a0"), (john, "Redesign of the market square")):
+    for chat, colon in ((marie, "\u00a0:"), (john, ":")):
         messages = fake.sent_to(chat)
         charts = [m for m in messages if m.get("photo")]
-        # One chart per question with counts, each once, before the text.
-        assert [m["caption"] for m in charts] == [f"📊 {title}: question {n}" for n in (1, 2, 3, 4)]
-        assert messages.index(charts[-1]) < messages.index(outcomes(fake, chat)[0])
+        # One chart per question with counts, each once, after the text, captioned with its question.
+        assert [m["caption"].split(colon)[0] for m in charts] == [f"📊 Question {n}" for n in (1, 2, 3, 4)]
+        assert messages.index(charts[0]) > messages.index(outcomes(fake, chat)[0])
         for chart in charts:
             assert fake.files[chart["photo"][-1]["file_id"]].data.startswith(b"\x89PNG")
     assert all(not m.get("photo") for m in fake.sent_to(paul) + fake.sent_to(noe))

@@ -36,7 +36,7 @@ async def test_official_broadcasts_to_a_topic_after_confirming_and_sees_figures(
         "👥 Tout le monde", "🏷 Thème\u00a0: Urbanisme", "🏷 Thème\u00a0: Culture",
         "🏘 Quartier\u00a0: Centre-ville", "🏘 Quartier\u00a0: Nord",
         "🎂 Âge\u00a0: 15 à 29 ans", "🎂 Âge\u00a0: 30 à 44 ans", "🎂 Âge\u00a0: 45 à 59 ans", "🎂 Âge\u00a0: 60 à 74 ans",
-        "🎂 Âge\u00a0: 75 ans et plus", "🗳 Participants d’une consultation",
+        "🎂 Âge\u00a0: 75 ans et plus", "🗳 Participants d’une consultation", "📉 Groupes sous-représentés d’une consultation ouverte",
     ]
     await official.tap(AudienceCallback(flow="b", kind="t", code="urbanisme").pack())
     assert official.last_reply() == "Ce message sera envoyé à 2 habitants. L’envoyer\u202f?"

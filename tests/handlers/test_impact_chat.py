@@ -133,7 +133,7 @@ async def test_stats_for_officials_only_as_text_and_report(resident_factory, ses
     assert official.last_reply() == "Indiquez la période ainsi\u00a0: /stats 2026-09-01 2026-11-30 (ou /stats seul pour les 90 derniers jours)."
     await official.send("/stats")
     assert official.last_reply().startswith("Les chiffres de Palabre, du ")
-    assert "Habitants\u00a0: 2 inscrits, 2 actifs sur la période, 0 injoignables." in official.last_reply()
+    assert "Habitants\u00a0: 2 inscrits, 2 actifs sur la période, 0 a bloqué le bot." in official.last_reply()
     documents = [r for r in official.session.requests if type(r).__name__ == "SendDocument" and r.chat_id == 6401]
-    assert len(documents) == 1 and documents[0].document.filename == "palabre-stats.png"
-    assert documents[0].document.data.startswith(b"\x89PNG")
+    assert len(documents) == 1 and documents[0].document.filename == "palabre-stats.pdf"
+    assert documents[0].document.data.startswith(b"%PDF")

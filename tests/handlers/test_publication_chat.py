@@ -51,11 +51,12 @@ async def test_official_publishes_the_outcome_of_a_closed_consultation_once(resi
     await official.send("Le conseil a voté <la piétonnisation> le samedi & le dimanche.")
     preview = official.replies()[-2]
     assert preview.startswith("📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Réaménagement de la place du marché</b>")
-    assert "2 habitants ont participé." in preview
-    assert preview.endswith(
-        "🏛 <b>Ce que le conseil a décidé</b>\nLe conseil a voté &lt;la piétonnisation&gt; le samedi &amp; le dimanche.\n\n"
-        "Merci de votre participation\u202f!"
+    # The decision comes first: it is what residents wait for.
+    assert (
+        "</b>\n\n🏛 <b>Ce que le conseil a décidé</b>\nLe conseil a voté &lt;la piétonnisation&gt; le samedi &amp; le dimanche.\n\n"
+        "2 habitants ont participé." in preview
     )
+    assert preview.endswith("\n\nMerci de votre participation\u202f!")
     assert official.last_reply() == (
         "Voici le message (avec un graphique par question). Il sera envoyé à 2 habitants, chacun dans sa langue. Le publier\u202f?"
     )
