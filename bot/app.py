@@ -47,9 +47,10 @@ from bot.supervision import Supervisor, TaskState
 from config.logs import setup_logging
 from config.settings import Settings
 from handlers import build_root_router
-from handlers.menu import set_command_menus
+from handlers.menu import set_command_menus, set_staff_menus
 from participation.consultations import POLL_KIND, record_poll_sent
 from participation.outbox import AGENTS_POST_KIND, record_sent_message_id
+from participation.roles import staff
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
 from storage import crypto
@@ -302,6 +303,9 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
         if role != ProcessRole.WORKER:
             try:
                 await set_command_menus(bot, i18n)
+                async with sessionmaker() as session:
+                    team = await staff(session, settings.admin_ids)
+                await set_staff_menus(bot, i18n, team)
             except Exception:
                 log.warning("could not set the command menus; continuing", exc_info=True)
         if role == ProcessRole.ALL and not webhook:

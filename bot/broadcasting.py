@@ -43,7 +43,7 @@ class BroadcastFeeder:
                         if meeting is not None:
                             rendered[locale] = meeting_texts.render_invitation(meeting, self._settings.tz, locale)
                         else:
-                            rendered[locale] = broadcast_texts.render(broadcast)
+                            rendered[locale] = broadcast_texts.render(broadcast, self._settings.commune_name)
                 method, payload = rendered[locale]
                 rows.append(
                     {

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings, load_settings
 from participation.audit import Source
 from participation.audit import record as audit_record
-from participation.roles import UnknownRole, grant_role, parse_grantable_role
+from participation.roles import UnknownRole, grant_role, list_grants, parse_grantable_role, revoke_role
 from storage import crypto
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -371,6 +371,43 @@ def role_grant(user_id: int, role_name: str) -> None:
         click.echo(f"{user_id} already had the role {role_value.value}.")
 
 
+@role.command("list")
+def role_list() -> None:
+    """Who has which role (admins come from ADMIN_IDS and are listed apart)."""
+
+    async def work(session: AsyncSession) -> Any:
+        return await list_grants(session)
+
+    grants = with_session(work)
+    settings = load_settings()
+    for admin_id in settings.admin_ids:
+        click.echo(f"{admin_id}\tadmin\t(ADMIN_IDS)")
+    for grant in grants:
+        click.echo(f"{grant.telegram_id}\t{grant.role}\t{grant.granted_at:%Y-%m-%d}")
+    if not grants and not settings.admin_ids:
+        click.echo("No roles given yet.")
+
+
+@role.command("revoke")
+@click.argument("user_id", type=int)
+@click.argument("role_name", metavar="ROLE")
+def role_revoke(user_id: int, role_name: str) -> None:
+    """Take the ROLE agent or official back from USER_ID (audited)."""
+    try:
+        role_value = parse_grantable_role(role_name)
+    except UnknownRole:
+        click.echo(f"Unknown role {role_name!r}: choose agent or official (admins are set with ADMIN_IDS).", err=True)
+        sys.exit(2)
+
+    async def work(session: AsyncSession) -> Any:
+        return await revoke_role(session, user_id, role_value, revoked_by=None, source=Source.CLI)
+
+    if with_session(work):
+        click.echo(f"{user_id} no longer has the role {role_value.value}.")
+    else:
+        click.echo(f"{user_id} did not have the role {role_value.value}.")
+
+
 
 # --- Consultations (issue 3) --------------------------------------------------------------------
 
@@ -577,13 +614,28 @@ def qr(slug: str, output: Path, bot_username: str | None) -> None:
     i18n = build_i18n(settings.default_locale)
     from aiogram.utils.i18n import gettext as _
 
-    with i18n.context(), i18n.use_locale(settings.default_locale):
-        call = _("Scan this code with your phone to give your opinion on Telegram.")
+    from notices.labels import capitalized, spoken_date, town_hall
+
+    locale = settings.default_locale
+    with i18n.context(), i18n.use_locale(locale):
+        call = _("Scan this code with your phone to give your opinion on Telegram (a free app).")
+        deadline = _("Answer until {date}").format(date=spoken_date(found.closes_at, settings.tz, locale))
+        header = capitalized(town_hall(settings.commune_name)) if settings.commune_name else ""
+        ways = []
+        if settings.commune_phone:
+            ways.append(_("call {phone}").format(phone=settings.commune_phone))
+        if settings.commune_address:
+            ways.append(_("come to the town hall, {address}").format(address=settings.commune_address))
+        other_ways = _("Without Telegram? {ways}.").format(ways=capitalized(_(" or ").join(ways))) if ways else ""
     write_poster(
         output,
-        title=localized(found.title, settings.default_locale, settings.default_locale),
+        title=localized(found.title, locale, locale),
         link=deep_link(bot_username, slug),
         call_to_action=call,
+        header=header,
+        description=localized(found.description, locale, locale) if found.description else "",
+        deadline=deadline,
+        other_ways=other_ways,
     )
     click.echo(f"Wrote {output} ({deep_link(bot_username, slug)}).")
 
@@ -634,7 +686,7 @@ def poll(slug: str) -> None:
         if refusal is not None:
             return reasons[refusal]
         with i18n.context():
-            queued = await queue_polls(session, found, i18n, settings.default_locale)
+            queued = await queue_polls(session, found, i18n, settings)
         await audit_record(session, actor_telegram_id=None, source=Source.CLI, action="consultation.poll",
                            subject=slug, detail={"recipients": queued})
         return queued
@@ -833,6 +885,9 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
         )
     if parsed.kind == broadcasts.AudienceKind.UNDERREPRESENTED and not groups:
         click.echo("No group is under-represented among the participants at the moment.")
+    if recipients == 0:
+        click.echo("Nobody would receive this message: no resident of this audience accepts announcements. Nothing was sent.", err=True)
+        sys.exit(1)
     click.echo(f"This message will be sent to {recipients} residents.")
     if not yes and not click.confirm("Send it?", default=False):
         click.echo("Cancelled: nothing was sent.")

@@ -52,10 +52,18 @@ class Settings(BaseSettings):
     report_retention_days: int = Field(default=365, ge=1, le=3650)
     # Days after which messages that went out are purged from the outbox (they quote reports).
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
-    # The data controller's DPO in the privacy notice (the commune's name is COMMUNE_NAME below).
+    # How to reach the data protection officer (DPO), named in the privacy notice.
     dpo_contact: str = ""
     # Days between two satisfaction questions ("how useful is this channel for you?").
     satisfaction_interval_days: int = Field(default=91, ge=7, le=3650)
+    # The commune the bot speaks for (« la mairie de {commune_name} »): welcome, broadcasts, posters,
+    # reports, the privacy notice (as data controller), charts' source; empty: « votre mairie ».
+    commune_name: str = Field(default="", max_length=100)
+    # How to reach the mairie without Telegram (required photos, posters); empty: not shown.
+    commune_phone: str = ""
+    commune_address: str = ""
+    # Base Adresse Nationale (or a compatible service) to turn addresses into places; empty: off.
+    geocoder_url: str = "https://api-adresse.data.gouv.fr"
     # The officials' web back office (web/backoffice), off unless asked for.
     web_enabled: bool = False
     web_base_url: str | None = None
@@ -68,9 +76,6 @@ class Settings(BaseSettings):
     update_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
     # Seconds a leader's lease lasts without renewal: the longest a frozen leader goes unreplaced.
     leader_lease_seconds: float = Field(default=15.0, ge=2, le=300)
-    # The commune's name: the data controller in the privacy notice, the source of charts and on the
-    # council's report; empty: « votre mairie ». (Two branches added it; only this one was in force.)
-    commune_name: str = Field(default="", max_length=100)
 
     @field_validator("admin_ids", "open311_api_keys", mode="before")
     @classmethod

@@ -26,8 +26,10 @@ from handlers import (
     reports,
     settings,
     web_link,
+    whoami,
 )
-from handlers.guards import RequireRole
+from handlers.guards import MenuFirst, RequireRole
+from handlers.menu import menu_entries
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -72,13 +74,17 @@ def _detached(router: Router) -> Router:
 def build_root_router() -> Router:
     """The whole tree of routers. Called once per Dispatcher (routers can have one parent)."""
     root = Router(name="palabre")
+    # Ids first, in any chat and before consent: an installer needs them before anything works.
+    root.include_router(_detached(whoami.router))
 
     private = Router(name="private")
     private.message.filter(F.chat.type == "private")
     private.callback_query.filter(F.message.chat.type == "private")
+    private.message.outer_middleware(MenuFirst(menu_entries, lambda raw_state: raw_state.startswith("Onboarding:")))
 
-    # Onboarding first: /start and its buttons work for everyone, consent or not.
-    private.include_routers(_detached(onboarding.router), _detached(help.router), _detached(privacy.router))
+    # Help first, then onboarding: /start, /help and their buttons work for everyone, consent or not
+    # (someone hesitating over the notice may read what the service is).
+    private.include_routers(_detached(help.router), _detached(onboarding.router), _detached(privacy.router))
     # /web answers staff and residents alike (residents with a refusal), consent or not.
     private.include_router(_detached(web_link.router))
 

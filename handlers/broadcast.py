@@ -145,7 +145,7 @@ async def cmd_broadcast(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(StateFilter(BroadcastFlow), Command("cancel"))
+@router.message(StateFilter(BroadcastFlow), Command("cancel", "annuler"))
 async def cmd_cancel_broadcast(message: Message, state: FSMContext) -> None:
     """/cancel while writing a broadcast: nothing is sent."""
     await state.clear()
@@ -223,6 +223,13 @@ async def on_broadcast_audience(
         await query.answer(_("This button is no longer valid."))
         return
     try:
+        if await broadcasts.count_audience(session, audience) == 0:
+            # A broadcast to nobody is refused; the audience buttons stay for another choice.
+            await query.answer(
+                _("Nobody would receive this message: no resident of this audience accepts announcements. Choose another audience."),
+                show_alert=True,
+            )
+            return
         draft = await broadcasts.create_draft(
             session, audience=audience, text=data["text"], photo_file_id=data.get("photo"), created_by=query.from_user.id
         )

@@ -20,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.menu import MENU_CONSULTATIONS, MENU_HELP, MENU_MY_REPORTS, MENU_REPORT, MENU_SETTINGS
+from handlers.menu import MENU_CONSULTATIONS
 from notices.consultations import PickConsultation, current_locale, fallback_locale, tr, when
 from participation import consultations as domain
 from participation.consultation_file import OTHER
@@ -159,7 +159,8 @@ def question_screen(view: ResponseView) -> tuple[str, InlineKeyboardMarkup]:
         if saved:
             lines.append(_("Your current answer: {answer}").format(answer=answer_text(question, saved, None)))
     if question.get("other"):
-        rows.append([_button(_("✏️ Other…"), view, "o")])
+        chosen = OTHER in draft if qtype in ("multiple", "ranking") else saved == OTHER
+        rows.append([_button(("✓ " if chosen else "") + _("✏️ Other…"), view, "o")])
     if qtype in ("multiple", "ranking"):
         rows.append([_button(_("✅ Validate"), view, "v")])
     navigation = []
@@ -363,11 +364,8 @@ def _choice_value(question: dict[str, Any], index: int) -> Any:
     raise Refused(Refusal.INVALID)
 
 
-def _is_menu_entry(text: str) -> bool:
-    return text.startswith("/") or any(text == entry for entry in (MENU_CONSULTATIONS, MENU_REPORT, MENU_MY_REPORTS, MENU_SETTINGS, MENU_HELP))
-
-
-@router.message(StateFilter(Answering.text), lambda message: message.text is not None and not _is_menu_entry(message.text))
+# Menu buttons never get here (handlers.guards.MenuFirst); commands are not answers either.
+@router.message(StateFilter(Answering.text), F.text, ~F.text.startswith("/"))
 async def on_typed_answer(message: Message, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings) -> None:
     """A typed answer: to a text question, or the "other" free answer of a choice question."""
     assert message.text is not None
@@ -380,7 +378,8 @@ async def on_typed_answer(message: Message, session: AsyncSession, resident: Res
             if len(message.text) > 1000:
                 raise Refused(Refusal.TOO_LONG, {"length": len(message.text), "max": 1000})
             if question["type"] == "multiple":
-                if question.get("max") and len(view.response.draft) + 1 > question["max"]:
+                ticked = [value for value in view.response.draft if value != OTHER]  # a new "other" text replaces the old one
+                if question.get("max") and len(ticked) + 1 > question["max"]:
                     raise Refused(Refusal.TOO_MANY, {"max": question["max"]})
                 view = await domain.validate_draft(session, resident, view.response.id, view.response.step, index, other_text=message.text)  # type: ignore[arg-type]
             else:

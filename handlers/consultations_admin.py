@@ -169,7 +169,7 @@ async def cmd_poll(message: Message, command: CommandObject, session: AsyncSessi
             domain.PollRefusal.NOT_OPEN: _("This consultation is not open: a poll can only be sent while it is."),
         }[refusal])
         return
-    queued = await queue_polls(session, consultation, i18n, settings.default_locale)
+    queued = await queue_polls(session, consultation, i18n, settings)
     assert message.from_user is not None
     await audit.record(session, actor_telegram_id=message.from_user.id, source=audit.Source.CHAT, action="consultation.poll",
                        subject=consultation.slug, detail={"recipients": queued})
@@ -238,7 +238,7 @@ async def cmd_new(message: Message, state: FSMContext) -> None:
     await message.answer(_("🆕 New consultation. What is its title? (send /cancel to stop)"))
 
 
-@router.message(Command("cancel"), StateFilter(NewConsultation))
+@router.message(Command("cancel", "annuler"), StateFilter(NewConsultation))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     """/cancel during creation."""
     await state.clear()

@@ -56,7 +56,7 @@ async def cmd_feedback(
     )
 
 
-@router.message(StateFilter(FeedbackFlow.writing), Command("cancel"))
+@router.message(StateFilter(FeedbackFlow.writing), Command("cancel", "annuler"))
 async def cmd_cancel_feedback(message: Message, state: FSMContext) -> None:
     """/cancel while writing a feedback."""
     await state.clear()
@@ -114,7 +114,7 @@ async def on_answer_button(query: CallbackQuery, callback_data: FeedbackCallback
         await query.message.answer(_("Write your answer to feedback #{id} in one message (or /cancel).").format(id=row.id))
 
 
-@officials_router.message(StateFilter(FeedbackFlow.answering), Command("cancel"))
+@officials_router.message(StateFilter(FeedbackFlow.answering), Command("cancel", "annuler"))
 async def cmd_cancel_answer(message: Message, state: FSMContext) -> None:
     """/cancel while answering a feedback."""
     await state.clear()

@@ -5,15 +5,25 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.menu import MENU_HELP
+from config.settings import Settings
+from handlers.menu import MENU_HELP, staff_commands
 from handlers.texts import help_text
+from participation.roles import roles_of
 
 router = Router(name=__name__)
 
 
-@router.message(Command("help"))
+@router.message(Command("help", "aide"))
 @router.message(F.text == MENU_HELP)
-async def cmd_help(message: Message) -> None:
-    """/help or the menu entry."""
-    await message.answer(help_text())
+async def cmd_help(message: Message, session: AsyncSession, settings: Settings) -> None:
+    """/help or the menu entry; staff also see the commands of their roles."""
+    text = help_text()
+    roles = await roles_of(session, message.from_user.id, settings.admin_ids) if message.from_user else frozenset()
+    commands = staff_commands(roles)
+    if commands:
+        lines = [_("<b>Your commands as town hall staff</b>")] + [f"/{c.command} — {c.description}" for c in commands]
+        text += "\n\n" + "\n".join(lines)
+    await message.answer(text)

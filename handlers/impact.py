@@ -70,7 +70,7 @@ async def on_satisfaction(
         )
 
 
-@router.message(StateFilter(SatisfactionFlow.comment), Command("skip", "cancel"))
+@router.message(StateFilter(SatisfactionFlow.comment), Command("skip", "cancel", "passer", "annuler"))
 async def cmd_skip_comment(message: Message, state: FSMContext) -> None:
     """/skip: no comment with the satisfaction answer."""
     await state.clear()

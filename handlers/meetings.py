@@ -63,7 +63,7 @@ async def cmd_meeting(message: Message, state: FSMContext) -> None:
     await message.answer(_("📅 New public meeting. What is its title? /cancel to stop."))
 
 
-@router.message(StateFilter(MeetingFlow), Command("cancel"))
+@router.message(StateFilter(MeetingFlow), Command("cancel", "annuler"))
 async def cmd_cancel_meeting(message: Message, state: FSMContext) -> None:
     """/cancel during the announcement: nothing is created."""
     await state.clear()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -17,6 +19,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from config.settings import SUPPORTED_LOCALES
 from handlers.callbacks import LanguageCallback
+from participation.roles import Role, allows
 
 # Lazy: resolved in the locale of the update being filtered, so `F.text == MENU_HELP` matches the
 # resident's own keyboard whatever their language.
@@ -26,6 +29,13 @@ MENU_MY_REPORTS = __("📋 My reports")
 MENU_SETTINGS = __("⚙️ Settings")
 MENU_HELP = __("❓ Help")
 MENU_IMPACT = __("🌱 My impact")
+
+
+
+def menu_entries() -> list[str]:
+    """The main menu's labels in the current locale."""
+    return [str(entry) for entry in (MENU_CONSULTATIONS, MENU_REPORT, MENU_MY_REPORTS, MENU_SETTINGS, MENU_HELP, MENU_IMPACT)]
+
 
 LANGUAGE_NAMES = {"fr": "🇫🇷 Français", "en": "🇬🇧 English"}
 
@@ -55,9 +65,20 @@ def language_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def bot_commands() -> list[BotCommand]:
-    """The command menu in the current locale."""
-    return [
+# French residents see French commands; the English ones keep working for everyone.
+FRENCH_COMMANDS = {
+    "report": "signaler",
+    "myreports": "messignalements",
+    "settings": "parametres",
+    "mydata": "mesdonnees",
+    "forget": "oublier",
+    "help": "aide",
+}
+
+
+def bot_commands(locale: str = "en") -> list[BotCommand]:
+    """The command menu in the current locale (French command names for `fr`)."""
+    commands = [
         BotCommand(command="consultations", description=_("Consultations open to you")),
         BotCommand(command="report", description=_("Report a problem in the street")),
         BotCommand(command="myreports", description=_("Follow my reports")),
@@ -68,7 +89,45 @@ def bot_commands() -> list[BotCommand]:
         BotCommand(command="help", description=_("How Palabre works")),
         BotCommand(command="impact", description=_("What my participation changed")),
         BotCommand(command="feedback", description=_("Tell us what you think of this service")),
+        BotCommand(command="whoami", description=_("My Telegram id (and a group's)")),
     ]
+    if locale == "fr":
+        return [BotCommand(command=FRENCH_COMMANDS.get(c.command, c.command), description=c.description) for c in commands]
+    return commands
+
+
+def staff_commands(roles: frozenset[Role]) -> list[BotCommand]:
+    """The commands of a staff member's roles, in the current locale (admins have them all)."""
+    commands: list[BotCommand] = []
+    if allows(roles, Role.OFFICIAL):
+        commands += [
+            BotCommand(command="newconsultation", description=_("Create a consultation step by step")),
+            BotCommand(command="consultations_admin", description=_("All consultations and their state")),
+            BotCommand(command="results", description=_("Results of a consultation")),
+            BotCommand(command="poll", description=_("Send a one-question consultation as a poll")),
+            BotCommand(command="publish", description=_("Publish the outcome of a consultation")),
+            BotCommand(command="broadcast", description=_("Send a message to residents")),
+            BotCommand(command="meeting", description=_("Invite residents to a public meeting")),
+            BotCommand(command="meetings", description=_("Public meetings and who is coming")),
+            BotCommand(command="feedbacks", description=_("Residents' messages about the service")),
+            BotCommand(command="stats", description=_("Figures for the council")),
+        ]
+    if Role.ADMIN in roles:
+        commands.append(BotCommand(command="grant", description=_("Give a role to an official or an agent")))
+    return commands
+
+
+async def set_staff_menus(bot: Bot, i18n: I18n, staff: dict[int, frozenset[Role]]) -> None:
+    """Each staff member sees their own commands in the menu (a chat scope per person), in the default language."""
+    with i18n.context(), i18n.use_locale(i18n.default_locale):
+        for telegram_id, roles in staff.items():
+            extra = staff_commands(roles)
+            if extra:
+                commands = bot_commands(i18n.default_locale) + extra
+                try:
+                    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=telegram_id))
+                except TelegramBadRequest:  # someone who never opened the bot's chat: their menu waits
+                    continue
 
 
 async def set_command_menus(bot: Bot, i18n: I18n) -> None:
@@ -76,6 +135,6 @@ async def set_command_menus(bot: Bot, i18n: I18n) -> None:
     with i18n.context():  # outside an update, the I18n context must be entered by hand
         for locale in SUPPORTED_LOCALES:
             with i18n.use_locale(locale):
-                await bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault(), language_code=locale)
+                await bot.set_my_commands(bot_commands(locale), scope=BotCommandScopeDefault(), language_code=locale)
         with i18n.use_locale(i18n.default_locale):
-            await bot.set_my_commands(bot_commands(), scope=BotCommandScopeDefault())
+            await bot.set_my_commands(bot_commands(i18n.default_locale), scope=BotCommandScopeDefault())

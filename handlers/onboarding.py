@@ -17,6 +17,7 @@ from handlers.deeplinks import open_payload, parse_payload
 from handlers.menu import language_keyboard, main_menu
 from handlers.settings import profile_offer
 from handlers.texts import privacy_notice, privacy_notice_full
+from notices.labels import town_hall
 from participation.residents import has_current_consent, record_consent, set_locale
 from storage.models import Resident
 
@@ -44,10 +45,11 @@ def consent_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-async def ask_language(message: Message, state: FSMContext) -> None:
+async def ask_language(message: Message, state: FSMContext, commune_name: str = "") -> None:
     await state.set_state(Onboarding.language)
     await message.answer(
-        _("👋 Welcome to Palabre, your town hall's participation channel!\n\nWhich language do you prefer?"),
+        _("👋 Welcome to Palabre, the service of {town_hall} for giving your opinion and reporting problems.\n\n"
+          "Which language do you prefer?").format(town_hall=town_hall(commune_name)),
         reply_markup=language_keyboard(),
     )
 
@@ -60,7 +62,7 @@ async def ask_consent(message: Message, state: FSMContext, settings: Settings) -
 async def begin(message: Message, state: FSMContext, resident: Resident, settings: Settings) -> None:
     """Start (or pick up) onboarding where this resident is."""
     if resident.locale is None:
-        await ask_language(message, state)
+        await ask_language(message, state, settings.commune_name)
     else:
         await ask_consent(message, state, settings)
 

@@ -53,7 +53,7 @@ async def _prompt_is_live(state: FSMContext, nonce: str) -> bool:
     return utcnow() - shown_at <= FORGET_PROMPT_TTL
 
 
-@router.message(Command("mydata"))
+@router.message(Command("mydata", "mesdonnees"))
 async def cmd_mydata(message: Message, session: AsyncSession, resident: Resident) -> None:
     """/mydata: a JSON file with everything Palabre keeps about the resident."""
     data = await personal_data(session, resident)
@@ -65,7 +65,7 @@ async def cmd_mydata(message: Message, session: AsyncSession, resident: Resident
     )
 
 
-@router.message(Command("forget"))
+@router.message(Command("forget", "oublier"))
 async def cmd_forget(message: Message, state: FSMContext) -> None:
     """/forget: ask for confirmation first, with buttons valid for this prompt only."""
     nonce = secrets.token_urlsafe(9)

@@ -78,7 +78,7 @@ async def cmd_publish(message: Message, command: CommandObject, session: AsyncSe
     )
 
 
-@router.message(StateFilter(PublishFlow), Command("cancel"))
+@router.message(StateFilter(PublishFlow), Command("cancel", "annuler"))
 async def cmd_cancel_publish(message: Message, state: FSMContext) -> None:
     """/cancel while writing the decision: nothing is published."""
     await state.clear()

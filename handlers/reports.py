@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from handlers.menu import MENU_MY_REPORTS, MENU_REPORT, main_menu
+from notices.labels import town_hall
 from notices.reports import (
     ReportFixed,
     ReportFollow,
@@ -37,9 +38,10 @@ from notices.reports import (
     status_label,
 )
 from participation import categories as cats
-from participation import reports
+from participation import geocoding, reports, subscriptions
 from participation.audit import Source
 from participation.geo import valid_coordinates
+from participation.outbox import commit_so_far
 from participation.reports import OPEN_STATUSES, PhotoIn, Problem, ReportError
 from storage.models import Report, ReportCategory, Resident
 
@@ -49,6 +51,33 @@ log = logging.getLogger("palabre.reports")
 SEND_LOCATION = __("📍 Send my location")
 SKIP = __("⏭ Skip")
 CANCEL = __("❌ Cancel")
+
+# A photo, or an image sent "as a file": residents do both and mean the same.
+IMAGE = F.photo | F.document.mime_type.startswith("image/")
+
+
+def image_of(message: Message) -> list[str] | None:
+    """[file id, unique id] of the image a message carries (the largest size of a photo)."""
+    if message.photo:
+        return [message.photo[-1].file_id, message.photo[-1].file_unique_id]
+    if message.document is not None and (message.document.mime_type or "").startswith("image/"):
+        return [message.document.file_id, message.document.file_unique_id]
+    return None
+
+
+def photo_needed_text(settings: Settings) -> str:
+    """A required photo, with another way for someone who has none."""
+    if settings.commune_phone:
+        return _("📷 A photo is needed for this kind of problem. No photo? Call the town hall on {phone}.").format(
+            phone=settings.commune_phone
+        )
+    return _("📷 A photo is needed for this kind of problem. No photo? Please contact {town_hall} directly.").format(
+        town_hall=town_hall(settings.commune_name)
+    )
+
+
+class NotFixed(StatesGroup):
+    why = State()  # after « not fixed yet »: why, or a photo
 
 
 class ReportFlow(StatesGroup):
@@ -168,7 +197,10 @@ def location_keyboard(category: ReportCategory) -> ReplyKeyboardMarkup:
 
 async def ask_location(message: Message, state: FSMContext, category: ReportCategory) -> None:
     await state.set_state(ReportFlow.location)
-    text = _("Where is it? Tap “📍 Send my location” below, or type the address.")
+    text = _(
+        "Where is it? On the spot: tap “📍 Send my location”. Elsewhere: type the address (e.g. 12 rue des Lilas) "
+        "or choose the place on the map (📎 › Location)."
+    )
     if not category.location_required:
         text += "\n" + _("(Optional for this kind of problem.)")
     await message.answer(text, reply_markup=location_keyboard(category))
@@ -177,7 +209,7 @@ async def ask_location(message: Message, state: FSMContext, category: ReportCate
 async def after_location(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     """Offer the open reports nearby, if any, else go to the summary."""
     data = await state.get_data()
-    await message.answer(_("Thank you, noted."), reply_markup=main_menu())
+    await message.answer(_("📍 Place noted.") if data.get("lat") is not None or data.get("address") else _("Noted."), reply_markup=main_menu())
     if data.get("lat") is not None:
         nearby = await reports.find_nearby(session, category_id=data["category_id"], lat=data["lat"], lon=data["lon"])
         if nearby:
@@ -213,10 +245,7 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
         await state.clear()
         await message.answer(_("This category is no longer available. Please start again with /report."), reply_markup=main_menu())
         return
-    if data.get("lat") is not None:
-        place = f"{data['lat']:.5f}, {data['lon']:.5f}"
-    else:
-        place = html.escape(data.get("address") or "") or _("not given")
+    place = await place_of(session, data, i18n, settings)
     await state.set_state(ReportFlow.confirm)
     await message.answer(
         _("Please check your report:\n\n<b>Category:</b> {category}\n<b>Description:</b> {description}\n"
@@ -226,8 +255,26 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
             photos=len(data.get("photos", [])),
             place=place,
         ),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[step_button(_("✅ Send"), "send")], cancel_row()]),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[
+            [step_button(_("✅ Send"), "send")],
+            [step_button(_("✏️ Change the description"), "edit_desc"), step_button(_("📍 Change the place"), "edit_place")],
+            cancel_row(),
+        ]),
     )
+
+
+async def place_of(session: AsyncSession, data: dict, i18n: I18n, settings: Settings) -> str:  # type: ignore[type-arg]
+    """Where the problem is, as a resident reads it: a street and a neighbourhood, never coordinates."""
+    lat, lon, address = data.get("lat"), data.get("lon"), data.get("address")
+    if lat is None or lon is None:
+        return html.escape(address or "") or _("not given")
+    parts = [html.escape(address) if address else _("the position you sent")]
+    code = await reports.neighbourhood_at(session, lat, lon)
+    names = {n.code: n.names for n in await subscriptions.list_neighbourhoods(session)} if code else {}
+    if code in names:
+        parts.append(_("neighbourhood {name}").format(name=html.escape(subscriptions.localized(names[code], i18n.current_locale, settings.default_locale))))
+    link = f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=19/{lat:.6f}/{lon:.6f}"
+    return _("{place} (<a href=\"{link}\">see on the map</a>)").format(place=" — ".join(parts), link=html.escape(link))
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -251,14 +298,14 @@ async def download_photos(bot: Bot, session: AsyncSession, report: Report, media
 # --- Entry points -----------------------------------------------------------------------------
 
 
-@router.message(Command("report"))
+@router.message(Command("report", "signaler"))
 @router.message(F.text == MENU_REPORT)
 async def cmd_report(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     """/report or the menu entry: start a report."""
     await start_report(message, state, session, i18n, settings)
 
 
-@router.message(Command("cancel"), StateFilter(ReportFlow))
+@router.message(Command("cancel", "annuler"), StateFilter(ReportFlow))
 @router.message(F.text == CANCEL, StateFilter(ReportFlow))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     """/cancel or the Cancel key during a report."""
@@ -276,6 +323,35 @@ async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(_("This report is already closed."))
         return
     await cancel(query.message, state)
+
+
+@router.message(StateFilter(None), IMAGE)
+async def on_photo_first(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+    """A photo sent from the main menu starts a report; its caption, if any, is the description."""
+    image = image_of(message)
+    assert image is not None
+    caption = " ".join((message.caption or "").split())
+    if not await show_groups(message, session, i18n, settings):
+        return
+    await state.set_state(ReportFlow.category)
+    await state.update_data(photos=[image], description=caption[: reports.MAX_DESCRIPTION] if caption else None)
+
+
+@router.callback_query(ReportStep.filter(F.action.in_({"edit_desc", "edit_place"})), StateFilter(ReportFlow.confirm))
+async def on_edit(query: CallbackQuery, callback_data: ReportStep, state: FSMContext, session: AsyncSession) -> None:
+    """« Modifier » under the summary: the description or the place again, then back to the summary."""
+    category = await current_category(session, state)
+    if category is None or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."))
+        return
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    if callback_data.action == "edit_desc":
+        await state.update_data(editing=True)
+        await state.set_state(ReportFlow.description)
+        await query.message.answer(_("✏️ Type the new description."), reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()]))
+        return
+    await ask_location(query.message, state, category)
 
 
 # --- Category --------------------------------------------------------------------------------
@@ -303,15 +379,19 @@ async def on_category_step(
     if category is None:
         await query.message.answer(_("This category is no longer available. Please start again with /report."))
         return
-    await state.update_data(category_id=category.id, photos=[])
+    data = await state.get_data()
+    await state.update_data(category_id=category.id, photos=data.get("photos", []))
+    label = html.escape(category_label(category, i18n.current_locale, settings.default_locale))
+    if data.get("description"):  # the caption of a photo sent first
+        await query.message.edit_text(_("📍 <b>{category}</b>").format(category=label))
+        await ask_photos(query.message, state, category, settings)
+        return
     await state.set_state(ReportFlow.description)
-    await query.message.edit_text(
-        _("📍 <b>{category}</b>\n\nDescribe the problem in a few words (at most {limit} characters).").format(
-            category=html.escape(category_label(category, i18n.current_locale, settings.default_locale)),
-            limit=reports.MAX_DESCRIPTION,
-        ),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()]),
-    )
+    if data.get("photos"):
+        text = _("📍 <b>{category}</b>\n\nPhoto received 👍 Now describe the problem in a few words.")
+    else:
+        text = _("📍 <b>{category}</b>\n\nDescribe the problem in a few words. You can also start with a photo.")
+    await query.message.edit_text(text.format(category=label), reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()]))
 
 
 @router.message(StateFilter(ReportFlow.category))
@@ -324,42 +404,71 @@ async def on_text_during_category(message: Message) -> None:
 
 
 @router.message(StateFilter(ReportFlow.description), F.text)
-async def on_description(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def on_description(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     """The description, checked for length."""
+    await on_description_text(message, message.text or "", state, session, i18n, settings)
+
+
+async def ask_photos(message: Message, state: FSMContext, category: ReportCategory, settings: Settings) -> None:
+    """The photo step; photos sent earlier count."""
+    await state.set_state(ReportFlow.photos)
+    count = len((await state.get_data()).get("photos", []))
+    if count:
+        text = _("📷 Photo {count} received. Another one? If not, tap “✅ Done”.").format(count=count)
+    elif category.photo_required:
+        text = photo_needed_text(settings)
+    else:
+        text = _("📷 If you can, send a photo ({limit} at most). If not, tap “⏭ Skip”.").format(limit=reports.MAX_PHOTOS)
+    await message.answer(text, reply_markup=photos_keyboard(category, count))
+
+
+@router.message(StateFilter(ReportFlow.description), IMAGE)
+async def on_photo_before_description(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+    """A photo where the description was expected: kept; its caption, if any, is the description."""
+    image = image_of(message)
+    assert image is not None
+    photos = [*(await state.get_data()).get("photos", []), image][: reports.MAX_PHOTOS]
+    await state.update_data(photos=photos)
+    if message.caption:
+        await on_description_text(message, message.caption, state, session, i18n, settings)
+        return
+    await message.answer(_("Photo received 👍 Now describe the problem in a few words."))
+
+
+async def on_description_text(message: Message, text: str, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     category = await current_category(session, state)
     if category is None:
         await state.clear()
         await message.answer(_("This category is no longer available. Please start again with /report."), reply_markup=main_menu())
         return
     try:
-        description = reports.check_description(message.text or "")
+        description = reports.check_description(text)
     except ReportError as error:
         await message.answer(problem_text(error))
         return
     await state.update_data(description=description)
-    await state.set_state(ReportFlow.photos)
-    text = (
-        _("📷 Now send a photo of the problem (required for this kind of problem). You can send up to {limit}.")
-        if category.photo_required
-        else _("📷 Now send a photo of the problem if you can (up to {limit}), or tap Skip.")
-    )
-    await message.answer(text.format(limit=reports.MAX_PHOTOS), reply_markup=photos_keyboard(category, 0))
+    if (await state.get_data()).get("editing"):  # « Modifier » from the summary: straight back to it
+        await state.update_data(editing=False)
+        await show_summary(message, state, session, i18n, settings)
+        return
+    await ask_photos(message, state, category, settings)
 
 
 @router.message(StateFilter(ReportFlow.description))
 async def on_not_a_description(message: Message) -> None:
-    """A sticker, photo… where the description was expected."""
-    await message.answer(_("Please describe the problem in words first; you can add photos next."))
+    """A sticker, a voice message… where the description was expected."""
+    await message.answer(_("Please describe the problem in a few words, or send a photo."))
 
 
 # --- Photos ----------------------------------------------------------------------------------
 
 
-@router.message(StateFilter(ReportFlow.photos), F.photo)
+@router.message(StateFilter(ReportFlow.photos), IMAGE)
 async def on_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    """One photo (Telegram sends several sizes: the largest is kept)."""
+    """One photo, or an image sent as a file (of a photo, Telegram sends several sizes: the largest is kept)."""
     category = await current_category(session, state)
-    if category is None or not message.photo:
+    image = image_of(message)
+    if category is None or image is None:
         await state.clear()
         await message.answer(_("This category is no longer available. Please start again with /report."), reply_markup=main_menu())
         return
@@ -367,36 +476,49 @@ async def on_photo(message: Message, state: FSMContext, session: AsyncSession) -
     if len(photos) >= reports.MAX_PHOTOS:
         await message.answer(problem_text(ReportError(Problem.TOO_MANY_PHOTOS)), reply_markup=photos_keyboard(category, len(photos)))
         return
-    largest = message.photo[-1]
-    photos.append([largest.file_id, largest.file_unique_id])
+    photos.append(image)
     await state.update_data(photos=photos)
     await message.answer(
-        _("📷 Photo {count} received. Send another one, or tap Done.").format(count=len(photos)),
+        _("📷 Photo {count} received. Another one? If not, tap “✅ Done”.").format(count=len(photos)),
         reply_markup=photos_keyboard(category, len(photos)),
     )
 
 
 @router.callback_query(ReportStep.filter(F.action == "photos_done"), StateFilter(ReportFlow.photos))
-async def on_photos_done(query: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:
+async def on_photos_done(query: CallbackQuery, state: FSMContext, session: AsyncSession, settings: Settings) -> None:
     """Done (or Skip) after the photos."""
     category = await current_category(session, state)
     if category is None or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."))
         return
     if category.photo_required and not (await state.get_data()).get("photos"):
-        await query.answer(problem_text(ReportError(Problem.PHOTO_REQUIRED)), show_alert=True)
+        await query.answer(photo_needed_text(settings), show_alert=True)
         return
     await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     await ask_location(query.message, state, category)
 
 
+@router.message(StateFilter(ReportFlow.photos), F.location)
+async def on_location_during_photos(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+    """The place sent before tapping « Terminé »: the photos are done, the place is taken."""
+    category = await current_category(session, state)
+    if category is not None and category.photo_required and not (await state.get_data()).get("photos"):
+        await message.answer(photo_needed_text(settings), reply_markup=photos_keyboard(category, 0))
+        return
+    await state.set_state(ReportFlow.location)
+    await on_location(message, state, session, i18n, settings)
+
+
 @router.message(StateFilter(ReportFlow.photos))
-async def on_not_a_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def on_not_a_photo(message: Message, state: FSMContext, session: AsyncSession, settings: Settings) -> None:
     """Text, a sticker… where a photo was expected."""
     category = await current_category(session, state)
     count = len((await state.get_data()).get("photos", []))
     markup = photos_keyboard(category, count) if category else None
+    if category is not None and category.photo_required and not count:
+        await message.answer(photo_needed_text(settings), reply_markup=markup)
+        return
     await message.answer(_("Please send a photo, or use the buttons below."), reply_markup=markup)
 
 
@@ -411,7 +533,31 @@ async def on_location(message: Message, state: FSMContext, session: AsyncSession
     if not valid_coordinates(lat, lon):
         await message.answer(problem_text(ReportError(Problem.BAD_COORDINATES)))
         return
-    await state.update_data(lat=lat, lon=lon, address=None)
+    if message.venue is not None:  # a place chosen on the map: its own name says where it is
+        named = " ".join(f"{message.venue.title}, {message.venue.address}".split())[: reports.MAX_ADDRESS]
+        await state.update_data(lat=lat, lon=lon, address=named)
+        await after_location(message, state, session, i18n, settings)
+        return
+    await place_and_go_on(message, state, session, i18n, settings, lat=lat, lon=lon)
+
+
+async def place_and_go_on(
+    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings,
+    *, lat: float | None = None, lon: float | None = None, address: str | None = None,
+) -> None:
+    """Name a position, or place a typed address, through the geocoder; then on to the next step."""
+    if settings.geocoder_url:
+        # Nothing is decided yet (at most the day's activity mark): end the transaction so that the
+        # network call holds no database lock, as bot/pipeline.py does before Bot API calls.
+        await commit_so_far(session)
+        if lat is not None and lon is not None:
+            found = await geocoding.reverse(settings.geocoder_url, lat, lon)
+            address = found.label if found else None
+        elif address:
+            found = await geocoding.search(settings.geocoder_url, address)
+            if found is not None:
+                lat, lon, address = found.lat, found.lon, found.label
+    await state.update_data(lat=lat, lon=lon, address=address)
     await after_location(message, state, session, i18n, settings)
 
 
@@ -437,8 +583,7 @@ async def on_address(message: Message, state: FSMContext, session: AsyncSession,
     except ReportError as error:
         await message.answer(problem_text(error))
         return
-    await state.update_data(lat=None, lon=None, address=address)
-    await after_location(message, state, session, i18n, settings)
+    await place_and_go_on(message, state, session, i18n, settings, address=address)
 
 
 @router.message(StateFilter(ReportFlow.location))
@@ -465,9 +610,9 @@ async def on_follow(query: CallbackQuery, callback_data: ReportFollow, state: FS
     outcome = await reports.follow(session, report, resident)
     await state.clear()
     if outcome == reports.FollowOutcome.OWN:
-        text = _("This is your own report {ref}: you are already told of every change.")
+        text = _("This is your own report {ref}: we already tell you of every change.")
     else:
-        text = _("👍 Thank you! You now follow report {ref}: you will be told of every change.")
+        text = _("👍 Thank you! You now follow report {ref}: we will tell you of every change.")
     await query.message.answer(text.format(ref=report.ref), reply_markup=main_menu())
 
 
@@ -513,8 +658,8 @@ async def on_send(
     await query.message.edit_reply_markup(reply_markup=None)
     await download_photos(bot, session, report, settings.media_dir)
     await query.message.answer(
-        _("✅ Thank you! Your report is registered under the reference <b>{ref}</b>.\n"
-          "You will be told of every step; see “📋 My reports” at any time.").format(ref=report.ref),
+        _("✅ Thank you! Your report has the number <b>{ref}</b>.\n"
+          "We will tell you of every step. Find it in “📋 My reports”.").format(ref=report.ref),
         reply_markup=main_menu(),
     )
 
@@ -528,7 +673,7 @@ async def on_text_during_buttons(message: Message) -> None:
 # --- My reports, "is it fixed?" ---------------------------------------------------------------
 
 
-@router.message(Command("myreports"))
+@router.message(Command("myreports", "messignalements"))
 @router.message(F.text == MENU_MY_REPORTS)
 async def cmd_my_reports(message: Message, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings) -> None:
     """/myreports or the menu entry: own and followed reports with their status."""
@@ -586,7 +731,8 @@ async def on_show_history(
 
 @router.callback_query(ReportFixed.filter())
 async def on_fixed_answer(
-    query: CallbackQuery, callback_data: ReportFixed, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings
+    query: CallbackQuery, callback_data: ReportFixed, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings,
+    state: FSMContext,
 ) -> None:
     """The reporter's "is it really fixed?" answer; "no" reopens the report."""
     report = await reports.report_by_id(session, callback_data.report_id)
@@ -606,6 +752,35 @@ async def on_fixed_answer(
     if answer == reports.FixedAnswer.THANKS:
         await query.message.answer(_("🙏 Thank you for confirming!"))
     else:
+        await state.set_state(NotFixed.why)
+        await state.update_data(report_id=report.id)
         await query.message.answer(
             _("Thank you for telling us. Report {ref} is reopened and the agents have been told.").format(ref=report.ref)
+            + "\n\n" + _("What is still wrong? Write it in a message or send a photo: we will pass it on to the agents."),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[step_button(str(SKIP), "why_skip")]]),
         )
+
+
+@router.callback_query(ReportStep.filter(F.action == "why_skip"), StateFilter(NotFixed.why))
+async def on_why_skipped(query: CallbackQuery, state: FSMContext) -> None:
+    """Nothing to add after « not fixed yet »."""
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.message(StateFilter(NotFixed.why), F.text | IMAGE)
+async def on_why_not_fixed(message: Message, state: FSMContext, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings) -> None:
+    """Why it is not fixed, or a photo of it: passed on to the agents."""
+    report = await reports.report_by_id(session, int((await state.get_data()).get("report_id", 0)))
+    await state.clear()
+    if report is None or report.resident_id != resident.id:
+        await message.answer(_("This report is already closed."), reply_markup=main_menu())
+        return
+    image = image_of(message)
+    text = " ".join((message.text or message.caption or "").split())[: reports.MAX_NOTE] or None
+    await ReportNotices(i18n, settings).reporter_adds(
+        session, report, text, image[0] if image else None, f"report:{report.id}:agents:adds:{message.message_id}"
+    )
+    await message.answer(_("Thank you, the agents have it."), reply_markup=main_menu())

@@ -81,7 +81,7 @@ def topics_keyboard(topics: list, followed: set[str], locale: str) -> InlineKeyb
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-@router.message(Command("settings"))
+@router.message(Command("settings", "parametres"))
 @router.message(F.text == MENU_SETTINGS)
 async def cmd_settings(message: Message, resident: Resident, session: AsyncSession, i18n: I18n) -> None:
     """/settings or the menu entry: what can be changed."""

@@ -10,7 +10,13 @@ from __future__ import annotations
 import gettext
 from pathlib import Path
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+_SOURCE_LOCALES = Path(__file__).resolve().parent.parent / "locales"
+# A checkout compiles its own catalogs; an installed package (pip install ., the container image)
+# has them compiled at build time under bot/locales (setup.py).
+LOCALES_DIR = (
+    _SOURCE_LOCALES if (_SOURCE_LOCALES / "fr" / "LC_MESSAGES" / "messages.po").is_file()
+    else Path(__file__).resolve().parent / "locales"
+)
 DOMAIN = "messages"
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from notices.labels import capitalized, spoken_date, town_hall
 from participation import consultations as domain
 from participation import outbox
 from storage.models import Consultation
@@ -32,16 +32,26 @@ def tr(text: dict[str, str] | None) -> str:
 
 
 def when(moment: datetime, settings: Settings) -> str:
-    return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=settings.tz, locale=current_locale())
+    return spoken_date(moment, settings.tz, current_locale())
 
 
-async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I18n, default_locale: str) -> int:
-    """Queue one native poll per resident of the audience, in each one's language."""
+async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I18n, settings: Settings) -> int:
+    """Queue one native poll per resident of the audience, in each one's language, after a line
+    saying who asks, until when, and who sees the vote (a bare poll looks like spam)."""
+    default_locale = settings.default_locale
     question = consultation.questions[0]
     count = 0
     for resident in await domain.poll_audience(session, consultation):
         locale = resident.locale or default_locale
         with i18n.use_locale(locale):
+            intro = _(
+                "🗳 {town_hall} asks you: “{title}”. You can answer until {date}.\n"
+                "Your vote is seen by the town hall, not by other residents."
+            ).format(
+                town_hall=capitalized(town_hall(settings.commune_name)),
+                title=html.escape(domain.localized(consultation.title, locale, default_locale)),
+                date=spoken_date(consultation.closes_at, settings.tz, locale),
+            )
             if question["type"] == "yesno":
                 options = [_("Yes"), _("No")]
             else:
@@ -55,6 +65,11 @@ async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I
             "is_anonymous": False,
             "allows_multiple_answers": question["type"] == "multiple",
         }
+        await outbox.enqueue(
+            session, chat_id=resident.telegram_id, method="sendMessage", payload={"text": intro},  # type: ignore[arg-type]
+            resident_id=resident.id, kind="poll-intro",
+            dedupe_key="pi" + domain.poll_dedupe_key(consultation.id, resident.id),  # type: ignore[arg-type]
+        )
         if await outbox.enqueue(
             session, chat_id=resident.telegram_id, method="sendPoll", payload=payload,  # type: ignore[arg-type]
             resident_id=resident.id, kind=domain.POLL_KIND,

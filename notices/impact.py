@@ -8,6 +8,7 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,9 +29,7 @@ def render_impact(result: impact.Impact, locale: str, default_locale: str) -> st
     lines = [
         _("🌱 <b>Your impact</b>"),
         "",
-        _("You took part in {count} consultation(s), {decided} led to a decision; {fixed} of your {reports} report(s) fixed.").format(
-            count=result.took_part, decided=result.decided, fixed=result.my_reports_fixed, reports=result.my_reports
-        ),
+        impact_summary(result),
     ]
     if result.consultations:
         lines += ["", _("<b>Consultations</b>")]
@@ -84,3 +83,20 @@ def render_question(period: int) -> dict[str, Any]:
 async def neighbourhood_names(session: AsyncSession, locale: str, default_locale: str) -> dict[str, str]:
     rows = await session.scalars(select(Neighbourhood))
     return {row.code: localized(row.names, locale, default_locale) for row in rows}
+
+
+def impact_summary(result: impact.Impact) -> str:
+    """One or two sentences with real plurals (never « consultation(s) »)."""
+    parts = [ngettext("You answered {count} consultation.", "You answered {count} consultations.", result.took_part).format(count=result.took_part)]
+    if result.decided:
+        parts.append(ngettext(
+            "{count} has already led to a council decision.", "{count} have already led to a council decision.", result.decided
+        ).format(count=result.decided))
+    if result.my_reports:
+        made = ngettext("You made {count} report:", "You made {count} reports:", result.my_reports).format(count=result.my_reports)
+        if result.my_reports_fixed:
+            fixed = ngettext("{count} is fixed.", "{count} are fixed.", result.my_reports_fixed).format(count=result.my_reports_fixed)
+        else:
+            fixed = _("none is fixed yet.")
+        parts.append(f"{made} {fixed}")
+    return " ".join(parts)

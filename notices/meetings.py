@@ -10,16 +10,13 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
 
+from notices.labels import spoken_date
 from storage.models import Meeting
 
 
 def format_when(starts_at: datetime, tz: ZoneInfo, locale: str) -> str:
-    local = starts_at.astimezone(tz)
-    return _("{date} at {time}").format(
-        date=format_date(local.date(), format="full", locale=locale), time=local.strftime("%H:%M")
-    )
+    return spoken_date(starts_at, tz, locale, weekday=True)
 
 
 def render_invitation(meeting: Meeting, tz: ZoneInfo, locale: str) -> tuple[str, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Published results as residents receive them: the outcome texts, chart captions and the reminder of a closing consultation."""
+"""Published results as residents receive them: the outcome texts, chart captions, the announcement of an opening consultation and the reminder of a closing one."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notices import result_texts
 from notices.consultations import PickConsultation
+from notices.labels import spoken_date, town_hall
 from participation import results as results_module
 from participation.consultations import localized
 from storage.models import Consultation
@@ -90,6 +90,21 @@ def chart_caption(results: results_module.Results, number: int) -> str:
     return _("📊 Question {number}: {prompt}").format(number=number, prompt=html.escape(question.prompt[:900]))
 
 
+def opening_message(
+    consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str, commune_name: str
+) -> tuple[str, dict[str, Any]]:
+    """The announcement of a consultation that opens, with a button to answer it."""
+    lines = [
+        _("🗳 <b>{title}</b>").format(title=html.escape(localized(consultation.title, locale, default_locale))),
+        _("A new consultation from {town_hall}.").format(town_hall=town_hall(commune_name)),
+    ]
+    if consultation.description:
+        lines.append(html.escape(localized(consultation.description, locale, default_locale)))
+    lines.append(_("You can answer until {date}.").format(date=spoken_date(consultation.closes_at, tz, locale)))
+    button = {"text": _("🗳 Answer"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
+    return "sendMessage", {"text": "\n\n".join(lines), "reply_markup": {"inline_keyboard": [[button]]}}
+
+
 def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str) -> tuple[str, dict[str, Any]]:
     """The reminder before closing, with a button that opens the consultation where one stopped."""
     text = _(
@@ -97,7 +112,7 @@ def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, defa
         "You have not sent your answers yet: it takes a few minutes, and if you started, your answers so far are kept."
     ).format(
         title=html.escape(localized(consultation.title, locale, default_locale)),
-        date=format_datetime(consultation.closes_at, "d MMMM y, HH:mm", tzinfo=tz, locale=locale),
+        date=spoken_date(consultation.closes_at, tz, locale),
     )
     button = {"text": _("🗳 Answer now"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
     return "sendMessage", {"text": text, "reply_markup": {"inline_keyboard": [[button]]}}

@@ -16,10 +16,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from notices.labels import spoken_date
 from participation import outbox
 from participation.categories import localized
 from participation.reports import Status, category_of, photos_of, report_by_id
@@ -108,7 +108,7 @@ def place_text(report: Report) -> str:
 
 
 def short_datetime(moment: datetime, locale: str, settings: Settings) -> str:
-    return format_datetime(moment, format="short", tzinfo=settings.tz, locale=locale)
+    return spoken_date(moment, settings.tz, locale)
 
 
 def agent_card(report: Report, category: ReportCategory, photo_count: int, settings: Settings, limit: int) -> str:
@@ -186,6 +186,20 @@ class ReportNotices:
         with self.i18n.context(), self.i18n.use_locale(self.settings.default_locale):
             intro = _("⚠️ The reporter says report {ref} is <b>not fixed</b>: it is reopened.").format(ref=report.ref)
         await self._post_to_agents(session, report, intro, f"report:{report.id}:agents:reopened:{report.updated_at.isoformat()}")
+
+    async def reporter_adds(self, session: AsyncSession, report: Report, text: str | None, photo_file_id: str | None, key: str) -> None:
+        """What the reporter says after « not fixed yet » (why, or a photo), for the agents."""
+        chat_id = self.settings.agents_chat_id
+        if chat_id is None:
+            return
+        with self.i18n.context(), self.i18n.use_locale(self.settings.default_locale):
+            intro = _("💬 The reporter of {ref} adds:").format(ref=report.ref)
+        body = f"{intro}\n{html.escape(text)}" if text else intro
+        if photo_file_id:
+            method, payload = "sendPhoto", {"photo": photo_file_id, "caption": body[:CAPTION_LIMIT]}
+        else:
+            method, payload = "sendMessage", {"text": body[:TEXT_LIMIT]}
+        await outbox.enqueue(session, chat_id=chat_id, method=method, payload=payload, kind="report_agents", dedupe_key=key)
 
     async def status_changed(
         self,

@@ -603,7 +603,10 @@ async def validate_draft(
     """"Validate" under a multiple or ranking question: the ticks become the answer."""
     now = now or utcnow()
     view = await claim(session, resident, response_id, step, question_index, now=now)
-    draft = list(view.response.draft)
+    # "Other" comes back in the draft of a revisited question: keep its saved text unless a new one is typed.
+    draft = [value for value in view.response.draft if value != OTHER]
+    if not other_text and OTHER in view.response.draft:
+        other_text = view.other_texts.get(view.questions[question_index]["id"])
     if other_text:
         draft.append(OTHER)
     return await answer(session, resident, response_id, step, question_index, draft, other_text=other_text, now=now, claimed=view)

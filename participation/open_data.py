@@ -1,6 +1,6 @@
 """The queries behind the public Open311 server: reports with their category and history, in a fixed number of statements.
 
-Anyone can call these endpoints: a listing of 1,000 reports costs two statements, not one per report.
+Anyone can call these endpoints: a listing of 1,000 reports costs three statements, not one per report.
 """
 
 from __future__ import annotations
@@ -9,20 +9,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.reports import CLOSED_STATUSES, OPEN_STATUSES
-from storage.models import Report, ReportCategory, ReportStatusChange
+from storage.models import Report, ReportCategory, ReportPhoto, ReportStatusChange
 
 
 @dataclass(frozen=True)
 class PublicRequest:
-    """One report as open data: the report, its category, its history in order."""
+    """One report as open data: the report, its category, its history in order, its first kept photo."""
 
     report: Report
     category: ReportCategory
     history: list[ReportStatusChange]
+    first_photo: int | None = None  # position of the first photo downloaded to MEDIA_DIR, if any
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,18 @@ async def _with_history(session: AsyncSession, rows: list[tuple[Report, ReportCa
             .order_by(ReportStatusChange.report_id, ReportStatusChange.at, ReportStatusChange.id)
         ):
             history[change.report_id].append(change)
-    return [PublicRequest(report, category, history[report.id]) for report, category in rows]  # type: ignore[index]
+    first_photo: dict[int, int] = {}
+    if ids:
+        for report_id, position in await session.execute(
+            select(ReportPhoto.report_id, func.min(ReportPhoto.position))
+            .where(ReportPhoto.report_id.in_(ids), ReportPhoto.path.is_not(None))  # type: ignore[attr-defined,union-attr]
+            .group_by(ReportPhoto.report_id)
+        ):
+            first_photo[report_id] = position
+    return [
+        PublicRequest(report, category, history[report.id], first_photo.get(report.id))  # type: ignore[index,arg-type]
+        for report, category in rows
+    ]
 
 
 async def list_requests(session: AsyncSession, filters: RequestFilters) -> list[PublicRequest]:
@@ -80,6 +92,15 @@ async def request_by_ref(session: AsyncSession, ref: str) -> PublicRequest | Non
     if row is None:
         return None
     return (await _with_history(session, [(row[0], row[1])]))[0]
+
+
+async def kept_photo_path(session: AsyncSession, ref: str, position: int) -> str | None:
+    """Where photo `position` of report `ref` was downloaded, if it was (what Open311's media_url serves)."""
+    return await session.scalar(
+        select(ReportPhoto.path)
+        .join(Report, Report.id == ReportPhoto.report_id)
+        .where(Report.ref == ref, ReportPhoto.position == position, ReportPhoto.path.is_not(None))  # type: ignore[union-attr]
+    )
 
 
 async def ref_by_token(session: AsyncSession, token: str) -> str | None:

@@ -301,3 +301,20 @@ async def record_reminder_count(session: AsyncSession, consultation_id: int, off
 
 def reminder_dedupe_key(consultation_id: int, offset: str, resident_id: int) -> str:
     return f"cr:{consultation_id}:{offset}:{resident_id}"
+
+
+async def announcement_recipients(session: AsyncSession, consultation: Consultation) -> list[Recipient]:
+    """Who is told that a consultation opens: its topic's subscribers, else its audience
+    (its neighbourhoods, or everyone when it has none); reachable, each once."""
+    query = reachable_residents()
+    if consultation.topic:
+        query = query.where(Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == consultation.topic)))
+    if consultation.neighbourhoods:
+        query = query.where(Resident.neighbourhood.in_(consultation.neighbourhoods))
+    rows = await session.execute(query.order_by(Resident.id))
+    return [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+
+
+def announcement_dedupe_key(consultation_id: int, resident_id: int) -> str:
+    """One announcement per consultation and resident, however often the opening fires."""
+    return f"co:{consultation_id}:{resident_id}"

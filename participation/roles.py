@@ -78,6 +78,19 @@ async def grant_role(
     return inserted
 
 
+async def list_grants(session: AsyncSession) -> list[RoleGrant]:
+    """Every role given (admins from ADMIN_IDS are not stored), by user then role."""
+    return list(await session.scalars(select(RoleGrant).order_by(RoleGrant.telegram_id, RoleGrant.role)))
+
+
+async def staff(session: AsyncSession, admin_ids: Iterable[int]) -> dict[int, frozenset[Role]]:
+    """Every staff member (admins from ADMIN_IDS included) with their roles."""
+    found: dict[int, set[Role]] = {admin_id: {Role.ADMIN} for admin_id in admin_ids}
+    for grant in await list_grants(session):
+        found.setdefault(grant.telegram_id, set()).add(Role(grant.role))
+    return {telegram_id: frozenset(roles) for telegram_id, roles in found.items()}
+
+
 async def revoke_role(
     session: AsyncSession,
     telegram_id: int,

@@ -74,6 +74,7 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.add_listener(log_job_event, EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self._planned: set[str] = set()
+        self._catching_up: set[str] = set()
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
@@ -92,7 +93,13 @@ class Scheduler:
 
     async def start(self) -> None:
         self._scheduler.start()
-        await self.resync()
+        planned = await self.resync()
+        # Jobs already due run at once; saying when they are done lets operators and tests know
+        # the process has caught up with what it missed while it was down.
+        now = utcnow()
+        self._catching_up = {job.job_id for job in planned if job.run_at <= now}
+        if not self._catching_up:
+            log.info("scheduler: caught up at start")
         self._scheduler.add_job(
             self.resync, "interval", seconds=RESYNC_SECONDS, id="palabre.resync", replace_existing=True
         )
@@ -102,8 +109,8 @@ class Scheduler:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
-    async def resync(self) -> None:
-        """Plan every job the database asks for; drop the ones it no longer asks for."""
+    async def resync(self) -> list[PlannedJob]:
+        """Plan every job the database asks for; drop the ones it no longer asks for; return them."""
         planned: list[PlannedJob] = []
         try:
             async with self.context.sessionmaker() as session:
@@ -111,7 +118,7 @@ class Scheduler:
                     planned.extend(await source(session, self.context))
         except Exception:
             log.exception("scheduler: resync failed")
-            return
+            return []
         now = utcnow()
         wanted = set()
         for job in planned:
@@ -130,6 +137,7 @@ class Scheduler:
             if self._scheduler.get_job(stale):
                 self._scheduler.remove_job(stale)
         self._planned = wanted
+        return planned
 
     async def _run(self, job: PlannedJob) -> None:
         if not self._may_run():
@@ -141,3 +149,7 @@ class Scheduler:
         except Exception as exc:  # noqa: BLE001 - one failed job must not stop the others
             log.error("scheduler: job %s failed: %s", job.job_id, describe_crash(exc))
         self.context.wake_sender()
+        if job.job_id in self._catching_up:
+            self._catching_up.discard(job.job_id)
+            if not self._catching_up:
+                log.info("scheduler: caught up at start")

@@ -72,3 +72,23 @@ def test_french_uses_typographic_apostrophes_and_spaces() -> None:
             if re.search(r"\w[!?;»]|«\w", re.sub(r"<[^>]+>|https?://\S+|\{[^}]*\}", "", translated)):
                 problems.append(f"missing space before/after French punctuation: {translated!r}")
     assert problems == []
+
+
+# « consultation(s) », « prévenu(e) », « réparé(es) »: a mairie writes real plurals (ngettext) or rephrases.
+PARENTHESISED_FORM = re.compile(r"\w\((?:s|e|es|x)\)", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_no_parenthesised_plural_or_gender_forms(locale: str) -> None:
+    problems = [
+        translated
+        for message in catalog(locale)
+        for translated in (strings(message) if message.id else [])
+        if PARENTHESISED_FORM.search(translated)
+    ]
+    assert problems == []
+
+
+def test_the_parenthesised_form_check_can_fail() -> None:
+    assert PARENTHESISED_FORM.search("Vous serez prévenu(e) de 2 signalement(s)")
+    assert not PARENTHESISED_FORM.search("Votre vote (pas celui des autres) est visible")

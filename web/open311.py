@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiogram.utils.i18n import I18n
@@ -128,7 +129,7 @@ def service_json(category: ReportCategory, locale: str) -> dict[str, Any]:
     }
 
 
-def request_json(public: PublicRequest, settings: Settings, extensions: bool) -> dict[str, Any]:
+def request_json(public: PublicRequest, settings: Settings, extensions: bool, origin: str = "") -> dict[str, Any]:
     report, category, history = public.report, public.category, public.history
     # As PRODUCT.md asks: the detailed status, then the public note of the change that set it.
     latest = history[-1] if history else None
@@ -150,7 +151,7 @@ def request_json(public: PublicRequest, settings: Settings, extensions: bool) ->
         "zipcode": None,
         "lat": report.lat,
         "long": report.lon,
-        "media_url": report.media_url,
+        "media_url": report.media_url or _photo_url(public, origin),
     }
     if extensions:
         data["extended_attributes"] = {
@@ -159,6 +160,28 @@ def request_json(public: PublicRequest, settings: Settings, extensions: bool) ->
         }
         data["notes"] = [_note(change, settings) for change in history]
     return data
+
+
+def _photo_url(public: PublicRequest, origin: str) -> str | None:
+    """The first photo of a report made in the chat, served by `media`; None when it has none kept."""
+    if not origin or public.first_photo is None:
+        return None
+    return f"{origin}{BASE}/media/{public.report.ref}/{public.first_photo + 1}.jpg"
+
+
+async def media(request: web.Request) -> web.StreamResponse:
+    """GET /open311/v2/media/REF/N.jpg: photo N of a report, from MEDIA_DIR (what media_url points to)."""
+    context = _context(request)
+    async with context.sessionmaker() as session:
+        kept = await open_data.kept_photo_path(session, request.match_info["ref"], int(request.match_info["n"]) - 1)
+    if kept is None:
+        raise web.HTTPNotFound()
+    # A stat on the local disk: quicker than a hop to a thread.
+    path = Path(kept).resolve()  # noqa: ASYNC240
+    # Only files under MEDIA_DIR are ever served, whatever a stored path says.
+    if not path.is_file() or not path.is_relative_to(Path(context.settings.media_dir).resolve()):  # noqa: ASYNC240
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Content-Type": "image/jpeg"})
 
 
 def _note(change: ReportStatusChange, settings: Settings) -> dict[str, Any]:
@@ -309,7 +332,8 @@ async def list_requests(request: web.Request) -> web.Response:
         return error_response(fmt, error.status, error.description)
     async with context.sessionmaker() as session:
         found = await open_data.list_requests(session, filters)
-    return respond(fmt, "service_requests", "request", [request_json(r, context.settings, extensions) for r in found])
+    origin = str(request.url.origin())
+    return respond(fmt, "service_requests", "request", [request_json(r, context.settings, extensions, origin) for r in found])
 
 
 async def one_request(request: web.Request) -> web.Response:
@@ -324,7 +348,7 @@ async def one_request(request: web.Request) -> web.Response:
         found = await open_data.request_by_ref(session, ref)
     if found is None:
         return error_response(fmt, 404, "service_request_id was not found")
-    return respond(fmt, "service_requests", "request", [request_json(found, context.settings, extensions)])
+    return respond(fmt, "service_requests", "request", [request_json(found, context.settings, extensions, str(request.url.origin()))])
 
 
 async def token(request: web.Request) -> web.Response:
@@ -444,4 +468,5 @@ def add_open311_routes(app: web.Application, context: Open311Context) -> None:
     app.router.add_post(f"{BASE}/requests.{FORMATS}", create_request)
     app.router.add_get(f"{BASE}/requests/{{id:[^/]+}}.{FORMATS}", one_request)
     app.router.add_get(f"{BASE}/tokens/{{token:[^/]+}}.{FORMATS}", token)
+    app.router.add_get(f"{BASE}/media/{{ref:[A-Z0-9-]+}}/{{n:[1-9]}}.jpg", media)
     app.router.add_route("*", f"{BASE}/{{tail:.*}}", not_found)

@@ -63,6 +63,23 @@ def test_db_upgrade_and_role_grant(tmp_path: Path) -> None:
     assert audit == [("cli", "role.grant", "4242")]
 
 
+def test_roles_are_listed_and_revoked_with_an_audit_trail(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
+    env = {"DATABASE_URL": url, "ADMIN_IDS": "1"}
+    palabre("role", "grant", "4242", "official", cwd=tmp_path, env=env)
+    palabre("role", "grant", "77", "agent", cwd=tmp_path, env=env)
+    listed = palabre("role", "list", cwd=tmp_path, env=env).stdout.splitlines()
+    assert [line.split("\t")[:2] for line in listed] == [["1", "admin"], ["77", "agent"], ["4242", "official"]]
+    revoked = palabre("role", "revoke", "4242", "official", cwd=tmp_path, env=env)
+    again = palabre("role", "revoke", "4242", "official", cwd=tmp_path, env=env)
+    assert (revoked.returncode, revoked.stdout.strip()) == (0, "4242 no longer has the role official.")
+    assert again.stdout.strip() == "4242 did not have the role official."
+    assert [line.split("\t")[:2] for line in palabre("role", "list", cwd=tmp_path, env=env).stdout.splitlines()] == [["1", "admin"], ["77", "agent"]]
+    with create_engine(f"sqlite:///{tmp_path / 'p.db'}").connect() as connection:
+        audit = connection.execute(text("SELECT source, action, subject FROM audit_entry WHERE action = 'role.revoke'")).all()
+    assert audit == [("cli", "role.revoke", "4242")]
+
+
 def test_every_command_has_help(tmp_path: Path) -> None:
     for args in (["--help"], ["run", "--help"], ["db", "upgrade", "--help"], ["role", "grant", "--help"]):
         result = palabre(*args, cwd=tmp_path)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -98,6 +100,23 @@ def test_results_exports_and_poster(palabre, tmp_path: Path) -> None:  # type: i
     assert palabre("qr", "place-du-marche", "--output", str(tmp_path / "affiche.gif"), "--bot", "b").exit_code == 2
 
 
+def test_the_poster_says_who_asks_until_when_and_how_to_answer_without_telegram(palabre, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COMMUNE_NAME", "Saint-Martin")
+    monkeypatch.setenv("COMMUNE_PHONE", "04 73 00 00 00")
+    monkeypatch.setenv("COMMUNE_ADDRESS", "1 place de la Mairie")
+    palabre("consultation", "import", str(DATA / "consultation_marche.yaml"))
+    poster = tmp_path / "affiche.svg"
+    assert palabre("qr", "place-du-marche", "--output", str(poster), "--bot", "palabre_bot").exit_code == 0
+    # The poster's lines, joined as a person reads them (long lines are wrapped on the page).
+    svg = " ".join(html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", poster.read_text(encoding="utf-8"), re.S))
+    for expected in (
+        "La mairie de Saint-Martin", "Réaménagement de la place du marché", "Donnez votre avis sur la place.",
+        "Répondez jusqu’au 15\u00a0décembre 2099 à 20\u00a0h", "https://t.me/palabre_bot?start=c_place-du-marche",
+        "Sans Telegram\u202f? Appelez le 04 73 00 00 00 ou venez à la mairie, 1 place de la Mairie.",
+    ):
+        assert expected in svg, expected
+
+
 def test_demo_imports_a_bilingual_sample(palabre) -> None:  # type: ignore[no-untyped-def]
     assert "demo-place-du-marche imported" in palabre("demo").output
     import json
@@ -124,6 +143,9 @@ def test_poll_from_the_command_line_queues_one_poll_per_resident(palabre, tmp_pa
     assert "queued for 2 residents" in palabre("poll", "sondage").output
     assert "queued for 0 residents" in palabre("poll", "sondage").output  # nobody gets it twice
     # Payloads are encrypted at rest (storage.crypto): read them as the sender does.
-    payloads = [(chat, decrypt(payload)) for chat, payload in rows(palabre.database, "SELECT chat_id, payload FROM outbox_message ORDER BY chat_id")]
+    payloads = [
+        (chat, decrypt(payload))
+        for chat, payload in rows(palabre.database, "SELECT chat_id, payload FROM outbox_message WHERE method = 'sendPoll' ORDER BY chat_id")
+    ]
     assert [(chat, json.loads(payload)["is_anonymous"]) for chat, payload in payloads] == [(7, False), (8, False)]
     assert "Every week" in payloads[1][1] and "Chaque semaine" in payloads[0][1]

@@ -72,6 +72,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from aiohttp import web
 
+from tests.e2e.patience import patient
+
 if TYPE_CHECKING:  # pragma: no cover - only for type hints of the optional helpers
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
@@ -1230,6 +1232,7 @@ class FakeTelegram:
 
     async def wait_request(self, method: str, *, count: int = 1, timeout: float = 10.0) -> Json:
         """Wait until ``method`` has been called ``count`` times in total; return those params."""
+        timeout = patient(timeout)
         deadline = time.monotonic() + timeout
         while True:
             calls = self.calls(method)
@@ -1313,6 +1316,8 @@ class FakeTelegram:
         self._messages_changed.notify()
 
     async def _wait_quiet(self, chat_id: int | None, quiet: float, timeout: float) -> None:
+        # A loaded machine pauses longer between steps: "quiet" must outlast those pauses too.
+        quiet, timeout = patient(quiet), patient(timeout)
         deadline = time.monotonic() + timeout
         while True:
             now = time.monotonic()
@@ -2391,6 +2396,11 @@ class FakeUser:
     async def send_location(self, latitude: float, longitude: float) -> Json:
         return self._message({"location": {"latitude": latitude, "longitude": longitude}})
 
+    async def send_venue(self, latitude: float, longitude: float, title: str, address: str) -> Json:
+        """A place chosen on the map (📎 › Location › a named place): Telegram sends a venue and its location."""
+        location = {"latitude": latitude, "longitude": longitude}
+        return self._message({"location": location, "venue": {"location": location, "title": title, "address": address}})
+
     def reply_keyboard(self) -> list[str]:
         """Button texts of the reply keyboard currently shown in this chat ([] if none/removed)."""
         rows = self.fake._reply_keyboards.get(self.chat_id) or []
@@ -2574,6 +2584,7 @@ class FakeUser:
                 return predicate in haystack
             return bool(predicate(message))
 
+        timeout = patient(timeout)
         deadline = time.monotonic() + timeout
         while True:
             for event in fake._events.get(self.chat_id, []):
@@ -2593,6 +2604,7 @@ class FakeUser:
         if self._last_callback_id is None:
             raise AssertionError("no tap yet")
         record = self.fake._callbacks[self._last_callback_id]
+        timeout = patient(timeout)
         try:
             await asyncio.wait_for(record.answered.wait(), timeout)
         except TimeoutError:

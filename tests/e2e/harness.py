@@ -21,10 +21,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from participation import outbox
+from storage.db import make_engine, make_sessionmaker
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
+from tests.e2e.patience import patient
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-START_TIMEOUT = 30.0
+# On an idle machine a start takes a few seconds; the deadline grows with the load (patience.py).
+START_TIMEOUT = 60.0
+CAUGHT_UP = "scheduler: caught up at start"
 PROFILE_OFFER = {"fr": "Si vous le souhaitez", "en": "If you wish"}  # the start of the offer after onboarding
 
 
@@ -53,6 +58,7 @@ class BotProcess:
             "MEDIA_DIR": str(workdir / "media"),
             "DEFAULT_LOCALE": "fr",
             "LOG_LEVEL": "INFO",
+            "GEOCODER_URL": "",  # no network: a story that needs the address search serves one
             "PYTHONUNBUFFERED": "1",
             # A shorter leader lease than the 15 s default, so that a dead leader is replaced within
             # the stories' waits; not shorter: a 500/s broadcast on a busy machine delayed 5 s renewals.
@@ -97,7 +103,7 @@ class BotProcess:
         )
         log.close()
         self.starts += 1
-        deadline = asyncio.get_running_loop().time() + START_TIMEOUT
+        deadline = asyncio.get_running_loop().time() + patient(START_TIMEOUT)
         while not ready(before):
             if self.process.returncode is not None:
                 raise AssertionError(f"palabre run exited with {self.process.returncode}:\n{self.logs[-3000:]}")
@@ -150,6 +156,24 @@ class BotProcess:
                 raise AssertionError(f"palabre run did not stop on {how.name}:\n{self.logs[-3000:]}") from None
         self.process = None
 
+    def _current_start_logs(self) -> str:
+        return self.logs.rsplit(f"===== start {self.starts} =====", 1)[-1]
+
+    async def caught_up(self, timeout: float = 60.0) -> None:
+        """Wait until this start's scheduler ran every job that was due, and the outbox is empty.
+
+        What a negative assertion needs after a start: anything the process would do on its own
+        about the past has been done and delivered, so "nothing more came" is now a fact.
+        """
+        deadline = asyncio.get_running_loop().time() + patient(timeout)
+        while CAUGHT_UP not in self._current_start_logs():
+            if self.process is None or self.process.returncode is not None:
+                raise AssertionError(f"palabre run is not running:\n{self.logs[-3000:]}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"the scheduler did not catch up:\n{self.logs[-3000:]}")
+            await asyncio.sleep(0.05)
+        await outbox_drained(self.database_url, deadline)
+
     def _polls(self) -> int:
         return sum(1 for method, _params in self.fake.requests if method == "getUpdates")
 
@@ -175,6 +199,37 @@ class PalabreFactory:
     async def close(self) -> None:
         for process in self.processes:
             await process.stop()
+
+
+async def wait_for_log(processes: tuple[BotProcess, ...], line: str, timeout: float = 60.0) -> BotProcess:
+    """Wait until one of `processes` logged `line` since its latest start; returns that process."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patient(timeout)
+    while True:
+        for process in processes:
+            if line in process._current_start_logs():
+                return process
+        if loop.time() > deadline:
+            raise AssertionError(f"no process logged {line!r}")
+        await asyncio.sleep(0.05)
+
+
+async def outbox_drained(database_url: str, deadline: float | None = None) -> None:
+    """Wait until no outbox message is pending or in flight: each was delivered or given up."""
+    loop = asyncio.get_running_loop()
+    deadline = deadline if deadline is not None else loop.time() + patient(60.0)
+    engine = make_engine(database_url)
+    try:
+        while True:
+            async with make_sessionmaker(engine)() as session:
+                figures = await outbox.delivery_figures(session)
+            if figures.pending == 0:
+                return
+            if loop.time() > deadline:
+                raise AssertionError(f"{figures.pending} outbox messages still pending")
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()
 
 
 async def onboard(user: FakeUser, language: str = "fr") -> dict[str, Any]:

@@ -20,6 +20,7 @@ from storage.models import Resident
 from storage.types import utcnow
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.harness import BotProcess, PalabreFactory
+from tests.e2e.patience import patient
 
 FIRST_ID = 500_000
 
@@ -51,7 +52,7 @@ async def palabre_cli(bot: BotProcess, *args: str) -> str:
         sys.executable, "-m", "bot.cli", *args, cwd=bot.workdir, env=bot.env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=patient(60))
     assert process.returncode == 0, err.decode()
     return out.decode()
 

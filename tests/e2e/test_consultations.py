@@ -44,11 +44,16 @@ async def import_file(database_url: str, path: Path) -> None:
 
 
 def with_times(tmp_path: Path, *, closes_in: timedelta, questions: str | None = None, slug: str | None = None) -> Path:
-    """The sample file, opening now and closing after `closes_in` (optionally other questions or slug)."""
+    """The sample file, opening now and closing after `closes_in` (optionally other questions or slug).
+
+    Without reminders: the sample's 48 h and 6 h before a closing this near are due at once and
+    would reach whoever is half-way, in the middle of a story about something else.
+    """
     text = (DATA / "consultation_marche.yaml").read_text(encoding="utf-8")
     now = utcnow()
     text = re.sub(r"opens_at: .*", f"opens_at: {(now - timedelta(minutes=1)).isoformat()}", text)
     text = re.sub(r"closes_at: .*", f"closes_at: {(now + closes_in).isoformat()}", text)
+    text = re.sub(r"reminders: .*", "reminders: []", text)
     if questions is not None:
         text = text[: text.index("questions:")] + questions
     if slug is not None:
@@ -214,7 +219,7 @@ async def test_a_consultation_closes_by_itself_and_refuses_later_answers(fake: F
     await noa.tap("Des bancs")
     assert (await noa.wait_callback_answer())["text"].startswith("Cette consultation a été close le ")
     await noa.send_command("/consultations")
-    assert (await noa.wait_message())["text"] == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons\u202f!"
+    assert (await noa.wait_message())["text"] == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons de la prochaine\u202f!"
     _code, out, _err = await palabre_cli(palabre.database_url, "results", "place-du-marche")
     assert "Participation: 1 started, 0 finished." in out and "   Chaque mois: 0 (0 %)" in out
 

@@ -55,7 +55,7 @@ async def test_impact_shows_the_answered_consultation_and_the_fixed_report(fake:
     await asyncio.sleep(PAUSE)
     await camille.press("🌱 Mon impact")
     text = (await camille.wait_message("Votre impact"))["text"]
-    assert "Vous avez participé à 1 consultation(s), dont 1 ont abouti à une décision\u202f; 1 de vos 1 signalement(s) réparé(s)." in text
+    assert "Vous avez répondu à 1 consultation. 1 a déjà abouti à une décision du conseil. Vous avez fait 1 signalement\u00a0: 1 est résolu." in text
     assert "✅ Réaménagement de la place du marché\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: La place devient piétonne le samedi." in text
     assert "PAL-2026-000042 · Nid-de-poule (votre signalement)\u00a0: ✅ Réparé — clos en 3 jours" in text
     fake.assert_no_errors()
@@ -117,8 +117,7 @@ async def test_satisfaction_question_goes_once_per_period_across_a_restart(fake:
     await fake.user(marie).wait_message("Merci pour votre réponse (4/5)")
 
     await bot.restart()
-    await asyncio.sleep(2)  # past the scheduler's first resync after the start
-    await fake.wait_idle(quiet=1.0, timeout=20)
+    await bot.caught_up()  # whatever the new start would ask again has been asked
 
     def asked(chat_id: int) -> int:
         return sum(1 for m in fake.sent_to(chat_id) if (m.get("text") or "").startswith(("📊 <b>Une petite", "📊 Une petite", "📊 A quick")))

@@ -27,7 +27,7 @@ async def test_new_resident_is_onboarded_in_french(fake: FakeTelegram, palabre: 
     camille = fake.user(1001, "Camille", language_code="fr")
     await camille.send_command("/start")
     welcome = await camille.wait_message("Bienvenue sur Palabre")
-    assert "Quelle langue préférez-vous\u202f?" in welcome["text"]
+    assert "Choisissez votre langue\u00a0:" in welcome["text"]
     await camille.tap("Français")
     notice = await camille.wait_message("Vos données")
     assert "Pourquoi\u00a0:" in notice["text"] and "/privacy" in notice["text"]

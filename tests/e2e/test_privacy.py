@@ -93,7 +93,7 @@ async def test_forget_after_answering_and_reporting_keeps_the_counts_and_nothing
     await margot.wait_message("Merci de vérifier votre signalement")
     await human()
     await margot.tap("Envoyer")
-    await margot.wait_message("référence")
+    await margot.wait_message("porte le numéro")
 
     def counts(output: str) -> list[str]:  # the count lines, not the list of free texts
         return [line for line in output.splitlines() if ("(" in line and "%" in line) or line.startswith("Participation")]

@@ -6,7 +6,6 @@ has its own stories in test_consultations.py): these stories are about who recei
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -142,7 +141,7 @@ async def test_a_reminder_goes_to_exactly_those_who_have_not_answered_once_acros
     await seed_answers(palabre.database_url, submitted=(lea, paul), unfinished=(camille,), subscribers=(john, paul))
 
     bot = await palabre.start()
-    await asyncio.sleep(2)  # the reminder is planned from the database...
+    await bot.caught_up()  # the reminder is planned from the database...
     await bot.restart()  # ...and the process restarts before its time
 
     await wait_for(lambda: reminders(fake, camille) and reminders(fake, john), 90, "the reminders")
@@ -152,8 +151,7 @@ async def test_a_reminder_goes_to_exactly_those_who_have_not_answered_once_acros
     assert reminders(fake, john)[0]["text"].startswith("⏰ Redesign of the market square closes on ")
 
     await bot.restart()  # after its time: it is not sent again
-    await asyncio.sleep(2)
-    await fake.wait_idle(quiet=1.5, timeout=30)
+    await bot.caught_up()
     assert [len(reminders(fake, chat)) for chat in (camille, john, lea, paul, noe)] == [1, 1, 0, 0, 0]
 
     # Its button takes camille back where she stopped.

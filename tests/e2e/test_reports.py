@@ -100,7 +100,7 @@ async def test_pothole_reported_followed_triaged_fixed_and_reopened(
     await camille.wait_message("Merci de vérifier votre signalement")
     await human()
     await camille.tap("Envoyer")
-    confirmation = await camille.wait_message("référence")
+    confirmation = await camille.wait_message("porte le numéro")
     ref = REF.search(confirmation["text"]).group(0)  # type: ignore[union-attr]
 
     # The agents' group gets it with the photo, the place and the buttons.
@@ -155,6 +155,12 @@ async def test_pothole_reported_followed_triaged_fixed_and_reopened(
     await camille.wait_message("est rouvert")
     reopened = await agent.wait_message("pas réparé", timeout=15)
     assert ref in reopened["caption"]
+    # No dead end: the reporter may say why, with a photo, and the agents get it.
+    await human()
+    await camille.send_photo(caption="Le trou est toujours là, plus profond")
+    await camille.wait_message("les agents l’ont bien reçu")
+    why = await agent.wait_message(f"L’auteur du signalement {ref} ajoute", timeout=15)
+    assert why.get("photo") and "Le trou est toujours là, plus profond" in why["caption"]
     report, _ = await read_report(palabre.database_url, ref)
     assert report is not None and report.status == "acknowledged"
     # The follower hears of the reopening too (the first message after the "fixed" one).

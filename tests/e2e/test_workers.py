@@ -17,7 +17,7 @@ from storage.db import make_engine, make_sessionmaker
 from storage.models import AuditEntry
 from tests.conftest import POSTGRES_URL, fresh_postgres_database
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
-from tests.e2e.harness import PalabreFactory, onboard
+from tests.e2e.harness import CAUGHT_UP, PalabreFactory, onboard, wait_for_log
 from tests.e2e.test_consultations import (
     close_soon,
     consultation_status,
@@ -117,7 +117,8 @@ async def test_scheduled_work_runs_once_then_moves_when_the_leader_dies(
         if await count_audit(cluster.database_url, retention.PURGE_ACTION):
             break
         await asyncio.sleep(0.1)
-    await asyncio.sleep(3)
+    # The leader says when it has run everything that was due at its start: the purge included.
+    await wait_for_log((first, second), CAUGHT_UP)
     assert await count_audit(cluster.database_url, retention.PURGE_ACTION) == 1
     leader, follower = (first, second) if "now runs the scheduler" in first.logs else (second, first)
     assert "now runs the scheduler" not in follower.logs

@@ -132,7 +132,8 @@ class Resident:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(bot_token=TOKEN, admin_ids=[1], _env_file=None)  # type: ignore[call-arg]
+    # No network in tests: the address search is off unless a test serves one.
+    return Settings(bot_token=TOKEN, admin_ids=[1], geocoder_url="", _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture

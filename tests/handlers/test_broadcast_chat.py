@@ -162,3 +162,20 @@ async def test_official_broadcasts_to_an_age_bracket(resident_factory, sessionma
     await BroadcastFeeder(sessionmaker, build_i18n("fr"), settings)()
     async with sessionmaker() as session:
         assert sorted((await session.scalars(select(OutboxMessage.chat_id))).all()) == [4502, 4503]
+
+
+async def test_a_broadcast_to_nobody_is_refused_and_another_audience_can_be_chosen(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+    await import_lists(sessionmaker)
+    official = resident_factory(4011)
+    await make_official(sessionmaker, 4011)
+    await onboard(official)
+    await official.send("/broadcast")
+    await official.send("Fête de quartier samedi")
+    await official.tap(AudienceCallback(flow="b", kind="t", code="culture").pack())  # nobody follows « Culture »
+    assert alerts(official)[-1] == (
+        "Personne ne recevrait ce message\u00a0: aucun habitant de ce public n’accepte les annonces. Choisissez un autre public."
+    )
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
+    await official.tap(AudienceCallback(flow="b", kind="a").pack())  # everyone: the official at least
+    assert official.last_reply() == "Ce message sera envoyé à 1 habitant. L’envoyer\u202f?"

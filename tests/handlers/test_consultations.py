@@ -82,7 +82,7 @@ async def test_a_resident_answers_every_question_type_with_buttons(resident_fact
     await press(camille, "Non")  # the conditional question appears: now five questions
     assert "Question 5/5" in camille.last_reply() and "Pourquoi pas" in camille.last_reply()
     await camille.send_sticker()
-    assert camille.last_reply() == "Écrivez votre réponse sous forme de texte (ou utilisez les boutons de la question)."
+    assert camille.last_reply() == "Nous ne pouvons lire que du texte (pas les messages vocaux). Écrivez votre réponse, ou utilisez les boutons."
     await camille.send("x" * 60)
     assert camille.last_reply() == "Votre réponse fait 60 caractères\u00a0: limitez-la à 50 caractères, s’il vous plaît."
     await camille.send("Trop de <bruit>")
@@ -182,7 +182,7 @@ async def test_closed_and_future_consultations_refuse_politely(resident_factory,
     await fanny.send("/start c_bientot")
     assert fanny.last_reply().startswith("Cette consultation ouvrira le ")
     await fanny.send("/consultations")
-    assert fanny.last_reply() == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons\u202f!"
+    assert fanny.last_reply() == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons de la prochaine\u202f!"
     assert await answers_of(sessionmaker, 3006) == {}
 
 
@@ -210,7 +210,8 @@ async def test_a_native_poll_goes_through_the_outbox_and_answers_count(resident_
     await admin.send("/poll pietons")
     assert admin.last_reply() == "📨 Le sondage part vers 2 habitants."
     async with sessionmaker.begin() as session:
-        sent = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 3009))).one()
+        intro, sent = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 3009).order_by(OutboxMessage.id))).all()
+        assert intro.method == "sendMessage" and "Votre vote est visible par la mairie" in intro.payload["text"]
         assert sent.method == "sendPoll" and sent.payload["is_anonymous"] is False
         assert sent.payload["options"] == [{"text": "Oui"}, {"text": "Non"}]
         await session.execute(update(ConsultationPoll).where(ConsultationPoll.chat_id == 3009).values(poll_id="P1", message_id=5, status="open"))
@@ -256,7 +257,7 @@ async def test_an_official_builds_and_publishes_a_consultation_in_the_chat(resid
     await press(admin, "✅ Plus de question")
     await press(admin, "Maintenant")
     await admin.send("demain")
-    assert admin.last_reply() == "Je n’ai pas compris cette date. Écrivez-la par exemple 15/12/2026 20:00."
+    assert admin.last_reply() == "Nous n’avons pas compris cette date. Écrivez-la par exemple 15/12/2026 20:00."
     await admin.send("31/12/2099 20:00")
     assert "Relisez la consultation" in admin.last_reply() and "eclairage-du-parc" in admin.last_reply()
     async with sessionmaker() as session:

@@ -50,7 +50,7 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     await official.send("/feedbacks")
     assert official.last_reply() == f"💬 <b>Avis n°{row.id}</b> ({row.created_at:%Y-%m-%d})\n\nThe buttons are &lt;too&gt; small"
     await official.tap(buttons(official)[0][1])
-    assert official.last_reply() == f"Écrivez votre réponse à l’avis n°{row.id} en un message (ou /cancel)."
+    assert official.last_reply() == f"Écrivez votre réponse à l’avis n°{row.id} en un message (ou /annuler)."
     await official.send("Nous les agrandissons dès lundi.")
     assert official.last_reply() == "Votre réponse est en route vers l’habitant."
     await official.tap(FeedbackCallback(id=row.id).pack())  # an old button: answered already
@@ -74,7 +74,7 @@ async def test_impact_lists_consultations_and_sums_them_up(resident_factory, ses
     anne = resident_factory(6201)
     await onboard(anne, "fr")
     await anne.send("🌱 Mon impact")
-    assert anne.last_reply().startswith("🌱 <b>Votre impact</b>\n\nVous avez participé à 0 consultation(s)")
+    assert anne.last_reply().startswith("🌱 <b>Votre impact</b>\n\nVous avez répondu à 0 consultation.")
     assert anne.last_reply().endswith("Rien pour l’instant\u00a0: répondez à une consultation ou signalez un problème, et vous verrez ici ce qu’il en est advenu.")
     now = utcnow()
     async with sessionmaker.begin() as session:
@@ -92,7 +92,7 @@ async def test_impact_lists_consultations_and_sums_them_up(resident_factory, ses
                 session.add(Publication(consultation_id=c.id, decision="Des bancs & des arbres dès le printemps", source="cli"))  # type: ignore[arg-type]
     await anne.send("/impact")
     text = anne.last_reply()
-    assert "Vous avez participé à 2 consultation(s), dont 1 ont abouti à une décision\u202f; 0 de vos 0 signalement(s) réparé(s)." in text
+    assert "Vous avez répondu à 2 consultations. 1 a déjà abouti à une décision du conseil.\n" in text
     assert "✅ Le parc &lt;Jaurès&gt;\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: Des bancs &amp; des arbres dès le printemps" in text
     assert "✅ La halle\u00a0: close, résultats pas encore publiés" in text
     assert "⏸ L’école\u00a0: encore ouverte" in text
@@ -112,9 +112,9 @@ async def test_satisfaction_answer_with_a_comment_and_stale_buttons_refused(resi
     assert alerts(anne)[-1] == "Cette question est close\u202f; merci quand même."
     await anne.tap(SatisfactionCallback(period=period, score=2).pack())
     await anne.tap(SatisfactionCallback(period=period, score=4).pack())  # changes her mind
-    assert anne.last_reply() == "Merci pour votre réponse (4/5)\u202f! Si vous le souhaitez, écrivez un commentaire en un message\u202f; sinon /skip."
+    assert anne.last_reply() == "Merci pour votre réponse (4/5)\u202f! Si vous le souhaitez, écrivez un commentaire en un message\u202f; sinon /passer."
     await anne.send_sticker()
-    assert anne.last_reply() == "Écrivez votre commentaire sous forme de texte, ou /skip."
+    assert anne.last_reply() == "Écrivez votre commentaire sous forme de texte, ou /passer."
     await anne.send("Pratique pour signaler les nids-de-poule")
     assert anne.last_reply() == "Merci, votre commentaire est enregistré."
     async with sessionmaker() as session:

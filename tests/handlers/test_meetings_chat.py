@@ -27,18 +27,18 @@ async def test_official_announces_a_meeting_residents_answer_and_the_count_shows
     assert official.last_reply().startswith("📅 Nouvelle réunion publique.")
     await official.send("Avenir de la place <du> marché")
     await official.send("demain soir")
-    assert official.last_reply() == "Je n’ai pas compris cette date. Écrivez-la comme ceci, par exemple 12/12/2026 18:30."
+    assert official.last_reply() == "Nous n’avons pas compris cette date. Écrivez-la comme ceci, par exemple 12/12/2026 18:30."
     await official.send("01/01/2020 18:30")
     assert official.last_reply() == "Cette date est passée. Indiquez une date à venir."
     await official.send(when.strftime("%d/%m/%Y %H:%M"))
     assert official.last_reply() == "📍 Où aura-t-elle lieu\u202f?"
     await official.send_sticker()
-    assert official.last_reply() == "Merci de répondre par un texte. /cancel pour arrêter."
+    assert official.last_reply() == "Merci de répondre par un texte. /annuler pour arrêter."
     await official.send("Salle des fêtes, 2 rue Pasteur")
     await official.tap(AudienceCallback(flow="m", kind="a").pack())
     summary = official.last_reply()
     assert "<b>Avenir de la place &lt;du&gt; marché</b>" in summary
-    assert "à 18:30" in summary and "L’invitation sera envoyée à 3 habitants." in summary
+    assert "à 18\u00a0h\u00a030" in summary and "L’invitation sera envoyée à 3 habitants." in summary
     await official.tap(MeetingConfirmCallback(ok=True).pack())
     assert official.last_reply().startswith("✅ Réunion annoncée\u00a0: l’invitation part vers 3 habitants.")
     await official.tap(MeetingConfirmCallback(ok=True).pack())  # double tap: one meeting only

@@ -19,7 +19,7 @@ async def resident_row(sessionmaker: SessionMaker, telegram_id: int) -> Resident
 async def test_onboarding_records_language_and_consent(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     camille = resident_factory(2001)
     await camille.send("/start")
-    assert "Quelle langue préférez-vous" in camille.last_reply()
+    assert "Choisissez votre langue" in camille.last_reply()
     await camille.tap(LanguageCallback(code="fr").pack())
     assert "Vos données" in camille.last_reply()
     row = await resident_row(sessionmaker, 2001)

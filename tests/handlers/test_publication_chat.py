@@ -45,7 +45,7 @@ async def test_official_publishes_the_outcome_of_a_closed_consultation_once(resi
     await official.send("/publish place-du-marche")
     assert official.last_reply().startswith("🏛 Écrivez la décision du conseil sur cette consultation")
     await official.send_sticker()
-    assert official.last_reply() == "Veuillez écrire la décision du conseil sous forme de texte. /cancel pour arrêter."
+    assert official.last_reply() == "Veuillez écrire la décision du conseil sous forme de texte. /annuler pour arrêter."
     await official.send("x" * 2001)
     assert official.last_reply() == "La décision peut compter au plus 2000 caractères. Merci de la raccourcir."
     await official.send("Le conseil a voté <la piétonnisation> le samedi & le dimanche.")

@@ -143,7 +143,7 @@ async def test_resident_reports_a_pothole_with_photo_and_location(people, sessio
     assert "Merci de vérifier votre signalement" in camille.last_reply()
     await camille.tap(step("send"))
     reply = camille.last_reply()
-    assert "Merci\u202f! Votre signalement est enregistré sous la référence" in reply
+    assert "Merci\u202f! Votre signalement porte le numéro" in reply
 
     async with sessionmaker() as session:
         report = await session.scalar(select(Report))
@@ -193,12 +193,12 @@ async def test_refusals_are_clear_and_store_nothing(people, sessionmaker) -> Non
     await camille.tap(step("group", 1))  # Propreté: photo required
     await camille.tap(step("cat", await category_id(sessionmaker, "proprete-depot")))
     await camille.send_sticker()
-    assert camille.last_reply() == "Veuillez d’abord décrire le problème avec des mots\u202f; vous pourrez ajouter des photos ensuite."
+    assert camille.last_reply() == "Décrivez le problème en quelques mots, ou envoyez une photo."
     await camille.send("x" * 2001)
     assert camille.last_reply() == "Cette description est trop longue\u00a0: 2000 caractères au maximum, s’il vous plaît."
     await camille.send("Des sacs abandonnés")
     await camille.tap(step("photos_done"))  # no photo, but one is required
-    assert camille.alerts()[-1] == "Une photo est obligatoire pour ce type de problème\u00a0: merci d’en envoyer une."
+    assert camille.alerts()[-1] == "📷 Une photo est nécessaire pour ce type de problème. Pas de photo\u202f? Contactez directement votre mairie."
     await camille.send_photo("p")
     await camille.tap(step("photos_done"))
     await camille.send("⏭ Passer")  # the place is required here
@@ -215,7 +215,7 @@ async def test_refusals_are_clear_and_store_nothing(people, sessionmaker) -> Non
     await lou.onboard()
     await lou.send("/report")
     await lou.tap(step("cat", 999))  # an unknown (or forged) category
-    assert lou.last_reply() == "Cette catégorie n’est plus disponible. Recommencez avec /report, s’il vous plaît."
+    assert lou.last_reply() == "Cette catégorie n’est plus disponible. Recommencez avec /signaler, s’il vous plaît."
     await lou.send("Un texte")  # still asked to choose: nothing moves on
     assert lou.last_reply().startswith("Choisissez le type de problème")
     await lou.tap(step("cancel"))
