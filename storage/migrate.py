@@ -44,10 +44,25 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         refuse_encryption_without_key(connection, config)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left {len(broken)} rows pointing at a missing row: stopped before its commit")
 
+    sqlite = engine.dialect.name == "sqlite"
     before = await current_revision(engine)
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    try:
+        async with engine.begin() as connection:
+            if sqlite:
+                # Batch migrations rebuild a table (copy, drop, rename): with foreign keys on, dropping
+                # the old table would cascade-delete every row that refers to it. The pragma only
+                # works outside a transaction, hence first; foreign_key_check runs before the commit.
+                await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.run_sync(run)
+    finally:
+        if sqlite:
+            async with engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
     if before is not None and await current_revision(engine) != before:
         # Values a migration rewrote (0011 encrypts what was in clear) would stay in freed pages.
         await scrub_sqlite(engine)
