@@ -6,6 +6,8 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml setup.py MANIFEST.in README.md LICENSE .env.example ./
+COPY config ./config
+COPY notices ./notices
 COPY bot ./bot
 COPY handlers ./handlers
 COPY participation ./participation

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent
 
 
 class BuildWithCatalogs(build_py):
-    """Compiles locales/*/LC_MESSAGES/messages.po into bot/locales of the built package."""
+    """Compiles locales/*/LC_MESSAGES/messages.po into notices/locales of the built package (beside notices/catalogs.py, which reads them)."""
 
     def run(self) -> None:
         super().run()
@@ -20,7 +20,7 @@ class BuildWithCatalogs(build_py):
 
         for po_path in sorted((ROOT / "locales").glob("*/LC_MESSAGES/messages.po")):
             locale = po_path.parent.parent.name
-            target = Path(self.build_lib) / "bot" / "locales" / locale / "LC_MESSAGES" / "messages.mo"
+            target = Path(self.build_lib) / "notices" / "locales" / locale / "LC_MESSAGES" / "messages.mo"
             target.parent.mkdir(parents=True, exist_ok=True)
             with po_path.open("rb") as po_file:
                 catalog = read_po(po_file, locale=locale)

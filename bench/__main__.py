@@ -12,7 +12,7 @@ import os
 import platform
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import answers, broadcast, results, startup, use_bench_key, weighting
@@ -21,7 +21,7 @@ from bench import answers, broadcast, results, startup, use_bench_key, weighting
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    return f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs ({cpu}) · load {load} · Python {platform.python_version()}"
+    return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs ({cpu}) · load {load} · Python {platform.python_version()}"
 
 
 def main() -> None:

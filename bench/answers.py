@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import itertools
 import statistics
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from sqlalchemy import event, func, select, text
 from bench import use_bench_key
 from bot.app import build_dispatcher
 from bot.i18n import build_i18n, compile_catalogs
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.consultations import Act
 from participation import audit
 from participation import consultations as domain
@@ -71,7 +72,7 @@ class CountingSession(BaseSession):
         self.counts[name] = self.counts.get(name, 0) + 1
         if "Message" in str(method.__returning__):
             chat_id = int(getattr(method, "chat_id", None) or 0)
-            return Message(message_id=next(self._ids), date=datetime.now(timezone.utc), chat=Chat(id=chat_id, type="private"))
+            return Message(message_id=next(self._ids), date=datetime.now(UTC), chat=Chat(id=chat_id, type="private"))
         return True
 
     async def close(self) -> None:
@@ -119,7 +120,7 @@ async def prepare(sessionmaker: SessionMaker, settings: Settings, *, first_id: i
             consultation, _ = await domain.import_consultation(session, spec, actor_telegram_id=None, source=audit.Source.CLI)
             await session.flush()
         for user_id in range(first_id, first_id + residents):
-            resident = Resident(telegram_id=user_id, locale="fr", consent_at=datetime.now(timezone.utc), consent_version=NOTICE_VERSION)
+            resident = Resident(telegram_id=user_id, locale="fr", consent_at=datetime.now(UTC), consent_version=NOTICE_VERSION)
             session.add(resident)
             await session.flush()
             view = await domain.begin(session, consultation, resident)
@@ -133,7 +134,7 @@ _update_ids = itertools.count(1)
 def tap(seat: Seat, data: str) -> Update:
     user = User(id=seat.user_id, is_bot=False, first_name="Camille", language_code="fr")
     chat = Chat(id=seat.user_id, type="private")
-    message = Message(message_id=1, date=datetime.now(timezone.utc), chat=chat, text="(question)")
+    message = Message(message_id=1, date=datetime.now(UTC), chat=chat, text="(question)")
     return Update(
         update_id=next(_update_ids),
         callback_query=CallbackQuery(id=str(next(_update_ids)), from_user=user, chat_instance="ci", message=message, data=data),
@@ -171,7 +172,7 @@ def bare_dispatcher(sessionmaker: SessionMaker) -> Dispatcher:
         async with sessionmaker() as session:
             await session.execute(
                 text("INSERT INTO bench_event (user_id, data, at) VALUES (:u, :d, :t)"),
-                {"u": query.from_user.id, "d": query.data, "t": datetime.now(timezone.utc).isoformat()},
+                {"u": query.from_user.id, "d": query.data, "t": datetime.now(UTC).isoformat()},
             )
             await session.commit()
         await query.answer()
@@ -348,10 +349,8 @@ async def at_once(backend: str, latency_ms: int, residents: int, questions: int,
         for q in range(questions):
             update = tap(seat, Act(r=seat.response_id, s=q, q=q, a="c", v=q % CHOICES).pack())
             started = time.perf_counter()
-            try:
+            with contextlib.suppress(Exception):  # a failed tap is counted as lost below
                 await dp.feed_update(bot, update)
-            except Exception:  # noqa: BLE001 - a failed tap is counted as lost below
-                pass
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()

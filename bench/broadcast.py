@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +151,7 @@ def fill_outbox(db: Path, recipients: int) -> None:
         await engine.dispose()
 
     asyncio.run(migrate())
-    due = (datetime.now(timezone.utc) - timedelta(minutes=1)).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    due = (datetime.now(UTC) - timedelta(minutes=1)).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
     from storage import crypto
 
     # Encrypted as the outbox stores it (storage.crypto.EncryptedJSON): the sender decrypts each.

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import use_bench_key
@@ -68,7 +68,7 @@ def _value(rng: random.Random, question: str) -> object:
 
 def generate(db: Path, residents: int) -> None:
     """A migrated database with the consultation and `residents` submitted responses (bulk inserts)."""
-    from bot.settings import Settings
+    from config.settings import Settings
     from participation import audit
     from participation.consultation_file import parse_consultation_file
     from participation.consultations import import_consultation
@@ -91,7 +91,7 @@ def generate(db: Path, residents: int) -> None:
     consultation_id = asyncio.run(setup())
     rng = random.Random(7)
     questions = [line.split("id: ")[1].split(",")[0] for line in QUESTIONS_YAML.splitlines() if line.strip().startswith("- {id:")]
-    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
     connection = sqlite3.connect(db)
     connection.execute("PRAGMA synchronous=OFF")
     stamp = lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731 - the format UTCDateTime stores

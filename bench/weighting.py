@@ -22,7 +22,7 @@ def sample(size: int, seed: int = 18) -> tuple[np.ndarray, np.ndarray, Margins]:
     rng = np.random.default_rng(seed)
     hood = rng.choice(len(HOODS), size=size, p=[0.40, 0.25, 0.15, 0.01, 0.08, 0.06, 0.04, 0.01])
     age = np.minimum(len(AGES) - 1, rng.poisson(0.5 + 0.35 * hood)).astype(int)
-    hoods = {h: n for h, n in zip(HOODS, [4210, 3120, 2480, 1190, 2000, 1800, 1600, 1600], strict=True)}
+    hoods = dict(zip(HOODS, [4210, 3120, 2480, 1190, 2000, 1800, 1600, 1600], strict=True))
     total = sum(hoods.values())
     shares = [0.19, 0.22, 0.25, 0.21, 0.13]
     ages = {a: round(total * s) for a, s in zip(AGES, shares, strict=True)}

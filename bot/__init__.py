@@ -1,1 +1,1 @@
-"""The Palabre application: settings, assembly, command line, middlewares, FSM storage, sender."""
+"""The Palabre application: assembly, command line, middlewares, FSM storage, sender."""

@@ -10,49 +10,56 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError, TelegramNotFound, TelegramServerError, TelegramUnauthorizedError
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import DisabledEventIsolation, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
-import aiohttp
-from aiogram.exceptions import TelegramNetworkError, TelegramNotFound, TelegramServerError, TelegramUnauthorizedError
 from aiohttp import web
 
 from bot.broadcasting import BroadcastFeeder
-from bot.publishing import PublicationFeeder
+from bot.errors import StartupError
 from bot.flood import FloodControlMiddleware, FloodCounter, MemoryFloodCounter, RedisFloodCounter
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import ResidentI18nMiddleware, build_i18n
 from bot.leader import Fence, LeaseStore, lead
-from bot.logs import setup_logging
+from bot.middlewares import (
+    CleanTextMiddleware,
+    DbSessionMiddleware,
+    HandlerNameMiddleware,
+    ResidentMiddleware,
+    UpdateLockMiddleware,
+    UpdateLogMiddleware,
+)
 from bot.pipeline import CommitBeforeSpeaking, UpdateRetryMiddleware
+from bot.publishing import PublicationFeeder
 from bot.response_models import HoldResponseModels
 from bot.retry import RetryShortFloodWait
-from bot.middlewares import CleanTextMiddleware, DbSessionMiddleware, HandlerNameMiddleware, ResidentMiddleware, UpdateLockMiddleware, UpdateLogMiddleware
 from bot.sender import OutboxSender
-from bot.errors import StartupError
-from bot.settings import Settings
 from bot.supervision import Supervisor, TaskState
+from config.logs import setup_logging
+from config.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus, set_staff_menus
-from participation.roles import staff
 from participation.consultations import POLL_KIND, record_poll_sent
 from participation.outbox import AGENTS_POST_KIND, record_sent_message_id
+from participation.roles import staff
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
 from storage import crypto
 from storage.db import SessionMaker, make_engine, make_sessionmaker
-from storage.rekey import check_key
 from storage.migrate import upgrade
+from storage.rekey import check_key
 from web.app import build_web_app
-from web.webhook import CheckedRequestHandler
 from web.open311 import Open311Context
+from web.webhook import CheckedRequestHandler
 
 log = logging.getLogger("palabre")
 
@@ -221,7 +228,7 @@ async def check_telegram(bot: Bot, settings: Settings) -> None:
         raise StartupError(
             "Telegram refused BOT_TOKEN: copy the token again from @BotFather (it may have been revoked)."
         ) from exc
-    except (TelegramNetworkError, TelegramServerError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, TelegramNetworkError, TelegramServerError, aiohttp.ClientError, OSError) as exc:
         raise StartupError(
             f"Cannot reach the Telegram Bot API at {settings.telegram_api_url}: check the network "
             "(and TELEGRAM_API_URL), then start Palabre again."
@@ -299,7 +306,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
                 async with sessionmaker() as session:
                     team = await staff(session, settings.admin_ids)
                 await set_staff_menus(bot, i18n, team)
-            except Exception:  # noqa: BLE001 - a missing command menu must not keep the bot down
+            except Exception:
                 log.warning("could not set the command menus; continuing", exc_info=True)
         if role == ProcessRole.ALL and not webhook:
             # A webhook left set would make Telegram refuse long polling.

@@ -11,9 +11,9 @@ from typing import Any
 
 from aiogram.utils.i18n import I18n
 
-from bot.settings import Settings
-from handlers import broadcast as broadcast_texts
-from handlers import meetings as meeting_texts
+from config.settings import Settings
+from notices import broadcasts as broadcast_texts
+from notices import meetings as meeting_texts
 from participation import broadcasts, outbox
 from storage.db import SessionMaker
 from storage.models import Meeting

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
-from datetime import datetime, timezone
 import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from participation.audit import Source
 from participation.audit import record as audit_record
 from participation.roles import UnknownRole, grant_role, list_grants, parse_grantable_role, revoke_role
@@ -159,10 +160,8 @@ def run(role: str) -> None:
     # process: keep it out of the garbage collector's full passes, which walked all of it and
     # stopped the outbox sender for up to 0.5 s each on a busy machine (measured: 5 % of the rate).
     gc.freeze()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_bot(settings, ProcessRole(role)))
-    except KeyboardInterrupt:
-        pass
 
 
 @main.group()
@@ -209,15 +208,14 @@ def db_backup(file: str) -> None:
     with sqlite3.connect(f"file:{source_path}?mode=ro", uri=True) as source, sqlite3.connect(target) as copy:
         source.backup(copy)
         # The copy remembers when it was taken: `db restore` holds what was waiting at that moment.
-        taken_at = datetime.now(timezone.utc)
-        try:
+        taken_at = datetime.now(UTC)
+        # A database not migrated yet has no app_state: `db restore` then holds everything waiting.
+        with contextlib.suppress(sqlite3.OperationalError):
             copy.execute(
                 "INSERT INTO app_state (key, value, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 (BACKUP_TAKEN_AT, taken_at.isoformat(), taken_at.strftime("%Y-%m-%d %H:%M:%S.%f")),
             )
-        except sqlite3.OperationalError:  # a database not migrated yet: `db restore` holds everything waiting
-            pass
     click.echo(f"Database copied to {target}.")
 
 
@@ -525,7 +523,7 @@ def _results_text(results: Any) -> str:
 @click.option("--output", type=click.Path(path_type=Path), help="File to write (PNG: one file per question, FILE-<question>.png).")
 def results(slug: str, fmt: str, output: Path | None) -> None:
     """Results of consultation SLUG: counts and percentages, or an export."""
-    from bot.catalogs import translation
+    from notices.catalogs import translation
     from participation import results as results_module
     from participation.consultations import get_by_slug
 
@@ -563,8 +561,8 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
         return
     if fmt == "png":
         target = output or Path(f"{slug}.png")
-        from bot import result_texts
-        from bot.numbers import format_percent
+        from notices import result_texts
+        from notices.numbers import format_percent
 
         ngettext = translation(settings.default_locale).ngettext
         written = results_module.write_charts(
@@ -616,7 +614,7 @@ def qr(slug: str, output: Path, bot_username: str | None) -> None:
     i18n = build_i18n(settings.default_locale)
     from aiogram.utils.i18n import gettext as _
 
-    from bot.labels import capitalized, spoken_date, town_hall
+    from notices.labels import capitalized, spoken_date, town_hall
 
     locale = settings.default_locale
     with i18n.context(), i18n.use_locale(locale):
@@ -669,7 +667,7 @@ def _ask_bot_username(settings: Settings) -> str:
 def poll(slug: str) -> None:
     """Send consultation SLUG (one question) as a native Telegram poll to its audience."""
     from bot.i18n import build_i18n
-    from handlers.consultations_admin import queue_polls
+    from notices.consultations import queue_polls
     from participation.consultations import PollRefusal, get_by_slug, poll_refusal
 
     settings = settings_or_exit()
@@ -958,7 +956,7 @@ def report_status(ref: str, status: str, note: str | None) -> None:
     """Set the STATUS of report REF (new, acknowledged, in_progress, action_scheduled, fixed, duplicate,
     not_responsible, no_further_action); the reporter and followers are told."""
     from bot.i18n import build_i18n
-    from handlers.report_ui import ReportNotices
+    from notices.reports import ReportNotices
     from participation import reports
 
     settings = settings_or_exit()
@@ -1039,7 +1037,7 @@ def publish(slug: str, decision: str, translations: tuple[str, ...], yes: bool) 
         click.echo(reasons[refused.reason], err=True)
         sys.exit(2)
     settings = settings_or_exit()
-    from bot.catalogs import LOCALES_DIR
+    from notices.catalogs import LOCALES_DIR
 
     known = sorted(path.name for path in LOCALES_DIR.iterdir() if (path / "LC_MESSAGES").is_dir())
     other_languages: dict[str, str] = {}
@@ -1088,8 +1086,9 @@ def publish(slug: str, decision: str, translations: tuple[str, ...], yes: bool) 
 def stats(start: str | None, end: str | None, fmt: str, output: Path | None) -> None:
     """Figures for the council: residents, participation, reports, published outcomes, satisfaction."""
     from bot.i18n import build_i18n
-    from bot.stats_report import render_pdf, render_png_pages, render_text, to_json
-    from handlers.impact import neighbourhood_names, parse_period
+    from notices.impact import neighbourhood_names
+    from notices.stats_report import render_pdf, render_png_pages, render_text, to_json
+    from participation.dates import parse_period
     from participation.stats import compute_stats
     from storage.types import utcnow
 
@@ -1166,7 +1165,7 @@ def feedback_list(unanswered: bool, limit: int) -> None:
 def feedback_answer(feedback_id: int, text: str) -> None:
     """Answer feedback FEEDBACK_ID with TEXT: the resident receives it in the chat (audited)."""
     from bot.i18n import build_i18n
-    from handlers.feedback import answer_and_queue
+    from notices.feedback import answer_and_queue
     from participation.feedback import FeedbackRefusal, FeedbackRefused
 
     settings = settings_or_exit()

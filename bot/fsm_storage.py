@@ -17,7 +17,6 @@ from storage.models import ConversationState
 from storage.types import utcnow
 from storage.upsert import upsert
 
-
 # The session of the update being handled, set by DbSessionMiddleware. State changes made while
 # handling an update join its transaction: they are committed with the answers they go with, or
 # rolled back with them. (With SQLite a second writer would also wait for the update's own lock.)

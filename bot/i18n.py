@@ -1,4 +1,4 @@
-"""Locales in the bot: aiogram's i18n over the catalogs (bot/catalogs.py), each update's language from the resident."""
+"""Locales in the bot: aiogram's i18n over the catalogs (notices/catalogs.py), each update's language from the resident."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from config.settings import SUPPORTED_LOCALES
+
 # Re-exported: the bot, the scripts and the tests compile the catalogs from here.
-from bot.catalogs import DOMAIN, LOCALES_DIR, compile_catalogs
-from bot.settings import SUPPORTED_LOCALES
+from notices.catalogs import DOMAIN, LOCALES_DIR, compile_catalogs
 
 __all__ = ["DOMAIN", "LOCALES_DIR", "ResidentI18nMiddleware", "build_i18n", "compile_catalogs", "locale_for"]
 

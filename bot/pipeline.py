@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fsm_storage import UPDATE_SESSION
 from bot.i18n import locale_for
-from participation.outbox import ENQUEUED_FLAG
+from participation.outbox import commit_so_far
 from storage.db import SessionMaker
 from storage.models import FailedUpdate, ProcessedUpdate
 from storage.types import utcnow
@@ -46,7 +46,6 @@ from storage.upsert import insert_ignore
 log = logging.getLogger("palabre.updates")
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-WAKE_SENDER_KEY = "palabre.wake_sender"  # in the update session's info: called after each commit
 ATTEMPT_KEY = "update_attempt"  # in the handler data: 0 the first time an update is handled
 PROCESSED_KEEP = timedelta(days=7)  # Telegram gives up redelivering an update within a day
 PURGE_EVERY = 1000  # one update in this many purges the old processed_update rows
@@ -67,16 +66,6 @@ def is_database_trouble(error: BaseException) -> bool:
         return True
     # asyncpg raises its own connection errors when the server goes away mid-query.
     return type(error).__module__.startswith("asyncpg") and "Connection" in type(error).__name__
-
-
-async def commit_so_far(session: AsyncSession) -> None:
-    """Commit what the update decided until now, and wake the sender for what it queued."""
-    if session.in_transaction():
-        await session.commit()
-    if session.info.pop(ENQUEUED_FLAG, False):
-        wake = session.info.get(WAKE_SENDER_KEY)
-        if wake is not None:
-            wake()
 
 
 async def mark_processed(session: AsyncSession, update: Update) -> bool:
@@ -139,7 +128,7 @@ class UpdateRetryMiddleware(BaseMiddleware):
             attempt_data = {**data, ATTEMPT_KEY: attempt}
             try:
                 return await handler(event, attempt_data)
-            except Exception as error:  # noqa: BLE001 - every failure is either retried or told
+            except Exception as error:
                 if is_database_trouble(error) and time.monotonic() + pause <= deadline:
                     log.warning(
                         "update id=%s failed (%s); handling it again in %.2fs", event.update_id, type(error).__name__, pause

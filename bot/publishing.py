@@ -17,10 +17,10 @@ from typing import Any
 
 from aiogram.utils.i18n import I18n, gettext, ngettext
 
-from bot import result_texts
-from bot.numbers import format_percent
-from bot.settings import Settings
-from handlers import publication as texts
+from config.settings import Settings
+from notices import publication as texts
+from notices import result_texts
+from notices.numbers import format_percent
 from participation import outbox, publication, results
 from storage.db import SessionMaker
 from storage.models import Consultation, Publication

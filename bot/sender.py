@@ -32,8 +32,8 @@ from aiogram.types import FSInputFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.leader import Fence, LeadershipLost
-from bot.logs import describe_crash
 from bot.response_models import hold_response_model
+from config.logs import describe_crash
 from participation import outbox
 from storage.db import SessionMaker
 from storage.models import OutboxMessage
@@ -235,13 +235,13 @@ class _Recorder:
         try:
             async with self._sessionmaker.begin() as session:
                 await self._apply(session, outcomes)
-        except Exception:  # noqa: BLE001 - one bad record must not lose the others
+        except Exception:
             log.exception("outbox: recording a group of outcomes failed; recording them one by one")
             for outcome in outcomes:
                 try:
                     async with self._sessionmaker.begin() as session:
                         await self._apply(session, [outcome])
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("outbox: could not record the outcome of a message")
 
     @staticmethod
@@ -400,7 +400,7 @@ class OutboxSender:
             self.fenced = True
             self._changed.set()
             batch = []
-        except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup
+        except Exception:
             log.exception("outbox: claiming failed; trying again shortly")
             batch = []
         self._claimed += len(batch)
@@ -509,10 +509,10 @@ class OutboxSender:
             reason = type(exc).__name__ + ": " + str(getattr(exc, "message", exc))
             log.warning("outbox: message %s refused (%s)", message_id, reason)
             return lambda session: outbox.fail(session, message_id, reason)
-        except (TelegramNetworkError, TelegramServerError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, TelegramNetworkError, TelegramServerError, OSError) as exc:
             reason = type(exc).__name__
             return lambda session: outbox.retry_or_fail(session, message, reason)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             # Anything unforeseen must not leave the message claimed ("sending") until a restart:
             # it is retried with backoff and given up after MAX_ATTEMPTS, with the reason kept.
             reason = "unexpected " + type(exc).__name__

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
-from bot.logs import describe_crash
+from config.logs import describe_crash
 
 log = logging.getLogger("palabre.supervision")
 

@@ -7,16 +7,29 @@ from aiogram.filters import Filter
 from aiogram.types import Chat
 from aiogram.utils.i18n import gettext as _
 
-from bot.middlewares import MenuFirst, RequireRole
-from bot.settings import Settings
+from config.settings import Settings
 from handlers import (
-    admin, agents, broadcast, consultations, consultations_admin, fallback, help, meetings, onboarding, polls, privacy,
-    reports, settings,
+    admin,
+    agents,
+    broadcast,
+    consultations,
+    consultations_admin,
+    fallback,
+    feedback,
+    help,
+    impact,
+    meetings,
+    onboarding,
+    polls,
+    privacy,
+    publication,
+    reports,
+    settings,
+    web_link,
+    whoami,
 )
-from handlers import publication
-from handlers import feedback, impact, web_link
+from handlers.guards import MenuFirst, RequireRole
 from handlers.menu import menu_entries
-from handlers import whoami
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
@@ -54,7 +67,7 @@ def _detached(router: Router) -> Router:
     parent = router.parent_router
     if parent is not None:
         parent.sub_routers.remove(router)
-        router._parent_router = None  # noqa: SLF001 - aiogram offers no public way to detach
+        router._parent_router = None
     return router
 
 

@@ -18,11 +18,11 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.report_ui import AgentAction, ReportNotices, SavedReplyPick, status_label
+from config.settings import Settings
+from notices.reports import AgentAction, ReportNotices, SavedReplyPick, status_label
 from participation import reports
-from participation.report_desk import saved_replies_for
 from participation.audit import Source
+from participation.report_desk import saved_replies_for
 from participation.reports import Problem, ReportError, Status
 from storage.models import Report, SavedReply
 

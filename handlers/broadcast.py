@@ -17,15 +17,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.labels import age_bracket_label, town_hall
 from handlers.callbacks import AudienceCallback, BroadcastCallback
 from handlers.consultations import tr
-from bot.numbers import format_percent
+from notices.labels import age_bracket_label
+from notices.numbers import format_percent
 from participation import broadcasts, consultations, population, subscriptions
 from participation.audit import Source
 from participation.broadcasts import Audience, AudienceKind, BroadcastFigures
 from participation.residents import AgeBracket
-from storage.models import Broadcast
 
 router = Router(name=__name__)
 
@@ -35,16 +34,6 @@ KIND_CODES = {"a": AudienceKind.ALL, "t": AudienceKind.TOPIC, "n": AudienceKind.
 class BroadcastFlow(StatesGroup):
     message = State()
     audience = State()
-
-
-def render(broadcast: Broadcast, commune_name: str = "") -> tuple[str, dict[str, Any]]:
-    """The Bot API method and parameters of `broadcast`, in the current locale, signed by the commune."""
-    header = _("📢 <b>Message from {town_hall}</b>").format(town_hall=town_hall(commune_name))
-    body = header + ("\n\n" + html.escape(broadcast.text) if broadcast.text else "")
-    if broadcast.photo_file_id or broadcast.photo_path:
-        photo: Any = broadcast.photo_file_id or {"path": broadcast.photo_path}
-        return "sendPhoto", {"photo": photo, "caption": body}
-    return "sendMessage", {"text": body}
 
 
 async def audience_keyboard(session: AsyncSession, flow: str, locale: str) -> InlineKeyboardMarkup:

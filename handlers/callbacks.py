@@ -32,7 +32,7 @@ class NeighbourhoodCallback(CallbackData, prefix="nb"):
     code: str
 
 
-class AgeBracketCallback(CallbackData, prefix="ag"):
+class AgeBracketCallback(CallbackData, prefix="ab"):
     """Choose an age bracket in settings; code "-" means none."""
 
     code: str
@@ -55,13 +55,6 @@ class BroadcastCallback(CallbackData, prefix="bc"):
 
 class MeetingConfirmCallback(CallbackData, prefix="mc"):
     ok: bool
-
-
-class MeetingCallback(CallbackData, prefix="mt"):
-    """A resident's answer to a meeting invitation."""
-
-    id: int
-    come: bool
 
 
 class PrivacyMoreCallback(CallbackData, prefix="pm"):

@@ -7,7 +7,6 @@ this module only parses buttons and typed answers, calls it, and draws the quest
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
@@ -17,13 +16,12 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.labels import spoken_date
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.menu import MENU_CONSULTATIONS
+from notices.consultations import PickConsultation, current_locale, fallback_locale, tr, when
 from participation import consultations as domain
 from participation.consultation_file import OTHER
 from participation.consultations import Refusal, Refused, ResponseStatus, ResponseView
@@ -34,10 +32,6 @@ router = Router(name=__name__)
 SUMMARY = -1  # the question index that stands for the summary in callback data
 MAX_SHOWN_TEXT = 300  # a typed answer quoted in the summary is cut here
 SAFE_MESSAGE_LENGTH = 4000  # Telegram refuses messages over 4096 characters (after entities)
-
-
-class PickConsultation(CallbackData, prefix="co"):
-    cid: int
 
 
 class Act(CallbackData, prefix="ca"):
@@ -55,23 +49,6 @@ class Answering(StatesGroup):
 
 
 # --- Rendering ----------------------------------------------------------------------------------
-
-
-def _locale() -> str:
-    return get_i18n().current_locale
-
-
-def _default_locale() -> str:
-    return get_i18n().default_locale
-
-
-def tr(text: dict[str, str] | None) -> str:
-    """A consultation's own text in the resident's language, escaped for HTML."""
-    return html.escape(domain.localized(text, _locale(), _default_locale()))
-
-
-def when(moment: datetime, settings: Settings) -> str:
-    return spoken_date(moment, settings.tz, _locale())
 
 
 def refusal_text(error: Refused, settings: Settings) -> str:
@@ -221,7 +198,7 @@ def _summary(view: ResponseView, settings: Settings, limit: int) -> tuple[str, I
             given = answer_text(question, view.answers[question["id"]], view.other_texts.get(question["id"]), limit=limit)
         else:
             given = _("(not answered yet)")
-        prompt = domain.localized(question["prompt"], _locale(), _default_locale())
+        prompt = domain.localized(question["prompt"], current_locale(), fallback_locale())
         if limit < MAX_SHOWN_TEXT and len(prompt) > 2 * limit:
             prompt = prompt[: 2 * limit] + "…"
         lines.append(f"{number}. {html.escape(prompt)}\n→ {given}")
@@ -387,7 +364,7 @@ def _choice_value(question: dict[str, Any], index: int) -> Any:
     raise Refused(Refusal.INVALID)
 
 
-# Menu buttons never get here (bot.middlewares.MenuFirst); commands are not answers either.
+# Menu buttons never get here (handlers.guards.MenuFirst); commands are not answers either.
 @router.message(StateFilter(Answering.text), F.text, ~F.text.startswith("/"))
 async def on_typed_answer(message: Message, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings) -> None:
     """A typed answer: to a text question, or the "other" free answer of a choice question."""

@@ -19,22 +19,20 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import result_texts
-from bot.labels import age_bracket_label
-from bot.numbers import format_percent
-from bot.labels import capitalized, spoken_date, town_hall
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.consultations import tr, when
-from participation import audit, outbox, subscriptions
+from notices import result_texts
+from notices.consultations import queue_polls
+from notices.labels import age_bracket_label
+from notices.numbers import format_percent
+from participation import audit, subscriptions
 from participation import consultations as domain
 from participation import results as results_module
 from participation.consultation_file import InvalidConsultation, parse_consultation
-from storage.models import Consultation
 from storage.types import utcnow
 
 router = Router(name=__name__)
@@ -179,50 +177,6 @@ async def cmd_poll(message: Message, command: CommandObject, session: AsyncSessi
         ngettext("📨 The poll is on its way to {count} resident.", "📨 The poll is on its way to {count} residents.", queued)
         .format(count=queued)
     )
-
-
-async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I18n, settings: Settings) -> int:
-    """Queue one native poll per resident of the audience, in each one's language, after a line
-    saying who asks, until when, and who sees the vote (a bare poll looks like spam)."""
-    default_locale = settings.default_locale
-    question = consultation.questions[0]
-    count = 0
-    for resident in await domain.poll_audience(session, consultation):
-        locale = resident.locale or default_locale
-        with i18n.use_locale(locale):
-            intro = _(
-                "🗳 {town_hall} asks you: “{title}”. You can answer until {date}.\n"
-                "Your vote is seen by the town hall, not by other residents."
-            ).format(
-                town_hall=capitalized(town_hall(settings.commune_name)),
-                title=html.escape(domain.localized(consultation.title, locale, default_locale)),
-                date=spoken_date(consultation.closes_at, settings.tz, locale),
-            )
-            if question["type"] == "yesno":
-                options = [_("Yes"), _("No")]
-            else:
-                options = [domain.localized(c["label"], locale, default_locale)[:100] for c in question["choices"]]
-            title = domain.localized(question["prompt"], locale, default_locale)[:300]
-        if not await domain.register_poll(session, consultation, resident):
-            continue
-        payload: dict[str, Any] = {
-            "question": title,
-            "options": [{"text": option} for option in options],
-            "is_anonymous": False,
-            "allows_multiple_answers": question["type"] == "multiple",
-        }
-        await outbox.enqueue(
-            session, chat_id=resident.telegram_id, method="sendMessage", payload={"text": intro},  # type: ignore[arg-type]
-            resident_id=resident.id, kind="poll-intro",
-            dedupe_key="pi" + domain.poll_dedupe_key(consultation.id, resident.id),  # type: ignore[arg-type]
-        )
-        if await outbox.enqueue(
-            session, chat_id=resident.telegram_id, method="sendPoll", payload=payload,  # type: ignore[arg-type]
-            resident_id=resident.id, kind=domain.POLL_KIND,
-            dedupe_key=domain.poll_dedupe_key(consultation.id, resident.id),  # type: ignore[arg-type]
-        ):
-            count += 1
-    return count
 
 
 # --- Step-by-step creation ----------------------------------------------------------------------

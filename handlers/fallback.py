@@ -7,7 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers import onboarding
 from handlers.menu import main_menu
 from participation.residents import has_current_consent

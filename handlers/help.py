@@ -5,14 +5,13 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import Message
-
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.menu import MENU_HELP, staff_commands
-from participation.roles import roles_of
 from handlers.texts import help_text
+from participation.roles import roles_of
 
 router = Router(name=__name__)
 

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import html
-from datetime import datetime, time, timedelta
-from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from bot.stats_report import duration, render_pdf, render_text
+from config.settings import Settings
 from handlers.menu import MENU_IMPACT
-from handlers.report_ui import status_label
+from notices.impact import SatisfactionCallback, neighbourhood_names, render_impact
+from notices.stats_report import render_pdf, render_text
 from participation import impact, satisfaction, stats
-from participation.consultations import localized
-from storage.models import Neighbourhood, Resident
+from participation.dates import parse_period
+from storage.models import Resident
 from storage.types import utcnow
 
 router = Router(name=__name__)  # residents (needs consent)
@@ -34,70 +29,11 @@ officials_router = Router(name=__name__ + ".officials")
 MAX_COMMENT = satisfaction.MAX_COMMENT
 
 
-class SatisfactionCallback(CallbackData, prefix="sat"):
-    period: int
-    score: int
-
-
 class SatisfactionFlow(StatesGroup):
     comment = State()
 
 
 # --- My impact ----------------------------------------------------------------------------------
-
-
-def impact_summary(result: impact.Impact) -> str:
-    """One or two sentences with real plurals (never « consultation(s) »)."""
-    parts = [ngettext("You answered {count} consultation.", "You answered {count} consultations.", result.took_part).format(count=result.took_part)]
-    if result.decided:
-        parts.append(ngettext(
-            "{count} has already led to a council decision.", "{count} have already led to a council decision.", result.decided
-        ).format(count=result.decided))
-    if result.my_reports:
-        made = ngettext("You made {count} report:", "You made {count} reports:", result.my_reports).format(count=result.my_reports)
-        if result.my_reports_fixed:
-            fixed = ngettext("{count} is fixed.", "{count} are fixed.", result.my_reports_fixed).format(count=result.my_reports_fixed)
-        else:
-            fixed = _("none is fixed yet.")
-        parts.append(f"{made} {fixed}")
-    return " ".join(parts)
-
-
-def render_impact(result: impact.Impact, locale: str, default_locale: str) -> str:
-    """The resident's impact: a one-line summary, then their consultations and reports."""
-    lines = [
-        _("🌱 <b>Your impact</b>"),
-        "",
-        impact_summary(result),
-    ]
-    if result.consultations:
-        lines += ["", _("<b>Consultations</b>")]
-    for item in result.consultations:
-        title = html.escape(localized(item.title, locale, default_locale))
-        if item.publication is not None:
-            decision = html.escape(item.publication.decision, quote=False)
-            state = _("results published; the council decided: {decision}").format(decision=decision)
-        elif item.closed:
-            state = _("closed, results not published yet")
-        else:
-            state = _("still open")
-        mark = "✅" if item.finished else "⏸"
-        lines.append(_("{mark} {title}: {state}").format(mark=mark, title=title, state=state))
-    if result.reports:
-        lines += ["", _("<b>Reports</b>")]
-    for item in result.reports:
-        whose = _("your report") if item.mine else _("followed")
-        resolved = item.time_to_resolution
-        line = _("{ref} · {category} ({whose}): {status}").format(
-            ref=item.ref, category=html.escape(localized(item.category, locale, default_locale)), whose=whose,
-            status=status_label(item.status),
-        )
-        if resolved is not None:
-            line += " — " + _("closed in {duration}").format(duration=duration(resolved.total_seconds() / 3600, locale))
-        lines.append(line)
-    if not result.consultations and not result.reports:
-        lines += ["", _("Nothing yet: answer a consultation or report a problem, and you will see here what came of it.")]
-    return "\n".join(lines)
 
 
 @router.message(Command("impact"))
@@ -109,25 +45,6 @@ async def cmd_impact(message: Message, session: AsyncSession, resident: Resident
 
 
 # --- Satisfaction -------------------------------------------------------------------------------
-
-
-def render_question(period: int) -> dict[str, Any]:
-    """The satisfaction question, in the current locale, with one button per score."""
-    keyboard = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(text=str(score), callback_data=SatisfactionCallback(period=period, score=score).pack())
-                for score in satisfaction.SCORES
-            ]
-        ]
-    )
-    return {
-        "text": _(
-            "📊 <b>A quick question</b>\n\nHow useful is this channel for you? "
-            "From 1 (not useful at all) to 5 (very useful)."
-        ),
-        "reply_markup": keyboard.model_dump(exclude_none=True),
-    }
 
 
 @router.callback_query(SatisfactionCallback.filter())
@@ -176,25 +93,6 @@ async def on_satisfaction_comment(message: Message, state: FSMContext, session: 
 
 
 # --- Figures for officials ----------------------------------------------------------------------
-
-
-def parse_period(start: str | None, end: str | None, settings: Settings) -> tuple[datetime, datetime]:
-    """[start, end) from dates in the commune's time zone; `end` is included (up to its evening).
-
-    Defaults: the last 90 days up to today. Raises ValueError on a malformed date or an empty period.
-    """
-    tz = settings.tz
-    today = utcnow().astimezone(tz).date()
-    last = datetime.strptime(end, "%Y-%m-%d").date() if end else today
-    first = datetime.strptime(start, "%Y-%m-%d").date() if start else last - timedelta(days=89)
-    if first > last:
-        raise ValueError("empty period")
-    return datetime.combine(first, time(), tzinfo=tz), datetime.combine(last + timedelta(days=1), time(), tzinfo=tz)
-
-
-async def neighbourhood_names(session: AsyncSession, locale: str, default_locale: str) -> dict[str, str]:
-    rows = await session.scalars(select(Neighbourhood))
-    return {row.code: localized(row.names, locale, default_locale) for row in rows}
 
 
 @officials_router.message(Command("stats"))

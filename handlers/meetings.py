@@ -17,14 +17,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.labels import spoken_date
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.broadcast import audience_from, audience_keyboard
-from handlers.callbacks import AudienceCallback, MeetingCallback, MeetingConfirmCallback
+from handlers.callbacks import AudienceCallback, MeetingConfirmCallback
+from notices.meetings import MeetingCallback, format_when
 from participation import broadcasts, meetings
 from participation.audit import Source
 from participation.broadcasts import Audience
-from storage.models import Meeting, Resident
+from storage.models import Resident
 from storage.types import utcnow
 
 # Officials' side (guarded by RequireRole(OFFICIAL)) and residents' side (consent needed).
@@ -51,34 +51,6 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
         except ValueError:
             continue
     return None
-
-
-def format_when(starts_at: datetime, tz: ZoneInfo, locale: str) -> str:
-    return spoken_date(starts_at, tz, locale, weekday=True)
-
-
-def render_invitation(meeting: Meeting, tz: ZoneInfo, locale: str) -> tuple[str, dict[str, Any]]:
-    """The invitation in the current locale, with the "I'll come" / "I can't" buttons."""
-    assert meeting.id is not None
-    text = _("📅 <b>Public meeting</b>\n\n<b>{title}</b>\n🕒 {when}\n📍 {place}\n\nWill you come?").format(
-        title=html.escape(meeting.title), when=format_when(meeting.starts_at, tz, locale), place=html.escape(meeting.place)
-    )
-    keyboard = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(text=_("✅ I'll come"), callback_data=MeetingCallback(id=meeting.id, come=True).pack()),
-                InlineKeyboardButton(text=_("❌ I can't"), callback_data=MeetingCallback(id=meeting.id, come=False).pack()),
-            ]
-        ]
-    )
-    return "sendMessage", {"text": text, "reply_markup": keyboard.model_dump(exclude_none=True)}
-
-
-def render_reminder(meeting: Meeting, tz: ZoneInfo, locale: str) -> tuple[str, dict[str, Any]]:
-    text = _("⏰ Reminder: the public meeting <b>{title}</b> is tomorrow, {when}, at {place}. See you there!").format(
-        title=html.escape(meeting.title), when=format_when(meeting.starts_at, tz, locale), place=html.escape(meeting.place)
-    )
-    return "sendMessage", {"text": text}
 
 
 # --- officials ---------------------------------------------------------------------------------
@@ -206,7 +178,7 @@ async def on_meeting_confirm(query: CallbackQuery, callback_data: MeetingConfirm
         await query.message.answer(_("This date has passed. Please give a date in the future."))
         return
     try:
-        meeting, invitation = await meetings.announce(
+        _meeting, invitation = await meetings.announce(
             session,
             title=data["title"],
             starts_at=starts_at,

@@ -17,7 +17,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.settings import SUPPORTED_LOCALES
+from config.settings import SUPPORTED_LOCALES
 from handlers.callbacks import LanguageCallback
 from participation.roles import Role, allows
 

@@ -11,13 +11,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.labels import town_hall
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback, PrivacyMoreCallback
 from handlers.deeplinks import open_payload, parse_payload
 from handlers.menu import language_keyboard, main_menu
 from handlers.settings import profile_offer
 from handlers.texts import privacy_notice, privacy_notice_full
+from notices.labels import town_hall
 from participation.residents import has_current_consent, record_consent, set_locale
 from storage.models import Resident
 

@@ -8,8 +8,8 @@ from aiogram import Router
 from aiogram.types import PollAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.pipeline import commit_so_far
 from participation.consultations import PollOutcome, record_poll_answer
+from participation.outbox import commit_so_far
 from storage.models import Resident
 
 router = Router(name=__name__)

@@ -22,7 +22,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from config.settings import Settings
 from participation.privacy import erase_resident, personal_data
 from storage.models import Resident
 from storage.types import utcnow

@@ -6,36 +6,26 @@ the reminders before it closes (used by bot/publishing.py and scheduler/reminder
 
 from __future__ import annotations
 
-import html
-from typing import Any
-from zoneinfo import ZoneInfo
-
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import result_texts
-from bot.labels import spoken_date, town_hall
-from bot.settings import Settings
-from handlers.consultations import PickConsultation
+from config.settings import Settings
+from notices.publication import (
+    compute,
+    outcome_texts,
+)
 from participation import publication as domain
-from participation import results as results_module
 from participation.audit import Source
-from participation.consultations import localized
 from participation.publication import PublishRefusal, PublishRefused
-from storage.models import Consultation
 
 router = Router(name=__name__)
-
-MAX_MESSAGE = 4000  # Telegram refuses more than 4096 characters
-MAX_CHARTS = 10
 
 
 class PublishFlow(StatesGroup):
@@ -50,101 +40,6 @@ class PublishCallback(CallbackData, prefix="pb"):
 
 
 # --- What residents receive ---------------------------------------------------------------------
-
-
-async def compute(session: AsyncSession, consultation: Consultation, locale: str, default_locale: str) -> results_module.Results:
-    """The results in `locale` (call inside that locale, for the yes/no/other labels).
-
-    Residents get the raw figures: the weighted ones, with their margins of error, are for the
-    officials' /results and the council's report (docs/representativite.md).
-    """
-    computed = await results_module.compute_results(
-        session, consultation, locale=locale, default_locale=default_locale, yes=_("Yes"), no=_("No"), other=_("Other"),
-        with_responses=False,
-    )
-    return results_module.without_weighting(computed)
-
-
-def outcome_texts(results: results_module.Results, decision: str, locale: str = "fr") -> list[str]:
-    """The decision first, then the results summary, as one message when it fits (else two)."""
-    head = [
-        _("📣 <b>We asked, you said, we did: {title}</b>").format(title=html.escape(results.title)),
-        "",
-        _("🏛 <b>What the council decided</b>"),
-        html.escape(decision),
-        "",
-        ngettext("{finished} resident took part.", "{finished} residents took part.", results.finished).format(finished=results.finished),
-    ]
-    body: list[str] = []
-    for number, question in enumerate(results.questions, start=1):
-        body.append("")
-        body.append(f"<b>{number}. {html.escape(question.prompt)}</b>")
-        if question.type == "text":
-            body.append(
-                ngettext("{count} written answer, read by the council.", "{count} written answers, read by the council.", question.answered)
-                .format(count=question.answered)
-            )
-        else:
-            body.extend(result_texts.question_lines(question, locale, _, weighted=False))
-    tail = "\n".join(["", _("Thank you for taking part!")])
-    whole = "\n".join(head + body) + "\n" + tail
-    if len(whole) <= MAX_MESSAGE:
-        return [whole]
-    budget = MAX_MESSAGE - len(tail) - 1
-    if len("\n".join(head)) <= MAX_MESSAGE // 2:
-        return [_shorten(head, body, budget) + "\n" + tail]
-    # A decision full of characters that HTML escapes (& < >): its markup is long, but Telegram
-    # counts it after parsing (at most MAX_DECISION characters), so it goes whole on its own.
-    return ["\n".join(head[:4]), _shorten([head[0], *head[5:]], body, MAX_MESSAGE - len(tail) - 1) + "\n" + tail]
-
-
-def _shorten(head: list[str], body: list[str], budget: int) -> str:
-    """The summary within `budget` characters, dropping whole lines from the end (never half a tag)."""
-    if len("\n".join(head + body)) <= budget:
-        return "\n".join(head + body)
-    cut = _("… (the full results are in the charts)")
-    kept = list(body)
-    while kept and len("\n".join(head + kept + [cut])) > budget:
-        kept.pop()
-    return "\n".join(head + kept + [cut])
-
-
-def chart_axis_label(question: results_module.QuestionResult) -> str:
-    return result_texts.chart_axis_label(question, _)
-
-
-def chart_caption(results: results_module.Results, number: int) -> str:
-    """« 📊 Question 1 : Êtes-vous favorable … ? »: the chart says which question it answers."""
-    question = results.questions[number - 1]
-    return _("📊 Question {number}: {prompt}").format(number=number, prompt=html.escape(question.prompt[:900]))
-
-
-def opening_message(
-    consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str, commune_name: str
-) -> tuple[str, dict[str, Any]]:
-    """The announcement of a consultation that opens, with a button to answer it."""
-    lines = [
-        _("🗳 <b>{title}</b>").format(title=html.escape(localized(consultation.title, locale, default_locale))),
-        _("A new consultation from {town_hall}.").format(town_hall=town_hall(commune_name)),
-    ]
-    if consultation.description:
-        lines.append(html.escape(localized(consultation.description, locale, default_locale)))
-    lines.append(_("You can answer until {date}.").format(date=spoken_date(consultation.closes_at, tz, locale)))
-    button = {"text": _("🗳 Answer"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
-    return "sendMessage", {"text": "\n\n".join(lines), "reply_markup": {"inline_keyboard": [[button]]}}
-
-
-def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str) -> tuple[str, dict[str, Any]]:
-    """The reminder before closing, with a button that opens the consultation where one stopped."""
-    text = _(
-        "⏰ <b>{title}</b> closes on {date}.\n"
-        "You have not sent your answers yet: it takes a few minutes, and if you started, your answers so far are kept."
-    ).format(
-        title=html.escape(localized(consultation.title, locale, default_locale)),
-        date=spoken_date(consultation.closes_at, tz, locale),
-    )
-    button = {"text": _("🗳 Answer now"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
-    return "sendMessage", {"text": text, "reply_markup": {"inline_keyboard": [[button]]}}
 
 
 # --- Officials ----------------------------------------------------------------------------------

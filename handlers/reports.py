@@ -23,11 +23,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.labels import town_hall
-from bot.pipeline import commit_so_far
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.menu import MENU_MY_REPORTS, MENU_REPORT, main_menu
-from handlers.report_ui import (
+from notices.labels import town_hall
+from notices.reports import (
     ReportFixed,
     ReportFollow,
     ReportNotices,
@@ -39,10 +38,10 @@ from handlers.report_ui import (
     status_label,
 )
 from participation import categories as cats
-from participation import geocoding, reports
-from participation import subscriptions
+from participation import geocoding, reports, subscriptions
 from participation.audit import Source
 from participation.geo import valid_coordinates
+from participation.outbox import commit_so_far
 from participation.reports import OPEN_STATUSES, PhotoIn, Problem, ReportError
 from storage.models import Report, ReportCategory, Resident
 
@@ -290,7 +289,7 @@ async def download_photos(bot: Bot, session: AsyncSession, report: Report, media
         try:
             destination.parent.mkdir(parents=True, exist_ok=True)
             await bot.download(photo.file_id, destination=destination)
-        except Exception:  # noqa: BLE001 - a failed download must not lose the report
+        except Exception:
             log.warning("report %s: photo %s could not be downloaded", report.id, photo.position + 1, exc_info=True)
             continue
         await reports.set_photo_path(session, photo, str(destination))

@@ -12,9 +12,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.labels import age_bracket_label
 from handlers.callbacks import AgeBracketCallback, NeighbourhoodCallback, SettingsCallback, TopicCallback
 from handlers.menu import LANGUAGE_NAMES, MENU_SETTINGS, language_keyboard
+from notices.labels import age_bracket_label
 from participation import subscriptions
 from participation.residents import AgeBracket, set_age_bracket
 from storage.models import Neighbourhood, Resident

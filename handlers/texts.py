@@ -6,7 +6,7 @@ import html
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.settings import Settings
+from config.settings import Settings
 
 
 def controller_name(settings: Settings) -> str:

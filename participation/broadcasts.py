@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from participation.text import clean_text, has_visible
 from participation import audit, outbox
-from participation.privacy import NOTICE_VERSION
-from participation.consultations import ResponseStatus, Status as ConsultationStatus, status_at
+from participation.consultations import ResponseStatus, status_at
+from participation.consultations import Status as ConsultationStatus
 from participation.population import under_represented
+from participation.privacy import NOTICE_VERSION
 from participation.residents import AgeBracket
+from participation.text import clean_text, has_visible
 from storage.models import (
     Broadcast,
     Consultation,

@@ -71,7 +71,7 @@ _TextDatesLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, n
 def load_yaml(text: str) -> Any:
     """Parse YAML text; a syntax error becomes one problem with its line."""
     try:
-        return yaml.load(text, Loader=_TextDatesLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_TextDatesLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"

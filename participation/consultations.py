@@ -20,9 +20,11 @@ from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from participation.text import clean_text, clean_visible
 from participation import audit, outbox
 from participation.consultation_file import OTHER, ConsultationSpec
+from participation.text import clean_text, clean_visible
+from storage.crypto import FreeText, decrypted, unsealed
+from storage.json_sql import decoded, json_object_of
 from storage.models import (
     Consultation,
     ConsultationAnswer,
@@ -30,8 +32,6 @@ from storage.models import (
     ConsultationResponse,
     Resident,
 )
-from storage.crypto import FreeText, decrypted, unsealed
-from storage.json_sql import decoded, json_object_of
 from storage.types import utcnow
 from storage.upsert import insert_ignore, upsert
 

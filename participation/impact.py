@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import publication
 from participation.consultations import ResponseStatus
-from participation.reports import CLOSED_STATUSES, Status as ReportStatus, reports_of
+from participation.reports import CLOSED_STATUSES, reports_of
+from participation.reports import Status as ReportStatus
 from storage.models import Consultation, ConsultationResponse, Resident
 
 

@@ -9,9 +9,9 @@ from enum import StrEnum
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from participation.text import clean_text, has_visible
 from participation import audit, broadcasts
 from participation.broadcasts import Audience, Recipient
+from participation.text import clean_text, has_visible
 from storage.models import Meeting, MeetingAnswer, Resident
 from storage.types import utcnow
 from storage.upsert import upsert

@@ -358,7 +358,7 @@ async def delivery_figures(session: AsyncSession, *, broadcast_id: int | None = 
     query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     if broadcast_id is not None:
         query = query.where(OutboxMessage.broadcast_id == broadcast_id)
-    counts = {status: count for status, count in (await session.execute(query)).all()}
+    counts = dict((await session.execute(query)).all())
     return DeliveryFigures(
         sent=counts.get(Status.SENT, 0),
         # In flight counts as pending: it is not known yet whether it arrived.
@@ -366,3 +366,16 @@ async def delivery_figures(session: AsyncSession, *, broadcast_id: int | None = 
         failed=counts.get(Status.FAILED, 0),
         unreachable=counts.get(Status.UNREACHABLE, 0),
     )
+
+
+WAKE_SENDER_KEY = "palabre.wake_sender"  # in the update session's info: called after each commit
+
+
+async def commit_so_far(session: AsyncSession) -> None:
+    """Commit what the update decided until now, and wake the sender for what it queued."""
+    if session.in_transaction():
+        await session.commit()
+    if session.info.pop(ENQUEUED_FLAG, False):
+        wake = session.info.get(WAKE_SENDER_KEY)
+        if wake is not None:
+            wake()

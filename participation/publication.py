@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from participation.text import clean_text, has_visible
 from participation import audit, outbox
 from participation.broadcasts import CHUNK, Recipient, advance_cursor, reachable_residents
 from participation.consultation_file import DURATION
 from participation.consultations import ResponseStatus, Status, get_by_slug, status_at
+from participation.text import clean_text, has_visible
 from storage.models import Consultation, ConsultationReminder, ConsultationResponse, Publication, Resident, Subscription
 from storage.types import utcnow
 from storage.upsert import insert_ignore

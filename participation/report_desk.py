@@ -7,7 +7,7 @@ command line, Open311 and the back office all call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +39,7 @@ class DeskRow:
 
 
 def _start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 async def list_reports(session: AsyncSession, wanted: ReportFilter, *, limit: int = MAX_ROWS) -> list[DeskRow]:

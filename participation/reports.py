@@ -17,8 +17,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
-from participation.text import clean_text, clean_visible, has_visible
 from participation.geo import bounding_box, haversine_m, point_in_area, valid_coordinates
+from participation.text import clean_text, clean_visible, has_visible
 from storage.crypto import cells_covering
 from storage.models import Neighbourhood, Report, ReportCategory, ReportFollower, ReportPhoto, ReportStatusChange, Resident
 from storage.types import utcnow

@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from participation.cells import safe_cell, safe_text
 from participation.consultation_file import OTHER
 from participation.consultations import ResponseStatus, localized, status_at
-from storage.crypto import SEALED, decrypt, decrypted, unsealed
 from participation.population import consultation_weights
 from participation.weighting import TRIM_HIGH, TRIM_LOW, GroupFigure, margin_of_error
+from storage.crypto import SEALED, decrypt, decrypted, unsealed
 from storage.json_sql import decoded, json_object_of
 from storage.models import Consultation, ConsultationAnswer, ConsultationResponse, Resident
 

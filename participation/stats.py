@@ -1,6 +1,6 @@
 """Figures for the council: who takes part, how often, with what effect (PRODUCT.md, "Measuring success").
 
-Plain functions over a period [start, end) returning dataclasses; rendering lives in bot/stats_report.py.
+Plain functions over a period [start, end) returning dataclasses; rendering lives in notices/stats_report.py.
 """
 
 from __future__ import annotations
@@ -13,14 +13,22 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.consultations import ResponseStatus
-from participation.reports import CLOSED_STATUSES, OPEN_STATUSES, Status as ReportStatus
 from participation.impact import publication_of
 from participation.population import load_margins
+from participation.reports import CLOSED_STATUSES, OPEN_STATUSES
+from participation.reports import Status as ReportStatus
 from participation.residents import AgeBracket
-from participation.weighting import GroupFigure, Margins, group_figures
 from participation.satisfaction import SCORES, period_start
+from participation.weighting import GroupFigure, Margins, group_figures
 from storage.models import (
-    Consultation, ConsultationResponse, Feedback, Neighbourhood, Report, ReportCategory, ReportStatusChange, Resident,
+    Consultation,
+    ConsultationResponse,
+    Feedback,
+    Neighbourhood,
+    Report,
+    ReportCategory,
+    ReportStatusChange,
+    Resident,
     SatisfactionAnswer,
 )
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.publication import opening_message
+from notices.publication import opening_message
 from participation import outbox, publication
 from participation.broadcasts import CHUNK
 from participation.consultations import close_if_due, due_transitions, open_if_due
-from storage.models import Consultation
 from scheduler.core import JobContext, PlannedJob
+from storage.models import Consultation
 
 I18N_KEY = "i18n"  # JobContext.extra holds the I18n the application built
 

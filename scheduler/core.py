@@ -21,8 +21,8 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_J
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.logs import describe_crash
-from bot.settings import Settings
+from config.logs import describe_crash
+from config.settings import Settings
 from storage.db import SessionMaker
 from storage.types import utcnow
 
@@ -116,7 +116,7 @@ class Scheduler:
             async with self.context.sessionmaker() as session:
                 for source in self._sources:
                     planned.extend(await source(session, self.context))
-        except Exception:  # noqa: BLE001 - a failed resync is retried at the next tick
+        except Exception:
             log.exception("scheduler: resync failed")
             return []
         now = utcnow()

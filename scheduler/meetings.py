@@ -7,7 +7,7 @@ from functools import partial
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.meetings import render_reminder
+from notices.meetings import render_reminder
 from participation import meetings, outbox
 from scheduler.core import JobContext, PlannedJob
 

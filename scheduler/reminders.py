@@ -7,7 +7,7 @@ from functools import partial
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.publication import reminder_message
+from notices.publication import reminder_message
 from participation import outbox, publication
 from participation.broadcasts import CHUNK
 from scheduler.core import JobContext, PlannedJob

@@ -7,7 +7,7 @@ from functools import partial
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.impact import render_question
+from notices.impact import render_question
 from participation import outbox, satisfaction
 from scheduler.core import JobContext, PlannedJob
 

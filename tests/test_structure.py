@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("package", ["participation", "storage"])
+@pytest.mark.parametrize("package", ["participation", "storage", "config"])
 def test_domain_and_storage_never_import_aiogram(package: str) -> None:
     files = sorted((ROOT / package).rglob("*.py"))
     assert files, f"no module found under {package}/"
@@ -32,9 +33,26 @@ def test_domain_and_storage_never_import_aiogram(package: str) -> None:
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
+# What notices may take from aiogram: texts, keyboard types and the callback data their buttons carry.
+NOTICES_MAY_IMPORT = {"aiogram.types", "aiogram.utils.i18n", "aiogram.utils.keyboard", "aiogram.filters.callback_data"}
+
+
+def test_notices_compose_but_never_dispatch() -> None:
+    """import-linter cannot forbid part of an external package, so this rule is checked here."""
+    files = sorted((ROOT / "notices").rglob("*.py"))
+    assert files, "no module found under notices/"
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in imported_modules(path) if name.split(".")[0] == "aiogram" and name not in NOTICES_MAY_IMPORT
+        )
+        for path in files
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
 def test_every_package_module_says_what_lives_there() -> None:
     missing = []
-    for package in ["bot", "handlers", "participation", "storage", "scheduler", "web"]:
+    for package in ["config", "notices", "bot", "handlers", "participation", "storage", "scheduler", "web"]:
         for path in sorted((ROOT / package).rglob("*.py")):
             if "migrations" in path.parts:
                 continue
@@ -50,7 +68,79 @@ def test_importing_the_application_does_no_work() -> None:
 
     code = (
         "import os; os.environ.pop('BOT_TOKEN', None); os.environ['DATABASE_URL']='not a url';"
-        "import bot.app, bot.cli, handlers, web.app, scheduler.core, participation.outbox"
+        "import bot.app, bot.cli, handlers, web.app, scheduler.core, participation.outbox, notices.reports, config.settings"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
     assert result.returncode == 0, result.stderr
+
+
+def test_every_callback_data_prefix_is_unique() -> None:
+    """Two CallbackData classes with one prefix would route a tap to the wrong handler."""
+    import importlib
+    import pkgutil
+
+    from aiogram.filters.callback_data import CallbackData
+
+    import handlers
+
+    for module in pkgutil.walk_packages(handlers.__path__, "handlers."):
+        importlib.import_module(module.name)
+
+    def subclasses(cls: type) -> list[type]:
+        found = []
+        for sub in cls.__subclasses__():
+            found += [sub, *subclasses(sub)]
+        return found
+
+    owners: dict[str, list[str]] = {}
+    for cls in subclasses(CallbackData):
+        if cls.__module__.startswith(("handlers", "bot", "notices", "web")):
+            owners.setdefault(cls.__prefix__, []).append(f"{cls.__module__}.{cls.__qualname__}")
+    assert owners, "no CallbackData class found under handlers/"
+    assert {prefix: names for prefix, names in owners.items() if len(names) > 1} == {}
+
+
+PACKAGES = ["config", "storage", "participation", "notices", "handlers", "web", "scheduler", "bot"]
+
+
+def run_tool(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    import os
+    import sys
+
+    tool = Path(sys.executable).parent / name
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.run([str(tool), *([] if name == "lint-imports" else ["check", "."])], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def test_ci_checks_the_layers_and_the_lint_before_the_tests() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.index(".venv/bin/lint-imports") < ci.index("scripts/test")
+    assert ci.index(".venv/bin/ruff check .") < ci.index("scripts/test")
+    for tool in ("lint-imports", "ruff"):
+        result = run_tool(tool, ROOT)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("where", "line", "contract"),
+    [
+        ("scheduler/broken.py", "import handlers.reports\n", "The scheduler and the web side never import handlers"),
+        ("participation/broken.py", "import notices.reports\n", "Each layer imports only the layers below it"),
+        ("storage/broken.py", "from aiogram import Bot\n", "The domain and the store never import aiogram"),
+        ("bot/cli_broken.py", "", "The command line and the feeders of the outbox never import handlers themselves"),
+    ],
+)
+def test_a_broken_layer_fails_the_import_contracts(tmp_path: Path, where: str, line: str, contract: str) -> None:
+    import shutil
+
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "static", "templates"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    if where == "bot/cli_broken.py":  # the command line importing a handler itself
+        cli = tmp_path / "bot" / "cli.py"
+        cli.write_text(cli.read_text(encoding="utf-8") + "\nfrom handlers.reports import router as _router\n", encoding="utf-8")
+    else:
+        (tmp_path / where).write_text('"""A module that breaks a layer."""\n\n' + line, encoding="utf-8")
+    result = run_tool("lint-imports", tmp_path)
+    assert result.returncode != 0
+    assert f"{contract} BROKEN" in result.stdout, result.stdout

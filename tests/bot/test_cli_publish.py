@@ -31,7 +31,7 @@ def close_consultation(database: Path) -> None:
         connection.execute("UPDATE consultation SET status = 'closed', closes_at = '2026-01-02 00:00:00.000000'")
 
 
-def test_publish_refuses_an_open_consultation_then_publishes_once_after_confirming(palabre) -> None:  # type: ignore[no-untyped-def]
+def test_publish_refuses_an_open_consultation_then_publishes_once_after_confirming(palabre) -> None:  # type: ignore[no-untyped-def]  # noqa: F811 - the fixture
     assert palabre("consultation", "import", str(DATA / "consultation_marche.yaml")).exit_code == 0
     add_participant(palabre.database, 11)
     add_participant(palabre.database, 12)

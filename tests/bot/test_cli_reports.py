@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.i18n import build_i18n
-from bot.settings import Settings
-from handlers.report_ui import ReportNotices
+from config.settings import Settings
+from notices.reports import ReportNotices
 from participation.audit import Source
 from participation.categories import category_by_code
 from participation.reports import create_report, follow

@@ -4,7 +4,7 @@ French with its plurals and numbers, the commune's name and a source line, more 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,16 +12,23 @@ from zoneinfo import ZoneInfo
 from matplotlib.text import Text
 
 from bot.i18n import build_i18n
-from bot.stats_report import _pages, render_pdf, render_png_pages
+from notices.stats_report import _pages, render_pdf, render_png_pages
 from participation.stats import (
-    CategoryFigures, ConsultationFigures, FeedbackFigures, PopulationFigures, ReportFigures, ResidentFigures,
-    SatisfactionFigures, Share, Stats,
+    CategoryFigures,
+    ConsultationFigures,
+    FeedbackFigures,
+    PopulationFigures,
+    ReportFigures,
+    ResidentFigures,
+    SatisfactionFigures,
+    Share,
+    Stats,
 )
 from participation.weighting import GroupFigure
 
 PARIS = ZoneInfo("Europe/Paris")
-START = datetime(2026, 9, 1, tzinfo=timezone.utc)
-END = datetime(2026, 12, 1, tzinfo=timezone.utc)
+START = datetime(2026, 9, 1, tzinfo=UTC)
+END = datetime(2026, 12, 1, tzinfo=UTC)
 HOODS = {"centre": "Centre-ville historique", "gare": "Quartier de la gare et des Tilleuls", "bourg": "Le bourg",
          "hameaux": "Les hameaux du plateau", "zac": "ZAC des Champs-Élysées de la Mairie annexe"}
 TITLES = [
@@ -67,7 +74,7 @@ def drawn_texts(figure: Any) -> list[tuple[str, Any]]:
     """Every piece of text drawn on the page, with its box in pixels (tick labels only where drawn)."""
     renderer = figure.canvas.get_renderer()
     figure.draw(renderer)
-    texts = [t for t in figure.texts]
+    texts = list(figure.texts)
     for axes in figure.axes:
         texts += [axes.title, axes._left_title, axes._right_title, axes.xaxis.label, axes.yaxis.label, *axes.texts]
         for axis in (axes.xaxis, axes.yaxis):

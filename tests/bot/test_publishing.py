@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import select, update
 
 from bot.i18n import build_i18n
 from bot.publishing import PublicationFeeder
-from bot.settings import Settings
+from config.settings import Settings
 from participation import publication, subscriptions
 from participation.audit import Source
 from storage.db import SessionMaker
@@ -94,7 +95,7 @@ async def test_a_crash_between_chunks_resumes_without_queueing_anyone_twice(sess
 
 
 def test_a_long_outcome_still_fits_telegram_messages() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from aiogram.utils.i18n import I18n
 
@@ -103,7 +104,7 @@ def test_a_long_outcome_still_fits_telegram_messages() -> None:
 
     i18n = build_i18n("fr")
     assert isinstance(i18n, I18n)
-    moment = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
     questions = [
         QuestionResult(
             id=f"q{n}", type="single", prompt=f"Question numéro {n} " + "très longue " * 8, answered=40, skipped=0,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot
@@ -46,7 +47,7 @@ class ScriptedSession(BaseSession):
         self.calls.append((chat_id, time.monotonic(), text))
         self.script(chat_id, n, method)
         self.delivered.append((chat_id, text))
-        return Message(message_id=len(self.calls), date=datetime.now(timezone.utc), chat=Chat(id=chat_id, type="private"), text=text)
+        return Message(message_id=len(self.calls), date=datetime.now(UTC), chat=Chat(id=chat_id, type="private"), text=text)
 
     async def close(self) -> None:
         return None
@@ -148,7 +149,7 @@ async def test_one_chat_gets_at_most_one_message_per_second(sessionmaker: Sessio
     await run_until_settled(OutboxSender(Bot(TOKEN, session=session), sessionmaker, rate=30), sessionmaker)
     times = [t for chat, t, _ in session.calls if chat == 9]
     assert [text for chat, _, text in session.calls if chat == 9] == ["part 0", "part 1", "part 2"]
-    assert all(later - earlier >= 0.95 for earlier, later in zip(times, times[1:]))
+    assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(times))
 
 
 async def test_overall_rate_is_respected(sessionmaker: SessionMaker) -> None:

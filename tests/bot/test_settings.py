@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import Settings
+from config.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_percent
 
 from bot.i18n import build_i18n
-from bot.stats_report import render_pdf, render_png, render_text, to_json
+from notices.stats_report import render_pdf, render_png, render_text, to_json
 from participation import stats
 from storage.db import SessionMaker
 from tests.participation.test_stats import END, INTERVAL, NOW, START, generate

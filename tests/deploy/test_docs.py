@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import Settings
+from config.settings import Settings
 from tests.e2e.harness import ROOT
 
 DOCS = ROOT / "docs"

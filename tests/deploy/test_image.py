@@ -51,7 +51,7 @@ def test_the_image_runs_as_a_user_and_starts_by_migrating_and_serving() -> None:
     assert "USER palabre" in final and any(line.startswith("HEALTHCHECK ") and "/healthz" in line for line in final)
     assert final[-1] == 'CMD ["palabre", "run"]'  # `palabre run` migrates first, then serves
     copied = {name for line in build if line.startswith("COPY ") for name in line.split()[1:-1]}
-    packages = {"bot", "handlers", "participation", "storage", "scheduler", "web", "locales", "setup.py"}
+    packages = {"config", "notices", "bot", "handlers", "participation", "storage", "scheduler", "web", "locales", "setup.py"}
     assert packages <= copied
 
 
@@ -81,7 +81,7 @@ async def test_the_build_steps_give_a_palabre_that_migrates_serves_health_and_sp
     # Palabre's dependencies, from the environment running the tests, after the venv's own packages.
     site = Path(subprocess.check_output([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
     (site / "palabre-test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    installed = site / "bot" / "locales" / "fr" / "LC_MESSAGES" / "messages.mo"
+    installed = site / "notices" / "locales" / "fr" / "LC_MESSAGES" / "messages.mo"
     assert installed.is_file(), "the package must carry its compiled French catalog"
 
     async with FakeTelegram() as fake:

@@ -278,7 +278,7 @@ async def test_official_imports_a_file_fixes_its_error_and_exports_what_resident
 
         # Three residents answer in the chat: two yes, one no.
         residents = [fake.user(8100 + n, f"Habitant {n}") for n in range(3)]
-        for person, choice in zip(residents, ["Oui", "Oui", "Non"]):
+        for person, choice in zip(residents, ["Oui", "Oui", "Non"], strict=True):
             await onboard(person)
             await answer_garden(person, choice)
 

@@ -220,7 +220,7 @@ async def test_a_consultation_closes_by_itself_and_refuses_later_answers(fake: F
     assert (await noa.wait_callback_answer())["text"].startswith("Cette consultation a été close le ")
     await noa.send_command("/consultations")
     assert (await noa.wait_message())["text"] == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons de la prochaine\u202f!"
-    code, out, _err = await palabre_cli(palabre.database_url, "results", "place-du-marche")
+    _code, out, _err = await palabre_cli(palabre.database_url, "results", "place-du-marche")
     assert "Participation: 1 started, 0 finished." in out and "   Chaque mois: 0 (0 %)" in out
 
 

@@ -41,7 +41,7 @@ async def test_debug_logs_and_forget_leave_no_personal_data(fake: FakeTelegram, 
     assert "nid-de-poule" not in edited["caption"]
 
     logs = bot.logs
-    assert f" DEBUG palabre.updates update id=" in logs and f"from user id={RESIDENT}" in logs  # DEBUG was on: ids only
+    assert " DEBUG palabre.updates update id=" in logs and f"from user id={RESIDENT}" in logs  # DEBUG was on: ids only
     for personal in ("Zéphyrine", "nid-de-poule", "devant l’école", f"{LAT}", f"{LON:.4f}", "45.77720"):
         assert personal not in logs, personal
     engine = make_engine(palabre.database_url)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.settings import Settings
+from config.settings import Settings
 from participation.privacy import NOTICE_VERSION
 from participation.satisfaction import period_of, period_start
 from storage.db import make_engine, make_sessionmaker

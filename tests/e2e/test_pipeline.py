@@ -9,7 +9,7 @@ import io
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -52,7 +52,7 @@ async def seed_residents(database_url: str, ids: list[int]) -> None:
     try:
         async with make_sessionmaker(engine).begin() as session:
             for user_id in ids:
-                session.add(Resident(telegram_id=user_id, locale="fr", consent_at=datetime.now(timezone.utc), consent_version=NOTICE_VERSION))
+                session.add(Resident(telegram_id=user_id, locale="fr", consent_at=datetime.now(UTC), consent_version=NOTICE_VERSION))
     finally:
         await engine.dispose()
 
@@ -145,8 +145,8 @@ async def test_killed_as_the_next_question_is_shown_the_shown_state_is_the_store
 async def test_killed_as_the_report_reference_is_sent_the_reference_is_stored_and_never_given_again(
     fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
 ) -> None:
-    from tests.e2e.test_reports import AGENTS_CHAT, LAT, LON, REF, human, prepare, report_pothole
     from tests.e2e.harness import onboard
+    from tests.e2e.test_reports import AGENTS_CHAT, LAT, LON, REF, human, prepare, report_pothole
 
     fake.group(AGENTS_CHAT, "Agents de la mairie")
     bot = await prepare(palabre, tmp_path)

@@ -96,7 +96,7 @@ async def test_forget_after_answering_and_reporting_keeps_the_counts_and_nothing
     await margot.wait_message("porte le numéro")
 
     def counts(output: str) -> list[str]:  # the count lines, not the list of free texts
-        return [line for line in output.splitlines() if "(" in line and "%" in line or line.startswith("Participation")]
+        return [line for line in output.splitlines() if ("(" in line and "%" in line) or line.startswith("Participation")]
 
     _code, before, _err = await palabre_cli(palabre.database_url, "results", "place-du-marche")
     await margot.send_command("/forget")

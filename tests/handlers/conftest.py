@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from bot.app import build_dispatcher, reply_middlewares
 from bot.fsm_storage import UPDATE_SESSION
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from storage.db import SessionMaker
 
 BOT_ID = 123456
@@ -58,7 +58,7 @@ class RecordingSession(BaseSession):
             chat_id = int(params.get("chat_id", 0))
             return Message(  # type: ignore[return-value]
                 message_id=next(self._message_ids),
-                date=datetime.now(timezone.utc),
+                date=datetime.now(UTC),
                 chat=Chat(id=chat_id, type="private" if chat_id > 0 else "supergroup"),
                 text=text,
             )
@@ -106,7 +106,7 @@ class Resident:
 
     async def send_sticker(self) -> None:
         await self.feed(message=Message.model_validate({
-            "message_id": 1, "date": datetime.now(timezone.utc), "chat": self.chat.model_dump(),
+            "message_id": 1, "date": datetime.now(UTC), "chat": self.chat.model_dump(),
             "from": self.user.model_dump(), "sticker": {
                 "file_id": "s1", "file_unique_id": "s1", "type": "regular", "width": 512, "height": 512,
                 "is_animated": False, "is_video": False,
@@ -125,7 +125,7 @@ class Resident:
         if text.startswith("/"):
             entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return Message.model_validate({
-            "message_id": 1, "date": datetime.now(timezone.utc), "chat": self.chat.model_dump(),
+            "message_id": 1, "date": datetime.now(UTC), "chat": self.chat.model_dump(),
             "from": self.user.model_dump(), **fields, **({"entities": entities} if entities else {}),
         })
 

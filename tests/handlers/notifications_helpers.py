@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers.callbacks import ConsentCallback, LanguageCallback
 from participation import subscriptions
-from participation.roles import Role, grant_role
 from participation.audit import Source
+from participation.roles import Role, grant_role
 from storage.db import SessionMaker
 
 TOPICS = "topics:\n  - code: urbanisme\n    name: {fr: Urbanisme, en: Urban planning}\n  - {code: culture, name: Culture}\n"

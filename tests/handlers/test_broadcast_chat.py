@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import func, select
 
 from bot.broadcasting import BroadcastFeeder
@@ -112,7 +114,7 @@ async def test_a_resident_with_notifications_off_is_not_counted(resident_factory
 
 
 async def test_a_photo_with_its_caption_is_broadcast_as_a_photo(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from aiogram.types import Message
 
@@ -123,7 +125,7 @@ async def test_a_photo_with_its_caption_is_broadcast_as_a_photo(resident_factory
     await official.send("/broadcast")
     photo = {"file_id": "AgAD-photo", "file_unique_id": "u1", "width": 800, "height": 600}
     await official.feed(message=Message.model_validate({
-        "message_id": 2, "date": datetime.now(timezone.utc), "chat": official.chat.model_dump(),
+        "message_id": 2, "date": datetime.now(UTC), "chat": official.chat.model_dump(),
         "from": official.user.model_dump(), "photo": [photo], "caption": "Le nouveau parc ouvre samedi",
     }))
     assert official.last_reply() == "👥 Qui doit le recevoir\u202f?"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 from datetime import timedelta
 
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, SendPhoto
@@ -216,7 +215,7 @@ async def test_a_native_poll_goes_through_the_outbox_and_answers_count(resident_
         assert sent.method == "sendPoll" and sent.payload["is_anonymous"] is False
         assert sent.payload["options"] == [{"text": "Oui"}, {"text": "Non"}]
         await session.execute(update(ConsultationPoll).where(ConsultationPoll.chat_id == 3009).values(poll_id="P1", message_id=5, status="open"))
-    dp, bot = dispatcher
+    _dp, _bot = dispatcher
     for option in ([1], [1]):  # the same vote delivered twice
         await voter.feed(poll_answer=PollAnswer(poll_id="P1", user=User(id=3009, is_bot=False, first_name="V"), option_ids=option, option_persistent_ids=[str(i) for i in option]))
     async with sessionmaker() as session:

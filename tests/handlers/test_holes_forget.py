@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
 from handlers.privacy import FORGET_PROMPT_TTL, ForgetCallback
-from handlers.report_ui import ReportNotices
+from notices.reports import ReportNotices
 from participation import outbox
 from participation.audit import Source
 from participation.reports import create_report

@@ -11,7 +11,15 @@ from handlers.impact import SatisfactionCallback
 from participation import satisfaction
 from storage.db import SessionMaker
 from storage.models import (
-    AuditEntry, Consultation, ConsultationResponse, Feedback, OutboxMessage, Publication, Resident, SatisfactionAnswer, SatisfactionRound,
+    AuditEntry,
+    Consultation,
+    ConsultationResponse,
+    Feedback,
+    OutboxMessage,
+    Publication,
+    Resident,
+    SatisfactionAnswer,
+    SatisfactionRound,
 )
 from storage.types import utcnow
 from tests.handlers.notifications_helpers import alerts, buttons, make_official, onboard

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from bot.broadcasting import BroadcastFeeder
 from bot.i18n import build_i18n
-from handlers.callbacks import AudienceCallback, MeetingCallback, MeetingConfirmCallback
+from handlers.callbacks import AudienceCallback, MeetingConfirmCallback
+from notices.meetings import MeetingCallback
 from storage.db import SessionMaker
 from storage.models import AuditEntry, Meeting, OutboxMessage
 from tests.handlers.notifications_helpers import alerts, import_lists, make_official, onboard

@@ -12,7 +12,7 @@ from aiogram.types import Message, Update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 
-from bot.settings import Settings
+from config.settings import Settings
 from storage.db import SessionMaker
 from storage.models import FailedUpdate, ProcessedUpdate
 from tests.handlers.conftest import TOKEN, RecordingSession
@@ -92,7 +92,7 @@ async def test_the_same_update_fed_twice_is_handled_once(
 async def test_a_reply_that_meets_a_network_error_is_sent_again_and_the_update_not_redone(
     dispatcher: tuple[Dispatcher, Bot], resident_factory, sessionmaker: SessionMaker  # type: ignore[no-untyped-def]
 ) -> None:
-    dp, bot = dispatcher
+    _dp, bot = dispatcher
     camille = resident_factory(4004)
     await onboard(camille)
     session = bot.session

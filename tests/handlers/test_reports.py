@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from bot.app import build_dispatcher
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
-from handlers.report_ui import AgentAction, ReportFixed, ReportFollow, ReportStep
-from participation.roles import Role, grant_role
+from notices.reports import AgentAction, ReportFixed, ReportFollow, ReportStep
 from participation.audit import Source
+from participation.roles import Role, grant_role
 from storage.db import SessionMaker
 from storage.models import OutboxMessage, Report, ReportFollower, ReportPhoto, ReportStatusChange
 from tests.handlers.conftest import TOKEN, RecordingSession, Resident
@@ -91,13 +91,13 @@ class GroupMember:
         self.chat = Chat(id=AGENTS_CHAT, type="supergroup", title="Agents")
 
     async def tap(self, data: str) -> None:
-        message = Message(message_id=1, date=datetime.now(timezone.utc), chat=self.chat, text="(report)")
+        message = Message(message_id=1, date=datetime.now(UTC), chat=self.chat, text="(report)")
         await self.dp.feed_update(self.bot, Update(update_id=next(self._ids) + 100_000, callback_query=CallbackQuery(
             id=str(next(self._ids)), from_user=self.user, chat_instance="g", message=message, data=data)))
 
     async def reply(self, to_message_id: int, text: str) -> None:
-        original = Message(message_id=to_message_id, date=datetime.now(timezone.utc), chat=self.chat, text="prompt")
-        message = Message(message_id=next(self._ids) + 5000, date=datetime.now(timezone.utc), chat=self.chat,
+        original = Message(message_id=to_message_id, date=datetime.now(UTC), chat=self.chat, text="prompt")
+        message = Message(message_id=next(self._ids) + 5000, date=datetime.now(UTC), chat=self.chat,
                           from_user=self.user, text=text, reply_to_message=original)
         await self.dp.feed_update(self.bot, Update(update_id=next(self._ids) + 100_000, message=message))
 
@@ -321,7 +321,7 @@ async def test_agent_marks_a_duplicate_by_reference_and_notes_are_bounded(people
 
 
 async def test_history_is_shown_to_the_reporter_only(people, sessionmaker) -> None:  # type: ignore[no-untyped-def]
-    from handlers.report_ui import ReportShow
+    from notices.reports import ReportShow
 
     camille, stranger = people(3061), people(3062)
     await camille.onboard()
@@ -341,7 +341,7 @@ async def test_history_is_shown_to_the_reporter_only(people, sessionmaker) -> No
 
 
 async def test_saved_replies_are_offered_in_the_agents_group_and_sent_as_the_note(people, dispatcher, sessionmaker) -> None:  # type: ignore[no-untyped-def]
-    from handlers.report_ui import SavedReplyPick
+    from notices.reports import SavedReplyPick
     from participation.report_desk import add_saved_reply
 
     dp, bot = dispatcher

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage
@@ -41,7 +41,7 @@ async def test_in_any_group_it_gives_the_group_id_for_agents_chat_id(dispatcher:
     group = Chat(id=-1001234567890, type="supergroup", title="Services techniques")
     someone = User(id=555000111, is_bot=False, first_name="Dominique", language_code="fr")
     message = Message(
-        message_id=7, date=datetime.now(timezone.utc), chat=group, from_user=someone, text="/whoami",
+        message_id=7, date=datetime.now(UTC), chat=group, from_user=someone, text="/whoami",
         entities=[MessageEntity(type="bot_command", offset=0, length=7)],
     )
     await dp.feed_update(bot, Update(update_id=990001, message=message))

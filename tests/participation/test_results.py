@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 
@@ -142,7 +142,7 @@ async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # typ
         return consultation
 
     def at(minute: int) -> datetime:
-        return datetime(2026, 3, 1, 9, minute, tzinfo=timezone.utc)
+        return datetime(2026, 3, 1, 9, minute, tzinfo=UTC)
 
     async def answered(consultation, resident, steps, submitted_at):  # type: ignore[no-untyped-def]
         view = await c.begin(session, consultation, resident, now=at(0))
@@ -163,7 +163,7 @@ async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # typ
     kinds = await imported(EVERY_KIND)
     telegram_ids = [987_654_301, 987_654_302, 987_654_303, 987_654_304, 987_654_305, 987_654_306, 987_654_307]
     ana, bob, cleo, dan, eve = [await add_resident(session, n, neighbourhood=hood)
-                                for n, hood in zip(telegram_ids, ["centre", None, "gare", "gare", "centre"])]
+                                for n, hood in zip(telegram_ids, ["centre", None, "gare", "gare", "centre"], strict=False)]
     # Bob is created second but submits first: rows follow the submission time, then the response.
     await answered(kinds, ana, [
         ("answer", "other", 'Le marché, "bio", le soir\nsurtout'), ("ticks", ["bancs", "arbres"], "Des fontaines; à boire"),

@@ -15,7 +15,15 @@ from participation.privacy import NOTICE_VERSION
 from participation.satisfaction import period_of, period_start
 from storage.db import SessionMaker
 from storage.models import (
-    Consultation, ConsultationResponse, Feedback, Neighbourhood, Publication, Report, ReportCategory, ReportStatusChange, Resident,
+    Consultation,
+    ConsultationResponse,
+    Feedback,
+    Neighbourhood,
+    Publication,
+    Report,
+    ReportCategory,
+    ReportStatusChange,
+    Resident,
     SatisfactionAnswer,
 )
 
@@ -157,7 +165,7 @@ async def test_every_figure_matches_the_history_counted_independently(sessionmak
 
     # Consultations: those open at some time in the period, oldest first.
     assert [c.slug for c in figures.consultations] == ["parc", "ecole", "marche"]
-    for figure, (slug, _opens, closes, hoods) in zip(figures.consultations, [s for s in history["specs"] if s[0] != "avant"]):  # type: ignore[attr-defined]
+    for figure, (slug, _opens, closes, hoods) in zip(figures.consultations, [s for s in history["specs"] if s[0] != "avant"], strict=True):  # type: ignore[attr-defined]
         mine = [(p, status) for s, p, status, _started in responses if s == slug]  # type: ignore[misc]
         audience = [p for p in living if p.consent_at < closes and (not hoods or p.hood in hoods)]  # type: ignore[operator]
         # Residents who erased themselves after taking part were in the audience when they did.
@@ -213,7 +221,7 @@ async def test_an_empty_period_has_no_rates_rather_than_zero_divisions(sessionma
         figures = await stats.compute_stats(session, START, END, now=NOW, interval_days=INTERVAL)
     assert figures.residents.total == figures.residents.active == 0
     assert figures.consultations == [] and figures.published_share is None
-    assert figures.satisfaction.mean is None and figures.satisfaction.distribution == {k: 0 for k in range(1, 6)}
+    assert figures.satisfaction.mean is None and figures.satisfaction.distribution == dict.fromkeys(range(1, 6), 0)
     assert (figures.reports.opened, figures.reports.closed, figures.reports.median_hours) == (0, 0, None)
 
 

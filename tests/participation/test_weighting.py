@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from participation.weighting import (
-    TRIM_HIGH, TRIM_LOW, Margins, effective_size, margin_of_error, rake, weigh_cells,
+    TRIM_HIGH,
+    TRIM_LOW,
+    Margins,
+    effective_size,
+    margin_of_error,
+    rake,
+    weigh_cells,
 )
 
 samplics_weighting = pytest.importorskip("samplics.weighting", reason="samplics is in the dev extra")

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
-from handlers.consultations import PickConsultation
+from config.settings import Settings
+from notices.consultations import PickConsultation
 from participation import subscriptions
 from scheduler.core import JobContext, Scheduler
 from scheduler.reminders import consultation_reminder_jobs, send_consultation_reminder
@@ -96,7 +96,7 @@ async def test_scheduler_plans_each_reminder_at_its_offset_before_closing(sessio
     await scheduler.start()
     try:
         for offset, before in (("48h", timedelta(hours=48)), ("6h", timedelta(hours=6))):
-            job = scheduler._scheduler.get_job(f"consultation-reminder:{consultation.id}:{offset}")  # noqa: SLF001
+            job = scheduler._scheduler.get_job(f"consultation-reminder:{consultation.id}:{offset}")
             assert job is not None
             async with sessionmaker() as session:
                 closes_at = (await session.get(Consultation, consultation.id)).closes_at  # type: ignore[union-attr]

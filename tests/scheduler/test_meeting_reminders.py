@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from participation import meetings
 from participation.audit import Source
 from participation.broadcasts import Audience, AudienceKind
@@ -62,7 +62,7 @@ async def test_scheduler_plans_the_reminder_for_the_day_before(sessionmaker: Ses
     scheduler = Scheduler(context(sessionmaker), [meeting_reminder_jobs])
     await scheduler.start()
     try:
-        job = scheduler._scheduler.get_job(f"meeting-reminder:{meeting.id}")  # noqa: SLF001
+        job = scheduler._scheduler.get_job(f"meeting-reminder:{meeting.id}")
         assert job is not None
         assert abs((job.next_run_time - (meeting.starts_at - timedelta(days=1))).total_seconds()) < 1
     finally:

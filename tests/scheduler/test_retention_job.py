@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.settings import Settings
+from config.settings import Settings
 from participation import retention
 from scheduler.core import JobContext
 from scheduler.retention import retention_jobs, run_purge

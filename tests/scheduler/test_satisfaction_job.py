@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from participation.satisfaction import period_of, period_start
 from scheduler.core import JobContext
 from scheduler.satisfaction import satisfaction_jobs, send_satisfaction_round

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,7 @@ async def test_timestamps_are_utc_aware_after_a_round_trip(sessionmaker: Session
     async with sessionmaker() as session:
         resident = (await session.execute(text("SELECT id FROM resident"))).scalar()
         loaded = await session.get(Resident, resident)
-    assert loaded is not None and loaded.created_at.tzinfo == timezone.utc
+    assert loaded is not None and loaded.created_at.tzinfo == UTC
 
 
 def test_in_memory_sqlite_is_refused() -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.logs import QUIET_LIBRARIES, SILENT_LIBRARIES, setup_logging
+from config.logs import QUIET_LIBRARIES, SILENT_LIBRARIES, setup_logging
 
 SECRET_TEXT = "Mme Lheureux au 3 rue des Lilas"
 

@@ -14,8 +14,24 @@ from decimal import Decimal
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, Boolean, Column, Connection, Date, DateTime, Float, Integer, LargeBinary, MetaData, Numeric
-from sqlalchemy import String, Table, Text, and_, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    and_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from storage import crypto

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from participation.audit import Source
 from participation.roles import Role, grant_role
 from participation.web_access import issue_sign_in_link

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import BackgroundWork
 from bot.i18n import build_i18n
-from bot.settings import Settings
+from config.settings import Settings
 from storage.db import SessionMaker, make_engine
 from tests.bot.test_sender import TOKEN, ScriptedSession
 from tests.bot.test_supervision import FlakyDatabase

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
-from handlers.report_ui import ReportNotices
+from config.settings import Settings
+from notices.reports import ReportNotices
 from participation.audit import Source
 from participation.reports import PhotoIn, Status, change_status, create_report, photos_of, set_photo_path
 from participation.residents import get_or_create_resident, set_locale

@@ -14,12 +14,14 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.i18n import build_i18n
-from bot.settings import Settings
-from handlers.report_ui import ReportNotices
+from config.settings import Settings
+from notices.reports import ReportNotices
 from participation.audit import Source
 from participation.reports import Status, change_status, create_report
 from storage.db import make_engine, make_sessionmaker
@@ -121,7 +123,7 @@ PROPERTY = hypothesis_settings(max_examples=60, deadline=None, suppress_health_c
 @PROPERTY
 @given(query=queries, fmt=st.sampled_from(["json", "xml"]), endpoint=st.sampled_from(["discovery", "services", "requests"]))
 def test_any_query_on_the_get_endpoints(live: tuple[LiveServer, str], query: dict[str, bytes], fmt: str, endpoint: str) -> None:
-    server, base = live
+    _server, base = live
     with httpx.Client() as client:
         check(client.get(f"{base}/{endpoint}.{fmt}?{encoded(query)}"), fmt)
 
@@ -129,7 +131,7 @@ def test_any_query_on_the_get_endpoints(live: tuple[LiveServer, str], query: dic
 @PROPERTY
 @given(value=path_values, query=queries, fmt=st.sampled_from(["json", "xml"]), endpoint=st.sampled_from(["services", "requests", "tokens"]))
 def test_any_path_parameter(live: tuple[LiveServer, str], value: bytes, query: dict[str, bytes], fmt: str, endpoint: str) -> None:
-    server, base = live
+    _server, base = live
     segment = urllib.parse.quote_from_bytes(value, safe="")
     with httpx.Client() as client:
         response = client.get(f"{base}/{endpoint}/{segment}.{fmt}?{encoded(query)}")
@@ -139,7 +141,7 @@ def test_any_path_parameter(live: tuple[LiveServer, str], value: bytes, query: d
 
 @PROPERTY
 @given(
-    form=st.dictionaries(st.sampled_from(PARAMETERS + ["description", "address_string", "media_url"]), raw_values, max_size=6),
+    form=st.dictionaries(st.sampled_from([*PARAMETERS, "description", "address_string", "media_url"]), raw_values, max_size=6),
     with_key=st.booleans(),
     multipart=st.booleans(),
     fmt=st.sampled_from(["json", "xml"]),

@@ -10,7 +10,7 @@ from aiohttp import web
 from babel import Locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.catalogs import translation
+from notices.catalogs import translation
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Pages must never be cached by a shared proxy, nor leak their address (sign-in tokens) onward.

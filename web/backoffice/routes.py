@@ -21,12 +21,12 @@ from multidict import MultiDictProxy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalogs import translation
-from bot.settings import Settings
-from bot.stats_report import render_pdf, render_png, render_text
-from handlers.feedback import answer_and_queue
-from handlers.impact import neighbourhood_names, parse_period
-from handlers.report_ui import ReportNotices
+from config.settings import Settings
+from notices.catalogs import translation
+from notices.feedback import answer_and_queue
+from notices.impact import neighbourhood_names
+from notices.reports import ReportNotices
+from notices.stats_report import render_pdf, render_png, render_text
 from participation import audit, broadcasts, publication
 from participation import results as results_module
 from participation.categories import localized
@@ -39,6 +39,7 @@ from participation.consultations import (
     status_at,
 )
 from participation.consultations import Status as ConsultationStatus
+from participation.dates import parse_period
 from participation.feedback import FeedbackRefused, list_feedback
 from participation.report_desk import (
     ReportFilter,

@@ -6,7 +6,6 @@ import logging
 import sys
 import traceback
 
-
 QUIET_LIBRARIES = ("aiogram", "aiohttp", "httpx", "httpcore", "asyncio", "redis", "alembic")
 SILENT_LIBRARIES = ("sqlalchemy", "aiosqlite", "asyncpg")
 

@@ -1,12 +1,8 @@
-"""Names of the domain's fixed values in the current locale, for the chat and the council's report alike.
-
-Here rather than in handlers/ because bot/stats_report.py needs them too and must not import the
-handlers package (which imports it back).
-"""
+"""Names of the domain's fixed values in the current locale, for the chat and the council's report alike."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
@@ -32,8 +28,8 @@ def spoken_date(moment: datetime, tz: ZoneInfo, locale: str, *, with_time: bool 
 
     The one helper for every date a person reads; the year shows only when it is not this year's.
     """
-    local = moment.astimezone(tz) if moment.tzinfo else moment.replace(tzinfo=timezone.utc).astimezone(tz)
-    this_year = (now or datetime.now(timezone.utc)).astimezone(tz).year
+    local = moment.astimezone(tz) if moment.tzinfo else moment.replace(tzinfo=UTC).astimezone(tz)
+    this_year = (now or datetime.now(UTC)).astimezone(tz).year
     month = format_date(local.date(), "MMMM", locale=locale)
     day_name = format_date(local.date(), "EEEE", locale=locale) + " " if weekday else ""
     year = "" if local.year == this_year else f" {local.year}"

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from pathlib import Path
-from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import re
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 SUPPORTED_LOCALES = ("fr", "en")
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -146,10 +144,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _web_needs_base_url(self) -> Settings:
-        if self.web_enabled:
-            # The link sent by /web must point at the proxy's HTTPS address, never at plain HTTP.
-            if not self.web_base_url or not self.web_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-                raise ValueError("WEB_ENABLED=true needs WEB_BASE_URL, the back office's public https:// address")
+        # The link sent by /web must point at the proxy's HTTPS address, never at plain HTTP.
+        if self.web_enabled and (
+            not self.web_base_url or not self.web_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost"))
+        ):
+            raise ValueError("WEB_ENABLED=true needs WEB_BASE_URL, the back office's public https:// address")
         return self
 
     @field_validator("data_key")

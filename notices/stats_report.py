@@ -18,8 +18,8 @@ from aiogram.utils.i18n import ngettext
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from bot.labels import age_bracket_label
-from bot.numbers import format_percent as format_share
+from notices.labels import age_bracket_label
+from notices.numbers import format_percent as format_share
 from participation.stats import ConsultationFigures, Share, Stats
 
 
@@ -236,7 +236,7 @@ def _wrap(text: str, width: int, lines: int = 3) -> str:
 
     wrapped = textwrap.wrap(text, width) or ["—"]
     if len(wrapped) > lines:  # never cut a word: the last line ends with an ellipsis instead
-        wrapped = wrapped[: lines - 1] + [textwrap.shorten(" ".join(wrapped[lines - 1 :]), width, placeholder=" …")]
+        wrapped = [*wrapped[:lines - 1], textwrap.shorten(" ".join(wrapped[lines - 1:]), width, placeholder=" …")]
     return "\n".join(wrapped)
 
 
@@ -258,7 +258,7 @@ def _bars(pages: _Pages, title: str, rows: list[tuple[str, list[tuple[float, str
     _tidy(axes, title_text)
     top = max([value for _label, bars in rows for value, _c, _k in bars] + [0]) or 1.0
     position, ticks = 0.0, []
-    for (label, bars), height in zip(rows, heights, strict=True):
+    for (_label, bars), height in zip(rows, heights, strict=True):
         middle = position + height / 2
         ticks.append(middle)
         thickness = min(ROW, (height - 0.12) / len(bars))  # the same for every row, whatever its label's lines

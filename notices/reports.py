@@ -18,8 +18,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.labels import spoken_date
-from bot.settings import Settings
+from config.settings import Settings
+from notices.labels import spoken_date
 from participation import outbox
 from participation.categories import localized
 from participation.reports import Status, category_of, photos_of, report_by_id

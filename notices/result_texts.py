@@ -2,7 +2,7 @@
 the notes and footer of charts, in the reader's language and number format.
 
 The gettext functions are passed in: the chat gives aiogram's (bound to the update's locale), the
-command line the standard library's, without importing aiogram (see bot/catalogs.py).
+command line the standard library's, without importing aiogram (see notices/catalogs.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import tzinfo
 
 from babel.dates import format_date
 
-from bot.numbers import format_number, format_percent, format_points
+from notices.numbers import format_number, format_percent, format_points
 from participation.results import OptionCount, QuestionResult, Results, WeightingSummary
 
 Gettext = Callable[[str], str]

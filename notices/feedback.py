@@ -1,0 +1,77 @@
+"""Feedback as people receive it: the officials' notice of a new message and the answer queued to its author."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.settings import Settings
+from participation import feedback, outbox
+from participation.audit import Source
+from storage.models import Feedback, Resident
+
+
+class FeedbackCallback(CallbackData, prefix="fba"):
+    id: int
+
+
+def answer_keyboard(feedback_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("✍️ Answer"), callback_data=FeedbackCallback(id=feedback_id).pack())]]
+    )
+
+
+def render_new_feedback(row: Feedback) -> dict[str, Any]:
+    """The notice officials get of a new feedback, in the current locale."""
+    return {
+        "text": _("💬 <b>New feedback #{id}</b>\n\n{text}").format(id=row.id, text=html.escape(row.text, quote=False)),
+        "reply_markup": answer_keyboard(row.id).model_dump(exclude_none=True),  # type: ignore[arg-type]
+    }
+
+
+def render_answer(row: Feedback) -> dict[str, Any]:
+    """The official's answer as the resident receives it, in the current locale."""
+    return {
+        "text": _("💬 <b>The town hall answered your feedback</b>\n\n«\u202f{feedback}\u202f»\n\n{answer}").format(
+            feedback=html.escape(row.text[:300], quote=False), answer=html.escape(row.answer or "", quote=False)
+        )
+    }
+
+
+def _locale(i18n: I18n, locale: str | None) -> str:
+    return locale if locale in i18n.available_locales else i18n.default_locale
+
+
+async def submit_and_tell(session: AsyncSession, resident: Resident, text: str | None, settings: Settings, i18n: I18n) -> Feedback:
+    """Record the feedback and queue a notice to every official, each in their language."""
+    row = await feedback.submit(session, resident, text)
+    for official in await feedback.officials_to_tell(session, settings.admin_ids):
+        with i18n.use_locale(_locale(i18n, official.locale)):
+            payload = render_new_feedback(row)
+        await outbox.enqueue(
+            session, chat_id=official.telegram_id, method="sendMessage", payload=payload,
+            kind="feedback", dedupe_key=f"fb:{row.id}:{official.telegram_id}",
+        )
+    return row
+
+
+async def answer_and_queue(
+    session: AsyncSession, feedback_id: int, text: str | None, *, actor_telegram_id: int | None, source: Source, i18n: I18n
+) -> bool:
+    """Answer a feedback and queue the answer to its author; False when they can no longer be reached."""
+    delivery = await feedback.answer(session, feedback_id, text, actor_telegram_id=actor_telegram_id, source=source)
+    if delivery.chat_id is None:
+        return False
+    with i18n.use_locale(_locale(i18n, delivery.locale)):
+        payload = render_answer(delivery.feedback)
+    await outbox.enqueue(
+        session, chat_id=delivery.chat_id, method="sendMessage", payload=payload, resident_id=delivery.resident_id,
+        kind="feedback-answer", dedupe_key=f"fba:{feedback_id}",
+    )
+    return True
