@@ -483,7 +483,7 @@ async def consultation_page(p: Page, *, problem: str | None = None) -> web.Respo
 
 def _other_locales(settings: Settings) -> list[str]:
     """The languages residents may use besides the default: the decision can be given in each."""
-    from bot.catalogs import LOCALES_DIR
+    from notices.catalogs import LOCALES_DIR
 
     return sorted(
         path.name for path in LOCALES_DIR.iterdir() if (path / "LC_MESSAGES").is_dir() and path.name != settings.default_locale
