@@ -50,7 +50,7 @@ from handlers import build_root_router
 from handlers.menu import set_command_menus, set_staff_menus
 from participation.consultations import POLL_KIND, record_poll_sent
 from participation.outbox import AGENTS_POST_KIND, record_sent_message_id
-from participation.roles import staff
+from participation.roles import staff_in_reach
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
 from storage import crypto
@@ -304,7 +304,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
             try:
                 await set_command_menus(bot, i18n)
                 async with sessionmaker() as session:
-                    team = await staff(session, settings.admin_ids)
+                    team = await staff_in_reach(session, settings.admin_ids)
                 await set_staff_menus(bot, i18n, team)
             except Exception:
                 log.warning("could not set the command menus; continuing", exc_info=True)

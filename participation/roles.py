@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit
-from storage.models import RoleGrant
+from storage.models import Resident, RoleGrant
 from storage.upsert import insert_ignore
 
 
@@ -89,6 +89,15 @@ async def staff(session: AsyncSession, admin_ids: Iterable[int]) -> dict[int, fr
     for grant in await list_grants(session):
         found.setdefault(grant.telegram_id, set()).add(Role(grant.role))
     return {telegram_id: frozenset(roles) for telegram_id, roles in found.items()}
+
+
+async def staff_in_reach(session: AsyncSession, admin_ids: Iterable[int]) -> dict[int, frozenset[Role]]:
+    """The staff members who have opened the bot's chat: Telegram refuses a menu for anyone else."""
+    team = await staff(session, admin_ids)
+    if not team:
+        return team
+    opened = set(await session.scalars(select(Resident.telegram_id).where(Resident.telegram_id.in_(list(team)))))  # type: ignore[attr-defined]
+    return {telegram_id: roles for telegram_id, roles in team.items() if telegram_id in opened}
 
 
 async def revoke_role(

@@ -23,11 +23,12 @@ def test_documented_commands_leave_git_status_clean(tmp_path: Path) -> None:
 
     palabre("db", "upgrade")
     palabre("demo")
-    palabre("stats", "--format", "pdf")
-    palabre("stats", "--format", "png")
+    # As docs/guide-elus.md writes them: the reports land where --output says, in the clone here.
+    palabre("stats", "--from", "2026-09-01", "--to", "2026-12-01", "--format", "pdf", "--output", "conseil-decembre.pdf")
+    palabre("stats", "--format", "png", "--output", "conseil.png")
     palabre("db", "backup", str(tmp_path / "backup.db"))
     (clone / "media").mkdir(exist_ok=True)
     (clone / "media" / "photo.jpg").write_bytes(b"\xff\xd8")
-    assert (clone / "palabre.db").exists() and (clone / "palabre-stats.pdf").exists()
+    assert (clone / "palabre.db").exists() and (clone / "conseil-decembre.pdf").exists() and (clone / "conseil.png").exists()
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone, capture_output=True, text=True, check=True)
     assert status.stdout == ""
