@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings, load_settings
 from participation.audit import Source
 from participation.audit import record as audit_record
-from participation.roles import UnknownRole, grant_role, list_grants, parse_grantable_role, revoke_role
+from participation.roles import Role, UnknownRole, grant_role, list_grants, parse_grantable_role, revoke_role
 from storage import crypto
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -351,16 +351,21 @@ def role() -> None:
     """Roles of officials and agents."""
 
 
+def grantable_or_exit(role_name: str) -> Role:
+    """The role an operator may give or take back; one sentence and exit 2 for anything else."""
+    try:
+        return parse_grantable_role(role_name)
+    except UnknownRole:
+        click.echo(f"Unknown role {role_name!r}: choose agent or official (admins are set with ADMIN_IDS).", err=True)
+        sys.exit(2)
+
+
 @role.command("grant")
 @click.argument("user_id", type=int)
 @click.argument("role_name", metavar="ROLE")
 def role_grant(user_id: int, role_name: str) -> None:
     """Give USER_ID (a Telegram user id) the ROLE agent or official."""
-    try:
-        role_value = parse_grantable_role(role_name)
-    except UnknownRole:
-        click.echo(f"Unknown role {role_name!r}: choose agent or official (admins are set with ADMIN_IDS).", err=True)
-        sys.exit(2)
+    role_value = grantable_or_exit(role_name)
 
     async def work(session: AsyncSession) -> Any:
         return await grant_role(session, user_id, role_value, granted_by=None, source=Source.CLI)
@@ -393,11 +398,7 @@ def role_list() -> None:
 @click.argument("role_name", metavar="ROLE")
 def role_revoke(user_id: int, role_name: str) -> None:
     """Take the ROLE agent or official back from USER_ID (audited)."""
-    try:
-        role_value = parse_grantable_role(role_name)
-    except UnknownRole:
-        click.echo(f"Unknown role {role_name!r}: choose agent or official (admins are set with ADMIN_IDS).", err=True)
-        sys.exit(2)
+    role_value = grantable_or_exit(role_name)
 
     async def work(session: AsyncSession) -> Any:
         return await revoke_role(session, user_id, role_value, revoked_by=None, source=Source.CLI)
