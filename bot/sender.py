@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiogram.methods as methods
@@ -37,6 +38,7 @@ from config.logs import describe_crash
 from participation import outbox
 from storage.db import SessionMaker
 from storage.models import OutboxMessage
+from storage.types import utcnow
 
 log = logging.getLogger("palabre.sender")
 
@@ -94,6 +96,7 @@ class RateLimiter:
         self._updated = time.monotonic()
         self._paused_until = 0.0
         self._chat_next: dict[int, float] = {}
+        self._chat_wall: dict[int, datetime] = {}
         # Chats whose pause is over are forgotten once the dict outgrows this; it then follows the
         # chats really paused (a few seconds of sending) instead of the broadcast's size.
         self._chat_bound = CHAT_MEMORY
@@ -110,12 +113,18 @@ class RateLimiter:
     def chat_wait(self, chat_id: int) -> float:
         return max(0.0, self._chat_next.get(chat_id, 0.0) - time.monotonic())
 
+    def chat_next_at(self, chat_id: int) -> datetime:
+        """The chat's next free second as a wall-clock time: the same for every message waiting on it."""
+        return self._chat_wall.get(chat_id) or utcnow()
+
     def note_chat(self, chat_id: int) -> None:
         interval = GROUP_CHAT_INTERVAL if chat_id < 0 else PRIVATE_CHAT_INTERVAL
         now = time.monotonic()
         self._chat_next[chat_id] = now + interval
+        self._chat_wall[chat_id] = utcnow() + timedelta(seconds=interval)
         if len(self._chat_next) > self._chat_bound:
             self._chat_next = {chat: at for chat, at in self._chat_next.items() if at > now}
+            self._chat_wall = {chat: at for chat, at in self._chat_wall.items() if chat in self._chat_next}
             self._chat_bound = max(CHAT_MEMORY, 2 * len(self._chat_next))
 
     def pause(self, seconds: float) -> None:
@@ -420,9 +429,11 @@ class OutboxSender:
             return
         wait = self._limiter.chat_wait(chat_id)
         if wait > 0:
+            # One absolute time for every message of the chat waiting now: their ids keep them in order.
+            until = self._limiter.chat_next_at(chat_id)
             self._settle_on(
                 self._recorder.record(
-                    lambda session: outbox.postpone(session, message_id, wait, "paced: one message per chat per second")
+                    lambda session: outbox.postpone(session, message_id, wait, "paced: one message per chat per second", until=until)
                 )
             )
             return

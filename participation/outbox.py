@@ -197,8 +197,8 @@ async def mark_sent_many(session: AsyncSession, message_ids: list[int]) -> None:
     )
 
 
-async def postpone(session: AsyncSession, message_id: int, seconds: float, reason: str) -> None:
-    """Try again later without counting a failure (rate limits: Telegram's retry_after)."""
+async def postpone(session: AsyncSession, message_id: int, seconds: float, reason: str, *, until: datetime | None = None) -> None:
+    """Try again later without counting a failure (rate limits: Telegram's retry_after), or at `until`."""
     # Only while still claimed: a 403 recorded meanwhile stopped it, and must not be undone.
     await session.execute(
         update(OutboxMessage)
@@ -206,7 +206,7 @@ async def postpone(session: AsyncSession, message_id: int, seconds: float, reaso
         .values(
             status=Status.PENDING,
             attempts=OutboxMessage.attempts - 1,
-            not_before=utcnow() + timedelta(seconds=seconds),
+            not_before=until if until is not None else utcnow() + timedelta(seconds=seconds),
             last_error=reason[:300],
         )
     )

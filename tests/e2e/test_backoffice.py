@@ -89,7 +89,7 @@ async def test_agent_signs_in_filters_reports_and_changes_a_status_the_reporter_
     await camille.wait_message("Merci de vérifier votre signalement")
     await human()
     await camille.tap("Envoyer")
-    ref = REF.search((await camille.wait_message("référence"))["text"]).group(0)  # type: ignore[union-attr]
+    ref = REF.search((await camille.wait_message("porte le numéro"))["text"]).group(0)  # type: ignore[union-attr]
 
     # A resident asking for a link is politely refused, and no link exists for them.
     await human()
@@ -342,7 +342,7 @@ async def test_admin_grants_roles_broadcasts_answers_a_resident_and_reads_the_fi
         await onboard(person)
     await human()
     await camille.send_command("/feedback")
-    await camille.wait_message("Votre avis")
+    await camille.wait_message("Une idée, une remarque")
     await human()
     await camille.send_text("Pourriez-vous annoncer les conseils municipaux ?")
     await camille.wait_message("Merci")

@@ -28,7 +28,7 @@ async def test_debug_logs_and_forget_leave_no_personal_data(fake: FakeTelegram, 
     await zephyrine.wait_message("Merci de vérifier votre signalement")
     await human()
     await zephyrine.tap("Envoyer")
-    ref = REF.search((await zephyrine.wait_message("référence"))["text"]).group(0)  # type: ignore[union-attr]
+    ref = REF.search((await zephyrine.wait_message("porte le numéro"))["text"]).group(0)  # type: ignore[union-attr]
     post = await agent.wait_message(ref, timeout=15)
     assert "nid-de-poule profond" in post["caption"]
 

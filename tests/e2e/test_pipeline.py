@@ -155,7 +155,7 @@ async def test_killed_as_the_report_reference_is_sent_the_reference_is_stored_an
     await onboard(alex)
     await report_pothole(camille, LAT, LON, french=True)
     await camille.wait_message("Merci de vérifier votre signalement")
-    confirmation = fake.trap("sendMessage", "référence")
+    confirmation = fake.trap("sendMessage", "porte le numéro")
     await human()
     await camille.tap("Envoyer")
     await asyncio.wait_for(confirmation.hit.wait(), 20)
@@ -169,7 +169,7 @@ async def test_killed_as_the_report_reference_is_sent_the_reference_is_stored_an
     await alex.wait_message("Merci de vérifier votre signalement", timeout=20)
     await human()
     await alex.tap("Envoyer")
-    second = REF.search((await alex.wait_message("référence", timeout=20))["text"]).group(0)  # type: ignore[union-attr]
+    second = REF.search((await alex.wait_message("porte le numéro", timeout=20))["text"]).group(0)  # type: ignore[union-attr]
 
     assert first != second
     engine = make_engine(palabre.database_url)

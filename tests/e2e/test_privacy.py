@@ -44,7 +44,7 @@ async def test_mydata_then_forget(fake: FakeTelegram, palabre: PalabreFactory) -
 
     # Coming back is a fresh start, with onboarding from the beginning.
     await seraphine.send_command("/start")
-    assert "Quelle langue" in (await seraphine.wait_message("Bienvenue"))["text"]
+    assert "Choisissez votre langue" in (await seraphine.wait_message("Bienvenue"))["text"]
 
 
 async def test_forget_can_be_cancelled(fake: FakeTelegram, palabre: PalabreFactory) -> None:
