@@ -109,14 +109,16 @@ def run_tool(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
     tool = Path(sys.executable).parent / name
     env = {**os.environ, "PYTHONPATH": str(cwd)}
-    return subprocess.run([str(tool), *([] if name == "lint-imports" else ["check", "."])], capture_output=True, text=True, cwd=cwd, env=env)
+    arguments = {"lint-imports": [], "ruff": ["check", "."], "mypy": []}[name]
+    return subprocess.run([str(tool), *arguments], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def test_ci_checks_the_layers_and_the_lint_before_the_tests() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.index(".venv/bin/lint-imports") < ci.index("scripts/test")
     assert ci.index(".venv/bin/ruff check .") < ci.index("scripts/test")
-    for tool in ("lint-imports", "ruff"):
+    assert ci.index(".venv/bin/mypy") < ci.index("scripts/test")
+    for tool in ("lint-imports", "ruff", "mypy"):
         result = run_tool(tool, ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
 
@@ -144,3 +146,17 @@ def test_a_broken_layer_fails_the_import_contracts(tmp_path: Path, where: str, l
     result = run_tool("lint-imports", tmp_path)
     assert result.returncode != 0
     assert f"{contract} BROKEN" in result.stdout, result.stdout
+
+
+def test_a_type_error_fails_the_type_check(tmp_path: Path) -> None:
+    import shutil
+
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "static", "templates"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "participation" / "broken_types.py").write_text(
+        '"""A module whose types do not add up."""\n\n\ndef count() -> int:\n    return "three"\n', encoding="utf-8"
+    )
+    result = run_tool("mypy", tmp_path)
+    assert result.returncode != 0
+    assert "participation/broken_types.py:5: error" in result.stdout, result.stdout
