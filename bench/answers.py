@@ -95,7 +95,7 @@ def consultation_yaml(questions: int) -> str:
         lines += [
             f"  - id: q{q}",
             "    type: single",
-            f"    prompt: {{fr: \"Question {q} ?\", en: \"Question {q}?\"}}",
+            f'    prompt: {{fr: "Question {q} ?", en: "Question {q}?"}}',
             "    choices:",
             *[f"      - {{id: c{c}, label: {{fr: Choix {c}, en: Choice {c}}}}}" for c in range(CHOICES)],
         ]
@@ -203,7 +203,9 @@ def figures(wall: float, latencies: list[float]) -> Figures:
     return Figures(len(ordered), wall, statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))])
 
 
-async def run(residents: int, questions: int, levels: list[int], workdir: Path, *, quiet: bool = False) -> dict[int, tuple[Figures, Figures]]:
+async def run(
+    residents: int, questions: int, levels: list[int], workdir: Path, *, quiet: bool = False
+) -> dict[int, tuple[Figures, Figures]]:
     compile_catalogs()
     settings = Settings(bot_token=TOKEN, _env_file=None)  # type: ignore[call-arg]
     engine = make_engine(f"sqlite+aiosqlite:///{workdir / 'palabre.db'}")
@@ -258,14 +260,18 @@ async def run(residents: int, questions: int, levels: list[int], workdir: Path, 
 
 def report(out: dict[int, tuple[Figures, Figures]], residents: int, questions: int) -> None:
     print(f"answer throughput: {residents} residents × {questions} questions per level, SQLite, feed_update")
-    print(f"  {'concurrent':>10} {'palabre/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'baseline/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'cost ratio':>11}")
+    print(
+        f"  {'concurrent':>10} {'palabre/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'baseline/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'cost ratio':>11}"
+    )
     for level, (p, b) in out.items():
         print(
             f"  {level:>10} {p.per_second:>10.0f} {p.p50 * 1000:>8.1f} {p.p99 * 1000:>8.1f}"
             f" {b.per_second:>11.0f} {b.p50 * 1000:>8.1f} {b.p99 * 1000:>8.1f} {p.cost / b.cost:>10.2f}×"
         )
     p, b = next(iter(out.values()))
-    print(f"  SQL statements per update (commit included): palabre {p.statements / p.answers:.1f}, baseline {b.statements / b.answers:.1f}")
+    print(
+        f"  SQL statements per update (commit included): palabre {p.statements / p.answers:.1f}, baseline {b.statements / b.answers:.1f}"
+    )
     print("  goal: cost ratio (palabre time per answer / baseline time per update) ≤ 2×")
 
 
@@ -363,12 +369,20 @@ async def at_once(backend: str, latency_ms: int, residents: int, questions: int,
         await drop()
     ordered = sorted(latencies)
     return AtOnce(
-        backend, latency_ms, residents, residents * questions, int(stored or 0), wall,
-        statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+        backend,
+        latency_ms,
+        residents,
+        residents * questions,
+        int(stored or 0),
+        wall,
+        statistics.median(ordered),
+        ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
     )
 
 
-async def run_at_once(backends: list[str], latencies: list[int], levels: list[int], questions: int, workdir: Path) -> list[AtOnce]:
+async def run_at_once(
+    backends: list[str], latencies: list[int], levels: list[int], questions: int, workdir: Path
+) -> list[AtOnce]:
     print(f"residents tapping at once, {questions} questions each, Bot API answering after the latency")
     print(f"  {'backend':>8} {'latency':>8} {'residents':>9} {'answers/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'lost':>9}")
     out = []
@@ -397,10 +411,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir:
         if args.latency_ms is not None:
-            asyncio.run(run_at_once(
-                args.backend.split(","), [int(x) for x in args.latency_ms.split(",")],
-                [int(x) for x in args.at_once.split(",")], args.questions, Path(workdir),
-            ))
+            asyncio.run(
+                run_at_once(
+                    args.backend.split(","),
+                    [int(x) for x in args.latency_ms.split(",")],
+                    [int(x) for x in args.at_once.split(",")],
+                    args.questions,
+                    Path(workdir),
+                )
+            )
         else:
             asyncio.run(run(args.residents, args.questions, [int(x) for x in args.levels.split(",")], Path(workdir)))
 

@@ -109,7 +109,11 @@ async def send(db: Path, url: str, token: str, rate: float) -> dict[str, float]:
     engine = make_engine(f"sqlite+aiosqlite:///{db}")
     sessionmaker = make_sessionmaker(engine)
     # Built like bot/app.py's sender client: no reply retry, it paces and postpones by itself.
-    bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(url)), default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(
+        token,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(url)),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
     sender = OutboxSender(bot, sessionmaker, rate=rate)
     start_mb = rss_mb()
     started = time.perf_counter()
@@ -132,8 +136,12 @@ async def send(db: Path, url: str, token: str, rate: float) -> dict[str, float]:
     await bot.session.close()
     await engine.dispose()
     return {
-        "seconds": seconds, "sender_cpu": cpu, "sent": counts.get("sent", 0), "failed": counts.get("failed", 0),
-        "start_mb": start_mb, "peak_mb": peak_mb(),
+        "seconds": seconds,
+        "sender_cpu": cpu,
+        "sent": counts.get("sent", 0),
+        "failed": counts.get("failed", 0),
+        "start_mb": start_mb,
+        "peak_mb": peak_mb(),
     }
 
 
@@ -177,14 +185,30 @@ def scenario(rate: int, recipients: int, workdir: Path) -> dict[str, float]:
     load_before = load_average()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.broadcast", "--serve", str(rate), "--chats", str(recipients)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None and server.stdin is not None
         where = json.loads(server.stdout.readline())
         out = subprocess.run(
-            [sys.executable, "-m", "bench.broadcast", "--send", str(rate), "--db", str(db), "--url", where["url"], "--token", where["token"]],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "bench.broadcast",
+                "--send",
+                str(rate),
+                "--db",
+                str(db),
+                "--url",
+                where["url"],
+                "--token",
+                where["token"],
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         sender = json.loads(out.stdout.strip().splitlines()[-1])
         server.stdin.write("stats\n")
@@ -194,8 +218,13 @@ def scenario(rate: int, recipients: int, workdir: Path) -> dict[str, float]:
         server.wait(timeout=30)
     achieved = (stats["accepted"] - 1) / stats["span"] if stats["span"] else 0.0
     return {
-        "rate": rate, "recipients": recipients, "achieved": achieved, **stats, **sender,
-        "load_before": load_before, "load_after": load_average(),
+        "rate": rate,
+        "recipients": recipients,
+        "achieved": achieved,
+        **stats,
+        **sender,
+        "load_before": load_before,
+        "load_after": load_average(),
     }
 
 

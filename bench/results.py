@@ -98,14 +98,24 @@ def generate(db: Path, residents: int) -> None:
     with connection:
         connection.executemany(
             "INSERT INTO resident (id, telegram_id, pseudonym, locale, neighbourhood, notifications_enabled, created_at) VALUES (?, ?, ?, 'fr', ?, 1, ?)",
-            ((i, 10_000_000 + i, f"{rng.getrandbits(64):016x}", NEIGHBOURHOODS[i % len(NEIGHBOURHOODS)], stamp(now)) for i in range(1, residents + 1)),
+            (
+                (i, 10_000_000 + i, f"{rng.getrandbits(64):016x}", NEIGHBOURHOODS[i % len(NEIGHBOURHOODS)], stamp(now))
+                for i in range(1, residents + 1)
+            ),
         )
         connection.executemany(
             "INSERT INTO consultation_response (id, consultation_id, resident_id, status, cursor, step, draft, started_at, updated_at, submitted_at)"
             " VALUES (?, ?, ?, ?, NULL, 11, '[]', ?, ?, ?)",
             (
-                (i, consultation_id, i, "submitted" if i % 20 else "in_progress", stamp(now), stamp(now),
-                 stamp(now + timedelta(seconds=i)) if i % 20 else None)
+                (
+                    i,
+                    consultation_id,
+                    i,
+                    "submitted" if i % 20 else "in_progress",
+                    stamp(now),
+                    stamp(now),
+                    stamp(now + timedelta(seconds=i)) if i % 20 else None,
+                )
                 for i in range(1, residents + 1)
             ),
         )
@@ -121,7 +131,8 @@ def generate(db: Path, residents: int) -> None:
                     yield (i, question, json.dumps(value), other, stamp(now))
 
         connection.executemany(
-            "INSERT INTO consultation_answer (response_id, question_id, value, other_text, answered_at) VALUES (?, ?, ?, ?, ?)", answers()
+            "INSERT INTO consultation_answer (response_id, question_id, value, other_text, answered_at) VALUES (?, ?, ?, ?, ?)",
+            answers(),
         )
     connection.close()
 
@@ -147,7 +158,9 @@ def step(db: Path, what: str, output: Path) -> dict[str, float]:
 def run_step(db: Path, what: str, output: Path) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, "-m", "bench.results", "--step", what, "--db", str(db), "--output", str(output)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -163,7 +176,9 @@ def run(residents: int, workdir: Path, *, quiet: bool = False) -> dict[str, dict
         goals = {"results": "goal < 1 s", "csv": "goal < 5 s and < 200 MB", "charts": "(reported)"}
         for what, f in figures.items():
             extra = f", {f['rows']:,.0f} rows" if "rows" in f else ""
-            print(f"  {what:<8} {f['seconds']:>6.2f} s   peak memory {f['peak_mb']:>6.0f} MB (after imports {f['start_mb']:.0f} MB){extra}   {goals[what]}")
+            print(
+                f"  {what:<8} {f['seconds']:>6.2f} s   peak memory {f['peak_mb']:>6.0f} MB (after imports {f['start_mb']:.0f} MB){extra}   {goals[what]}"
+            )
     return figures
 
 

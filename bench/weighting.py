@@ -65,9 +65,13 @@ def run(size: int, *, quiet: bool = False) -> dict[str, float]:
         "design_effect": float(summary.design_effect or 0),
     }
     if not quiet:
-        print(f"weighting {size:,} respondents ({len(HOODS)} neighbourhoods × {len(AGES)} age brackets, trimmed to 0.2–5× the mean):")
+        print(
+            f"weighting {size:,} respondents ({len(HOODS)} neighbourhoods × {len(AGES)} age brackets, trimmed to 0.2–5× the mean):"
+        )
         print(f"  rake, one entry per respondent: {per_respondent:.3f} s (best of 3)")
         print(f"  weigh_cells, as compute_results does: {per_cell:.3f} s (best of 3)")
-        print(f"  largest weight {figures['max_weight_ratio']:.2f}× the mean; design effect {figures['design_effect']:.2f}; "
-              f"margins met within {100 * figures['margin_gap']:.2f} %")
+        print(
+            f"  largest weight {figures['max_weight_ratio']:.2f}× the mean; design effect {figures['design_effect']:.2f}; "
+            f"margins met within {100 * figures['margin_gap']:.2f} %"
+        )
     return figures

@@ -150,9 +150,7 @@ def build_dispatcher(
 class BackgroundWork:
     """The scheduler and the sender, started when this process becomes leader, each supervised."""
 
-    def __init__(
-        self, bot: Bot, sessionmaker: SessionMaker, settings: Settings, i18n: I18n, fence: Fence | None = None
-    ) -> None:
+    def __init__(self, bot: Bot, sessionmaker: SessionMaker, settings: Settings, i18n: I18n, fence: Fence | None = None) -> None:
         self._bot, self._sessionmaker, self._settings, self._i18n = bot, sessionmaker, settings, i18n
         self._fence = fence
         self.sender: OutboxSender | None = None
@@ -174,7 +172,9 @@ class BackgroundWork:
 
     def _new_sender(self) -> OutboxSender:
         return OutboxSender(
-            self._bot, self._sessionmaker, rate=self._settings.broadcast_rate,
+            self._bot,
+            self._sessionmaker,
+            rate=self._settings.broadcast_rate,
             sent_hooks={POLL_KIND: record_poll_sent, AGENTS_POST_KIND: record_sent_message_id},
             # Confirmed broadcasts are expanded into the outbox chunk by chunk, paced by sending.
             feeders=[
@@ -268,8 +268,13 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
     fence = Fence(lease)
     background = BackgroundWork(build_bot(settings, for_replies=False), sessionmaker, settings, i18n, fence)
     dp = build_dispatcher(
-        settings, sessionmaker, i18n,
-        storage=storage, events_isolation=isolation, flood_counter=flood, wake_sender=background.wake_sender,
+        settings,
+        sessionmaker,
+        i18n,
+        storage=storage,
+        events_isolation=isolation,
+        flood_counter=flood,
+        wake_sender=background.wake_sender,
     )
     stopping = asyncio.Event()
     webhook = settings.webhook_url is not None and role != ProcessRole.WORKER
@@ -287,7 +292,9 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
         # Not in the background: Telegram gets its 200 once the update is handled and stored, so
         # a crash mid-update makes Telegram send it again instead of losing it.
         CheckedRequestHandler(
-            dispatcher=dp, bot=bot, handle_in_background=False,
+            dispatcher=dp,
+            bot=bot,
+            handle_in_background=False,
             secret_token=settings.webhook_secret.get_secret_value(),
         ).register(app, path=webhook_path(settings))
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
@@ -296,9 +303,7 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
 
     leadership: asyncio.Task[None] | None = None
     if role in (ProcessRole.ALL, ProcessRole.WORKER):
-        leadership = asyncio.create_task(
-            lead(lease, fence, background, stopping), name="leadership"
-        )
+        leadership = asyncio.create_task(lead(lease, fence, background, stopping), name="leadership")
     try:
         if role != ProcessRole.WORKER:
             try:

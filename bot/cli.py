@@ -315,7 +315,7 @@ def privacy() -> None:
 
 PURGE_LABELS = {
     "free_text_answers": "free-text answers",
-    "other_answers": "\"other\" answers",
+    "other_answers": '"other" answers',
     "report_reporters": "links from reports to their reporters",
     "report_followers": "followers of reports",
     "outbox_messages": "messages that went out (texts of the agents' posts)",
@@ -409,7 +409,6 @@ def role_revoke(user_id: int, role_name: str) -> None:
         click.echo(f"{user_id} did not have the role {role_value.value}.")
 
 
-
 # --- Consultations (issue 3) --------------------------------------------------------------------
 
 
@@ -484,7 +483,9 @@ def _weighting_text(weighting: Any) -> list[str]:
         lines.append(f"Warning: no participant in {group.dimension} {group.code}; weighting cannot represent them.")
     for group in weighting.small_groups:
         people = "participant" if group.participants == 1 else "participants"
-        lines.append(f"Warning: only {group.participants} {people} in {group.dimension} {group.code}; their weighted figures are fragile.")
+        lines.append(
+            f"Warning: only {group.participants} {people} in {group.dimension} {group.code}; their weighted figures are fragile."
+        )
     return lines
 
 
@@ -500,7 +501,9 @@ def _results_text(results: Any) -> str:
         lines.extend(_weighting_text(results.weighting))
     for number, question in enumerate(results.questions, start=1):
         lines.append("")
-        lines.append(f"{number}. {question.prompt} [{question.id}, {question.type}] — {question.answered} answers, {question.skipped} skipped")
+        lines.append(
+            f"{number}. {question.prompt} [{question.id}, {question.type}] — {question.answered} answers, {question.skipped} skipped"
+        )
         if question.type == "multiple":
             lines.append("   (several answers were possible: percentages add up to more than 100 %)")
         for option in question.options:
@@ -509,7 +512,9 @@ def _results_text(results: Any) -> str:
             weighted = f", weighted {option.weighted_percent:g} %" if option.weighted_percent is not None else ""
             lines.append(f"   {option.label}: {option.count}{first} ({option.percent:g} %{weighted}){rank}")
         if question.margin_of_error is not None:
-            lines.append(f"   weighted: effective size {question.n_effective:g}, margin of error ±{question.margin_of_error:g} points")
+            lines.append(
+                f"   weighted: effective size {question.n_effective:g}, margin of error ±{question.margin_of_error:g} points"
+            )
         if question.mean is not None:
             weighted_mean = f", weighted {question.weighted_mean:g}" if question.weighted_mean is not None else ""
             lines.append(f"   mean: {question.mean:g}{weighted_mean}")
@@ -521,7 +526,9 @@ def _results_text(results: Any) -> str:
 @main.command()
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "xlsx", "json", "png"]), default="text", show_default=True)
-@click.option("--output", type=click.Path(path_type=Path), help="File to write (PNG: one file per question, FILE-<question>.png).")
+@click.option(
+    "--output", type=click.Path(path_type=Path), help="File to write (PNG: one file per question, FILE-<question>.png)."
+)
 def results(slug: str, fmt: str, output: Path | None) -> None:
     """Results of consultation SLUG: counts and percentages, or an export."""
     from notices.catalogs import translation
@@ -545,8 +552,12 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
             with output.open("wb") as out:
                 return await results_module.write_csv(session, found, out)
         return await results_module.compute_results(
-            session, found, locale=settings.default_locale, default_locale=settings.default_locale,
-            with_responses=fmt in ("xlsx", "json"), **words,
+            session,
+            found,
+            locale=settings.default_locale,
+            default_locale=settings.default_locale,
+            with_responses=fmt in ("xlsx", "json"),
+            **words,
         )
 
     computed = with_session(work)
@@ -567,10 +578,13 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
 
         ngettext = translation(settings.default_locale).ngettext
         written = results_module.write_charts(
-            computed, target, caption=caption,
+            computed,
+            target,
+            caption=caption,
             notes={q.id: result_texts.question_note(q, _) for q in computed.questions},
             footer=result_texts.chart_footer(computed, settings.default_locale, settings.tz, settings.commune_name, _, ngettext),
-            format_share=lambda share: format_percent(share, settings.default_locale), weighted_word=_("weighted"),
+            format_share=lambda share: format_percent(share, settings.default_locale),
+            weighted_word=_("weighted"),
         )
         for path in written:
             click.echo(f"Wrote {path}")
@@ -590,7 +604,9 @@ def results(slug: str, fmt: str, output: Path | None) -> None:
 
 @main.command()
 @click.argument("slug")
-@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="poster.png, poster.svg or poster.pdf")
+@click.option(
+    "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="poster.png, poster.svg or poster.pdf"
+)
 @click.option("--bot", "bot_username", help="The bot's username (asked from Telegram with BOT_TOKEN when not given).")
 def qr(slug: str, output: Path, bot_username: str | None) -> None:
     """A printable poster of consultation SLUG with the QR code of its deep link."""
@@ -688,8 +704,14 @@ def poll(slug: str) -> None:
             return reasons[refusal]
         with i18n.context():
             queued = await queue_polls(session, found, i18n, settings)
-        await audit_record(session, actor_telegram_id=None, source=Source.CLI, action="consultation.poll",
-                           subject=slug, detail={"recipients": queued})
+        await audit_record(
+            session,
+            actor_telegram_id=None,
+            source=Source.CLI,
+            action="consultation.poll",
+            subject=slug,
+            detail={"recipients": queued},
+        )
         return queued
 
     outcome = with_session(work)
@@ -783,8 +805,12 @@ def population_import(file: str) -> None:
     async def work(session: AsyncSession) -> Any:
         margins = await population_module.import_population(session, text)
         await audit_record(
-            session, actor_telegram_id=None, source=Source.CLI, action="population.import",
-            subject=None, detail={"total": margins.total},
+            session,
+            actor_telegram_id=None,
+            source=Source.CLI,
+            action="population.import",
+            subject=None,
+            detail={"total": margins.total},
         )
         return margins
 
@@ -868,7 +894,9 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
         if exc.reason == "no_population":
             click.echo("The population margins are not known yet: run `palabre population import FILE` first.", err=True)
         else:
-            click.echo(f"Consultation {parsed.value!r} is not open: a reminder only makes sense while residents can answer.", err=True)
+            click.echo(
+                f"Consultation {parsed.value!r} is not open: a reminder only makes sense while residents can answer.", err=True
+            )
         sys.exit(1)
     except broadcasts.UnknownAudience:
         if parsed.kind == broadcasts.AudienceKind.UNDERREPRESENTED:
@@ -887,7 +915,9 @@ def broadcast(ctx: click.Context, audience: str | None, text: str | None, photo:
     if parsed.kind == broadcasts.AudienceKind.UNDERREPRESENTED and not groups:
         click.echo("No group is under-represented among the participants at the moment.")
     if recipients == 0:
-        click.echo("Nobody would receive this message: no resident of this audience accepts announcements. Nothing was sent.", err=True)
+        click.echo(
+            "Nobody would receive this message: no resident of this audience accepts announcements. Nothing was sent.", err=True
+        )
         sys.exit(1)
     click.echo(f"This message will be sent to {recipients} residents.")
     if not yes and not click.confirm("Send it?", default=False):
@@ -917,6 +947,8 @@ def broadcast_status(broadcast_id: int) -> None:
         f"Broadcast {broadcast_id} ({figures.status.value}, {figures.recipients} recipients): "
         f"sent {figures.sent}, pending {figures.pending}, failed {figures.failed}, unreachable {figures.unreachable}"
     )
+
+
 @main.group()
 def categories() -> None:
     """Categories of problem reports."""
@@ -997,7 +1029,9 @@ def reports() -> None:
 
 @reports.command("export")
 @click.option("--format", "fmt", type=click.Choice(["geojson", "csv"]), default="geojson", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write (default: standard output).")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write (default: standard output)."
+)
 def reports_export(fmt: str, output: Path | None) -> None:
     """Export every report as open data (no personal data)."""
     from participation.report_export import export_rows, to_csv, to_geojson
@@ -1017,8 +1051,11 @@ def reports_export(fmt: str, output: Path | None) -> None:
 @click.argument("slug")
 @click.option("--decision", required=True, help="The council's decision, as residents will read it.")
 @click.option(
-    "--translation", "translations", multiple=True, metavar="LOCALE=TEXT",
-    help="The decision in another language residents use, such as en=\"The square will be…\" (repeatable).",
+    "--translation",
+    "translations",
+    multiple=True,
+    metavar="LOCALE=TEXT",
+    help='The decision in another language residents use, such as en="The square will be…" (repeatable).',
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def publish(slug: str, decision: str, translations: tuple[str, ...], yes: bool) -> None:
@@ -1046,7 +1083,10 @@ def publish(slug: str, decision: str, translations: tuple[str, ...], yes: bool) 
         locale, _, translated = item.partition("=")
         locale = locale.strip()
         if locale not in known or locale == settings.default_locale or locale in other_languages:
-            click.echo(f"--translation {item[:20]!r}: give another language residents use ({', '.join(known)}), once, as LOCALE=TEXT.", err=True)
+            click.echo(
+                f"--translation {item[:20]!r}: give another language residents use ({', '.join(known)}), once, as LOCALE=TEXT.",
+                err=True,
+            )
             sys.exit(2)
         try:
             other_languages[locale] = publication.check_decision(translated)
@@ -1058,7 +1098,9 @@ def publish(slug: str, decision: str, translations: tuple[str, ...], yes: bool) 
         return await publication.count_recipients(session, await publication.publishable(session, slug))
 
     async def send(session: AsyncSession) -> Any:
-        return await publication.publish(session, slug, text, actor_telegram_id=None, source=Source.CLI, translations=other_languages)
+        return await publication.publish(
+            session, slug, text, actor_telegram_id=None, source=Source.CLI, translations=other_languages
+        )
 
     try:
         recipients = with_session(count)
@@ -1081,7 +1123,8 @@ def publish(slug: str, decision: str, translations: tuple[str, ...], yes: bool) 
 @click.option("--to", "end", help="Last day, included, e.g. 2026-11-30 (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "png", "pdf"]), default="text", show_default=True)
 @click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path),
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="File to write (needed for PNG and PDF; a PNG report of several pages also writes FILE-2.png, FILE-3.png…).",
 )
 def stats(start: str | None, end: str | None, fmt: str, output: Path | None) -> None:
@@ -1264,7 +1307,6 @@ def keys_rotate(resume: bool) -> None:
             "`palabre keys rotate --resume` once more (it catches what they wrote meanwhile), then keep "
             "only the first key in DATA_KEY: the older ones are no longer needed."
         )
-
 
 
 if __name__ == "__main__":

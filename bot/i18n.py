@@ -37,6 +37,4 @@ class ResidentI18nMiddleware(I18nMiddleware):
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         resident = data.get("resident")
-        return locale_for(
-            resident.locale if resident else None, data.get("event_from_user"), self._default_locale
-        )
+        return locale_for(resident.locale if resident else None, data.get("event_from_user"), self._default_locale)

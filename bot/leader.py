@@ -116,7 +116,9 @@ class LeaseStore:
         """
         now = await self._now(session)
         query = select(LeaderLease.name).where(
-            LeaderLease.name == LEASE_NAME, LeaderLease.holder == self.holder, LeaderLease.expires_at > now  # type: ignore[arg-type]
+            LeaderLease.name == LEASE_NAME,
+            LeaderLease.holder == self.holder,
+            LeaderLease.expires_at > now,  # type: ignore[arg-type]
         )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()

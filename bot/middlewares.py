@@ -158,5 +158,3 @@ class HandlerNameMiddleware(BaseMiddleware):
         if context is not None and callback is not None:
             context["handler"] = f"{callback.__module__}.{callback.__qualname__}"
         return await handler(event, data)
-
-

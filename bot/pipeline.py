@@ -140,7 +140,10 @@ class UpdateRetryMiddleware(BaseMiddleware):
                 # The traceback helps with a bug; a passing failure needs only its name.
                 log.error(
                     "update id=%s type=%s given up after %d tries: %s",
-                    event.update_id, event.event_type, attempt + 1, type(error).__name__,
+                    event.update_id,
+                    event.event_type,
+                    attempt + 1,
+                    type(error).__name__,
                     exc_info=None if is_database_trouble(error) or is_telegram_trouble(error) else error,
                 )
                 await self._record(event, error)
@@ -150,7 +153,9 @@ class UpdateRetryMiddleware(BaseMiddleware):
     async def _record(self, update: Update, error: BaseException) -> None:
         try:
             async with self._sessionmaker.begin() as session:
-                session.add(FailedUpdate(update_id=update.update_id, kind=update.event_type[:40], error=type(error).__name__[:120]))
+                session.add(
+                    FailedUpdate(update_id=update.update_id, kind=update.event_type[:40], error=type(error).__name__[:120])
+                )
         except Exception as failure:  # noqa: BLE001 - the database may be what failed
             log.error("update id=%s: the failure could not be recorded (%s)", update.update_id, type(failure).__name__)
 
@@ -160,8 +165,10 @@ class UpdateRetryMiddleware(BaseMiddleware):
         if user is None or user.is_bot or chat is None or chat.type != "private":
             return
         with self._i18n.context(), self._i18n.use_locale(locale_for(None, user, self._default_locale)):
-            text = _("😕 Sorry, we could not handle your last message because of a technical problem. "
-                     "Please try again in a few minutes.")
+            text = _(
+                "😕 Sorry, we could not handle your last message because of a technical problem. "
+                "Please try again in a few minutes."
+            )
         try:
             await data["bot"].send_message(chat.id, text)
         except Exception as failure:  # noqa: BLE001 - Telegram may be what failed

@@ -68,14 +68,19 @@ class PublicationFeeder:
         self._rendered = rendered  # only the publication being queued is kept
         return True
 
-    async def _render(self, session: Any, item: Publication, consultation: Consultation, locale: str) -> list[tuple[str, dict[str, Any]]]:
+    async def _render(
+        self, session: Any, item: Publication, consultation: Consultation, locale: str
+    ) -> list[tuple[str, dict[str, Any]]]:
         """The text (the council's decision first) then the charts (as photos, by path), in `locale`."""
         with self._i18n.context(), self._i18n.use_locale(locale):
             computed = await texts.compute(session, consultation, locale, self._i18n.default_locale)
             messages: list[tuple[str, dict[str, Any]]] = [
-                ("sendMessage", {"text": text}) for text in texts.outcome_texts(computed, publication.decision_in(item, locale), locale)
+                ("sendMessage", {"text": text})
+                for text in texts.outcome_texts(computed, publication.decision_in(item, locale), locale)
             ]
-            footer = result_texts.chart_footer(computed, locale, self._settings.tz, self._settings.commune_name, gettext, ngettext)
+            footer = result_texts.chart_footer(
+                computed, locale, self._settings.tz, self._settings.commune_name, gettext, ngettext
+            )
             folder = Path(self._settings.media_dir) / "publications" / str(item.id) / locale
             number = 0
             for index, question in enumerate(computed.questions, start=1):
@@ -85,14 +90,20 @@ class PublicationFeeder:
                 path = folder / f"{question.id}.png"
                 if not path.exists():
                     png = await asyncio.to_thread(
-                        results.chart_png, question, caption=texts.chart_axis_label(question),
-                        format_share=lambda share: format_percent(share, locale), weighted_word=gettext("weighted"),
-                        note=result_texts.question_note(question, gettext), footer=footer,
+                        results.chart_png,
+                        question,
+                        caption=texts.chart_axis_label(question),
+                        format_share=lambda share: format_percent(share, locale),
+                        weighted_word=gettext("weighted"),
+                        note=result_texts.question_note(question, gettext),
+                        footer=footer,
                     )
                     if png is None:
                         continue
                     await asyncio.to_thread(_write_atomically, path, png)
-                messages.append(("sendPhoto", {"photo": {"path": str(path.resolve())}, "caption": texts.chart_caption(computed, index)}))
+                messages.append(
+                    ("sendPhoto", {"photo": {"path": str(path.resolve())}, "caption": texts.chart_caption(computed, index)})
+                )
         return messages
 
 

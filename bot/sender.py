@@ -355,8 +355,10 @@ class OutboxSender:
                 self._changed.clear()  # from here on, any change wakes the wait below
                 if refill is not None and refill.done():
                     refill = None
-                if refill is None and self._claimed <= self._refill_below and (
-                    self._woken or time.monotonic() >= self._next_claim_at
+                if (
+                    refill is None
+                    and self._claimed <= self._refill_below
+                    and (self._woken or time.monotonic() >= self._next_claim_at)
                 ):
                     refill = asyncio.create_task(self._refill())
                     refill.add_done_callback(lambda _: self._changed.set())
@@ -433,7 +435,9 @@ class OutboxSender:
             until = self._limiter.chat_next_at(chat_id)
             self._settle_on(
                 self._recorder.record(
-                    lambda session: outbox.postpone(session, message_id, wait, "paced: one message per chat per second", until=until)
+                    lambda session: outbox.postpone(
+                        session, message_id, wait, "paced: one message per chat per second", until=until
+                    )
                 )
             )
             return

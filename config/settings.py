@@ -101,9 +101,7 @@ class Settings(BaseSettings):
         except ArgumentError as exc:
             raise ValueError("is not a database address (e.g. sqlite+aiosqlite:///palabre.db)") from exc
         if driver not in SUPPORTED_DATABASES:
-            raise ValueError(
-                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (the drivers Palabre supports)"
-            )
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (the drivers Palabre supports)")
         return value
 
     @field_validator("default_locale")
@@ -137,9 +135,7 @@ class Settings(BaseSettings):
             secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
             # Telegram sends it back in a header: 1-256 characters of A-Z, a-z, 0-9, _ and -.
             if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
-                raise ValueError(
-                    "WEBHOOK_SECRET must be set with WEBHOOK_URL: 16 to 256 characters of letters, digits, _ or -"
-                )
+                raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL: 16 to 256 characters of letters, digits, _ or -")
         return self
 
     @model_validator(mode="after")

@@ -93,9 +93,7 @@ def build_root_router() -> Router:
     features = Router(name="features")
     features.message.filter(ConsentGiven())
     features.callback_query.filter(ConsentGiven())
-    features.include_routers(
-        _detached(settings.router), _detached(consultations.router), _detached(reports.router)
-    )
+    features.include_routers(_detached(settings.router), _detached(consultations.router), _detached(reports.router))
     features.include_router(_detached(meetings.residents_router))
     features.include_routers(_detached(feedback.router), _detached(impact.router))
     private.include_router(features)
@@ -109,9 +107,7 @@ def build_root_router() -> Router:
     officials = Router(name="officials")
     officials.message.middleware(RequireRole(Role.OFFICIAL, _refusal))
     officials.callback_query.middleware(RequireRole(Role.OFFICIAL, _refusal))
-    officials.include_routers(
-        _detached(consultations_admin.router), _detached(broadcast.router), _detached(meetings.router)
-    )
+    officials.include_routers(_detached(consultations_admin.router), _detached(broadcast.router), _detached(meetings.router))
     officials.include_router(_detached(publication.router))
     officials.include_routers(_detached(feedback.officials_router), _detached(impact.officials_router))
     private.include_router(officials)

@@ -70,8 +70,14 @@ async def apply_status(
     """Change the status and return the line the group reads (or the refusal)."""
     try:
         await reports.change_status(
-            session, report, status, author_telegram_id=agent_id, note=note, source=Source.CHAT,
-            notifier=ReportNotices(i18n, settings), duplicate_of=duplicate_of,
+            session,
+            report,
+            status,
+            author_telegram_id=agent_id,
+            note=note,
+            source=Source.CHAT,
+            notifier=ReportNotices(i18n, settings),
+            duplicate_of=duplicate_of,
         )
     except ReportError as error:
         return refusal_text(error)
@@ -79,7 +85,9 @@ async def apply_status(
 
 
 @router.callback_query(AgentAction.filter(F.action == "ack"))
-async def on_acknowledge(query: CallbackQuery, callback_data: AgentAction, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+async def on_acknowledge(
+    query: CallbackQuery, callback_data: AgentAction, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
     """Acknowledge in one tap."""
     report = await reports.report_by_id(session, callback_data.report_id)
     if report is None or not isinstance(query.message, Message):
@@ -88,7 +96,9 @@ async def on_acknowledge(query: CallbackQuery, callback_data: AgentAction, sessi
     if report.status != Status.NEW:
         await query.answer(_("{ref} is already {status}.").format(ref=report.ref, status=status_label(report.status)))
         return
-    text = await apply_status(session, report, Status.ACKNOWLEDGED, agent_id=query.from_user.id, note=None, i18n=i18n, settings=settings)
+    text = await apply_status(
+        session, report, Status.ACKNOWLEDGED, agent_id=query.from_user.id, note=None, i18n=i18n, settings=settings
+    )
     await query.answer()
     await query.message.answer(text)
 
@@ -103,7 +113,11 @@ async def on_status_menu(query: CallbackQuery, callback_data: AgentAction, sessi
     await query.answer()
     choices = [s for s in reports.allowed_next(report.status) if s != Status.DUPLICATE]
     rows = [
-        [InlineKeyboardButton(text=status_label(s), callback_data=AgentAction(action="set", report_id=report.id, status=s.value).pack())]  # type: ignore[arg-type]
+        [
+            InlineKeyboardButton(
+                text=status_label(s), callback_data=AgentAction(action="set", report_id=report.id, status=s.value).pack()
+            )
+        ]  # type: ignore[arg-type]
         for s in choices
     ]
     await query.message.answer(
@@ -128,16 +142,22 @@ async def on_status_chosen(query: CallbackQuery, callback_data: AgentAction, sta
     # Saved replies of the category and the chosen status (as in the web back office), one tap each.
     saved = (await saved_replies_for(session, category.code, status.value))[:MAX_SAVED_BUTTONS]
     rows = [
-        [InlineKeyboardButton(
-            text=f"💬 {reply.title}",
-            callback_data=SavedReplyPick(report_id=report.id, status=status.value, reply_id=reply.id).pack(),  # type: ignore[arg-type]
-        )]
+        [
+            InlineKeyboardButton(
+                text=f"💬 {reply.title}",
+                callback_data=SavedReplyPick(report_id=report.id, status=status.value, reply_id=reply.id).pack(),  # type: ignore[arg-type]
+            )
+        ]
         for reply in saved
     ]
-    rows.append([InlineKeyboardButton(
-        text=_("Without note"),
-        callback_data=AgentAction(action="nonote", report_id=report.id, status=status.value).pack(),  # type: ignore[arg-type]
-    )])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=_("Without note"),
+                callback_data=AgentAction(action="nonote", report_id=report.id, status=status.value).pack(),  # type: ignore[arg-type]
+            )
+        ]
+    )
     prompt = await query.message.answer(
         _("{ref} → {status}.\nReply to this message with a public note for the residents, or tap “Without note”.").format(
             ref=report.ref, status=status_label(status)
@@ -175,7 +195,12 @@ async def on_saved_reply(
     """Apply the chosen status with a saved reply as its public note."""
     report = await reports.report_by_id(session, callback_data.report_id)
     reply = await session.get(SavedReply, callback_data.reply_id)
-    if report is None or reply is None or callback_data.status not in Status._value2member_map_ or not isinstance(query.message, Message):
+    if (
+        report is None
+        or reply is None
+        or callback_data.status not in Status._value2member_map_
+        or not isinstance(query.message, Message)
+    ):
         await query.answer(_("This button is no longer valid."))
         return
     await query.answer()
@@ -216,7 +241,9 @@ async def on_duplicate(query: CallbackQuery, callback_data: AgentAction, state: 
         return
     await query.answer()
     prompt = await query.message.answer(
-        _("{ref} is a duplicate of which report? Reply to this message with its reference (like PAL-2026-000012).").format(ref=report.ref)
+        _("{ref} is a duplicate of which report? Reply to this message with its reference (like PAL-2026-000012).").format(
+            ref=report.ref
+        )
     )
     await state.set_state(AgentFlow.duplicate_of)
     await state.set_data({"report_id": report.id, "prompt_id": prompt.message_id})
@@ -234,13 +261,21 @@ async def on_duplicate_ref(message: Message, state: FSMContext, session: AsyncSe
         await state.clear()
         return
     if original is None:
-        await message.reply(_("No report has the reference {ref}. Reply again with a valid reference.").format(
-            ref=html.escape((message.text or "")[:40])
-        ))
+        await message.reply(
+            _("No report has the reference {ref}. Reply again with a valid reference.").format(
+                ref=html.escape((message.text or "")[:40])
+            )
+        )
         return
     await state.clear()
     text = await apply_status(
-        session, report, Status.DUPLICATE, agent_id=message.from_user.id, note=None, i18n=i18n, settings=settings,
+        session,
+        report,
+        Status.DUPLICATE,
+        agent_id=message.from_user.id,
+        note=None,
+        i18n=i18n,
+        settings=settings,
         duplicate_of=original,
     )
     await message.reply(text)

@@ -40,28 +40,47 @@ async def audience_keyboard(session: AsyncSession, flow: str, locale: str) -> In
     rows = [[InlineKeyboardButton(text=_("👥 Everyone"), callback_data=AudienceCallback(flow=flow, kind="a").pack())]]
     for topic in await subscriptions.list_topics(session):
         label = _("🏷 Topic: {name}").format(name=subscriptions.localized(topic.names, locale))
-        rows.append([InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="t", code=topic.code).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="t", code=topic.code).pack())]
+        )
     for item in await subscriptions.list_neighbourhoods(session):
         label = _("🏘 Neighbourhood: {name}").format(name=subscriptions.localized(item.names, locale))
-        rows.append([InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="n", code=item.code).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="n", code=item.code).pack())]
+        )
     for bracket in AgeBracket:
         label = _("🎂 Age: {bracket}").format(bracket=age_bracket_label(bracket))
-        rows.append([InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="g", code=bracket.value).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="g", code=bracket.value).pack())]
+        )
     if flow == "b":
-        rows.append([InlineKeyboardButton(text=_("🗳 Participants of a consultation"), callback_data=AudienceCallback(flow=flow, kind="c").pack())])
-        rows.append([InlineKeyboardButton(
-            text=_("📉 Under-represented groups of an open consultation"), callback_data=AudienceCallback(flow=flow, kind="u").pack()
-        )])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("🗳 Participants of a consultation"), callback_data=AudienceCallback(flow=flow, kind="c").pack()
+                )
+            ]
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("📉 Under-represented groups of an open consultation"),
+                    callback_data=AudienceCallback(flow=flow, kind="u").pack(),
+                )
+            ]
+        )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def open_consultation_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
     """The open consultations, to remind the under-represented groups that have not answered."""
     rows = [
-        [InlineKeyboardButton(
-            text=_("🗳 {title}").format(title=tr(row.consultation.title)),
-            callback_data=AudienceCallback(flow="b", kind="u", code=str(row.consultation.id)).pack(),
-        )]
+        [
+            InlineKeyboardButton(
+                text=_("🗳 {title}").format(title=tr(row.consultation.title)),
+                callback_data=AudienceCallback(flow="b", kind="u", code=str(row.consultation.id)).pack(),
+            )
+        ]
         for row in await consultations.list_consultations(session)
         if row.status == consultations.Status.OPEN
     ]
@@ -84,8 +103,10 @@ async def under_represented_text(session: AsyncSession, slug: str, locale: str) 
                 "• {group}: {count} participants ({share} of participants, {population} of the population)",
                 group.participants,
             ).format(
-                group=html.escape(label), count=group.participants,
-                share=format_percent(group.participant_share, locale), population=format_percent(group.population_share, locale),
+                group=html.escape(label),
+                count=group.participants,
+                share=format_percent(group.participant_share, locale),
+                population=format_percent(group.population_share, locale),
             )
         )
     return "\n".join(lines)
@@ -94,12 +115,14 @@ async def under_represented_text(session: AsyncSession, slug: str, locale: str) 
 async def consultation_keyboard(session: AsyncSession) -> InlineKeyboardMarkup | None:
     """The consultations residents took part in, to pick as an audience (by id: slugs may be long)."""
     rows = [
-        [InlineKeyboardButton(
-            text=ngettext("🗳 {title} ({count} participant)", "🗳 {title} ({count} participants)", row.submitted).format(
-                title=tr(row.consultation.title), count=row.submitted
-            ),
-            callback_data=AudienceCallback(flow="b", kind="c", code=str(row.consultation.id)).pack(),
-        )]
+        [
+            InlineKeyboardButton(
+                text=ngettext("🗳 {title} ({count} participant)", "🗳 {title} ({count} participants)", row.submitted).format(
+                    title=tr(row.consultation.title), count=row.submitted
+                ),
+                callback_data=AudienceCallback(flow="b", kind="c", code=str(row.consultation.id)).pack(),
+            )
+        ]
         for row in await consultations.list_consultations(session)
         if row.submitted and row.consultation.status != consultations.Status.DRAFT
     ]
@@ -123,16 +146,19 @@ def audience_from(callback_data: AudienceCallback) -> Audience | None:
 
 def figures_text(broadcast_id: int, figures: BroadcastFigures) -> str:
     return _(
-        "📊 <b>Broadcast #{id}</b>\n"
-        "Sent: {sent}\nPending: {pending}\nFailed: {failed}\nUnreachable (bot blocked): {unreachable}"
-    ).format(
-        id=broadcast_id, sent=figures.sent, pending=figures.pending, failed=figures.failed, unreachable=figures.unreachable
-    )
+        "📊 <b>Broadcast #{id}</b>\nSent: {sent}\nPending: {pending}\nFailed: {failed}\nUnreachable (bot blocked): {unreachable}"
+    ).format(id=broadcast_id, sent=figures.sent, pending=figures.pending, failed=figures.failed, unreachable=figures.unreachable)
 
 
 def status_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=_("📊 Delivery figures"), callback_data=BroadcastCallback(action="st", id=broadcast_id).pack())]]
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("📊 Delivery figures"), callback_data=BroadcastCallback(action="st", id=broadcast_id).pack()
+                )
+            ]
+        ]
     )
 
 
@@ -140,9 +166,7 @@ def status_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
 async def cmd_broadcast(message: Message, state: FSMContext) -> None:
     """/broadcast: start writing a message to residents."""
     await state.set_state(BroadcastFlow.message)
-    await message.answer(
-        _("📢 Write the message to send (text, or a photo with a caption). /cancel to stop.")
-    )
+    await message.answer(_("📢 Write the message to send (text, or a photo with a caption). /cancel to stop."))
 
 
 @router.message(StateFilter(BroadcastFlow), Command("cancel", "annuler"))
@@ -158,7 +182,9 @@ async def on_broadcast_photo(message: Message, state: FSMContext, session: Async
     assert message.photo
     caption = message.caption or ""
     if len(caption) > broadcasts.MAX_CAPTION:
-        await message.answer(_("A caption can be at most {limit} characters. Please shorten it.").format(limit=broadcasts.MAX_CAPTION))
+        await message.answer(
+            _("A caption can be at most {limit} characters. Please shorten it.").format(limit=broadcasts.MAX_CAPTION)
+        )
         return
     await state.update_data(text=caption, photo=message.photo[-1].file_id)
     await ask_audience(message, state, session, i18n.current_locale)
@@ -171,7 +197,9 @@ async def on_broadcast_text(message: Message, state: FSMContext, session: AsyncS
     try:
         text = broadcasts.check_text(message.text, with_photo=False)
     except broadcasts.InvalidMessage:
-        await message.answer(_("A message can be at most {limit} characters. Please shorten it.").format(limit=broadcasts.MAX_TEXT))
+        await message.answer(
+            _("A message can be at most {limit} characters. Please shorten it.").format(limit=broadcasts.MAX_TEXT)
+        )
         return
     await state.update_data(text=text, photo=None)
     await ask_audience(message, state, session, i18n.current_locale)
@@ -226,7 +254,9 @@ async def on_broadcast_audience(
         if await broadcasts.count_audience(session, audience) == 0:
             # A broadcast to nobody is refused; the audience buttons stay for another choice.
             await query.answer(
-                _("Nobody would receive this message: no resident of this audience accepts announcements. Choose another audience."),
+                _(
+                    "Nobody would receive this message: no resident of this audience accepts announcements. Choose another audience."
+                ),
                 show_alert=True,
             )
             return
@@ -235,7 +265,10 @@ async def on_broadcast_audience(
         )
     except broadcasts.AudienceUnavailable as exc:
         if exc.reason == "no_population":
-            await query.answer(_("The population figures are not known yet: they are imported with « palabre population import »."), show_alert=True)
+            await query.answer(
+                _("The population figures are not known yet: they are imported with « palabre population import »."),
+                show_alert=True,
+            )
         else:
             await query.answer(_("This consultation is no longer open."), show_alert=True)
         return

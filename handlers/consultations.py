@@ -54,7 +54,9 @@ class Answering(StatesGroup):
 def refusal_text(error: Refused, settings: Settings) -> str:
     reason, detail = error.reason, error.detail
     if reason == Refusal.CLOSED:
-        return _("This consultation closed on {date}. Thank you for your interest!").format(date=when(detail["closes_at"], settings))
+        return _("This consultation closed on {date}. Thank you for your interest!").format(
+            date=when(detail["closes_at"], settings)
+        )
     if reason == Refusal.NOT_OPEN_YET:
         return _("This consultation opens on {date}. Come back then!").format(date=when(detail["opens_at"], settings))
     if reason == Refusal.DRAFT:
@@ -112,7 +114,12 @@ def question_screen(view: ResponseView) -> tuple[str, InlineKeyboardMarkup]:
     qtype = question["type"]
     saved = view.answers.get(question["id"])
     draft = view.response.draft
-    lines = [f"<b>{tr(view.consultation.title)}</b>", _("Question {number}/{total}").format(number=number, total=total), "", f"<b>{tr(question['prompt'])}</b>"]
+    lines = [
+        f"<b>{tr(view.consultation.title)}</b>",
+        _("Question {number}/{total}").format(number=number, total=total),
+        "",
+        f"<b>{tr(question['prompt'])}</b>",
+    ]
     rows: list[list[InlineKeyboardButton]] = []
     choices = question.get("choices", [])
     if qtype == "single":
@@ -138,22 +145,27 @@ def question_screen(view: ResponseView) -> tuple[str, InlineKeyboardMarkup]:
         if draft:
             rows.append([_button(_("↩️ Start again"), view, "z")])
     elif qtype == "yesno":
-        rows.append([
-            _button(("✓ " if saved == "yes" else "") + _("Yes"), view, "c", 0),
-            _button(("✓ " if saved == "no" else "") + _("No"), view, "c", 1),
-        ])
+        rows.append(
+            [
+                _button(("✓ " if saved == "yes" else "") + _("Yes"), view, "c", 0),
+                _button(("✓ " if saved == "no" else "") + _("No"), view, "c", 1),
+            ]
+        )
     elif qtype == "scale":
         labels = question.get("labels") or {}
         if labels:
             low = tr(labels.get("min")) or str(question["min"])
             high = tr(labels.get("max")) or str(question["max"])
-            lines.append(_("<i>{min} = {min_label} · {max} = {max_label}</i>").format(
-                min=question["min"], min_label=low, max=question["max"], max_label=high))
+            lines.append(
+                _("<i>{min} = {min_label} · {max} = {max_label}</i>").format(
+                    min=question["min"], min_label=low, max=question["max"], max_label=high
+                )
+            )
         buttons = [
             _button(("✓ " if saved == value else "") + str(value), view, "c", value)
             for value in range(question["min"], question["max"] + 1)
         ]
-        rows.extend(buttons[i:i + 6] for i in range(0, len(buttons), 6))
+        rows.extend(buttons[i : i + 6] for i in range(0, len(buttons), 6))
     elif qtype == "text":
         lines.append(_("<i>Type your answer below (at most {max} characters).</i>").format(max=question["max_length"]))
         if saved:
@@ -187,7 +199,11 @@ def _summary(view: ResponseView, settings: Settings, limit: int) -> tuple[str, I
     submitted = view.response.status == ResponseStatus.SUBMITTED
     lines = [f"<b>{tr(view.consultation.title)}</b>"]
     if submitted:
-        lines.append(_("✅ Your answers are recorded. You can change them until {date}.").format(date=when(view.consultation.closes_at, settings)))
+        lines.append(
+            _("✅ Your answers are recorded. You can change them until {date}.").format(
+                date=when(view.consultation.closes_at, settings)
+            )
+        )
     else:
         lines.append(_("Here are your answers. Check them, then tap “Submit”."))
     lines.append("")
@@ -203,7 +219,7 @@ def _summary(view: ResponseView, settings: Settings, limit: int) -> tuple[str, I
             prompt = prompt[: 2 * limit] + "…"
         lines.append(f"{number}. {html.escape(prompt)}\n→ {given}")
         edit_buttons.append(_button(_("✏️ {number}").format(number=number), view, "e", index, q=None))
-    rows = [edit_buttons[i:i + 5] for i in range(0, len(edit_buttons), 5)]
+    rows = [edit_buttons[i : i + 5] for i in range(0, len(edit_buttons), 5)]
     if not submitted:
         rows.append([_button(_("⬅️ Back"), view, "b"), _button(_("📨 Submit"), view, "u")])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
@@ -239,7 +255,13 @@ async def show(target: Message, view: ResponseView, state: FSMContext, settings:
 
 
 async def open_consultation(
-    message: Message, consultation: Consultation, *, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings
+    message: Message,
+    consultation: Consultation,
+    *,
+    session: AsyncSession,
+    resident: Resident,
+    state: FSMContext,
+    settings: Settings,
 ) -> None:
     """Open a consultation for the resident: the intro, then where they stand in it."""
     try:
@@ -251,8 +273,11 @@ async def open_consultation(
         intro = [f"🗳 <b>{tr(consultation.title)}</b>"]
         if consultation.description:
             intro.append(tr(consultation.description))
-        intro.append(_("Open until {date}. One question at a time; you can change your answers until then.").format(
-            date=when(consultation.closes_at, settings)))
+        intro.append(
+            _("Open until {date}. One question at a time; you can change your answers until then.").format(
+                date=when(consultation.closes_at, settings)
+            )
+        )
         await message.answer("\n\n".join(intro))
     elif view.response.status != ResponseStatus.SUBMITTED:
         await message.answer(_("Welcome back! Your earlier answers are saved; let us continue."))
@@ -274,12 +299,25 @@ async def cmd_consultations(message: Message, session: AsyncSession, resident: R
     rows = []
     for item in available:
         mark = {ResponseStatus.SUBMITTED: "✅ ", ResponseStatus.IN_PROGRESS: "⏳ "}.get(item.response_status, "🗳 ")  # type: ignore[arg-type]
-        rows.append([InlineKeyboardButton(text=mark + tr(item.consultation.title), callback_data=PickConsultation(cid=item.consultation.id).pack())])  # type: ignore[arg-type]
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=mark + tr(item.consultation.title), callback_data=PickConsultation(cid=item.consultation.id).pack()
+                )
+            ]
+        )  # type: ignore[arg-type]
     await message.answer(_("Consultations open to you:"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
 @router.callback_query(PickConsultation.filter())
-async def on_pick(query: CallbackQuery, callback_data: PickConsultation, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings) -> None:
+async def on_pick(
+    query: CallbackQuery,
+    callback_data: PickConsultation,
+    session: AsyncSession,
+    resident: Resident,
+    state: FSMContext,
+    settings: Settings,
+) -> None:
     """A consultation chosen in the list."""
     consultation = await domain.get_consultation(session, callback_data.cid)
     if consultation is None or not isinstance(query.message, Message):
@@ -290,7 +328,9 @@ async def on_pick(query: CallbackQuery, callback_data: PickConsultation, session
 
 
 @router.callback_query(Act.filter())
-async def on_act(query: CallbackQuery, callback_data: Act, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings) -> None:
+async def on_act(
+    query: CallbackQuery, callback_data: Act, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings
+) -> None:
     """A tap under a question or the summary; the domain re-checks that it is still allowed."""
     data = callback_data
     question = None if data.q == SUMMARY else data.q
@@ -316,7 +356,9 @@ async def on_act(query: CallbackQuery, callback_data: Act, session: AsyncSession
         await show(query.message, view, state, settings, edit=True)
 
 
-async def _act(session: AsyncSession, resident: Resident, data: Act, question: int | None, state: FSMContext) -> ResponseView | None:
+async def _act(
+    session: AsyncSession, resident: Resident, data: Act, question: int | None, state: FSMContext
+) -> ResponseView | None:
     if data.a == "c" and question is not None:
         # Claimed once: the view turns the button's number into a value, then is passed on.
         current = await domain.claim(session, resident, data.r, data.s, question)
@@ -366,7 +408,9 @@ def _choice_value(question: dict[str, Any], index: int) -> Any:
 
 # Menu buttons never get here (handlers.guards.MenuFirst); commands are not answers either.
 @router.message(StateFilter(Answering.text), F.text, ~F.text.startswith("/"))
-async def on_typed_answer(message: Message, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings) -> None:
+async def on_typed_answer(
+    message: Message, session: AsyncSession, resident: Resident, state: FSMContext, settings: Settings
+) -> None:
     """A typed answer: to a text question, or the "other" free answer of a choice question."""
     assert message.text is not None
     data = await state.get_data()
@@ -381,9 +425,13 @@ async def on_typed_answer(message: Message, session: AsyncSession, resident: Res
                 ticked = [value for value in view.response.draft if value != OTHER]  # a new "other" text replaces the old one
                 if question.get("max") and len(ticked) + 1 > question["max"]:
                     raise Refused(Refusal.TOO_MANY, {"max": question["max"]})
-                view = await domain.validate_draft(session, resident, view.response.id, view.response.step, index, other_text=message.text)  # type: ignore[arg-type]
+                view = await domain.validate_draft(
+                    session, resident, view.response.id, view.response.step, index, other_text=message.text
+                )  # type: ignore[arg-type]
             else:
-                view = await domain.answer(session, resident, view.response.id, view.response.step, index, OTHER, other_text=message.text)  # type: ignore[arg-type]
+                view = await domain.answer(
+                    session, resident, view.response.id, view.response.step, index, OTHER, other_text=message.text
+                )  # type: ignore[arg-type]
         else:
             view = await domain.answer(session, resident, view.response.id, view.response.step, index, message.text)  # type: ignore[arg-type]
     except Refused as error:
@@ -391,8 +439,11 @@ async def on_typed_answer(message: Message, session: AsyncSession, resident: Res
             await message.answer(refusal_text(error, settings))
             return
         await state.clear()
-        await message.answer(refusal_text(error, settings) if error.reason in (Refusal.CLOSED, Refusal.NOT_OPEN_YET) else _(
-            "This question is no longer waiting for an answer. Open the consultation again with /consultations."))
+        await message.answer(
+            refusal_text(error, settings)
+            if error.reason in (Refusal.CLOSED, Refusal.NOT_OPEN_YET)
+            else _("This question is no longer waiting for an answer. Open the consultation again with /consultations.")
+        )
         return
     await message.answer(_("✅ Noted."))
     await show(message, view, state, settings, edit=False)

@@ -51,9 +51,7 @@ def _slug_argument(command: CommandObject) -> str | None:
 # --- Results ------------------------------------------------------------------------------------
 
 
-def results_summary(
-    results: results_module.Results, locale: str, group_label: Callable[[str, str], str] | None = None
-) -> str:
+def results_summary(results: results_module.Results, locale: str, group_label: Callable[[str, str], str] | None = None) -> str:
     """Raw and weighted figures side by side, in the reader's number format."""
     lines = [
         f"📊 <b>{html.escape(results.title)}</b>",
@@ -111,8 +109,14 @@ async def cmd_results(message: Message, command: CommandObject, session: AsyncSe
         await message.answer(_("No consultation has the slug “{slug}”.").format(slug=html.escape(slug)))
         return
     results = await results_module.compute_results(
-        session, consultation, locale=i18n.current_locale, default_locale=settings.default_locale,
-        yes=_("Yes"), no=_("No"), other=_("Other"), with_responses=False,
+        session,
+        consultation,
+        locale=i18n.current_locale,
+        default_locale=settings.default_locale,
+        yes=_("Yes"),
+        no=_("No"),
+        other=_("Other"),
+        with_responses=False,
     )
     locale = i18n.current_locale
     for chunk in _chunks(results_summary(results, locale, await group_labeller(session, locale))):
@@ -120,9 +124,13 @@ async def cmd_results(message: Message, command: CommandObject, session: AsyncSe
     footer = result_texts.chart_footer(results, locale, settings.tz, settings.commune_name, _, ngettext)
     for number, question in enumerate(results.questions, start=1):
         png = await asyncio.to_thread(
-            results_module.chart_png, question, caption=result_texts.chart_axis_label(question, _),
-            format_share=lambda share: format_percent(share, locale), weighted_word=_("weighted"),
-            note=result_texts.question_note(question, _), footer=footer,
+            results_module.chart_png,
+            question,
+            caption=result_texts.chart_axis_label(question, _),
+            format_share=lambda share: format_percent(share, locale),
+            weighted_word=_("weighted"),
+            note=result_texts.question_note(question, _),
+            footer=footer,
         )
         if png is not None:
             await message.answer_photo(
@@ -141,8 +149,11 @@ async def cmd_list(message: Message, session: AsyncSession, settings: Settings) 
     names = {"draft": _("draft"), "scheduled": _("scheduled"), "open": _("open"), "closed": _("closed")}
     lines = [
         _("<code>{slug}</code> — {title} — {status}, {finished}/{started} finished").format(
-            slug=row.consultation.slug, title=tr(row.consultation.title), status=names[row.status.value],
-            finished=row.submitted, started=row.started,
+            slug=row.consultation.slug,
+            title=tr(row.consultation.title),
+            status=names[row.status.value],
+            finished=row.submitted,
+            started=row.started,
         )
         for row in rows
     ]
@@ -163,19 +174,30 @@ async def cmd_poll(message: Message, command: CommandObject, session: AsyncSessi
         return
     refusal = domain.poll_refusal(consultation)
     if refusal is not None:
-        await message.answer({
-            domain.PollRefusal.NOT_ONE_QUESTION: _("A native poll needs a consultation of exactly one question."),
-            domain.PollRefusal.WRONG_TYPE: _("A native poll works for single, multiple and yes/no questions without “other”."),
-            domain.PollRefusal.NOT_OPEN: _("This consultation is not open: a poll can only be sent while it is."),
-        }[refusal])
+        await message.answer(
+            {
+                domain.PollRefusal.NOT_ONE_QUESTION: _("A native poll needs a consultation of exactly one question."),
+                domain.PollRefusal.WRONG_TYPE: _(
+                    "A native poll works for single, multiple and yes/no questions without “other”."
+                ),
+                domain.PollRefusal.NOT_OPEN: _("This consultation is not open: a poll can only be sent while it is."),
+            }[refusal]
+        )
         return
     queued = await queue_polls(session, consultation, i18n, settings)
     assert message.from_user is not None
-    await audit.record(session, actor_telegram_id=message.from_user.id, source=audit.Source.CHAT, action="consultation.poll",
-                       subject=consultation.slug, detail={"recipients": queued})
+    await audit.record(
+        session,
+        actor_telegram_id=message.from_user.id,
+        source=audit.Source.CHAT,
+        action="consultation.poll",
+        subject=consultation.slug,
+        detail={"recipients": queued},
+    )
     await message.answer(
-        ngettext("📨 The poll is on its way to {count} resident.", "📨 The poll is on its way to {count} residents.", queued)
-        .format(count=queued)
+        ngettext(
+            "📨 The poll is on its way to {count} resident.", "📨 The poll is on its way to {count} residents.", queued
+        ).format(count=queued)
     )
 
 
@@ -202,8 +224,11 @@ TYPES = ("single", "multiple", "yesno", "scale", "text")
 
 def type_keyboard(with_done: bool) -> InlineKeyboardMarkup:
     names = {
-        "single": _("One choice"), "multiple": _("Several choices"), "yesno": _("Yes / no"),
-        "scale": _("Scale 1–5"), "text": _("Free text"),
+        "single": _("One choice"),
+        "multiple": _("Several choices"),
+        "yesno": _("Yes / no"),
+        "scale": _("Scale 1–5"),
+        "text": _("Free text"),
     }
     rows = [[InlineKeyboardButton(text=names[t], callback_data=Build(a="t", v=t).pack())] for t in TYPES]
     if with_done:
@@ -294,7 +319,9 @@ async def on_choices(message: Message, state: FSMContext) -> None:
     """The choices typed, one per line."""
     labels = [line.strip() for line in (message.text or "").splitlines() if line.strip()]
     if not 2 <= len(labels) <= 10 or any(len(label) > MAX_CHOICE for label in labels) or len(set(labels)) != len(labels):
-        await message.answer(_("Please send 2 to 10 different choices, one per line, of at most {max} characters each.").format(max=MAX_CHOICE))
+        await message.answer(
+            _("Please send 2 to 10 different choices, one per line, of at most {max} characters each.").format(max=MAX_CHOICE)
+        )
         return
     current = dict((await state.get_data()).get("current") or {})
     current["choices"] = labels
@@ -321,7 +348,9 @@ async def on_done(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(
             _("When does it open? Type a date such as 2026-12-01 08:00, or tap “Now”."),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("Now"), callback_data=Build(a="n").pack())]]),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[[InlineKeyboardButton(text=_("Now"), callback_data=Build(a="n").pack())]]
+            ),
         )
 
 
@@ -385,16 +414,23 @@ async def on_closes(message: Message, state: FSMContext, session: AsyncSession, 
     lines = [
         _("Please review the consultation:"),
         f"<b>{html.escape(data['title'])}</b> (<code>{candidate}</code>)",
-        _("From {opens} to {closes}").format(opens=when(consultation.opens_at, settings), closes=when(consultation.closes_at, settings)),
+        _("From {opens} to {closes}").format(
+            opens=when(consultation.opens_at, settings), closes=when(consultation.closes_at, settings)
+        ),
     ]
     for number, question in enumerate(data["questions"], start=1):
         lines.append(f"{number}. {html.escape(question['prompt'])} [{question['type']}]")
         for label in question.get("choices", []):
             lines.append(f"   • {html.escape(label)}")
-    await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=_("📢 Publish"), callback_data=Build(a="p").pack())],
-        [InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Build(a="x").pack())],
-    ]))
+    await message.answer(
+        "\n".join(lines),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=_("📢 Publish"), callback_data=Build(a="p").pack())],
+                [InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Build(a="x").pack())],
+            ]
+        ),
+    )
 
 
 def _definition(number: int, question: dict[str, Any]) -> dict[str, Any]:
@@ -412,7 +448,9 @@ async def on_publish(query: CallbackQuery, state: FSMContext, session: AsyncSess
     """Publish the reviewed draft: it opens at its time."""
     data = await state.get_data()
     consultation = await domain.get_consultation(session, int(data.get("cid", 0)))
-    if consultation is None or not await domain.publish(session, consultation, actor_telegram_id=query.from_user.id, source=audit.Source.CHAT):
+    if consultation is None or not await domain.publish(
+        session, consultation, actor_telegram_id=query.from_user.id, source=audit.Source.CHAT
+    ):
         await query.answer(_("This button is no longer valid."))
         return
     await state.clear()

@@ -36,7 +36,9 @@ class FeedbackFlow(StatesGroup):
 def refusal_text(reason: feedback.FeedbackRefusal) -> str:
     return {
         feedback.FeedbackRefusal.EMPTY: _("Please write your message as text."),
-        feedback.FeedbackRefusal.TOO_LONG: _("That is too long: {max} characters at most, please.").format(max=feedback.MAX_LENGTH),
+        feedback.FeedbackRefusal.TOO_LONG: _("That is too long: {max} characters at most, please.").format(
+            max=feedback.MAX_LENGTH
+        ),
         feedback.FeedbackRefusal.UNKNOWN: _("This feedback no longer exists."),
         feedback.FeedbackRefusal.ALREADY_ANSWERED: _("This feedback has already been answered."),
     }[reason]
@@ -44,7 +46,13 @@ def refusal_text(reason: feedback.FeedbackRefusal) -> str:
 
 @router.message(Command("feedback"))
 async def cmd_feedback(
-    message: Message, command: CommandObject, state: FSMContext, session: AsyncSession, resident: Resident, settings: Settings, i18n: I18n
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    resident: Resident,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     """/feedback [text]: an idea or a complaint about the service."""
     if command.args:
@@ -72,7 +80,13 @@ async def on_feedback_text(
 
 
 async def _save(
-    message: Message, text: str | None, state: FSMContext, session: AsyncSession, resident: Resident, settings: Settings, i18n: I18n
+    message: Message,
+    text: str | None,
+    state: FSMContext,
+    session: AsyncSession,
+    resident: Resident,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     try:
         await submit_and_tell(session, resident, text, settings, i18n)
@@ -100,7 +114,9 @@ async def cmd_feedbacks(message: Message, session: AsyncSession) -> None:
 
 
 @officials_router.callback_query(FeedbackCallback.filter())
-async def on_answer_button(query: CallbackQuery, callback_data: FeedbackCallback, state: FSMContext, session: AsyncSession) -> None:
+async def on_answer_button(
+    query: CallbackQuery, callback_data: FeedbackCallback, state: FSMContext, session: AsyncSession
+) -> None:
     """An official chose to answer a feedback: ask for the text."""
     row = await session.get(Feedback, callback_data.id)
     if row is None or row.answered_at is not None:
@@ -127,8 +143,12 @@ async def on_answer_text(message: Message, state: FSMContext, session: AsyncSess
     feedback_id = (await state.get_data()).get("feedback_id")
     try:
         reached = await answer_and_queue(
-            session, int(feedback_id or 0), message.text, actor_telegram_id=message.from_user.id if message.from_user else None,
-            source=Source.CHAT, i18n=i18n,
+            session,
+            int(feedback_id or 0),
+            message.text,
+            actor_telegram_id=message.from_user.id if message.from_user else None,
+            source=Source.CHAT,
+            i18n=i18n,
         )
     except feedback.FeedbackRefused as refused:
         await message.answer(refusal_text(refused.reason))

@@ -49,8 +49,12 @@ async def cmd_impact(message: Message, session: AsyncSession, resident: Resident
 
 @router.callback_query(SatisfactionCallback.filter())
 async def on_satisfaction(
-    query: CallbackQuery, callback_data: SatisfactionCallback, state: FSMContext, session: AsyncSession,
-    resident: Resident, settings: Settings,
+    query: CallbackQuery,
+    callback_data: SatisfactionCallback,
+    state: FSMContext,
+    session: AsyncSession,
+    resident: Resident,
+    settings: Settings,
 ) -> None:
     """A score tapped under the satisfaction question (the last tap of the period counts)."""
     outcome = await satisfaction.record_answer(
@@ -106,13 +110,13 @@ async def cmd_stats(message: Message, command: CommandObject, session: AsyncSess
     except ValueError:
         await message.answer(_("Write the period as /stats 2026-09-01 2026-11-30 (or /stats alone for the last 90 days)."))
         return
-    figures = await stats.compute_stats(
-        session, start, end, now=utcnow(), interval_days=settings.satisfaction_interval_days
-    )
+    figures = await stats.compute_stats(session, start, end, now=utcnow(), interval_days=settings.satisfaction_interval_days)
     locale = i18n.current_locale
     names = await neighbourhood_names(session, locale, settings.default_locale)
     text = render_text(figures, locale=locale, tz=settings.tz, hood_names=names)
     await message.answer(html.escape(text[:4000]))
     # Drawn in a thread (the Figure API holds no global state): the event loop keeps serving others.
-    pdf = await asyncio.to_thread(render_pdf, figures, locale=locale, tz=settings.tz, hood_names=names, commune=settings.commune_name)
+    pdf = await asyncio.to_thread(
+        render_pdf, figures, locale=locale, tz=settings.tz, hood_names=names, commune=settings.commune_name
+    )
     await message.answer_document(BufferedInputFile(pdf, filename="palabre-stats.pdf"))

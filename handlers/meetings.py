@@ -159,7 +159,9 @@ async def on_meeting_audience(
 
 
 @router.callback_query(MeetingConfirmCallback.filter())
-async def on_meeting_confirm(query: CallbackQuery, callback_data: MeetingConfirmCallback, state: FSMContext, session: AsyncSession) -> None:
+async def on_meeting_confirm(
+    query: CallbackQuery, callback_data: MeetingConfirmCallback, state: FSMContext, session: AsyncSession
+) -> None:
     """Confirmation: the meeting is created and the invitation queued, once."""
     data = await state.get_data()
     if await state.get_state() != MeetingFlow.confirm.state or "audience" not in data:
@@ -223,8 +225,10 @@ async def cmd_meetings(message: Message, session: AsyncSession, settings: Settin
 
 
 @residents_router.callback_query(MeetingCallback.filter())
-async def on_meeting_answer(query: CallbackQuery, callback_data: MeetingCallback, session: AsyncSession, resident: Resident) -> None:
-    """"I'll come" / "I can't" under an invitation; the last tap counts."""
+async def on_meeting_answer(
+    query: CallbackQuery, callback_data: MeetingCallback, session: AsyncSession, resident: Resident
+) -> None:
+    """ "I'll come" / "I can't" under an invitation; the last tap counts."""
     outcome = await meetings.answer(session, callback_data.id, resident, callback_data.come)
     if outcome == meetings.AnswerOutcome.UNKNOWN:
         await query.answer(_("This button is no longer valid."))
@@ -234,4 +238,3 @@ async def on_meeting_answer(query: CallbackQuery, callback_data: MeetingCallback
         await query.answer(_("✅ Noted: see you there! You will get a reminder the day before."), show_alert=True)
     else:
         await query.answer(_("Noted. Thank you for letting us know."), show_alert=True)
-

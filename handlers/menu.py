@@ -31,7 +31,6 @@ MENU_HELP = __("❓ Help")
 MENU_IMPACT = __("🌱 My impact")
 
 
-
 def menu_entries() -> list[str]:
     """The main menu's labels in the current locale."""
     return [str(entry) for entry in (MENU_CONSULTATIONS, MENU_REPORT, MENU_MY_REPORTS, MENU_SETTINGS, MENU_HELP, MENU_IMPACT)]

@@ -48,8 +48,10 @@ def consent_keyboard() -> InlineKeyboardMarkup:
 async def ask_language(message: Message, state: FSMContext, commune_name: str = "") -> None:
     await state.set_state(Onboarding.language)
     await message.answer(
-        _("👋 Welcome to Palabre, the service of {town_hall} for giving your opinion and reporting problems.\n\n"
-          "Which language do you prefer?").format(town_hall=town_hall(commune_name)),
+        _(
+            "👋 Welcome to Palabre, the service of {town_hall} for giving your opinion and reporting problems.\n\n"
+            "Which language do you prefer?"
+        ).format(town_hall=town_hall(commune_name)),
         reply_markup=language_keyboard(),
     )
 

@@ -57,12 +57,8 @@ async def _prompt_is_live(state: FSMContext, nonce: str) -> bool:
 async def cmd_mydata(message: Message, session: AsyncSession, resident: Resident) -> None:
     """/mydata: a JSON file with everything Palabre keeps about the resident."""
     data = await personal_data(session, resident)
-    document = BufferedInputFile(
-        json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), filename="palabre-my-data.json"
-    )
-    await message.answer_document(
-        document, caption=_("📄 Here is everything Palabre keeps about you. To erase it all: /forget")
-    )
+    document = BufferedInputFile(json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), filename="palabre-my-data.json")
+    await message.answer_document(document, caption=_("📄 Here is everything Palabre keeps about you. To erase it all: /forget"))
 
 
 @router.message(Command("forget", "oublier"))
@@ -79,7 +75,11 @@ async def cmd_forget(message: Message, state: FSMContext) -> None:
         ),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
-                [InlineKeyboardButton(text=_("🗑 Yes, erase everything"), callback_data=ForgetCallback(confirm=True, nonce=nonce).pack())],
+                [
+                    InlineKeyboardButton(
+                        text=_("🗑 Yes, erase everything"), callback_data=ForgetCallback(confirm=True, nonce=nonce).pack()
+                    )
+                ],
                 [InlineKeyboardButton(text=_("Cancel"), callback_data=ForgetCallback(confirm=False, nonce=nonce).pack())],
             ]
         ),
@@ -88,12 +88,19 @@ async def cmd_forget(message: Message, state: FSMContext) -> None:
 
 @router.callback_query(ForgetCallback.filter(F.confirm))
 async def on_forget_confirmed(
-    query: CallbackQuery, callback_data: ForgetCallback, state: FSMContext, session: AsyncSession, resident: Resident, settings: Settings
+    query: CallbackQuery,
+    callback_data: ForgetCallback,
+    state: FSMContext,
+    session: AsyncSession,
+    resident: Resident,
+    settings: Settings,
 ) -> None:
     """Erase, then say so: the last message Palabre sends them."""
     if not await _prompt_is_live(state, callback_data.nonce):
         # A forged press, an old prompt, or one left unanswered too long: nothing is erased.
-        await query.answer(_("This button has expired: nothing was erased. To erase your data, type /forget again."), show_alert=True)
+        await query.answer(
+            _("This button has expired: nothing was erased. To erase your data, type /forget again."), show_alert=True
+        )
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
         return

@@ -53,7 +53,9 @@ def refusal_text(reason: PublishRefusal) -> str:
             "The outcome of this consultation was already published. To add something, send a broadcast to its participants (/broadcast)."
         ),
         PublishRefusal.EMPTY: _("Please type the council’s decision as text."),
-        PublishRefusal.TOO_LONG: _("The decision can be at most {limit} characters. Please shorten it.").format(limit=domain.MAX_DECISION),
+        PublishRefusal.TOO_LONG: _("The decision can be at most {limit} characters. Please shorten it.").format(
+            limit=domain.MAX_DECISION
+        ),
     }[reason]
 
 
@@ -72,9 +74,9 @@ async def cmd_publish(message: Message, command: CommandObject, session: AsyncSe
     await state.set_state(PublishFlow.decision)
     await state.update_data(cid=consultation.id, slug=consultation.slug)
     await message.answer(
-        _("🏛 Type the council’s decision on this consultation, as residents will read it (at most {limit} characters). /cancel to stop.").format(
-            limit=domain.MAX_DECISION
-        )
+        _(
+            "🏛 Type the council’s decision on this consultation, as residents will read it (at most {limit} characters). /cancel to stop."
+        ).format(limit=domain.MAX_DECISION)
     )
 
 
@@ -109,10 +111,16 @@ async def on_decision(message: Message, state: FSMContext, session: AsyncSession
             count,
         ).format(count=count),
         reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[
-                InlineKeyboardButton(text=_("✅ Publish"), callback_data=PublishCallback(action="ok", cid=consultation.id).pack()),  # type: ignore[arg-type]
-                InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=PublishCallback(action="no", cid=consultation.id).pack()),  # type: ignore[arg-type]
-            ]]
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=_("✅ Publish"), callback_data=PublishCallback(action="ok", cid=consultation.id).pack()
+                    ),  # type: ignore[arg-type]
+                    InlineKeyboardButton(
+                        text=_("✖️ Cancel"), callback_data=PublishCallback(action="no", cid=consultation.id).pack()
+                    ),  # type: ignore[arg-type]
+                ]
+            ]
         ),
     )
 
@@ -124,7 +132,9 @@ async def on_decision_other(message: Message) -> None:
 
 
 @router.callback_query(PublishCallback.filter(F.action == "ok"))
-async def on_publish_confirm(query: CallbackQuery, callback_data: PublishCallback, state: FSMContext, session: AsyncSession) -> None:
+async def on_publish_confirm(
+    query: CallbackQuery, callback_data: PublishCallback, state: FSMContext, session: AsyncSession
+) -> None:
     """Confirmation: the outcome goes out (once, whatever the number of taps)."""
     data = await state.get_data()
     if await state.get_state() != PublishFlow.decision.state or data.get("cid") != callback_data.cid or "decision" not in data:

@@ -209,7 +209,9 @@ async def ask_location(message: Message, state: FSMContext, category: ReportCate
 async def after_location(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     """Offer the open reports nearby, if any, else go to the summary."""
     data = await state.get_data()
-    await message.answer(_("📍 Place noted.") if data.get("lat") is not None or data.get("address") else _("Noted."), reply_markup=main_menu())
+    await message.answer(
+        _("📍 Place noted.") if data.get("lat") is not None or data.get("address") else _("Noted."), reply_markup=main_menu()
+    )
     if data.get("lat") is not None:
         nearby = await reports.find_nearby(session, category_id=data["category_id"], lat=data["lat"], lon=data["lon"])
         if nearby:
@@ -223,14 +225,21 @@ async def after_location(message: Message, state: FSMContext, session: AsyncSess
                 # Never another resident's words (description, typed address): category, place, status.
                 lines.append(
                     _("• <b>{ref}</b>: {category}, {distance} m away ({place}), {status}").format(
-                        ref=found.report.ref, category=label, distance=round(found.distance_m),
-                        place=map_link(found.report), status=status_label(found.report.status),
+                        ref=found.report.ref,
+                        category=label,
+                        distance=round(found.distance_m),
+                        place=map_link(found.report),
+                        status=status_label(found.report.status),
                     )
                 )
-                rows.append([InlineKeyboardButton(
-                    text=_("👉 Yes, follow {ref}").format(ref=found.report.ref),
-                    callback_data=ReportFollow(report_id=found.report.id).pack(),  # type: ignore[arg-type]
-                )])
+                rows.append(
+                    [
+                        InlineKeyboardButton(
+                            text=_("👉 Yes, follow {ref}").format(ref=found.report.ref),
+                            callback_data=ReportFollow(report_id=found.report.id).pack(),  # type: ignore[arg-type]
+                        )
+                    ]
+                )
             rows.append([step_button(_("No, it is a new problem"), "new")])
             rows.append(cancel_row())
             await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
@@ -243,23 +252,29 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
     category = await current_category(session, state)
     if category is None:
         await state.clear()
-        await message.answer(_("This category is no longer available. Please start again with /report."), reply_markup=main_menu())
+        await message.answer(
+            _("This category is no longer available. Please start again with /report."), reply_markup=main_menu()
+        )
         return
     place = await place_of(session, data, i18n, settings)
     await state.set_state(ReportFlow.confirm)
     await message.answer(
-        _("Please check your report:\n\n<b>Category:</b> {category}\n<b>Description:</b> {description}\n"
-          "<b>Photos:</b> {photos}\n<b>Place:</b> {place}").format(
+        _(
+            "Please check your report:\n\n<b>Category:</b> {category}\n<b>Description:</b> {description}\n"
+            "<b>Photos:</b> {photos}\n<b>Place:</b> {place}"
+        ).format(
             category=html.escape(category_label(category, i18n.current_locale, settings.default_locale)),
             description=html.escape(data.get("description", "")),
             photos=len(data.get("photos", [])),
             place=place,
         ),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-            [step_button(_("✅ Send"), "send")],
-            [step_button(_("✏️ Change the description"), "edit_desc"), step_button(_("📍 Change the place"), "edit_place")],
-            cancel_row(),
-        ]),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [step_button(_("✅ Send"), "send")],
+                [step_button(_("✏️ Change the description"), "edit_desc"), step_button(_("📍 Change the place"), "edit_place")],
+                cancel_row(),
+            ]
+        ),
     )
 
 
@@ -272,9 +287,13 @@ async def place_of(session: AsyncSession, data: dict, i18n: I18n, settings: Sett
     code = await reports.neighbourhood_at(session, lat, lon)
     names = {n.code: n.names for n in await subscriptions.list_neighbourhoods(session)} if code else {}
     if code in names:
-        parts.append(_("neighbourhood {name}").format(name=html.escape(subscriptions.localized(names[code], i18n.current_locale, settings.default_locale))))
+        parts.append(
+            _("neighbourhood {name}").format(
+                name=html.escape(subscriptions.localized(names[code], i18n.current_locale, settings.default_locale))
+            )
+        )
     link = f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=19/{lat:.6f}/{lon:.6f}"
-    return _("{place} (<a href=\"{link}\">see on the map</a>)").format(place=" — ".join(parts), link=html.escape(link))
+    return _('{place} (<a href="{link}">see on the map</a>)').format(place=" — ".join(parts), link=html.escape(link))
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -349,7 +368,9 @@ async def on_edit(query: CallbackQuery, callback_data: ReportStep, state: FSMCon
     if callback_data.action == "edit_desc":
         await state.update_data(editing=True)
         await state.set_state(ReportFlow.description)
-        await query.message.answer(_("✏️ Type the new description."), reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()]))
+        await query.message.answer(
+            _("✏️ Type the new description."), reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()])
+        )
         return
     await ask_location(query.message, state, category)
 
@@ -423,7 +444,9 @@ async def ask_photos(message: Message, state: FSMContext, category: ReportCatego
 
 
 @router.message(StateFilter(ReportFlow.description), IMAGE)
-async def on_photo_before_description(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+async def on_photo_before_description(
+    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
     """A photo where the description was expected: kept; its caption, if any, is the description."""
     image = image_of(message)
     assert image is not None
@@ -435,11 +458,15 @@ async def on_photo_before_description(message: Message, state: FSMContext, sessi
     await message.answer(_("Photo received 👍 Now describe the problem in a few words."))
 
 
-async def on_description_text(message: Message, text: str, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+async def on_description_text(
+    message: Message, text: str, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
     category = await current_category(session, state)
     if category is None:
         await state.clear()
-        await message.answer(_("This category is no longer available. Please start again with /report."), reply_markup=main_menu())
+        await message.answer(
+            _("This category is no longer available. Please start again with /report."), reply_markup=main_menu()
+        )
         return
     try:
         description = reports.check_description(text)
@@ -470,11 +497,15 @@ async def on_photo(message: Message, state: FSMContext, session: AsyncSession) -
     image = image_of(message)
     if category is None or image is None:
         await state.clear()
-        await message.answer(_("This category is no longer available. Please start again with /report."), reply_markup=main_menu())
+        await message.answer(
+            _("This category is no longer available. Please start again with /report."), reply_markup=main_menu()
+        )
         return
     photos = list((await state.get_data()).get("photos", []))
     if len(photos) >= reports.MAX_PHOTOS:
-        await message.answer(problem_text(ReportError(Problem.TOO_MANY_PHOTOS)), reply_markup=photos_keyboard(category, len(photos)))
+        await message.answer(
+            problem_text(ReportError(Problem.TOO_MANY_PHOTOS)), reply_markup=photos_keyboard(category, len(photos))
+        )
         return
     photos.append(image)
     await state.update_data(photos=photos)
@@ -500,7 +531,9 @@ async def on_photos_done(query: CallbackQuery, state: FSMContext, session: Async
 
 
 @router.message(StateFilter(ReportFlow.photos), F.location)
-async def on_location_during_photos(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
+async def on_location_during_photos(
+    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
     """The place sent before tapping « Terminé »: the photos are done, the place is taken."""
     category = await current_category(session, state)
     if category is not None and category.photo_required and not (await state.get_data()).get("photos"):
@@ -542,8 +575,15 @@ async def on_location(message: Message, state: FSMContext, session: AsyncSession
 
 
 async def place_and_go_on(
-    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings,
-    *, lat: float | None = None, lon: float | None = None, address: str | None = None,
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    i18n: I18n,
+    settings: Settings,
+    *,
+    lat: float | None = None,
+    lon: float | None = None,
+    address: str | None = None,
 ) -> None:
     """Name a position, or place a typed address, through the geocoder; then on to the next step."""
     if settings.geocoder_url:
@@ -598,8 +638,10 @@ async def on_not_a_location(message: Message, state: FSMContext, session: AsyncS
 
 
 @router.callback_query(ReportFollow.filter(), StateFilter(ReportFlow.duplicates))
-async def on_follow(query: CallbackQuery, callback_data: ReportFollow, state: FSMContext, session: AsyncSession, resident: Resident) -> None:
-    """"Yes, it is this one": follow the existing report instead of filing a new one."""
+async def on_follow(
+    query: CallbackQuery, callback_data: ReportFollow, state: FSMContext, session: AsyncSession, resident: Resident
+) -> None:
+    """ "Yes, it is this one": follow the existing report instead of filing a new one."""
     offered = (await state.get_data()).get("nearby", [])
     report = await reports.report_by_id(session, callback_data.report_id) if callback_data.report_id in offered else None
     if report is None or report.status not in OPEN_STATUSES or not isinstance(query.message, Message):
@@ -617,8 +659,10 @@ async def on_follow(query: CallbackQuery, callback_data: ReportFollow, state: FS
 
 
 @router.callback_query(ReportStep.filter(F.action == "new"), StateFilter(ReportFlow.duplicates))
-async def on_not_a_duplicate(query: CallbackQuery, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
-    """"No, it is a new problem": on to the summary."""
+async def on_not_a_duplicate(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
+    """ "No, it is a new problem": on to the summary."""
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
@@ -658,8 +702,9 @@ async def on_send(
     await query.message.edit_reply_markup(reply_markup=None)
     await download_photos(bot, session, report, settings.media_dir)
     await query.message.answer(
-        _("✅ Thank you! Your report has the number <b>{ref}</b>.\n"
-          "We will tell you of every step. Find it in “📋 My reports”.").format(ref=report.ref),
+        _(
+            "✅ Thank you! Your report has the number <b>{ref}</b>.\nWe will tell you of every step. Find it in “📋 My reports”."
+        ).format(ref=report.ref),
         reply_markup=main_menu(),
     )
 
@@ -693,8 +738,14 @@ async def cmd_my_reports(message: Message, session: AsyncSession, resident: Resi
                 whose=whose,
             )
         )
-        rows.append([InlineKeyboardButton(text=_("History of {ref}").format(ref=item.report.ref),
-                                          callback_data=ReportShow(report_id=item.report.id).pack())])  # type: ignore[arg-type]
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("History of {ref}").format(ref=item.report.ref),
+                    callback_data=ReportShow(report_id=item.report.id).pack(),
+                )
+            ]
+        )  # type: ignore[arg-type]
     await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows[:10]))
 
 
@@ -731,7 +782,12 @@ async def on_show_history(
 
 @router.callback_query(ReportFixed.filter())
 async def on_fixed_answer(
-    query: CallbackQuery, callback_data: ReportFixed, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings,
+    query: CallbackQuery,
+    callback_data: ReportFixed,
+    session: AsyncSession,
+    resident: Resident,
+    i18n: I18n,
+    settings: Settings,
     state: FSMContext,
 ) -> None:
     """The reporter's "is it really fixed?" answer; "no" reopens the report."""
@@ -756,7 +812,8 @@ async def on_fixed_answer(
         await state.update_data(report_id=report.id)
         await query.message.answer(
             _("Thank you for telling us. Report {ref} is reopened and the agents have been told.").format(ref=report.ref)
-            + "\n\n" + _("What is still wrong? Write it in a message or send a photo: we will pass it on to the agents."),
+            + "\n\n"
+            + _("What is still wrong? Write it in a message or send a photo: we will pass it on to the agents."),
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[[step_button(str(SKIP), "why_skip")]]),
         )
 
@@ -771,7 +828,9 @@ async def on_why_skipped(query: CallbackQuery, state: FSMContext) -> None:
 
 
 @router.message(StateFilter(NotFixed.why), F.text | IMAGE)
-async def on_why_not_fixed(message: Message, state: FSMContext, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings) -> None:
+async def on_why_not_fixed(
+    message: Message, state: FSMContext, session: AsyncSession, resident: Resident, i18n: I18n, settings: Settings
+) -> None:
     """Why it is not fixed, or a photo of it: passed on to the agents."""
     report = await reports.report_by_id(session, int((await state.get_data()).get("report_id", 0)))
     await state.clear()

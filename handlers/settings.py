@@ -114,7 +114,9 @@ async def on_settings_topics(query: CallbackQuery, session: AsyncSession, reside
 
 
 @router.callback_query(TopicCallback.filter())
-async def on_topic(query: CallbackQuery, callback_data: TopicCallback, session: AsyncSession, resident: Resident, i18n: I18n) -> None:
+async def on_topic(
+    query: CallbackQuery, callback_data: TopicCallback, session: AsyncSession, resident: Resident, i18n: I18n
+) -> None:
     """A topic button: follow or unfollow it, and redraw the ✓."""
     followed_now = await subscriptions.toggle_topic(session, resident, callback_data.code)
     if followed_now is None:
@@ -189,7 +191,9 @@ async def on_profile_choice(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(await settings_text(session, resident, i18n.current_locale), reply_markup=settings_keyboard(resident))
+        await query.message.answer(
+            await settings_text(session, resident, i18n.current_locale), reply_markup=settings_keyboard(resident)
+        )
 
 
 async def profile_offer(session: AsyncSession, resident: Resident) -> tuple[str, InlineKeyboardMarkup] | None:
@@ -222,7 +226,9 @@ async def on_profile_later(query: CallbackQuery) -> None:
 
 
 @router.callback_query(SettingsCallback.filter(F.action.in_(("on", "off"))))
-async def on_notifications(query: CallbackQuery, callback_data: SettingsCallback, session: AsyncSession, resident: Resident, i18n: I18n) -> None:
+async def on_notifications(
+    query: CallbackQuery, callback_data: SettingsCallback, session: AsyncSession, resident: Resident, i18n: I18n
+) -> None:
     """Switch every notification off, or back on."""
     enabled = callback_data.action == "on"
     await subscriptions.set_notifications(session, resident, enabled)
@@ -230,4 +236,6 @@ async def on_notifications(query: CallbackQuery, callback_data: SettingsCallback
         _("🔔 Notifications are on.") if enabled else _("🔕 Notifications are off: you will receive no announcements.")
     )
     if isinstance(query.message, Message):
-        await query.message.edit_text(await settings_text(session, resident, i18n.current_locale), reply_markup=settings_keyboard(resident))
+        await query.message.edit_text(
+            await settings_text(session, resident, i18n.current_locale), reply_markup=settings_keyboard(resident)
+        )

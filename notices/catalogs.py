@@ -14,7 +14,8 @@ _SOURCE_LOCALES = Path(__file__).resolve().parent.parent / "locales"
 # A checkout compiles its own catalogs; an installed package (pip install ., the container image)
 # has them compiled at build time under notices/locales (setup.py).
 LOCALES_DIR = (
-    _SOURCE_LOCALES if (_SOURCE_LOCALES / "fr" / "LC_MESSAGES" / "messages.po").is_file()
+    _SOURCE_LOCALES
+    if (_SOURCE_LOCALES / "fr" / "LC_MESSAGES" / "messages.po").is_file()
     else Path(__file__).resolve().parent / "locales"
 )
 DOMAIN = "messages"

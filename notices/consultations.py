@@ -66,13 +66,21 @@ async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I
             "allows_multiple_answers": question["type"] == "multiple",
         }
         await outbox.enqueue(
-            session, chat_id=resident.telegram_id, method="sendMessage", payload={"text": intro},  # type: ignore[arg-type]
-            resident_id=resident.id, kind="poll-intro",
+            session,
+            chat_id=resident.telegram_id,
+            method="sendMessage",
+            payload={"text": intro},  # type: ignore[arg-type]
+            resident_id=resident.id,
+            kind="poll-intro",
             dedupe_key="pi" + domain.poll_dedupe_key(consultation.id, resident.id),  # type: ignore[arg-type]
         )
         if await outbox.enqueue(
-            session, chat_id=resident.telegram_id, method="sendPoll", payload=payload,  # type: ignore[arg-type]
-            resident_id=resident.id, kind=domain.POLL_KIND,
+            session,
+            chat_id=resident.telegram_id,
+            method="sendPoll",
+            payload=payload,  # type: ignore[arg-type]
+            resident_id=resident.id,
+            kind=domain.POLL_KIND,
             dedupe_key=domain.poll_dedupe_key(consultation.id, resident.id),  # type: ignore[arg-type]
         ):
             count += 1

@@ -48,15 +48,21 @@ def _locale(i18n: I18n, locale: str | None) -> str:
     return locale if locale in i18n.available_locales else i18n.default_locale
 
 
-async def submit_and_tell(session: AsyncSession, resident: Resident, text: str | None, settings: Settings, i18n: I18n) -> Feedback:
+async def submit_and_tell(
+    session: AsyncSession, resident: Resident, text: str | None, settings: Settings, i18n: I18n
+) -> Feedback:
     """Record the feedback and queue a notice to every official, each in their language."""
     row = await feedback.submit(session, resident, text)
     for official in await feedback.officials_to_tell(session, settings.admin_ids):
         with i18n.use_locale(_locale(i18n, official.locale)):
             payload = render_new_feedback(row)
         await outbox.enqueue(
-            session, chat_id=official.telegram_id, method="sendMessage", payload=payload,
-            kind="feedback", dedupe_key=f"fb:{row.id}:{official.telegram_id}",
+            session,
+            chat_id=official.telegram_id,
+            method="sendMessage",
+            payload=payload,
+            kind="feedback",
+            dedupe_key=f"fb:{row.id}:{official.telegram_id}",
         )
     return row
 
@@ -71,7 +77,12 @@ async def answer_and_queue(
     with i18n.use_locale(_locale(i18n, delivery.locale)):
         payload = render_answer(delivery.feedback)
     await outbox.enqueue(
-        session, chat_id=delivery.chat_id, method="sendMessage", payload=payload, resident_id=delivery.resident_id,
-        kind="feedback-answer", dedupe_key=f"fba:{feedback_id}",
+        session,
+        chat_id=delivery.chat_id,
+        method="sendMessage",
+        payload=payload,
+        resident_id=delivery.resident_id,
+        kind="feedback-answer",
+        dedupe_key=f"fba:{feedback_id}",
     )
     return True

@@ -50,7 +50,9 @@ def render_impact(result: impact.Impact, locale: str, default_locale: str) -> st
         whose = _("your report") if item.mine else _("followed")
         resolved = item.time_to_resolution
         line = _("{ref} · {category} ({whose}): {status}").format(
-            ref=item.ref, category=html.escape(localized(item.category, locale, default_locale)), whose=whose,
+            ref=item.ref,
+            category=html.escape(localized(item.category, locale, default_locale)),
+            whose=whose,
             status=status_label(item.status),
         )
         if resolved is not None:
@@ -73,8 +75,7 @@ def render_question(period: int) -> dict[str, Any]:
     )
     return {
         "text": _(
-            "📊 <b>A quick question</b>\n\nHow useful is this channel for you? "
-            "From 1 (not useful at all) to 5 (very useful)."
+            "📊 <b>A quick question</b>\n\nHow useful is this channel for you? From 1 (not useful at all) to 5 (very useful)."
         ),
         "reply_markup": keyboard.model_dump(exclude_none=True),
     }
@@ -87,15 +88,27 @@ async def neighbourhood_names(session: AsyncSession, locale: str, default_locale
 
 def impact_summary(result: impact.Impact) -> str:
     """One or two sentences with real plurals (never « consultation(s) »)."""
-    parts = [ngettext("You answered {count} consultation.", "You answered {count} consultations.", result.took_part).format(count=result.took_part)]
+    parts = [
+        ngettext("You answered {count} consultation.", "You answered {count} consultations.", result.took_part).format(
+            count=result.took_part
+        )
+    ]
     if result.decided:
-        parts.append(ngettext(
-            "{count} has already led to a council decision.", "{count} have already led to a council decision.", result.decided
-        ).format(count=result.decided))
+        parts.append(
+            ngettext(
+                "{count} has already led to a council decision.",
+                "{count} have already led to a council decision.",
+                result.decided,
+            ).format(count=result.decided)
+        )
     if result.my_reports:
-        made = ngettext("You made {count} report:", "You made {count} reports:", result.my_reports).format(count=result.my_reports)
+        made = ngettext("You made {count} report:", "You made {count} reports:", result.my_reports).format(
+            count=result.my_reports
+        )
         if result.my_reports_fixed:
-            fixed = ngettext("{count} is fixed.", "{count} are fixed.", result.my_reports_fixed).format(count=result.my_reports_fixed)
+            fixed = ngettext("{count} is fixed.", "{count} are fixed.", result.my_reports_fixed).format(
+                count=result.my_reports_fixed
+            )
         else:
             fixed = _("none is fixed yet.")
         parts.append(f"{made} {fixed}")

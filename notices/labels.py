@@ -23,7 +23,9 @@ def age_bracket_label(code: str) -> str:
     return labels.get(code, code)
 
 
-def spoken_date(moment: datetime, tz: ZoneInfo, locale: str, *, with_time: bool = True, weekday: bool = False, now: datetime | None = None) -> str:
+def spoken_date(
+    moment: datetime, tz: ZoneInfo, locale: str, *, with_time: bool = True, weekday: bool = False, now: datetime | None = None
+) -> str:
     """A date as a mairie writes it: « 28 décembre à 21 h 50 », « 1er septembre 2027 »; « 28 December at 21:50 ».
 
     The one helper for every date a person reads; the year shows only when it is not this year's.

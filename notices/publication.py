@@ -30,7 +30,13 @@ async def compute(session: AsyncSession, consultation: Consultation, locale: str
     officials' /results and the council's report (docs/representativite.md).
     """
     computed = await results_module.compute_results(
-        session, consultation, locale=locale, default_locale=default_locale, yes=_("Yes"), no=_("No"), other=_("Other"),
+        session,
+        consultation,
+        locale=locale,
+        default_locale=default_locale,
+        yes=_("Yes"),
+        no=_("No"),
+        other=_("Other"),
         with_responses=False,
     )
     return results_module.without_weighting(computed)
@@ -44,7 +50,9 @@ def outcome_texts(results: results_module.Results, decision: str, locale: str = 
         _("🏛 <b>What the council decided</b>"),
         html.escape(decision),
         "",
-        ngettext("{finished} resident took part.", "{finished} residents took part.", results.finished).format(finished=results.finished),
+        ngettext("{finished} resident took part.", "{finished} residents took part.", results.finished).format(
+            finished=results.finished
+        ),
     ]
     body: list[str] = []
     for number, question in enumerate(results.questions, start=1):
@@ -52,8 +60,11 @@ def outcome_texts(results: results_module.Results, decision: str, locale: str = 
         body.append(f"<b>{number}. {html.escape(question.prompt)}</b>")
         if question.type == "text":
             body.append(
-                ngettext("{count} written answer, read by the council.", "{count} written answers, read by the council.", question.answered)
-                .format(count=question.answered)
+                ngettext(
+                    "{count} written answer, read by the council.",
+                    "{count} written answers, read by the council.",
+                    question.answered,
+                ).format(count=question.answered)
             )
         else:
             body.extend(result_texts.question_lines(question, locale, _, weighted=False))

@@ -99,7 +99,9 @@ def map_link(report: Report) -> str:
 def place_text(report: Report) -> str:
     """Where the problem is, as HTML: the typed address, or the coordinates with a map link."""
     if report.lat is not None and report.lon is not None:
-        link = f"https://www.openstreetmap.org/?mlat={report.lat:.6f}&mlon={report.lon:.6f}#map=19/{report.lat:.6f}/{report.lon:.6f}"
+        link = (
+            f"https://www.openstreetmap.org/?mlat={report.lat:.6f}&mlon={report.lon:.6f}#map=19/{report.lat:.6f}/{report.lon:.6f}"
+        )
         where = f'<a href="{html.escape(link)}">{report.lat:.5f}, {report.lon:.5f}</a>'
         return f"{html.escape(report.address)} ({where})" if report.address else where
     if report.address:
@@ -131,10 +133,18 @@ def agent_keyboard(report: Report) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(text=_("👀 Acknowledge"), callback_data=AgentAction(action="ack", report_id=report.id).pack()),  # type: ignore[arg-type]
-                InlineKeyboardButton(text=_("🔧 Set status"), callback_data=AgentAction(action="menu", report_id=report.id).pack()),  # type: ignore[arg-type]
+                InlineKeyboardButton(
+                    text=_("👀 Acknowledge"), callback_data=AgentAction(action="ack", report_id=report.id).pack()
+                ),  # type: ignore[arg-type]
+                InlineKeyboardButton(
+                    text=_("🔧 Set status"), callback_data=AgentAction(action="menu", report_id=report.id).pack()
+                ),  # type: ignore[arg-type]
             ],
-            [InlineKeyboardButton(text=_("🔁 Duplicate of…"), callback_data=AgentAction(action="dup", report_id=report.id).pack())],  # type: ignore[arg-type]
+            [
+                InlineKeyboardButton(
+                    text=_("🔁 Duplicate of…"), callback_data=AgentAction(action="dup", report_id=report.id).pack()
+                )
+            ],  # type: ignore[arg-type]
         ]
     )
 
@@ -143,8 +153,12 @@ def fixed_keyboard(report: Report) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(text=_("👍 Yes, it is fixed"), callback_data=ReportFixed(report_id=report.id, fixed=True).pack()),  # type: ignore[arg-type]
-                InlineKeyboardButton(text=_("👎 No, it is not"), callback_data=ReportFixed(report_id=report.id, fixed=False).pack()),  # type: ignore[arg-type]
+                InlineKeyboardButton(
+                    text=_("👍 Yes, it is fixed"), callback_data=ReportFixed(report_id=report.id, fixed=True).pack()
+                ),  # type: ignore[arg-type]
+                InlineKeyboardButton(
+                    text=_("👎 No, it is not"), callback_data=ReportFixed(report_id=report.id, fixed=False).pack()
+                ),  # type: ignore[arg-type]
             ]
         ]
     )
@@ -187,7 +201,9 @@ class ReportNotices:
             intro = _("⚠️ The reporter says report {ref} is <b>not fixed</b>: it is reopened.").format(ref=report.ref)
         await self._post_to_agents(session, report, intro, f"report:{report.id}:agents:reopened:{report.updated_at.isoformat()}")
 
-    async def reporter_adds(self, session: AsyncSession, report: Report, text: str | None, photo_file_id: str | None, key: str) -> None:
+    async def reporter_adds(
+        self, session: AsyncSession, report: Report, text: str | None, photo_file_id: str | None, key: str
+    ) -> None:
         """What the reporter says after « not fixed yet » (why, or a photo), for the agents."""
         chat_id = self.settings.agents_chat_id
         if chat_id is None:

@@ -62,15 +62,20 @@ def question_lines(question: QuestionResult, locale: str, _: Gettext, *, weighte
         if weighted and question.weighted_mean is not None:
             lines.append(
                 _("Average: {mean} out of {max} (weighted {weighted})").format(
-                    mean=format_number(question.mean, locale), max=question.scale[1],
+                    mean=format_number(question.mean, locale),
+                    max=question.scale[1],
                     weighted=format_number(question.weighted_mean, locale),
                 )
             )
         else:
-            lines.append(_("Average: {mean} out of {max}").format(mean=format_number(question.mean, locale), max=question.scale[1]))
+            lines.append(
+                _("Average: {mean} out of {max}").format(mean=format_number(question.mean, locale), max=question.scale[1])
+            )
     if weighted and question.margin_of_error is not None:
         lines.append(
-            _("Weighted figures: margin of error ± {points} points (95 %).").format(points=format_points(question.margin_of_error, locale))
+            _("Weighted figures: margin of error ± {points} points (95 %).").format(
+                points=format_points(question.margin_of_error, locale)
+            )
         )
     return lines
 
@@ -80,8 +85,10 @@ def weighting_lines(
 ) -> list[str]:
     """How the figures were weighted, and the plain warnings about groups weighting cannot make up."""
     lines = [
-        _("⚖️ Weighted to the population ({source}): effective size {size}, design effect {effect}, "
-          "margin of error ± {points} points (95 %).").format(
+        _(
+            "⚖️ Weighted to the population ({source}): effective size {size}, design effect {effect}, "
+            "margin of error ± {points} points (95 %)."
+        ).format(
             source=html.escape(weighting.source),
             size=format_number(weighting.n_effective, locale, digits=0),
             effect=format_number(weighting.design_effect or 1.0, locale),

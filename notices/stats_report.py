@@ -64,10 +64,15 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
         _("Palabre figures, {period}").format(period=period_label(stats, locale, tz)),
         "",
         ngettext("Residents: {total} registered", "Residents: {total} registered", r.total).format(total=r.total)
-        + ", " + ngettext("{active} active in the period", "{active} active in the period", r.active).format(active=r.active)
-        + ", " + ngettext("{count} has blocked the bot.", "{count} have blocked the bot.", r.unreachable).format(count=r.unreachable),
+        + ", "
+        + ngettext("{active} active in the period", "{active} active in the period", r.active).format(active=r.active)
+        + ", "
+        + ngettext("{count} has blocked the bot.", "{count} have blocked the bot.", r.unreachable).format(count=r.unreachable),
         _("New residents per week: {weeks}").format(
-            weeks=", ".join(_("week of {day}: {count}").format(day=day(monday, locale), count=count) for monday, count in r.new_per_week) or "—"
+            weeks=", ".join(
+                _("week of {day}: {count}").format(day=day(monday, locale), count=count) for monday, count in r.new_per_week
+            )
+            or "—"
         ),
         "",
         ngettext(
@@ -75,30 +80,38 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
             "Consultations: {count}; outcome published for {published} of the {closed} closed ({share}).",
             len(stats.consultations),
         ).format(
-            count=len(stats.consultations), published=stats.published_consultations,
-            closed=stats.closed_consultations, share=pct(stats.published_share, locale),
+            count=len(stats.consultations),
+            published=stats.published_consultations,
+            closed=stats.closed_consultations,
+            share=pct(stats.published_share, locale),
         ),
     ]
     for c in stats.consultations:
-        figures = ngettext(
-            "{count} participant out of {audience} ({rate})", "{count} participants out of {audience} ({rate})", c.started
-        ).format(count=c.started, audience=c.audience, rate=pct(c.participation_rate, locale)) + ", " + ngettext(
-            "{count} complete answer", "{count} complete answers", c.finished
-        ).format(count=c.finished)
+        figures = (
+            ngettext(
+                "{count} participant out of {audience} ({rate})", "{count} participants out of {audience} ({rate})", c.started
+            ).format(count=c.started, audience=c.audience, rate=pct(c.participation_rate, locale))
+            + ", "
+            + ngettext("{count} complete answer", "{count} complete answers", c.finished).format(count=c.finished)
+        )
         lines.append(_("• {title}: {figures}").format(title=_title(c.title, locale), figures=figures))
         for shares, name in ((c.by_neighbourhood, lambda code: _hood(code, hood_names)), (c.by_age_bracket, _age)):
             for share in shares:
                 if share.population_share is not None:
                     lines.append(
-                        "    " + _("{name}: {participants} of participants, {population} of the population").format(
-                            name=name(share.code), participants=pct(share.participant_share, locale),
+                        "    "
+                        + _("{name}: {participants} of participants, {population} of the population").format(
+                            name=name(share.code),
+                            participants=pct(share.participant_share, locale),
                             population=pct(share.population_share, locale),
                         )
                     )
                     continue
                 lines.append(
-                    "    " + _("{name}: {participants} of participants, {residents} of residents").format(
-                        name=name(share.code), participants=pct(share.participant_share, locale),
+                    "    "
+                    + _("{name}: {participants} of participants, {residents} of residents").format(
+                        name=name(share.code),
+                        participants=pct(share.participant_share, locale),
                         residents=pct(share.resident_share, locale),
                     )
                 )
@@ -107,7 +120,8 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
         for group in stats.population.groups:
             name = _hood(group.code, hood_names) if group.dimension == "neighbourhood" else _age(group.code)
             lines.append(
-                "• " + _("{name}: {participants} of participants, {population} of the population").format(
+                "• "
+                + _("{name}: {participants} of participants, {population} of the population").format(
                     name=name, participants=pct(group.participant_share, locale), population=pct(group.population_share, locale)
                 )
             )
@@ -115,25 +129,38 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
     lines += [
         "",
         ngettext("Reports: {opened} received", "Reports: {opened} received", rep.opened).format(opened=rep.opened)
-        + ", " + ngettext("{closed} dealt with.", "{closed} dealt with.", rep.closed).format(closed=rep.closed)
-        + " " + _("Usual time: {median} (9 in 10 within {p90}).").format(
-            median=duration(rep.median_hours, locale), p90=duration(rep.p90_hours, locale))
-        + " " + ngettext("{count} reopened by the resident after “fixed”.", "{count} reopened by the resident after “fixed”.", rep.reopened)
-        .format(count=rep.reopened),
+        + ", "
+        + ngettext("{closed} dealt with.", "{closed} dealt with.", rep.closed).format(closed=rep.closed)
+        + " "
+        + _("Usual time: {median} (9 in 10 within {p90}).").format(
+            median=duration(rep.median_hours, locale), p90=duration(rep.p90_hours, locale)
+        )
+        + " "
+        + ngettext(
+            "{count} reopened by the resident after “fixed”.", "{count} reopened by the resident after “fixed”.", rep.reopened
+        ).format(count=rep.reopened),
     ]
     for category in rep.by_category:
         lines.append(
-            "• " + ngettext("{name}: {opened} received", "{name}: {opened} received", category.opened).format(
-                name=_title(category.name, locale), opened=category.opened)
-            + ", " + ngettext("{closed} dealt with", "{closed} dealt with", category.closed).format(closed=category.closed)
-            + ", " + _("usually {median} (9 in 10 within {p90})").format(
-                median=duration(category.median_hours, locale), p90=duration(category.p90_hours, locale))
+            "• "
+            + ngettext("{name}: {opened} received", "{name}: {opened} received", category.opened).format(
+                name=_title(category.name, locale), opened=category.opened
+            )
+            + ", "
+            + ngettext("{closed} dealt with", "{closed} dealt with", category.closed).format(closed=category.closed)
+            + ", "
+            + _("usually {median} (9 in 10 within {p90})").format(
+                median=duration(category.median_hours, locale), p90=duration(category.p90_hours, locale)
+            )
         )
     s = stats.satisfaction
     lines += [
         "",
-        ngettext("Satisfaction: {answers} answer, mean {mean} out of 5.", "Satisfaction: {answers} answers, mean {mean} out of 5.", s.answers)
-        .format(answers=s.answers, mean=num(s.mean, locale)),
+        ngettext(
+            "Satisfaction: {answers} answer, mean {mean} out of 5.",
+            "Satisfaction: {answers} answers, mean {mean} out of 5.",
+            s.answers,
+        ).format(answers=s.answers, mean=num(s.mean, locale)),
         _("Distribution: {distribution}").format(
             distribution=", ".join(_("{score} out of 5: {count}").format(score=k, count=v) for k, v in s.distribution.items())
         ),
@@ -141,14 +168,22 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
     if s.trend:
         lines.append(
             _("Trend: {trend}").format(
-                trend=", ".join(_("from {day}: {mean}").format(day=day(start, locale), mean=num(mean, locale)) for start, mean, _n in s.trend)
+                trend=", ".join(
+                    _("from {day}: {mean}").format(day=day(start, locale), mean=num(mean, locale)) for start, mean, _n in s.trend
+                )
             )
         )
     lines += [
         "",
-        ngettext("Feedback on the channel: {received} received", "Feedback on the channel: {received} received", stats.feedback.received)
-        .format(received=stats.feedback.received)
-        + ", " + ngettext("{answered} answered.", "{answered} answered.", stats.feedback.answered).format(answered=stats.feedback.answered),
+        ngettext(
+            "Feedback on the channel: {received} received",
+            "Feedback on the channel: {received} received",
+            stats.feedback.received,
+        ).format(received=stats.feedback.received)
+        + ", "
+        + ngettext("{answered} answered.", "{answered} answered.", stats.feedback.answered).format(
+            answered=stats.feedback.answered
+        ),
     ]
     return "\n".join(lines)
 
@@ -178,7 +213,9 @@ def to_json(stats: Stats) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def _totals(consultations: list[ConsultationFigures], by: Callable[[ConsultationFigures], list[Share]]) -> list[tuple[str | None, int, int]]:
+def _totals(
+    consultations: list[ConsultationFigures], by: Callable[[ConsultationFigures], list[Share]]
+) -> list[tuple[str | None, int, int]]:
     """Across the period's consultations: (group, residents in audiences, participants), groups as `by` gives them."""
     totals: dict[str | None, list[int]] = {}
     for c in consultations:
@@ -228,7 +265,9 @@ class _Pages:
         above = 0.2 + 0.19 * title_lines
         figure, top = self.reserve(above + plot_height + below + 0.25)
         bottom = top - above - plot_height
-        return figure.add_axes((left / PAGE_WIDTH, bottom / PAGE_HEIGHT, (PAGE_WIDTH - left - RIGHT) / PAGE_WIDTH, plot_height / PAGE_HEIGHT))
+        return figure.add_axes(
+            (left / PAGE_WIDTH, bottom / PAGE_HEIGHT, (PAGE_WIDTH - left - RIGHT) / PAGE_WIDTH, plot_height / PAGE_HEIGHT)
+        )
 
 
 def _wrap(text: str, width: int, lines: int = 3) -> str:
@@ -236,7 +275,7 @@ def _wrap(text: str, width: int, lines: int = 3) -> str:
 
     wrapped = textwrap.wrap(text, width) or ["—"]
     if len(wrapped) > lines:  # never cut a word: the last line ends with an ellipsis instead
-        wrapped = [*wrapped[:lines - 1], textwrap.shorten(" ".join(wrapped[lines - 1:]), width, placeholder=" …")]
+        wrapped = [*wrapped[: lines - 1], textwrap.shorten(" ".join(wrapped[lines - 1 :]), width, placeholder=" …")]
     return "\n".join(wrapped)
 
 
@@ -292,12 +331,24 @@ def _pages(
     r, rep, sat = stats.residents, stats.reports, stats.satisfaction
     town = commune.strip() or _("your town hall")
     figure, top = pages.reserve(0.75)
-    figure.text(0.5, (top - 0.2) / PAGE_HEIGHT, _wrap(_("{commune}: participation in figures").format(commune=town), 70, 1),
-                ha="center", va="top", fontsize=15, weight="bold")
-    figure.text(0.5, (top - 0.52) / PAGE_HEIGHT, period_label(stats, locale, tz), ha="center", va="top", fontsize=10, color="#444")
+    figure.text(
+        0.5,
+        (top - 0.2) / PAGE_HEIGHT,
+        _wrap(_("{commune}: participation in figures").format(commune=town), 70, 1),
+        ha="center",
+        va="top",
+        fontsize=15,
+        weight="bold",
+    )
+    figure.text(
+        0.5, (top - 0.52) / PAGE_HEIGHT, period_label(stats, locale, tz), ha="center", va="top", fontsize=10, color="#444"
+    )
     key = [
-        ngettext("{total} resident registered, {active} active in the period", "{total} residents registered, {active} active in the period", r.total)
-        .format(total=r.total, active=r.active),
+        ngettext(
+            "{total} resident registered, {active} active in the period",
+            "{total} residents registered, {active} active in the period",
+            r.total,
+        ).format(total=r.total, active=r.active),
         ngettext(
             "{count} consultation; the outcome was published for {published} of the {closed} closed ones",
             "{count} consultations; the outcome was published for {published} of the {closed} closed ones",
@@ -307,7 +358,9 @@ def _pages(
             "{opened} report received, {closed} dealt with; usually within {median}, 9 in 10 within {p90}",
             "{opened} reports received, {closed} dealt with; usually within {median}, 9 in 10 within {p90}",
             rep.opened,
-        ).format(opened=rep.opened, closed=rep.closed, median=duration(rep.median_hours, locale), p90=duration(rep.p90_hours, locale)),
+        ).format(
+            opened=rep.opened, closed=rep.closed, median=duration(rep.median_hours, locale), p90=duration(rep.p90_hours, locale)
+        ),
         ngettext(
             "Satisfaction: {mean} out of 5 on average ({answers} answer)",
             "Satisfaction: {mean} out of 5 on average ({answers} answers)",
@@ -324,10 +377,13 @@ def _pages(
     # Who takes part: against the commune's population when it is known, else the bot's users.
     def shares_rows(groups: list[tuple[str, float, float]], reference: str) -> list[tuple[str, list[tuple[float, str, str]]]]:
         return [
-            (_wrap(name, 30), [
-                (taking_part, _("{share} of participants").format(share=share_text(taking_part)), BLUE),
-                (base, reference.format(share=share_text(base)), GREY),
-            ])
+            (
+                _wrap(name, 30),
+                [
+                    (taking_part, _("{share} of participants").format(share=share_text(taking_part)), BLUE),
+                    (base, reference.format(share=share_text(base)), GREY),
+                ],
+            )
             for name, taking_part, base in groups
         ]
 
@@ -338,45 +394,85 @@ def _pages(
             ("age", _("Who takes part, by age, against the population")),
         ):
             groups = [
-                (_hood(g.code, hood_names) if dimension == "neighbourhood" else _age(g.code), g.participant_share, g.population_share)
-                for g in population.groups if g.dimension == dimension
+                (
+                    _hood(g.code, hood_names) if dimension == "neighbourhood" else _age(g.code),
+                    g.participant_share,
+                    g.population_share,
+                )
+                for g in population.groups
+                if g.dimension == dimension
             ]
-            _bars(pages, title, shares_rows(groups, _("{share} of the population")),
-                  xlabel=_("Population: {source}").format(source=population.source))
+            _bars(
+                pages,
+                title,
+                shares_rows(groups, _("{share} of the population")),
+                xlabel=_("Population: {source}").format(source=population.source),
+            )
     else:
         for by, label, title in (
-            (lambda c: c.by_neighbourhood, lambda code: _hood(code, hood_names), _("Who takes part, by neighbourhood, against registered residents")),
+            (
+                lambda c: c.by_neighbourhood,
+                lambda code: _hood(code, hood_names),
+                _("Who takes part, by neighbourhood, against registered residents"),
+            ),
             (lambda c: c.by_age_bracket, _age, _("Who takes part, by age, against registered residents")),
         ):
             totals = _totals(stats.consultations, by)
             everyone, taking_part = sum(t[1] for t in totals), sum(t[2] for t in totals)
             if totals and taking_part:
                 groups = [(label(code), p / taking_part, (res / everyone) if everyone else 0.0) for code, res, p in totals]
-                _bars(pages, title, shares_rows(groups, _("{share} of registered residents")),
-                      xlabel=_("The commune's population is not known yet: palabre population import"))
+                _bars(
+                    pages,
+                    title,
+                    shares_rows(groups, _("{share} of registered residents")),
+                    xlabel=_("The commune's population is not known yet: palabre population import"),
+                )
 
     # Each consultation: how many of those it was meant for took part.
     if stats.consultations:
-        _bars(pages, _("Participation in each consultation"), [
-            (_wrap(_title(c.title, locale), 34), [(
-                c.participation_rate or 0.0,
-                ngettext("{count} participant out of {audience} ({rate})", "{count} participants out of {audience} ({rate})", c.started)
-                .format(count=c.started, audience=c.audience, rate=share_text(c.participation_rate)),
-                BLUE,
-            )])
-            for c in stats.consultations
-        ], xlabel=_("Out of the registered residents each consultation was meant for."))
+        _bars(
+            pages,
+            _("Participation in each consultation"),
+            [
+                (
+                    _wrap(_title(c.title, locale), 34),
+                    [
+                        (
+                            c.participation_rate or 0.0,
+                            ngettext(
+                                "{count} participant out of {audience} ({rate})",
+                                "{count} participants out of {audience} ({rate})",
+                                c.started,
+                            ).format(count=c.started, audience=c.audience, rate=share_text(c.participation_rate)),
+                            BLUE,
+                        )
+                    ],
+                )
+                for c in stats.consultations
+            ],
+            xlabel=_("Out of the registered residents each consultation was meant for."),
+        )
 
     # Reports: how long each category takes to be dealt with.
     closed = [c for c in rep.by_category if c.median_hours is not None]
     if closed:
-        _bars(pages, _("Reports: time to deal with them, by category"), [
-            (_wrap(_title(c.name, locale), 34), [
-                ((c.median_hours or 0) / 24, _("usually {time}").format(time=duration(c.median_hours, locale)), BLUE),
-                ((c.p90_hours or 0) / 24, _("9 in 10 within {time}").format(time=duration(c.p90_hours, locale)), ORANGE),
-            ])
-            for c in closed
-        ], xlabel=ngettext("{count} report dealt with in the period.", "{count} reports dealt with in the period.", rep.closed).format(count=rep.closed))
+        _bars(
+            pages,
+            _("Reports: time to deal with them, by category"),
+            [
+                (
+                    _wrap(_title(c.name, locale), 34),
+                    [
+                        ((c.median_hours or 0) / 24, _("usually {time}").format(time=duration(c.median_hours, locale)), BLUE),
+                        ((c.p90_hours or 0) / 24, _("9 in 10 within {time}").format(time=duration(c.p90_hours, locale)), ORANGE),
+                    ],
+                )
+                for c in closed
+            ],
+            xlabel=ngettext(
+                "{count} report dealt with in the period.", "{count} reports dealt with in the period.", rep.closed
+            ).format(count=rep.closed),
+        )
 
     # New residents per week, and satisfaction.
     weeks = r.new_per_week
@@ -389,20 +485,37 @@ def _pages(
         _tidy(axes, _("New residents per week"))
     if sat.answers:
         words = {1: _("1 – not useful"), 5: _("5 – very useful")}
-        _bars(pages, _("How useful residents find the channel"), [
-            (words.get(score, str(score)), [(
-                float(count), ngettext("{count} answer", "{count} answers", count).format(count=count), BLUE,
-            )])
-            for score, count in sorted(sat.distribution.items(), reverse=True)
-        ])
+        _bars(
+            pages,
+            _("How useful residents find the channel"),
+            [
+                (
+                    words.get(score, str(score)),
+                    [
+                        (
+                            float(count),
+                            ngettext("{count} answer", "{count} answers", count).format(count=count),
+                            BLUE,
+                        )
+                    ],
+                )
+                for score, count in sorted(sat.distribution.items(), reverse=True)
+            ],
+        )
 
     source = _("Source: Palabre, {commune}; figures extracted on {day}").format(
         commune=town, day=format_date(extracted or datetime.now(tz).date(), format="long", locale=locale)
     )
     for number, figure in enumerate(pages.figures, start=1):
         figure.text(0.6 / PAGE_WIDTH, 0.4 / PAGE_HEIGHT, source, fontsize=7.5, color="#444")
-        figure.text(1 - RIGHT / PAGE_WIDTH, 0.4 / PAGE_HEIGHT, _("page {number} of {count}").format(number=number, count=len(pages.figures)),
-                    fontsize=7.5, color="#444", ha="right")
+        figure.text(
+            1 - RIGHT / PAGE_WIDTH,
+            0.4 / PAGE_HEIGHT,
+            _("page {number} of {count}").format(number=number, count=len(pages.figures)),
+            fontsize=7.5,
+            color="#444",
+            ha="right",
+        )
     return pages.figures
 
 

@@ -132,9 +132,7 @@ async def audience_query(session: AsyncSession, audience: Audience) -> Select[An
     if audience.kind == AudienceKind.TOPIC:
         if await session.get(Topic, audience.value) is None:
             raise UnknownAudience(str(audience))
-        query = query.where(
-            Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == audience.value))
-        )
+        query = query.where(Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == audience.value)))
     elif audience.kind == AudienceKind.NEIGHBOURHOOD:
         if await session.get(Neighbourhood, audience.value) is None:
             raise UnknownAudience(str(audience))
@@ -273,7 +271,13 @@ async def next_chunk(session: AsyncSession, *, limit: int = CHUNK) -> tuple[Broa
 
 
 async def advance_cursor(
-    session: AsyncSession, row: Broadcast | Publication, recipients: list[Recipient], *, expanding: str, done: str, limit: int = CHUNK
+    session: AsyncSession,
+    row: Broadcast | Publication,
+    recipients: list[Recipient],
+    *,
+    expanding: str,
+    done: str,
+    limit: int = CHUNK,
 ) -> None:
     """Move a chunked expansion's cursor past `recipients`, in the same transaction as their
     outbox rows; a chunk shorter than `limit` was the last, and the row becomes `done`.

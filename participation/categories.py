@@ -176,4 +176,6 @@ async def category_by_code(session: AsyncSession, code: str) -> ReportCategory |
 async def demo_categories(session: AsyncSession, default_locale: str, tz: object) -> str:
     """The `palabre demo` step (participation/demo.py): sample categories, one line to say so."""
     result = await import_sample_categories(session)
-    return f"Report categories: {result.created} new, {result.updated} updated (roads, lighting, cleanliness, green spaces, noise)."
+    return (
+        f"Report categories: {result.created} new, {result.updated} updated (roads, lighting, cleanliness, green spaces, noise)."
+    )

@@ -244,7 +244,9 @@ def _questions(check: _Checker, raw: Any) -> list[dict[str, Any]]:
     return questions
 
 
-def _question(check: _Checker, item: dict[str, Any], path: str, earlier: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+def _question(
+    check: _Checker, item: dict[str, Any], path: str, earlier: dict[str, dict[str, Any]]
+) -> tuple[dict[str, Any], bool]:
     for key in item:
         if key not in QUESTION_KEYS:
             check.error(f"{path}.{key}", "unknown field")

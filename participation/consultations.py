@@ -123,9 +123,12 @@ async def get_by_slug(session: AsyncSession, slug: str) -> Consultation | None:
 
 
 async def count_responses(session: AsyncSession, consultation_id: int) -> int:
-    return await session.scalar(
-        select(func.count()).select_from(ConsultationResponse).where(ConsultationResponse.consultation_id == consultation_id)
-    ) or 0
+    return (
+        await session.scalar(
+            select(func.count()).select_from(ConsultationResponse).where(ConsultationResponse.consultation_id == consultation_id)
+        )
+        or 0
+    )
 
 
 async def import_consultation(
@@ -169,7 +172,9 @@ async def import_consultation(
     return consultation, outcome
 
 
-async def publish(session: AsyncSession, consultation: Consultation, *, actor_telegram_id: int | None, source: audit.Source) -> bool:
+async def publish(
+    session: AsyncSession, consultation: Consultation, *, actor_telegram_id: int | None, source: audit.Source
+) -> bool:
     """A draft built in the chat becomes scheduled (and opens at its time); False if not a draft."""
     result = await session.execute(
         update(Consultation)
@@ -179,7 +184,9 @@ async def publish(session: AsyncSession, consultation: Consultation, *, actor_te
     if not result.rowcount:
         return False
     await session.refresh(consultation)
-    await audit.record(session, actor_telegram_id=actor_telegram_id, source=source, action="consultation.publish", subject=consultation.slug)
+    await audit.record(
+        session, actor_telegram_id=actor_telegram_id, source=source, action="consultation.publish", subject=consultation.slug
+    )
     return True
 
 
@@ -222,7 +229,9 @@ async def open_for(session: AsyncSession, resident: Resident, now: datetime | No
     now = now or utcnow()
     candidates = await session.scalars(
         select(Consultation)
-        .where(Consultation.status.in_([Status.SCHEDULED, Status.OPEN]), Consultation.opens_at <= now, Consultation.closes_at > now)
+        .where(
+            Consultation.status.in_([Status.SCHEDULED, Status.OPEN]), Consultation.opens_at <= now, Consultation.closes_at > now
+        )
         .order_by(Consultation.closes_at, Consultation.id)
     )
     mine = {
@@ -290,7 +299,11 @@ class ResponseView:
         return any(i < cursor for i in self.visible_indexes()) if cursor is not None else bool(self.visible_indexes())
 
     def missing_required(self) -> list[int]:
-        return [i for i in self.visible_indexes() if self.questions[i].get("required") and self.answers.get(self.questions[i]["id"]) is None]
+        return [
+            i
+            for i in self.visible_indexes()
+            if self.questions[i].get("required") and self.answers.get(self.questions[i]["id"]) is None
+        ]
 
 
 async def _answers(session: AsyncSession, response_id: int) -> tuple[dict[str, Any], dict[str, str]]:
@@ -340,7 +353,9 @@ async def find_response(session: AsyncSession, consultation_id: int, resident_id
     )
 
 
-async def begin(session: AsyncSession, consultation: Consultation, resident: Resident, now: datetime | None = None) -> ResponseView:
+async def begin(
+    session: AsyncSession, consultation: Consultation, resident: Resident, now: datetime | None = None
+) -> ResponseView:
     """Open a consultation for a resident: their response so far, or a new one at question 1."""
     now = now or utcnow()
     _check_open(consultation, now)
@@ -369,7 +384,13 @@ async def begin(session: AsyncSession, consultation: Consultation, resident: Res
 
 
 async def claim(
-    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int | None, *, now: datetime | None = None
+    session: AsyncSession,
+    resident: Resident,
+    response_id: int,
+    step: int,
+    question_index: int | None,
+    *,
+    now: datetime | None = None,
 ) -> ResponseView:
     """Load the response for an action, refusing anything that is not allowed right now.
 
@@ -400,7 +421,13 @@ async def claim(
 
 
 async def _claimed(
-    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, now: datetime, claimed: ResponseView | None
+    session: AsyncSession,
+    resident: Resident,
+    response_id: int,
+    step: int,
+    question_index: int,
+    now: datetime,
+    claimed: ResponseView | None,
 ) -> ResponseView:
     """The view the caller already claimed for this very action, or a fresh claim."""
     if claimed is None:
@@ -589,7 +616,9 @@ async def toggle(
     return view
 
 
-async def reset_draft(session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None) -> ResponseView:
+async def reset_draft(
+    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None
+) -> ResponseView:
     """Start a ranking again."""
     now = now or utcnow()
     view = await claim(session, resident, response_id, step, question_index, now=now)
@@ -598,9 +627,16 @@ async def reset_draft(session: AsyncSession, resident: Resident, response_id: in
 
 
 async def validate_draft(
-    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, other_text: str | None = None, now: datetime | None = None
+    session: AsyncSession,
+    resident: Resident,
+    response_id: int,
+    step: int,
+    question_index: int,
+    *,
+    other_text: str | None = None,
+    now: datetime | None = None,
 ) -> ResponseView:
-    """"Validate" under a multiple or ranking question: the ticks become the answer."""
+    """ "Validate" under a multiple or ranking question: the ticks become the answer."""
     now = now or utcnow()
     view = await claim(session, resident, response_id, step, question_index, now=now)
     # "Other" comes back in the draft of a revisited question: keep its saved text unless a new one is typed.
@@ -612,7 +648,9 @@ async def validate_draft(
     return await answer(session, resident, response_id, step, question_index, draft, other_text=other_text, now=now, claimed=view)
 
 
-async def skip(session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None) -> ResponseView:
+async def skip(
+    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None
+) -> ResponseView:
     """Skip the current question (refused when it is required)."""
     now = now or utcnow()
     view = await claim(session, resident, response_id, step, question_index, now=now)
@@ -624,7 +662,15 @@ async def skip(session: AsyncSession, resident: Resident, response_id: int, step
     return view
 
 
-async def back(session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int | None, *, now: datetime | None = None) -> ResponseView:
+async def back(
+    session: AsyncSession,
+    resident: Resident,
+    response_id: int,
+    step: int,
+    question_index: int | None,
+    *,
+    now: datetime | None = None,
+) -> ResponseView:
     """Back to the previous question asked (from the summary: the last one)."""
     now = now or utcnow()
     view = await claim(session, resident, response_id, step, question_index, now=now)
@@ -635,7 +681,9 @@ async def back(session: AsyncSession, resident: Resident, response_id: int, step
     return view
 
 
-async def edit(session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None) -> ResponseView:
+async def edit(
+    session: AsyncSession, resident: Resident, response_id: int, step: int, question_index: int, *, now: datetime | None = None
+) -> ResponseView:
     """From the summary: answer question `question_index` again."""
     now = now or utcnow()
     view = await claim(session, resident, response_id, step, None, now=now)
@@ -645,7 +693,9 @@ async def edit(session: AsyncSession, resident: Resident, response_id: int, step
     return view
 
 
-async def submit(session: AsyncSession, resident: Resident, response_id: int, step: int, *, now: datetime | None = None) -> ResponseView:
+async def submit(
+    session: AsyncSession, resident: Resident, response_id: int, step: int, *, now: datetime | None = None
+) -> ResponseView:
     """Submit from the summary; answers to questions no longer asked (`when`) are dropped."""
     now = now or utcnow()
     view = await claim(session, resident, response_id, step, None, now=now)
@@ -658,7 +708,9 @@ async def submit(session: AsyncSession, resident: Resident, response_id: int, st
     hidden = [q["id"] for i, q in enumerate(view.questions) if i not in view.visible_indexes()]
     if hidden:
         await session.execute(
-            delete(ConsultationAnswer).where(ConsultationAnswer.response_id == response_id, ConsultationAnswer.question_id.in_(hidden))
+            delete(ConsultationAnswer).where(
+                ConsultationAnswer.response_id == response_id, ConsultationAnswer.question_id.in_(hidden)
+            )
         )
         for qid in hidden:
             view.answers.pop(qid, None)
@@ -748,7 +800,9 @@ async def close_if_due(session: AsyncSession, consultation_id: int, now: datetim
 async def due_transitions(session: AsyncSession) -> list[tuple[int, str, datetime]]:
     """(consultation id, "open" or "close", when) for every transition still to make."""
     planned = []
-    for consultation in await session.scalars(select(Consultation).where(Consultation.status.in_([Status.SCHEDULED, Status.OPEN]))):
+    for consultation in await session.scalars(
+        select(Consultation).where(Consultation.status.in_([Status.SCHEDULED, Status.OPEN]))
+    ):
         if consultation.status == Status.SCHEDULED:
             planned.append((consultation.id, "open", consultation.opens_at))
         planned.append((consultation.id, "close", consultation.closes_at))
@@ -813,7 +867,9 @@ async def register_poll(session: AsyncSession, consultation: Consultation, resid
     return await insert_ignore(
         session,
         ConsultationPoll.__table__,  # type: ignore[arg-type]
-        ConsultationPoll(consultation_id=consultation.id, resident_id=resident.id, chat_id=resident.telegram_id).model_dump(exclude={"id"}),  # type: ignore[arg-type]
+        ConsultationPoll(consultation_id=consultation.id, resident_id=resident.id, chat_id=resident.telegram_id).model_dump(
+            exclude={"id"}
+        ),  # type: ignore[arg-type]
         ["consultation_id", "resident_id"],
     )
 
@@ -932,17 +988,21 @@ async def personal_data(session: AsyncSession, resident: Resident) -> list[dict[
     ).all()
     data = []
     for response, slug in responses:
-        answers = await session.scalars(select(ConsultationAnswer).where(ConsultationAnswer.response_id == response.id).order_by(ConsultationAnswer.id))
-        data.append({
-            "consultation": slug,
-            "status": response.status,
-            "started_at": response.started_at.isoformat(),
-            "submitted_at": response.submitted_at.isoformat() if response.submitted_at else None,
-            "answers": [
-                {"question": a.question_id, "value": a.value, "other": a.other_text, "answered_at": a.answered_at.isoformat()}
-                for a in answers
-            ],
-        })
+        answers = await session.scalars(
+            select(ConsultationAnswer).where(ConsultationAnswer.response_id == response.id).order_by(ConsultationAnswer.id)
+        )
+        data.append(
+            {
+                "consultation": slug,
+                "status": response.status,
+                "started_at": response.started_at.isoformat(),
+                "submitted_at": response.submitted_at.isoformat() if response.submitted_at else None,
+                "answers": [
+                    {"question": a.question_id, "value": a.value, "other": a.other_text, "answered_at": a.answered_at.isoformat()}
+                    for a in answers
+                ],
+            }
+        )
     return data
 
 

@@ -83,8 +83,12 @@ async def list_feedback(session: AsyncSession, *, unanswered_only: bool = False,
     rows = await session.execute(query)
     return [
         FeedbackRow(
-            id=fb.id, pseudonym=pseudonym, text=fb.text, created_at=fb.created_at,
-            answer=fb.answer, answered_at=fb.answered_at,
+            id=fb.id,
+            pseudonym=pseudonym,
+            text=fb.text,
+            created_at=fb.created_at,
+            answer=fb.answer,
+            answered_at=fb.answered_at,
         )
         for fb, pseudonym in rows.all()
     ]
@@ -116,7 +120,11 @@ async def answer(
     resident = await session.get(Resident, row.resident_id)
     assert resident is not None
     await audit.record(
-        session, actor_telegram_id=actor_telegram_id, source=source, action="feedback.answer", subject=f"feedback:{feedback_id}",
+        session,
+        actor_telegram_id=actor_telegram_id,
+        source=source,
+        action="feedback.answer",
+        subject=f"feedback:{feedback_id}",
     )
     return AnswerDelivery(
         feedback=row,
@@ -151,7 +159,9 @@ async def officials_to_tell(session: AsyncSession, admin_ids: list[int]) -> list
     from storage.models import RoleGrant
 
     ids = set(admin_ids) | set(await session.scalars(select(RoleGrant.telegram_id).where(RoleGrant.role == "official")))
-    locales = dict(
-        (await session.execute(select(Resident.telegram_id, Resident.locale).where(Resident.telegram_id.in_(ids)))).all()
-    ) if ids else {}
+    locales = (
+        dict((await session.execute(select(Resident.telegram_id, Resident.locale).where(Resident.telegram_id.in_(ids)))).all())
+        if ids
+        else {}
+    )
     return [Official(telegram_id=i, locale=locales.get(i)) for i in sorted(ids)]

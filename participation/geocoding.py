@@ -42,7 +42,13 @@ def _first_place(body: Any, *, min_score: float = 0.0) -> Place | None:
         return None
     if not label or not valid_coordinates(lat, lon) or score < min_score:
         return None
-    return Place(label=label[:300], lat=lat, lon=lon, street=properties.get("street") or properties.get("name"), city=properties.get("city"))
+    return Place(
+        label=label[:300],
+        lat=lat,
+        lon=lon,
+        street=properties.get("street") or properties.get("name"),
+        city=properties.get("city"),
+    )
 
 
 async def _get(base_url: str, path: str, params: dict[str, Any], transport: httpx.AsyncBaseTransport | None = None) -> Any:

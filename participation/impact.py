@@ -104,8 +104,12 @@ async def impact_of(session: AsyncSession, resident: Resident, *, now: datetime)
     """Everything /impact shows a resident."""
     reports = [
         ReportImpact(
-            ref=item.report.ref, category=item.category.name, status=item.report.status, mine=item.mine,
-            created_at=item.report.created_at, closed_at=item.report.closed_at,
+            ref=item.report.ref,
+            category=item.category.name,
+            status=item.report.status,
+            mine=item.mine,
+            created_at=item.report.created_at,
+            closed_at=item.report.closed_at,
         )
         for item in await reports_of(session, resident, limit=20)
     ]

@@ -60,11 +60,12 @@ async def announce(
     )
     session.add(meeting)
     await session.flush()
-    invitation = await broadcasts.create_draft(
-        session, audience=audience, text="", created_by=created_by, meeting_id=meeting.id
-    )
+    invitation = await broadcasts.create_draft(session, audience=audience, text="", created_by=created_by, meeting_id=meeting.id)
     confirmed = await broadcasts.confirm(
-        session, invitation.id, actor_telegram_id=created_by, source=source  # type: ignore[arg-type]
+        session,
+        invitation.id,
+        actor_telegram_id=created_by,
+        source=source,  # type: ignore[arg-type]
     )
     assert confirmed is not None
     await audit.record(
@@ -108,9 +109,7 @@ async def counts(session: AsyncSession, meeting: Meeting) -> MeetingCounts:
 
 
 async def upcoming(session: AsyncSession, *, now: datetime | None = None) -> list[MeetingCounts]:
-    meetings = await session.scalars(
-        select(Meeting).where(Meeting.starts_at > (now or utcnow())).order_by(Meeting.starts_at)
-    )
+    meetings = await session.scalars(select(Meeting).where(Meeting.starts_at > (now or utcnow())).order_by(Meeting.starts_at))
     return [await counts(session, meeting) for meeting in meetings]
 
 
@@ -121,9 +120,7 @@ def reminder_time(meeting: Meeting) -> datetime:
 async def reminders_to_plan(session: AsyncSession, *, now: datetime | None = None) -> list[Meeting]:
     """Meetings whose reminder has not gone out and that have not started yet."""
     return list(
-        await session.scalars(
-            select(Meeting).where(Meeting.reminder_claimed_at.is_(None), Meeting.starts_at > (now or utcnow()))
-        )
+        await session.scalars(select(Meeting).where(Meeting.reminder_claimed_at.is_(None), Meeting.starts_at > (now or utcnow())))
     )
 
 

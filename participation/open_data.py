@@ -86,7 +86,9 @@ async def list_requests(session: AsyncSession, filters: RequestFilters) -> list[
 async def request_by_ref(session: AsyncSession, ref: str) -> PublicRequest | None:
     row = (
         await session.execute(
-            select(Report, ReportCategory).join(ReportCategory, ReportCategory.id == Report.category_id).where(Report.ref == ref.upper())
+            select(Report, ReportCategory)
+            .join(ReportCategory, ReportCategory.id == Report.category_id)
+            .where(Report.ref == ref.upper())
         )
     ).first()
     if row is None:

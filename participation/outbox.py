@@ -128,9 +128,7 @@ async def release_in_flight(session: AsyncSession) -> int:
     delivered just before the process stopped, without the delivery being recorded.
     """
     result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == Status.SENDING)
-        .values(status=Status.PENDING)
+        update(OutboxMessage).where(OutboxMessage.status == Status.SENDING).values(status=Status.PENDING)
     )
     return result.rowcount or 0
 
@@ -174,9 +172,7 @@ async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None =
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:
-    return await session.scalar(
-        select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == Status.PENDING)
-    )
+    return await session.scalar(select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == Status.PENDING))
 
 
 async def mark_sent(session: AsyncSession, message_id: int) -> None:
@@ -218,7 +214,7 @@ async def retry_or_fail(session: AsyncSession, message: OutboxMessage, reason: s
         status, not_before = Status.FAILED, message.not_before
     else:
         status = Status.PENDING
-        not_before = utcnow() + timedelta(seconds=min(2 ** message.attempts, 300))
+        not_before = utcnow() + timedelta(seconds=min(2**message.attempts, 300))
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.status == Status.SENDING)  # see postpone
@@ -244,9 +240,7 @@ async def mark_unreachable(session: AsyncSession, chat_id: int, reason: str) -> 
         .values(status=Status.UNREACHABLE, last_error=reason[:300])
     )
     await session.execute(
-        update(Resident)
-        .where(Resident.telegram_id == chat_id, Resident.unreachable_at.is_(None))
-        .values(unreachable_at=utcnow())
+        update(Resident).where(Resident.telegram_id == chat_id, Resident.unreachable_at.is_(None)).values(unreachable_at=utcnow())
     )
 
 

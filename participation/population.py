@@ -58,12 +58,14 @@ def parse_population(text: str, neighbourhood_codes: list[str]) -> Margins:
         problems.append("neighbourhoods: the commune has no neighbourhoods yet: run `palabre neighbourhoods import` first")
     source = document.get("source")
     if not isinstance(source, str) or not source.strip():
-        problems.append("source: where the figures come from is needed, e.g. \"Insee, recensement 2022\"")
+        problems.append('source: where the figures come from is needed, e.g. "Insee, recensement 2022"')
     elif len(source.strip()) > MAX_SOURCE:
         problems.append(f"source: longer than {MAX_SOURCE} characters")
     for field in sorted(set(map(str, document)) - set(FIELDS)):
         problems.append(f"{field}: unknown field")
-    hoods = _counts(document.get("neighbourhoods"), "neighbourhoods", neighbourhood_codes, problems) if neighbourhood_codes else {}
+    hoods = (
+        _counts(document.get("neighbourhoods"), "neighbourhoods", neighbourhood_codes, problems) if neighbourhood_codes else {}
+    )
     ages = _counts(document.get("age_brackets"), "age_brackets", [b.value for b in AgeBracket], problems)
     if not problems and sum(hoods.values()) != sum(ages.values()):
         problems.append(
@@ -101,7 +103,9 @@ async def load_margins(session: AsyncSession) -> Margins | None:
     return Margins(source=row.source, neighbourhoods=dict(row.neighbourhoods), age_brackets=dict(row.age_brackets))
 
 
-async def participant_cells(session: AsyncSession, consultation_id: int, *, submitted_only: bool = True) -> dict[tuple[str | None, str | None], int]:
+async def participant_cells(
+    session: AsyncSession, consultation_id: int, *, submitted_only: bool = True
+) -> dict[tuple[str | None, str | None], int]:
     """How many participants of a consultation per (neighbourhood, age bracket) of their profile."""
     rows = (
         await session.execute(

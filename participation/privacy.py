@@ -134,9 +134,7 @@ async def redact_agents_posts(session: AsyncSession, reports: list[tuple[int, st
     return edits
 
 
-async def erase_resident(
-    session: AsyncSession, resident: Resident, *, agents_notice: Callable[[str], str] | None = None
-) -> None:
+async def erase_resident(session: AsyncSession, resident: Resident, *, agents_notice: Callable[[str], str] | None = None) -> None:
     """Erase a resident: nothing left points to their Telegram account or holds what they typed.
 
     The resident row stays, stripped to its random pseudonym, so that their answers still count
@@ -148,13 +146,13 @@ async def erase_resident(
     pseudonym = f"erased:{resident.pseudonym}"
     reports = [
         (report_id, ref)
-        for report_id, ref in (await session.execute(select(Report.id, Report.ref).where(Report.resident_id == resident.id))).all()
+        for report_id, ref in (
+            await session.execute(select(Report.id, Report.ref).where(Report.resident_id == resident.id))
+        ).all()
     ]
     await redact_agents_posts(session, reports, agents_notice or (lambda ref: ref))
     await unlink_resident(session, resident)
-    await session.execute(
-        delete(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id)))
-    )
+    await session.execute(delete(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id))))
     await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
     await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
     await session.execute(delete(Subscription).where(Subscription.resident_id == resident.id))
@@ -163,14 +161,8 @@ async def erase_resident(
     await session.execute(delete(Feedback).where(Feedback.resident_id == resident.id))
     await satisfaction_module.erase_personal_data(session, resident)
     # The audit trail stays (accountability) but no longer names the person.
-    await session.execute(
-        update(AuditEntry).where(AuditEntry.actor_telegram_id == telegram_id).values(actor_telegram_id=None)
-    )
-    await session.execute(
-        update(AuditEntry)
-        .where(AuditEntry.subject == str(telegram_id))
-        .values(subject=pseudonym)
-    )
+    await session.execute(update(AuditEntry).where(AuditEntry.actor_telegram_id == telegram_id).values(actor_telegram_id=None))
+    await session.execute(update(AuditEntry).where(AuditEntry.subject == str(telegram_id)).values(subject=pseudonym))
     resident.telegram_id = None
     resident.locale = None
     resident.consent_at = None

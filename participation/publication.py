@@ -154,9 +154,7 @@ async def publish(
     return publication
 
 
-async def next_chunk(
-    session: AsyncSession, *, limit: int = CHUNK
-) -> tuple[Publication, Consultation, list[Recipient]] | None:
+async def next_chunk(session: AsyncSession, *, limit: int = CHUNK) -> tuple[Publication, Consultation, list[Recipient]] | None:
     """The next recipients of the oldest publication still being queued; None when none waits."""
     publication = await session.scalar(
         select(Publication).where(Publication.status == PublicationStatus.QUEUING).order_by(Publication.id).limit(1)
@@ -258,9 +256,9 @@ async def claim_reminder(
     inserted = await insert_ignore(
         session,
         ConsultationReminder.__table__,  # type: ignore[arg-type]
-        ConsultationReminder(
-            consultation_id=consultation_id, offset=offset, claimed_at=now, outcome=outcome.value
-        ).model_dump(exclude={"id"}),
+        ConsultationReminder(consultation_id=consultation_id, offset=offset, claimed_at=now, outcome=outcome.value).model_dump(
+            exclude={"id"}
+        ),
         ["consultation_id", "offset"],
     )
     if not inserted or outcome == ReminderOutcome.SKIPPED:
@@ -308,7 +306,9 @@ async def announcement_recipients(session: AsyncSession, consultation: Consultat
     (its neighbourhoods, or everyone when it has none); reachable, each once."""
     query = reachable_residents()
     if consultation.topic:
-        query = query.where(Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == consultation.topic)))
+        query = query.where(
+            Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == consultation.topic))
+        )
     if consultation.neighbourhoods:
         query = query.where(Resident.neighbourhood.in_(consultation.neighbourhoods))
     rows = await session.execute(query.order_by(Resident.id))

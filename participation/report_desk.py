@@ -70,7 +70,9 @@ async def assigned_agent(session: AsyncSession, report: Report) -> int | None:
     return found.agent_telegram_id if found else None
 
 
-async def assign(session: AsyncSession, report: Report, agent_telegram_id: int | None, *, by: int | None, source: audit.Source) -> None:
+async def assign(
+    session: AsyncSession, report: Report, agent_telegram_id: int | None, *, by: int | None, source: audit.Source
+) -> None:
     """Give the report to an agent (None: to nobody); audited."""
     found = await session.get(ReportAssignment, report.id)
     if agent_telegram_id is None:
@@ -83,7 +85,11 @@ async def assign(session: AsyncSession, report: Report, agent_telegram_id: int |
         session.add(found)
     await session.flush()
     await audit.record(
-        session, actor_telegram_id=by, source=source, action="report.assign", subject=report.ref,
+        session,
+        actor_telegram_id=by,
+        source=source,
+        action="report.assign",
+        subject=report.ref,
         detail={"agent": agent_telegram_id},
     )
 
@@ -102,8 +108,14 @@ class SavedReplyProblem(ValueError):
 
 
 async def add_saved_reply(
-    session: AsyncSession, *, title: str, text: str, category_code: str | None, status: str | None,
-    by: int | None, source: audit.Source,
+    session: AsyncSession,
+    *,
+    title: str,
+    text: str,
+    category_code: str | None,
+    status: str | None,
+    by: int | None,
+    source: audit.Source,
 ) -> SavedReply:
     title, text = " ".join(title.split()), text.strip()
     if not title or len(title) > MAX_TITLE or not text or len(text) > 1000:

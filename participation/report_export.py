@@ -18,8 +18,21 @@ from participation.reports import open311_status
 from storage.models import Report, ReportCategory, ReportFollower
 
 CSV_COLUMNS = [
-    "ref", "service_code", "category", "group", "status", "open311_status", "description", "address",
-    "lat", "lon", "neighbourhood", "followers", "created_at", "updated_at", "closed_at",
+    "ref",
+    "service_code",
+    "category",
+    "group",
+    "status",
+    "open311_status",
+    "description",
+    "address",
+    "lat",
+    "lon",
+    "neighbourhood",
+    "followers",
+    "created_at",
+    "updated_at",
+    "closed_at",
 ]
 
 
@@ -43,9 +56,7 @@ class ExportRow:
 
 
 async def export_rows(session: AsyncSession, locale: str) -> list[ExportRow]:
-    followers = (
-        select(ReportFollower.report_id, func.count().label("n")).group_by(ReportFollower.report_id).subquery()
-    )
+    followers = select(ReportFollower.report_id, func.count().label("n")).group_by(ReportFollower.report_id).subquery()
     rows = await session.execute(
         select(Report, ReportCategory, func.coalesce(followers.c.n, 0))
         .join(ReportCategory, ReportCategory.id == Report.category_id)
@@ -54,10 +65,21 @@ async def export_rows(session: AsyncSession, locale: str) -> list[ExportRow]:
     )
     return [
         ExportRow(
-            ref=r.ref, service_code=c.code, category=localized(c.name, locale, locale),
-            group=localized(c.group_name, locale, locale), status=r.status, open311_status=open311_status(r.status),
-            description=r.description, address=r.address, lat=r.lat, lon=r.lon, neighbourhood=r.neighbourhood,
-            followers=int(n), created_at=r.created_at, updated_at=r.updated_at, closed_at=r.closed_at,
+            ref=r.ref,
+            service_code=c.code,
+            category=localized(c.name, locale, locale),
+            group=localized(c.group_name, locale, locale),
+            status=r.status,
+            open311_status=open311_status(r.status),
+            description=r.description,
+            address=r.address,
+            lat=r.lat,
+            lon=r.lon,
+            neighbourhood=r.neighbourhood,
+            followers=int(n),
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            closed_at=r.closed_at,
         )
         for r, c, n in rows.all()
     ]
@@ -74,7 +96,9 @@ def to_geojson(rows: list[ExportRow]) -> str:
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]} if row.lat is not None and row.lon is not None else None,
+            "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]}
+            if row.lat is not None and row.lon is not None
+            else None,
             "properties": _properties(row),
         }
         for row in rows
@@ -88,8 +112,10 @@ def to_csv(rows: list[ExportRow]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([
-            value.isoformat() if isinstance(value, datetime) else ("" if value is None else safe_cell(value))
-            for value in (getattr(row, column) for column in CSV_COLUMNS)
-        ])
+        writer.writerow(
+            [
+                value.isoformat() if isinstance(value, datetime) else ("" if value is None else safe_cell(value))
+                for value in (getattr(row, column) for column in CSV_COLUMNS)
+            ]
+        )
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")

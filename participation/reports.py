@@ -224,7 +224,9 @@ async def create_report(
     await session.flush()
     report.ref = f"PAL-{now.year}-{report.id:06d}"
     for position, photo in enumerate(photos):
-        session.add(ReportPhoto(report_id=report.id, file_id=photo.file_id, file_unique_id=photo.file_unique_id, position=position))  # type: ignore[arg-type]
+        session.add(
+            ReportPhoto(report_id=report.id, file_id=photo.file_id, file_unique_id=photo.file_unique_id, position=position)
+        )  # type: ignore[arg-type]
     session.add(ReportStatusChange(report_id=report.id, from_status=None, to_status=Status.NEW, source=source.value, at=now))  # type: ignore[arg-type]
     await session.flush()
     await notifier.report_created(session, report, category)
@@ -403,13 +405,17 @@ async def category_of(session: AsyncSession, report: Report) -> ReportCategory:
 
 
 async def photos_of(session: AsyncSession, report: Report) -> list[ReportPhoto]:
-    return list(await session.scalars(select(ReportPhoto).where(ReportPhoto.report_id == report.id).order_by(ReportPhoto.position)))
+    return list(
+        await session.scalars(select(ReportPhoto).where(ReportPhoto.report_id == report.id).order_by(ReportPhoto.position))
+    )
 
 
 async def history_of(session: AsyncSession, report: Report) -> list[ReportStatusChange]:
     return list(
         await session.scalars(
-            select(ReportStatusChange).where(ReportStatusChange.report_id == report.id).order_by(ReportStatusChange.at, ReportStatusChange.id)
+            select(ReportStatusChange)
+            .where(ReportStatusChange.report_id == report.id)
+            .order_by(ReportStatusChange.at, ReportStatusChange.id)
         )
     )
 
@@ -462,12 +468,21 @@ async def reports_personal_data(session: AsyncSession, resident: Resident) -> di
 
     own, followed = [], []
     for item in await reports_of(session, resident, limit=10_000):
-        entry: dict[str, object] = {"ref": item.report.ref, "category": item.category.code, "status": item.report.status,
-                                    "created_at": iso(item.report.created_at)}
+        entry: dict[str, object] = {
+            "ref": item.report.ref,
+            "category": item.category.code,
+            "status": item.report.status,
+            "created_at": iso(item.report.created_at),
+        }
         if item.mine:
             photos = await photos_of(session, item.report)
-            entry.update(description=item.report.description, address=item.report.address, lat=item.report.lat,
-                         lon=item.report.lon, photos=len(photos))
+            entry.update(
+                description=item.report.description,
+                address=item.report.address,
+                lat=item.report.lat,
+                lon=item.report.lon,
+                photos=len(photos),
+            )
             own.append(entry)
         else:
             followed.append(entry)

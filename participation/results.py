@@ -218,8 +218,13 @@ async def compute_results(
                     firsts = sum(n for v, n in values if v and v[0] == value)
                     ranked = sum(n for _, n in positions)
                     result.options.append(
-                        OptionCount(value, label, firsts, _percent(firsts, answered),
-                                    round(sum(p * n for p, n in positions) / ranked, 2) if ranked else None)
+                        OptionCount(
+                            value,
+                            label,
+                            firsts,
+                            _percent(firsts, answered),
+                            round(sum(p * n for p, n in positions) / ranked, 2) if ranked else None,
+                        )
                     )
                 else:
                     count = sum(n for v, n in values if (value in v if isinstance(v, list) else v == value))
@@ -230,7 +235,8 @@ async def compute_results(
                 labels = question.get("labels") or {}
                 if labels.get("min") and labels.get("max"):
                     result.scale_labels = (
-                        localized(labels["min"], locale, default_locale), localized(labels["max"], locale, default_locale)
+                        localized(labels["min"], locale, default_locale),
+                        localized(labels["max"], locale, default_locale),
                     )
                 if answered:
                     result.mean = round(sum(v * n for v, n in values) / answered, 2)
@@ -346,11 +352,16 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
     answered = ConsultationAnswer.question_id.is_not(None)  # not the outer join's empty row
     query = (
         select(
-            ConsultationResponse.id, Resident.pseudonym, Resident.neighbourhood, ConsultationResponse.submitted_at,
+            ConsultationResponse.id,
+            Resident.pseudonym,
+            Resident.neighbourhood,
+            ConsultationResponse.submitted_at,
             Resident.age_bracket,
             json_object_of(session, ConsultationAnswer.question_id, ConsultationAnswer.value, answered),
             json_object_of(
-                session, ConsultationAnswer.question_id, ConsultationAnswer.other_text,
+                session,
+                ConsultationAnswer.question_id,
+                ConsultationAnswer.other_text,
                 answered & (ConsultationAnswer.other_text != ""),
             ),
         )
@@ -358,7 +369,10 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
         .outerjoin(ConsultationAnswer, ConsultationAnswer.response_id == ConsultationResponse.id)
         .where(ConsultationResponse.consultation_id == consultation.id, ConsultationResponse.status == ResponseStatus.SUBMITTED)
         .group_by(
-            ConsultationResponse.id, Resident.pseudonym, Resident.neighbourhood, ConsultationResponse.submitted_at,
+            ConsultationResponse.id,
+            Resident.pseudonym,
+            Resident.neighbourhood,
+            ConsultationResponse.submitted_at,
             Resident.age_bracket,
         )
         .order_by(ConsultationResponse.submitted_at, ConsultationResponse.id)
@@ -555,8 +569,17 @@ def to_xlsx(results: Results) -> bytes:
         append(summary, ["margin_of_error_points", results.weighting.margin_of_error])
         append(summary, ["dimension", "group", "population", "population_share", "participants", "participant_share"])
         for group in results.weighting.groups:
-            append(summary, [group.dimension, group.code, group.population, round(group.population_share, 4),
-                             group.participants, round(group.participant_share, 4)])
+            append(
+                summary,
+                [
+                    group.dimension,
+                    group.code,
+                    group.population,
+                    round(group.population_share, 4),
+                    group.participants,
+                    round(group.participant_share, 4),
+                ],
+            )
     sheet = workbook.create_sheet("responses")
     has_other = {q.id for q in results.questions if any(q.id in r.other_texts for r in results.responses)}
     columns = _columns([q.id for q in results.questions], has_other)

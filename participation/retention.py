@@ -47,9 +47,7 @@ class PurgeReport:
 
 
 async def _text_question_ids(session: AsyncSession, closed_before: datetime) -> list[tuple[int, list[str]]]:
-    rows = await session.execute(
-        select(Consultation.id, Consultation.questions).where(Consultation.closes_at < closed_before)
-    )
+    rows = await session.execute(select(Consultation.id, Consultation.questions).where(Consultation.closes_at < closed_before))
     return [(cid, [q["id"] for q in questions if q.get("type") == "text"]) for cid, questions in rows.all()]
 
 
@@ -87,9 +85,7 @@ async def purge_report_details(session: AsyncSession, closed_before: datetime, *
     followers = ReportFollower.report_id.in_(report_ids)
     counts = {
         "report_reporters": len(reporters),
-        "report_followers": int(
-            await session.scalar(select(func.count()).select_from(ReportFollower).where(followers)) or 0
-        ),
+        "report_followers": int(await session.scalar(select(func.count()).select_from(ReportFollower).where(followers)) or 0),
     }
     if dry_run or not report_ids:
         return counts
@@ -124,9 +120,7 @@ async def purge(
         counts["outbox_messages"] = await outbox.purge_done(session, now - timedelta(days=outbox_days), dry_run=dry_run)
     report = PurgeReport(counts=counts, dry_run=dry_run)
     if not dry_run:
-        await audit.record(
-            session, actor_telegram_id=None, source=source, action=PURGE_ACTION, detail=dict(counts)
-        )
+        await audit.record(session, actor_telegram_id=None, source=source, action=PURGE_ACTION, detail=dict(counts))
     return report
 
 

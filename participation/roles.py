@@ -61,9 +61,7 @@ async def grant_role(
     inserted = await insert_ignore(
         session,
         RoleGrant.__table__,  # type: ignore[arg-type]
-        RoleGrant(telegram_id=telegram_id, role=role.value, granted_by=granted_by).model_dump(
-            exclude={"id"}
-        ),
+        RoleGrant(telegram_id=telegram_id, role=role.value, granted_by=granted_by).model_dump(exclude={"id"}),
         ["telegram_id", "role"],
     )
     if inserted:
@@ -112,7 +110,11 @@ async def revoke_role(
     removed = await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id, RoleGrant.role == role.value))
     if removed.rowcount:  # type: ignore[attr-defined]
         await audit.record(
-            session, actor_telegram_id=revoked_by, source=source, action="role.revoke", subject=str(telegram_id),
+            session,
+            actor_telegram_id=revoked_by,
+            source=source,
+            action="role.revoke",
+            subject=str(telegram_id),
             detail={"role": role.value},
         )
     return bool(removed.rowcount)  # type: ignore[attr-defined]

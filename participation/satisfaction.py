@@ -61,7 +61,10 @@ async def claim_round(
     if period != period_of(at, interval_days):
         return None  # a period that is over is not asked any more
     if not await insert_ignore(
-        session, SatisfactionRound.__table__, {"period": period, "queued_at": at, "recipients": 0}, ["period"]  # type: ignore[arg-type]
+        session,
+        SatisfactionRound.__table__,
+        {"period": period, "queued_at": at, "recipients": 0},
+        ["period"],  # type: ignore[arg-type]
     ):
         return None
     start = period_start(period, interval_days)
@@ -79,9 +82,7 @@ async def claim_round(
         .order_by(Resident.id)
     )
     recipients = [Recipient(resident_id=r, telegram_id=t, locale=loc) for r, t, loc in rows.all()]
-    await session.execute(
-        update(SatisfactionRound).where(SatisfactionRound.period == period).values(recipients=len(recipients))
-    )
+    await session.execute(update(SatisfactionRound).where(SatisfactionRound.period == period).values(recipients=len(recipients)))
     return recipients
 
 
@@ -121,15 +122,11 @@ async def personal_data(session: AsyncSession, resident: Resident) -> list[dict[
     rows = await session.scalars(
         select(SatisfactionAnswer).where(SatisfactionAnswer.resident_id == resident.id).order_by(SatisfactionAnswer.period)
     )
-    return [
-        {"answered_at": row.answered_at.isoformat(), "score": row.score, "comment": row.comment} for row in rows
-    ]
+    return [{"answered_at": row.answered_at.isoformat(), "score": row.score, "comment": row.comment} for row in rows]
 
 
 async def erase_personal_data(session: AsyncSession, resident: Resident) -> None:
     """Keep the scores as anonymous counts; drop the comments (free text) and the link."""
     await session.execute(
-        update(SatisfactionAnswer)
-        .where(SatisfactionAnswer.resident_id == resident.id)
-        .values(comment=None, resident_id=None)
+        update(SatisfactionAnswer).where(SatisfactionAnswer.resident_id == resident.id).values(comment=None, resident_id=None)
     )

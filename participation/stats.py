@@ -152,7 +152,9 @@ async def resident_figures(session: AsyncSession, start: datetime, end: datetime
         select(func.count()).select_from(Resident).where(*_living(), Resident.unreachable_at.is_not(None))
     )
     consents = list(
-        await session.scalars(select(Resident.consent_at).where(*_living(), Resident.consent_at >= start, Resident.consent_at < end))
+        await session.scalars(
+            select(Resident.consent_at).where(*_living(), Resident.consent_at >= start, Resident.consent_at < end)
+        )
     )
     per_week = Counter(_monday(at) for at in consents)
     weeks = []
@@ -161,7 +163,9 @@ async def resident_figures(session: AsyncSession, start: datetime, end: datetime
         weeks.append((monday, per_week.get(monday, 0)))
         monday += timedelta(days=7)
     active_ids: set[int] = set(
-        await session.scalars(select(Resident.id).where(*_living(), Resident.last_active_at >= start, Resident.last_active_at < end))
+        await session.scalars(
+            select(Resident.id).where(*_living(), Resident.last_active_at >= start, Resident.last_active_at < end)
+        )
     )
     active_ids.update(
         await session.scalars(
@@ -173,18 +177,20 @@ async def resident_figures(session: AsyncSession, start: datetime, end: datetime
             )
         )
     )
-    active_ids.update(await session.scalars(select(Feedback.resident_id).where(Feedback.created_at >= start, Feedback.created_at < end)))
+    active_ids.update(
+        await session.scalars(select(Feedback.resident_id).where(Feedback.created_at >= start, Feedback.created_at < end))
+    )
     active_ids.update(
         await session.scalars(
             select(SatisfactionAnswer.resident_id).where(
-                SatisfactionAnswer.answered_at >= start, SatisfactionAnswer.answered_at < end, SatisfactionAnswer.resident_id.is_not(None)
+                SatisfactionAnswer.answered_at >= start,
+                SatisfactionAnswer.answered_at < end,
+                SatisfactionAnswer.resident_id.is_not(None),
             )
         )
     )
     living = set(await session.scalars(select(Resident.id).where(*_living())))
-    return ResidentFigures(
-        total=total or 0, new_per_week=weeks, active=len(active_ids & living), unreachable=unreachable or 0
-    )
+    return ResidentFigures(total=total or 0, new_per_week=weeks, active=len(active_ids & living), unreachable=unreachable or 0)
 
 
 def _shares(
@@ -206,7 +212,9 @@ def _shares(
             resident_share=_ratio(in_audience.get(code, 0), len(audience)) or 0.0,
             participants=taking_part.get(code, 0),
             participant_share=_ratio(taking_part.get(code, 0), len(participants)) or 0.0,
-            population_share=None if population is None or code is None else _ratio(population.get(code, 0), sum(population.values())),
+            population_share=None
+            if population is None or code is None
+            else _ratio(population.get(code, 0), sum(population.values())),
         )
         for code in shown
     ]
@@ -233,9 +241,9 @@ async def consultation_figures(
     figures = []
     for consultation in consultations:
         audience_rows = [
-            (hood, age) for hood, age, consent_at in residents
-            if consent_at < consultation.closes_at
-            and (not consultation.neighbourhoods or hood in consultation.neighbourhoods)
+            (hood, age)
+            for hood, age, consent_at in residents
+            if consent_at < consultation.closes_at and (not consultation.neighbourhoods or hood in consultation.neighbourhoods)
         ]
         rows = (
             await session.execute(
@@ -264,11 +272,15 @@ async def consultation_figures(
                 completion_rate=_ratio(finished, started),
                 published=await publication_of(session, consultation.id) is not None,  # type: ignore[arg-type]
                 by_neighbourhood=_shares(
-                    hood_codes, [hood for hood, _age in audience_rows], [hood for _s, hood, _age in responses],
+                    hood_codes,
+                    [hood for hood, _age in audience_rows],
+                    [hood for _s, hood, _age in responses],
                     None if margins is None else margins.neighbourhoods,
                 ),
                 by_age_bracket=_shares(
-                    age_codes, [age for _hood, age in audience_rows], [age for _s, _hood, age in responses],
+                    age_codes,
+                    [age for _hood, age in audience_rows],
+                    [age for _s, _hood, age in responses],
                     None if margins is None else margins.age_brackets,
                 ),
             )
@@ -301,7 +313,9 @@ async def satisfaction_figures(session: AsyncSession, start: datetime, end: date
 
 
 async def feedback_figures(session: AsyncSession, start: datetime, end: datetime) -> FeedbackFigures:
-    rows = list(await session.scalars(select(Feedback.answered_at).where(Feedback.created_at >= start, Feedback.created_at < end)))
+    rows = list(
+        await session.scalars(select(Feedback.answered_at).where(Feedback.created_at >= start, Feedback.created_at < end))
+    )
     return FeedbackFigures(received=len(rows), answered=sum(1 for at in rows if at is not None))
 
 
@@ -317,13 +331,13 @@ def quantile(values: list[float], q: float) -> float | None:
 
 
 async def report_figures(session: AsyncSession, start: datetime, end: datetime) -> ReportFigures:
-    opened = Counter(
-        await session.scalars(select(Report.category_id).where(Report.created_at >= start, Report.created_at < end))
-    )
+    opened = Counter(await session.scalars(select(Report.category_id).where(Report.created_at >= start, Report.created_at < end)))
     closed_rows = (
         await session.execute(
             select(Report.category_id, Report.created_at, Report.closed_at).where(
-                Report.closed_at.is_not(None), Report.closed_at >= start, Report.closed_at < end,
+                Report.closed_at.is_not(None),
+                Report.closed_at >= start,
+                Report.closed_at < end,
                 Report.status.in_([s.value for s in CLOSED_STATUSES]),
             )
         )
@@ -362,9 +376,7 @@ async def report_figures(session: AsyncSession, start: datetime, end: datetime) 
     )
 
 
-async def compute_stats(
-    session: AsyncSession, start: datetime, end: datetime, *, now: datetime, interval_days: int
-) -> Stats:
+async def compute_stats(session: AsyncSession, start: datetime, end: datetime, *, now: datetime, interval_days: int) -> Stats:
     """All the figures for the period [start, end)."""
     margins = await load_margins(session)
     consultations = await consultation_figures(session, start, end, margins)

@@ -108,8 +108,11 @@ async def redeem_sign_in_link(
         raise SignInRefused(SignInRefusal.NOT_STAFF)
     cookie = secrets.token_urlsafe(32)
     record = WebSession(
-        token_hash=digest(cookie), telegram_id=found.telegram_id, csrf_token=secrets.token_urlsafe(32),
-        created_at=now, last_seen_at=now,
+        token_hash=digest(cookie),
+        telegram_id=found.telegram_id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
     )
     session.add(record)
     await session.flush()
@@ -153,7 +156,9 @@ async def sign_out(session: AsyncSession, record: WebSession, *, everywhere: boo
     query = query.where(WebSession.telegram_id == record.telegram_id) if everywhere else query.where(WebSession.id == record.id)
     ended = await session.execute(query)
     await audit.record(
-        session, actor_telegram_id=record.telegram_id, source=audit.Source.WEB,
+        session,
+        actor_telegram_id=record.telegram_id,
+        source=audit.Source.WEB,
         action="web.sign_out_everywhere" if everywhere else "web.sign_out",
     )
     return int(ended.rowcount)  # type: ignore[attr-defined]
@@ -182,18 +187,25 @@ async def confirm_totp(session: AsyncSession, record: WebSession, code: str, *, 
     totp = pyotp.TOTP(secret.totp_secret)
     step = int(now.timestamp()) // totp.interval
     matched = next(
-        (s for s in (step - 1, step, step + 1) if s > secret.last_step and code.isdigit() and secrets.compare_digest(totp.generate_otp(s), code)),
+        (
+            s
+            for s in (step - 1, step, step + 1)
+            if s > secret.last_step and code.isdigit() and secrets.compare_digest(totp.generate_otp(s), code)
+        ),
         None,
     )
     if matched is None:
         await audit.record(
-            session, actor_telegram_id=record.telegram_id, source=audit.Source.WEB, action="web.totp_refused",
+            session,
+            actor_telegram_id=record.telegram_id,
+            source=audit.Source.WEB,
+            action="web.totp_refused",
             subject=f"web_session:{record.id}",
         )
         failures = await session.scalar(
-            select(func.count()).select_from(AuditEntry).where(
-                AuditEntry.action == "web.totp_refused", AuditEntry.subject == f"web_session:{record.id}"
-            )
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "web.totp_refused", AuditEntry.subject == f"web_session:{record.id}")
         )
         if (failures or 0) >= MAX_TOTP_FAILURES:
             record.ended_at = now

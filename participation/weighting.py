@@ -32,9 +32,7 @@ MAX_SWEEPS = 1000
 MAX_TRIM_ROUNDS = 200
 
 
-def _ipf(
-    weights: np.ndarray, counts: np.ndarray, groups: Sequence[np.ndarray], targets: Sequence[np.ndarray]
-) -> np.ndarray:
+def _ipf(weights: np.ndarray, counts: np.ndarray, groups: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -> np.ndarray:
     """Rake per-person `weights` of cells holding `counts` people until every margin matches its
     targets within TOLERANCE (relative)."""
     import numpy as np
@@ -215,7 +213,8 @@ def weigh_cells(margins: Margins, cells: dict[tuple[str | None, str | None], int
 
     groups = group_figures(margins, cells)
     complete = {
-        (hood, age): n for (hood, age), n in cells.items()
+        (hood, age): n
+        for (hood, age), n in cells.items()
         if n > 0 and hood in margins.neighbourhoods and age in margins.age_brackets
     }
     weighted = sum(complete.values())

@@ -49,15 +49,19 @@ async def open_and_announce(consultation_id: int, context: JobContext) -> int:
         for recipient in await publication.announcement_recipients(session, consultation):
             locale = recipient.locale if recipient.locale in i18n.available_locales else i18n.default_locale
             with i18n.context(), i18n.use_locale(locale):
-                method, payload = opening_message(consultation, settings.tz, locale, settings.default_locale, settings.commune_name)
-            rows.append({
-                "chat_id": recipient.telegram_id,
-                "method": method,
-                "payload": payload,
-                "resident_id": recipient.resident_id,
-                "kind": "consultation-opening",
-                "dedupe_key": publication.announcement_dedupe_key(consultation_id, recipient.resident_id),
-            })
+                method, payload = opening_message(
+                    consultation, settings.tz, locale, settings.default_locale, settings.commune_name
+                )
+            rows.append(
+                {
+                    "chat_id": recipient.telegram_id,
+                    "method": method,
+                    "payload": payload,
+                    "resident_id": recipient.resident_id,
+                    "kind": "consultation-opening",
+                    "dedupe_key": publication.announcement_dedupe_key(consultation_id, recipient.resident_id),
+                }
+            )
         queued = 0
         for start in range(0, len(rows), CHUNK):  # bounded statements for large audiences
             queued += await outbox.enqueue_many(session, rows[start : start + CHUNK])

@@ -100,9 +100,7 @@ class Scheduler:
         self._catching_up = {job.job_id for job in planned if job.run_at <= now}
         if not self._catching_up:
             log.info("scheduler: caught up at start")
-        self._scheduler.add_job(
-            self.resync, "interval", seconds=RESYNC_SECONDS, id="palabre.resync", replace_existing=True
-        )
+        self._scheduler.add_job(self.resync, "interval", seconds=RESYNC_SECONDS, id="palabre.resync", replace_existing=True)
 
     async def shutdown(self) -> None:
         self._stopping.set()

@@ -33,7 +33,21 @@ def catalog_path(locale: str) -> Path:
 def sync() -> None:
     pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--no-location", "--sort-output", "--omit-header", "-o", str(POT), ".")
     for locale in ("fr", "en"):
-        pybabel("update", "-i", str(POT), "-d", str(LOCALES), "-l", locale, "-D", "messages", "-w", "100", "--ignore-obsolete", "--no-fuzzy-matching")
+        pybabel(
+            "update",
+            "-i",
+            str(POT),
+            "-d",
+            str(LOCALES),
+            "-l",
+            locale,
+            "-D",
+            "messages",
+            "-w",
+            "100",
+            "--ignore-obsolete",
+            "--no-fuzzy-matching",
+        )
     path = catalog_path("en")
     with path.open("rb") as handle:
         catalog = read_po(handle, locale="en")
@@ -53,7 +67,11 @@ def sync() -> None:
 def missing() -> int:
     with catalog_path("fr").open("rb") as handle:
         catalog = read_po(handle, locale="fr")
-    todo = [m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)) or "fuzzy" in m.flags)]
+    todo = [
+        m.id
+        for m in catalog
+        if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)) or "fuzzy" in m.flags)
+    ]
     for message_id in todo:
         print(repr(message_id))
     return 1 if todo else 0

@@ -145,9 +145,7 @@ class ConsultationResponse(SQLModel, table=True):
     """One resident's response to one consultation, saved answer by answer."""
 
     __tablename__ = "consultation_response"
-    __table_args__ = (
-        UniqueConstraint("consultation_id", "resident_id", name="uq_response_consultation_resident"),
-    )
+    __table_args__ = (UniqueConstraint("consultation_id", "resident_id", name="uq_response_consultation_resident"),)
 
     id: int | None = Field(default=None, primary_key=True)
     consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", index=True)
@@ -294,6 +292,8 @@ class MeetingAnswer(SQLModel, table=True):
     resident_id: int = Field(foreign_key="resident.id", ondelete="CASCADE")
     will_come: bool
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 # --- Problem reports (issue 4): categories, reports, photos, followers, status history ---------
 
 
@@ -387,8 +387,6 @@ class ReportStatusChange(SQLModel, table=True):
     author_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
     source: str = Field(max_length=16)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
 
 
 # --- Results publication and consultation reminders (issue 5) ----------------------------------
@@ -525,7 +523,9 @@ class ReportAssignment(SQLModel, table=True):
 
     __tablename__ = "report_assignment"
 
-    report_id: int = Field(foreign_key="report.id", ondelete="CASCADE", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    report_id: int = Field(
+        foreign_key="report.id", ondelete="CASCADE", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
     agent_telegram_id: int = Field(sa_type=BigInteger, index=True)
     assigned_by: int | None = Field(default=None, sa_type=BigInteger)
     assigned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

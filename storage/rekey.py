@@ -44,8 +44,16 @@ def _token_columns(connection: Connection) -> list[tuple[str, str, str]]:
 
 
 def _rewrite(
-    connection: Connection, table: str, pk: str, column: str, transform: Transform, *,
-    batch: int, commit: bool, json_column: bool = False, where: Any = None,
+    connection: Connection,
+    table: str,
+    pk: str,
+    column: str,
+    transform: Transform,
+    *,
+    batch: int,
+    commit: bool,
+    json_column: bool = False,
+    where: Any = None,
 ) -> int:
     """Apply `transform` to the raw values of `column` (None: leave it), batch by batch; how many changed."""
     key, raw = sa.column(pk), sa.column(column, sa.JSON if json_column else sa.Text)
@@ -104,8 +112,10 @@ def _text_questions(connection: Connection) -> dict[int, list[str]]:
 
 
 def _answers_of(connection: Connection, consultation_id: int, question_ids: list[str]) -> Any:
-    responses = sa.select(sa.column("id")).select_from(sa.table("consultation_response")).where(
-        sa.column("consultation_id") == consultation_id
+    responses = (
+        sa.select(sa.column("id"))
+        .select_from(sa.table("consultation_response"))
+        .where(sa.column("consultation_id") == consultation_id)
     )
     return sa.and_(sa.column("response_id").in_(responses), sa.column("question_id").in_(question_ids))
 
@@ -118,9 +128,10 @@ def has_clear_personal_data(connection: Connection) -> bool:
             query = query.where(sa.cast(sa.column(column), sa.Text) != "{}")
         if connection.execute(query).first() is not None:
             return True
-    return bool(_text_questions(connection)) and connection.execute(
-        sa.select(sa.literal(1)).select_from(sa.table("consultation_answer")).limit(1)
-    ).first() is not None
+    return (
+        bool(_text_questions(connection))
+        and connection.execute(sa.select(sa.literal(1)).select_from(sa.table("consultation_answer")).limit(1)).first() is not None
+    )
 
 
 def encrypt_clear_values(connection: Connection, *, batch: int = 500, commit: bool = False) -> int:
@@ -135,7 +146,12 @@ def encrypt_clear_values(connection: Connection, *, batch: int = 500, commit: bo
 
     for consultation_id, question_ids in _text_questions(connection).items():
         changed += _rewrite(
-            connection, *ANSWERS, seal, batch=batch, commit=commit, json_column=True,
+            connection,
+            *ANSWERS,
+            seal,
+            batch=batch,
+            commit=commit,
+            json_column=True,
             where=_answers_of(connection, consultation_id, question_ids),
         )
     return changed
@@ -143,6 +159,7 @@ def encrypt_clear_values(connection: Connection, *, batch: int = 500, commit: bo
 
 def reencrypt_values(connection: Connection, *, batch: int = 500, commit: bool = True) -> int:
     """Encrypt again with the first key every value encrypted with another one; how many were."""
+
     def again(token: Any) -> str | None:
         if not crypto.is_token(token) or crypto.with_first_key(token):
             return None
@@ -159,7 +176,12 @@ def reencrypt_values(connection: Connection, *, batch: int = 500, commit: bool =
     for table, pk, column in _token_columns(connection):
         changed += _rewrite(connection, table, pk, column, again, batch=batch, commit=commit)
     changed += _rewrite(
-        connection, *ANSWERS, again_sealed, batch=batch, commit=commit, json_column=True,
+        connection,
+        *ANSWERS,
+        again_sealed,
+        batch=batch,
+        commit=commit,
+        json_column=True,
         where=sa.cast(sa.column("value"), sa.Text).like('{"sealed"%'),
     )
     return changed
@@ -169,8 +191,10 @@ def check_key(connection: Connection) -> None:
     """Raise WrongKey when the installed keys cannot read a value already stored (one per column)."""
     for table, _pk, column in _token_columns(connection):
         value = connection.execute(
-            sa.select(sa.column(column, sa.Text)).select_from(sa.table(table))
-            .where(sa.column(column).is_not(None), sa.column(column) != "").limit(1)
+            sa.select(sa.column(column, sa.Text))
+            .select_from(sa.table(table))
+            .where(sa.column(column).is_not(None), sa.column(column) != "")
+            .limit(1)
         ).scalar()
         if crypto.is_token(value):
             crypto.decrypt(value)

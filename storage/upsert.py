@@ -21,13 +21,9 @@ def _insert_for(session: AsyncSession, table: Table):  # type: ignore[no-untyped
     return (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(table)
 
 
-async def insert_ignore(
-    session: AsyncSession, table: Table, values: dict[str, Any], conflict_columns: list[str]
-) -> bool:
+async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, Any], conflict_columns: list[str]) -> bool:
     """Insert a row unless one with the same `conflict_columns` exists; True when inserted."""
-    statement = _insert_for(session, table).values(**values).on_conflict_do_nothing(
-        index_elements=conflict_columns
-    )
+    statement = _insert_for(session, table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
     result = await session.execute(statement)
     return bool(result.rowcount)
 
@@ -55,9 +51,7 @@ async def upsert(
     await session.execute(statement, values)
 
 
-async def insert_many_ignore(
-    session: AsyncSession, table: Table, rows: list[dict[str, Any]], conflict_columns: list[str]
-) -> int:
+async def insert_many_ignore(session: AsyncSession, table: Table, rows: list[dict[str, Any]], conflict_columns: list[str]) -> int:
     """Insert many rows in one statement, skipping those that conflict; returns how many were inserted."""
     if not rows:
         return 0

@@ -32,7 +32,9 @@ async def add_consultation(session: AsyncSession, **changes: object) -> Consulta
     return consultation
 
 
-async def add_resident(session: AsyncSession, telegram_id: int, *, neighbourhood: str | None = None, locale: str = "fr") -> Resident:
+async def add_resident(
+    session: AsyncSession, telegram_id: int, *, neighbourhood: str | None = None, locale: str = "fr"
+) -> Resident:
     resident = Resident(
         telegram_id=telegram_id, locale=locale, consent_at=utcnow(), consent_version=NOTICE_VERSION, neighbourhood=neighbourhood
     )

@@ -25,10 +25,31 @@ def catalog(locale: str):  # type: ignore[no-untyped-def]
 def source_message_ids(tmp_path: Path) -> set[str]:
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
-         "-k", "_", "-k", "__", "-k", "lazy_gettext", "-k", "gettext", "-k", "ngettext:1,2",
-         "--omit-header", "-o", str(pot), "."],
-        check=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-k",
+            "__",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "gettext",
+            "-k",
+            "ngettext:1,2",
+            "--omit-header",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        check=True,
+        cwd=ROOT,
     )
     with pot.open("rb") as handle:
         template = read_po(handle)

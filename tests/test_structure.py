@@ -109,7 +109,8 @@ def run_tool(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
     tool = Path(sys.executable).parent / name
     env = {**os.environ, "PYTHONPATH": str(cwd)}
-    arguments = {"lint-imports": [], "ruff": ["check", "."], "mypy": []}[name]
+    arguments = {"lint-imports": [], "ruff": ["check", "."], "ruff-format": ["format", "--check", "."], "mypy": []}[name]
+    tool = tool.with_name(name.split("-")[0] if name.startswith("ruff") else name)
     return subprocess.run([str(tool), *arguments], capture_output=True, text=True, cwd=cwd, env=env)
 
 
@@ -117,8 +118,9 @@ def test_ci_checks_the_layers_and_the_lint_before_the_tests() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.index(".venv/bin/lint-imports") < ci.index("scripts/test")
     assert ci.index(".venv/bin/ruff check .") < ci.index("scripts/test")
+    assert ci.index(".venv/bin/ruff format --check .") < ci.index("scripts/test")
     assert ci.index(".venv/bin/mypy") < ci.index("scripts/test")
-    for tool in ("lint-imports", "ruff", "mypy"):
+    for tool in ("lint-imports", "ruff", "ruff-format", "mypy"):
         result = run_tool(tool, ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
 

@@ -102,7 +102,9 @@ def to_xml(root: str, item: str | None, data: Any) -> bytes:
 
 def respond(fmt: str, root: str, item: str | None, data: Any, status: int = 200) -> web.Response:
     if fmt == "json":
-        return web.Response(text=json.dumps(data, ensure_ascii=False), status=status, content_type="application/json", charset="utf-8")
+        return web.Response(
+            text=json.dumps(data, ensure_ascii=False), status=status, content_type="application/json", charset="utf-8"
+        )
     return web.Response(body=to_xml(root, item, data), status=status, content_type="text/xml", charset="utf-8")
 
 
@@ -348,7 +350,9 @@ async def one_request(request: web.Request) -> web.Response:
         found = await open_data.request_by_ref(session, ref)
     if found is None:
         return error_response(fmt, 404, "service_request_id was not found")
-    return respond(fmt, "service_requests", "request", [request_json(found, context.settings, extensions, str(request.url.origin()))])
+    return respond(
+        fmt, "service_requests", "request", [request_json(found, context.settings, extensions, str(request.url.origin()))]
+    )
 
 
 async def token(request: web.Request) -> web.Response:
@@ -451,7 +455,9 @@ async def create_request(request: web.Request) -> web.Response:
         return error_response(fmt, error.status, error.description)
     context.wake_sender()
     log.info("open311: request %s created", report.id)
-    return respond(fmt, "service_requests", "request", [{"service_request_id": report.ref, "service_notice": None, "account_id": None}])
+    return respond(
+        fmt, "service_requests", "request", [{"service_request_id": report.ref, "service_notice": None, "account_id": None}]
+    )
 
 
 async def not_found(request: web.Request) -> web.Response:

@@ -31,7 +31,9 @@ def test_results_bench_counts_and_exports_every_submitted_response(tmp_path: Pat
     assert results_steps.results(db, tmp_path / "unused") == {"finished": 38}
     exported = results_steps.csv(db, tmp_path / "export.csv")
     rows = list(csv.reader(io.StringIO((tmp_path / "export.csv").read_bytes().decode("utf-8-sig"))))
-    assert exported["rows"] == 38 and len(rows) == 39 and rows[0][:4] == ["resident", "neighbourhood", "submitted_at", "frequence"]
+    assert (
+        exported["rows"] == 38 and len(rows) == 39 and rows[0][:4] == ["resident", "neighbourhood", "submitted_at", "frequence"]
+    )
 
 
 def test_weighting_bench_weights_every_respondent_within_the_trimming_bound() -> None:

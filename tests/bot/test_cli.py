@@ -74,7 +74,10 @@ def test_roles_are_listed_and_revoked_with_an_audit_trail(tmp_path: Path) -> Non
     again = palabre("role", "revoke", "4242", "official", cwd=tmp_path, env=env)
     assert (revoked.returncode, revoked.stdout.strip()) == (0, "4242 no longer has the role official.")
     assert again.stdout.strip() == "4242 did not have the role official."
-    assert [line.split("\t")[:2] for line in palabre("role", "list", cwd=tmp_path, env=env).stdout.splitlines()] == [["1", "admin"], ["77", "agent"]]
+    assert [line.split("\t")[:2] for line in palabre("role", "list", cwd=tmp_path, env=env).stdout.splitlines()] == [
+        ["1", "admin"],
+        ["77", "agent"],
+    ]
     with create_engine(f"sqlite:///{tmp_path / 'p.db'}").connect() as connection:
         audit = connection.execute(text("SELECT source, action, subject FROM audit_entry WHERE action = 'role.revoke'")).all()
     assert audit == [("cli", "role.revoke", "4242")]
@@ -122,6 +125,8 @@ def test_privacy_purge_dry_run_changes_nothing(tmp_path: Path) -> None:
 
 def test_an_export_to_an_unwritable_place_is_one_sentence(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}
-    result = palabre("reports", "export", "--format", "csv", "--output", str(tmp_path / "missing" / "r.csv"), cwd=tmp_path, env=env)
+    result = palabre(
+        "reports", "export", "--format", "csv", "--output", str(tmp_path / "missing" / "r.csv"), cwd=tmp_path, env=env
+    )
     assert result.returncode == 1
     assert result.stderr.strip() == f"Could not write {tmp_path / 'missing' / 'r.csv'}: No such file or directory."

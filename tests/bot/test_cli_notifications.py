@@ -20,8 +20,13 @@ def palabre(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.
     environment = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL", "ADMIN_IDS"}}
     environment["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env=environment, capture_output=True, text=True,
-        timeout=120, input=stdin,
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
     )
 
 
@@ -37,10 +42,13 @@ def add_residents(tmp_path: Path, count: int, **columns: object) -> None:
 
     with create_engine(f"sqlite:///{tmp_path / 'p.db'}").begin() as connection:
         for n in range(count):
-            connection.execute(text(
-                "INSERT INTO resident (telegram_id, pseudonym, locale, consent_at, consent_version, notifications_enabled,"
-                f" created_at{extra}) VALUES (:id, :p, 'fr', '2026-11-01 10:00:00', :v, 1, '2026-11-01 10:00:00'{values})"
-            ), {"id": 7000 + n + 100 * len(columns), "p": f"p{n}-{len(columns)}", "v": NOTICE_VERSION})
+            connection.execute(
+                text(
+                    "INSERT INTO resident (telegram_id, pseudonym, locale, consent_at, consent_version, notifications_enabled,"
+                    f" created_at{extra}) VALUES (:id, :p, 'fr', '2026-11-01 10:00:00', :v, 1, '2026-11-01 10:00:00'{values})"
+                ),
+                {"id": 7000 + n + 100 * len(columns), "p": f"p{n}-{len(columns)}", "v": NOTICE_VERSION},
+            )
 
 
 def test_topics_and_neighbourhoods_import_and_a_bad_file_changes_nothing(tmp_path: Path) -> None:
@@ -60,7 +68,10 @@ def test_topics_and_neighbourhoods_import_and_a_bad_file_changes_nothing(tmp_pat
     assert query(tmp_path, "SELECT code FROM topic") == [("urbanisme",)]
     missing = palabre(tmp_path, "neighbourhoods", "import", "nope.yaml")
     assert missing.returncode == 2 and missing.stderr.startswith("Cannot read nope.yaml")
-    assert palabre(tmp_path, "neighbourhoods", "import", "quartiers.yaml").stdout.strip() == "Neighbourhoods imported: 1 new, 0 updated."
+    assert (
+        palabre(tmp_path, "neighbourhoods", "import", "quartiers.yaml").stdout.strip()
+        == "Neighbourhoods imported: 1 new, 0 updated."
+    )
 
 
 def test_broadcast_counts_asks_to_confirm_and_reports_figures(tmp_path: Path) -> None:
@@ -104,7 +115,10 @@ def test_broadcast_to_an_age_bracket_counts_only_that_bracket(tmp_path: Path) ->
     [
         (["--audience", "everyone", "--text", "x"], "Unknown audience 'everyone'"),
         (["--audience", "topic:velo", "--text", "x"], "There is no topic 'velo'."),
-        (["--audience", "age:12-14", "--text", "x"], "There is no age bracket '12-14': use one of 15-29, 30-44, 45-59, 60-74, 75-plus."),
+        (
+            ["--audience", "age:12-14", "--text", "x"],
+            "There is no age bracket '12-14': use one of 15-29, 30-44, 45-59, 60-74, 75-plus.",
+        ),
         (["--audience", "consultation:place-du-marche", "--text", "x"], "There is no consultation 'place-du-marche'."),
         (["--audience", "all", "--text", "x" * 3501], "The text must be 1 to 3500 characters long."),
         (["--audience", "all", "--text", "x", "--photo", "missing.jpg"], "missing.jpg is not a photo file"),

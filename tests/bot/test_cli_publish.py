@@ -50,10 +50,17 @@ def test_publish_refuses_an_open_consultation_then_publishes_once_after_confirmi
     assert declined.exit_code == 0 and declined.output.strip().endswith("Cancelled: nothing was published.")
     assert rows(palabre.database, "SELECT count(*) FROM publication") == [(0,)]
     wrong = palabre("publish", "place-du-marche", "--decision", "x", "--translation", "de=Der Platz", "--yes")
-    assert wrong.exit_code == 2 and wrong.output.strip().startswith("--translation 'de=Der Platz': give another language residents use")
+    assert wrong.exit_code == 2 and wrong.output.strip().startswith(
+        "--translation 'de=Der Platz': give another language residents use"
+    )
     published = palabre(
-        "publish", "place-du-marche", "--decision", "La place devient piétonne le samedi.",
-        "--translation", "en=The square becomes car-free on Saturdays.", "--yes",
+        "publish",
+        "place-du-marche",
+        "--decision",
+        "La place devient piétonne le samedi.",
+        "--translation",
+        "en=The square becomes car-free on Saturdays.",
+        "--yes",
     )
     assert published.exit_code == 0
     assert published.output.splitlines() == [
@@ -62,9 +69,9 @@ def test_publish_refuses_an_open_consultation_then_publishes_once_after_confirmi
     ]
     again = palabre("publish", "place-du-marche", "--decision", "Autre chose", "--yes")
     assert again.exit_code == 1 and again.output.strip().startswith("The outcome of place-du-marche was already published")
-    assert rows(palabre.database, "SELECT decision, translations, author_telegram_id, source, recipient_count FROM publication") == [
-        ("La place devient piétonne le samedi.", '{"en": "The square becomes car-free on Saturdays."}', None, "cli", 2)
-    ]
+    assert rows(
+        palabre.database, "SELECT decision, translations, author_telegram_id, source, recipient_count FROM publication"
+    ) == [("La place devient piétonne le samedi.", '{"en": "The square becomes car-free on Saturdays."}', None, "cli", 2)]
     assert rows(palabre.database, "SELECT action, subject FROM audit_entry WHERE action = 'consultation.publish_results'") == [
         ("consultation.publish_results", "place-du-marche")
     ]

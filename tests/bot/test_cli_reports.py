@@ -62,8 +62,16 @@ def file_report(url: str) -> str:
         await set_locale(session, alex, "en")
         category = await category_by_code(session, "voirie-chaussee")
         report = await create_report(
-            session, category=category, description="Trou rue Blatin", photos=[], lat=45.7772, lon=3.087,  # type: ignore[arg-type]
-            address=None, resident=camille, source=Source.CHAT, notifier=ReportNotices(build_i18n("fr"), settings),
+            session,
+            category=category,
+            description="Trou rue Blatin",
+            photos=[],
+            lat=45.7772,
+            lon=3.087,  # type: ignore[arg-type]
+            address=None,
+            resident=camille,
+            source=Source.CHAT,
+            notifier=ReportNotices(build_i18n("fr"), settings),
         )
         await follow(session, report, alex)
         return report.ref
@@ -102,7 +110,9 @@ def test_report_status_from_the_command_line_tells_reporter_and_follower(databas
 
     async def read(session):  # type: ignore[no-untyped-def]
         history = (await session.scalars(select(ReportStatusChange).order_by(ReportStatusChange.id))).all()
-        sent = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id > 0).order_by(OutboxMessage.chat_id))).all()
+        sent = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id > 0).order_by(OutboxMessage.chat_id))
+        ).all()
         return [(h.to_status, h.source, h.note) for h in history], [(m.chat_id, m.payload) for m in sent]
 
     history, sent = run_db(database, read)
@@ -131,6 +141,8 @@ def test_export_geojson_and_csv_without_personal_data(database: str, tmp_path: P
     data = output.read_bytes()
     assert data.startswith("\ufeff".encode())
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("ref,service_code,category,group,status") and lines[1].startswith(f"{ref},voirie-chaussee,Nid-de-poule")
+    assert lines[0].startswith("ref,service_code,category,group,status") and lines[1].startswith(
+        f"{ref},voirie-chaussee,Nid-de-poule"
+    )
     for secret in ["9101", "9102", *list(pseudonyms)]:
         assert secret not in result.stdout and secret not in data.decode("utf-8-sig")

@@ -55,4 +55,7 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("pas une base")
     result = palabre("db", "restore", str(tmp_path / "notes.txt"), cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == f"{tmp_path / 'notes.txt'} is not a Palabre backup (a SQLite database made by `palabre db backup`)."
+    assert (
+        result.stderr.strip()
+        == f"{tmp_path / 'notes.txt'} is not a Palabre backup (a SQLite database made by `palabre db backup`)."
+    )

@@ -17,8 +17,13 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NEIGHBOURHOODS = "neighbourhoods:\n" + "".join(
-    f"  - {{code: {code}, name: {name}}}\n" for code, name in
-    (("centre", "Centre-ville"), ("gare", "Quartier de la gare"), ("bourg", "Le bourg"), ("hameaux", "Les hameaux"))
+    f"  - {{code: {code}, name: {name}}}\n"
+    for code, name in (
+        ("centre", "Centre-ville"),
+        ("gare", "Quartier de la gare"),
+        ("bourg", "Le bourg"),
+        ("hameaux", "Les hameaux"),
+    )
 )
 POPULATION = """\
 source: "Insee, recensement 2022"
@@ -32,24 +37,37 @@ def add(tmp_path: Path, telegram_id: int, hood: str, age: str, answer: str | Non
     from participation.privacy import NOTICE_VERSION
 
     with create_engine(f"sqlite:///{tmp_path / 'p.db'}").begin() as connection:
-        resident_id = connection.execute(text(
-            "INSERT INTO resident (telegram_id, pseudonym, locale, consent_at, consent_version, notifications_enabled,"
-            " created_at, neighbourhood, age_bracket) VALUES (:id, :p, 'fr', '2026-11-01 10:00:00', :v, 1,"
-            " '2026-11-01 10:00:00', :hood, :age) RETURNING id"
-        ), {"id": telegram_id, "p": f"p{telegram_id}", "v": NOTICE_VERSION, "hood": hood, "age": age}).scalar_one()
+        resident_id = connection.execute(
+            text(
+                "INSERT INTO resident (telegram_id, pseudonym, locale, consent_at, consent_version, notifications_enabled,"
+                " created_at, neighbourhood, age_bracket) VALUES (:id, :p, 'fr', '2026-11-01 10:00:00', :v, 1,"
+                " '2026-11-01 10:00:00', :hood, :age) RETURNING id"
+            ),
+            {"id": telegram_id, "p": f"p{telegram_id}", "v": NOTICE_VERSION, "hood": hood, "age": age},
+        ).scalar_one()
         if answer is None:
             return
         consultation_id = connection.execute(text("SELECT id FROM consultation WHERE slug = 'place-du-marche'")).scalar_one()
-        response_id = connection.execute(text(
-            "INSERT INTO consultation_response (consultation_id, resident_id, status, cursor, step, draft, started_at,"
-            " updated_at, submitted_at) VALUES (:c, :r, :s, NULL, 5, '[]', '2026-11-20 10:00:00', '2026-11-20 10:05:00', :at)"
-            " RETURNING id"
-        ), {"c": consultation_id, "r": resident_id, "s": "submitted" if submitted else "in_progress",
-            "at": "2026-11-20 10:05:00" if submitted else None}).scalar_one()
-        connection.execute(text(
-            "INSERT INTO consultation_answer (response_id, question_id, value, answered_at)"
-            " VALUES (:r, 'frequence', :v, '2026-11-20 10:01:00')"
-        ), {"r": response_id, "v": json.dumps(answer)})
+        response_id = connection.execute(
+            text(
+                "INSERT INTO consultation_response (consultation_id, resident_id, status, cursor, step, draft, started_at,"
+                " updated_at, submitted_at) VALUES (:c, :r, :s, NULL, 5, '[]', '2026-11-20 10:00:00', '2026-11-20 10:05:00', :at)"
+                " RETURNING id"
+            ),
+            {
+                "c": consultation_id,
+                "r": resident_id,
+                "s": "submitted" if submitted else "in_progress",
+                "at": "2026-11-20 10:05:00" if submitted else None,
+            },
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO consultation_answer (response_id, question_id, value, answered_at)"
+                " VALUES (:r, 'frequence', :v, '2026-11-20 10:01:00')"
+            ),
+            {"r": response_id, "v": json.dumps(answer)},
+        )
 
 
 def recipients(tmp_path: Path) -> set[int]:
@@ -105,7 +123,8 @@ def test_population_file_is_validated_line_by_line_and_nothing_is_half_imported(
     (tmp_path / "population.yaml").write_text(POPULATION, encoding="utf-8")
     ok = palabre(tmp_path, "population", "import", "population.yaml")
     assert (ok.returncode, ok.stdout.strip()) == (
-        0, "Population imported: 11000 inhabitants aged 15 and over in 4 neighbourhoods (Insee, recensement 2022)."
+        0,
+        "Population imported: 11000 inhabitants aged 15 and over in 4 neighbourhoods (Insee, recensement 2022).",
     )
     assert query(tmp_path, "SELECT action, source FROM audit_entry") == [("population.import", "cli")]
 
@@ -155,7 +174,9 @@ def test_weighted_results_council_figures_and_the_reminder_to_missing_groups(tmp
     assert 0 < weighting["n_effective"] < 41 and weighting["design_effect"] > 1
     assert weighting["trim"] == [0.2, 5.0]
     assert {(g["dimension"], g["code"]) for g in weighting["small_groups"]} == {
-        ("neighbourhood", "hameaux"), ("age", "15-29"), ("age", "75-plus"),
+        ("neighbourhood", "hameaux"),
+        ("age", "15-29"),
+        ("age", "75-plus"),
     }
     assert data["questions"][0]["margin_of_error"] > 100 * 1.96 * (0.25 / 41) ** 0.5  # wider than unweighted
     assert all(r["weight"] is not None and "age_bracket" not in r for r in data["responses"])
@@ -191,7 +212,15 @@ def test_weighted_results_council_figures_and_the_reminder_to_missing_groups(tmp
     centre = next(s for s in consultation["by_neighbourhood"] if s["code"] == "centre")
     assert centre["population_share"] == pytest.approx(4210 / 11000)
 
-    sent = palabre(tmp_path, "broadcast", "--audience", "underrepresented:place-du-marche", "--text", "Il reste 3 jours pour donner votre avis", "--yes")
+    sent = palabre(
+        tmp_path,
+        "broadcast",
+        "--audience",
+        "underrepresented:place-du-marche",
+        "--text",
+        "Il reste 3 jours pour donner votre avis",
+        "--yes",
+    )
     assert sent.returncode == 0, sent.stderr
     assert "Under-represented: neighbourhood hameaux (1 participant, 2 % of participants, 11 % of the population)" in sent.stdout
     assert "This message will be sent to 5 residents." in sent.stdout

@@ -29,17 +29,36 @@ from participation.weighting import GroupFigure
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2026, 9, 1, tzinfo=UTC)
 END = datetime(2026, 12, 1, tzinfo=UTC)
-HOODS = {"centre": "Centre-ville historique", "gare": "Quartier de la gare et des Tilleuls", "bourg": "Le bourg",
-         "hameaux": "Les hameaux du plateau", "zac": "ZAC des Champs-Élysées de la Mairie annexe"}
+HOODS = {
+    "centre": "Centre-ville historique",
+    "gare": "Quartier de la gare et des Tilleuls",
+    "bourg": "Le bourg",
+    "hameaux": "Les hameaux du plateau",
+    "zac": "ZAC des Champs-Élysées de la Mairie annexe",
+}
 TITLES = [
-    "Réaménagement de la place du marché", "Marché nocturne", "Cour de l’école Jules-Ferry : végétalisation",
-    "Horaires de la médiathèque", "Un skatepark près du stade ?", "Plan vélo 2027-2030 et stationnement des deux-roues",
-    "Éclairage public la nuit", "Cantine : plus de bio et de local", "Fête de la musique", "Budget participatif",
+    "Réaménagement de la place du marché",
+    "Marché nocturne",
+    "Cour de l’école Jules-Ferry : végétalisation",
+    "Horaires de la médiathèque",
+    "Un skatepark près du stade ?",
+    "Plan vélo 2027-2030 et stationnement des deux-roues",
+    "Éclairage public la nuit",
+    "Cantine : plus de bio et de local",
+    "Fête de la musique",
+    "Budget participatif",
 ]
 CATEGORIES = [
-    "Chaussée abîmée, nid-de-poule", "Trottoir abîmé ou encombré", "Éclairage public en panne", "Dépôt sauvage d’ordures",
-    "Tag ou graffiti", "Espaces verts mal entretenus", "Stationnement gênant", "Mobilier urbain cassé",
-    "Nuisances sonores répétées la nuit", "Animal errant ou blessé",
+    "Chaussée abîmée, nid-de-poule",
+    "Trottoir abîmé ou encombré",
+    "Éclairage public en panne",
+    "Dépôt sauvage d’ordures",
+    "Tag ou graffiti",
+    "Espaces verts mal entretenus",
+    "Stationnement gênant",
+    "Mobilier urbain cassé",
+    "Nuisances sonores répétées la nuit",
+    "Animal errant ou blessé",
 ]
 
 
@@ -48,24 +67,42 @@ def realistic() -> Stats:
     shares = [Share(code, 80, 0.2, 12, 0.24, 0.2) for code in HOODS]
     consultations = [
         ConsultationFigures(
-            slug=f"c{n}", title={"fr": TITLES[n % 10] + ("" if n < 10 else " (deuxième tour)")},
-            opens_at=START + timedelta(days=3 * n), closes_at=START + timedelta(days=3 * n + 14),
-            audience=400, started=1 + 17 * n, finished=1 + 15 * n, participation_rate=(1 + 17 * n) / 400,
-            completion_rate=(1 + 15 * n) / (1 + 17 * n), published=n % 2 == 0, by_neighbourhood=shares, by_age_bracket=[],
+            slug=f"c{n}",
+            title={"fr": TITLES[n % 10] + ("" if n < 10 else " (deuxième tour)")},
+            opens_at=START + timedelta(days=3 * n),
+            closes_at=START + timedelta(days=3 * n + 14),
+            audience=400,
+            started=1 + 17 * n,
+            finished=1 + 15 * n,
+            participation_rate=(1 + 17 * n) / 400,
+            completion_rate=(1 + 15 * n) / (1 + 17 * n),
+            published=n % 2 == 0,
+            by_neighbourhood=shares,
+            by_age_bracket=[],
         )
         for n in range(20)
     ]
     groups = [GroupFigure("neighbourhood", code, 2000 + 300 * i, 0.2, 30 + 10 * i, 0.2) for i, code in enumerate(HOODS)]
     groups += [GroupFigure("age", code, 2000, 0.2, 40, 0.2) for code in ("15-29", "30-44", "45-59", "60-74", "75-plus")]
     return Stats(
-        start=START, end=END,
+        start=START,
+        end=END,
         residents=ResidentFigures(400, [(date(2026, 8, 31) + timedelta(days=7 * w), w % 7) for w in range(13)], 250, 3),
-        consultations=consultations, closed_consultations=20, published_consultations=10,
-        satisfaction=SatisfactionFigures(120, 3.8, {1: 5, 2: 10, 3: 25, 4: 40, 5: 40}, [(date(2026, 9, 1), 3.7, 60), (date(2026, 10, 1), 3.9, 60)]),
+        consultations=consultations,
+        closed_consultations=20,
+        published_consultations=10,
+        satisfaction=SatisfactionFigures(
+            120, 3.8, {1: 5, 2: 10, 3: 25, 4: 40, 5: 40}, [(date(2026, 9, 1), 3.7, 60), (date(2026, 10, 1), 3.9, 60)]
+        ),
         feedback=FeedbackFigures(12, 10),
-        reports=ReportFigures(100, 90, 80.0, 400.0, 1, [
-            CategoryFigures(f"k{i}", {"fr": name}, 10, 9, 24.0 * (i + 1), 24.0 * (i + 5)) for i, name in enumerate(CATEGORIES)
-        ]),
+        reports=ReportFigures(
+            100,
+            90,
+            80.0,
+            400.0,
+            1,
+            [CategoryFigures(f"k{i}", {"fr": name}, 10, 9, 24.0 * (i + 1), 24.0 * (i + 5)) for i, name in enumerate(CATEGORIES)],
+        ),
         population=PopulationFigures("Insee, recensement 2022", 11500, 250, groups),
     )
 
@@ -79,13 +116,19 @@ def drawn_texts(figure: Any) -> list[tuple[str, Any]]:
         texts += [axes.title, axes._left_title, axes._right_title, axes.xaxis.label, axes.yaxis.label, *axes.texts]
         for axis in (axes.xaxis, axes.yaxis):
             texts += [tick.label1 for tick in axis._update_ticks() if tick.label1.get_visible()]
-    return [(t.get_text(), t.get_window_extent(renderer)) for t in texts if isinstance(t, Text) and t.get_visible() and t.get_text().strip()]
+    return [
+        (t.get_text(), t.get_window_extent(renderer))
+        for t in texts
+        if isinstance(t, Text) and t.get_visible() and t.get_text().strip()
+    ]
 
 
 def test_council_report_at_a_realistic_volume_has_no_overlapping_or_cut_text() -> None:
     i18n = build_i18n("fr")
     with i18n.context(), i18n.use_locale("fr"):
-        figures = _pages(realistic(), locale="fr", tz=PARIS, hood_names=HOODS, commune="Saint-Palabre", extracted=date(2026, 12, 1))
+        figures = _pages(
+            realistic(), locale="fr", tz=PARIS, hood_names=HOODS, commune="Saint-Palabre", extracted=date(2026, 12, 1)
+        )
         pngs = render_png_pages(realistic(), locale="fr", tz=PARIS, hood_names=HOODS, commune="Saint-Palabre")
         pdf = render_pdf(realistic(), locale="fr", tz=PARIS, hood_names=HOODS, commune="Saint-Palabre")
     assert len(figures) >= 2 and len(pngs) == len(figures)  # 20 consultations and 10 categories need more than a page

@@ -57,7 +57,10 @@ def test_feedback_list_and_answer_reach_the_resident(tmp_path: Path) -> None:
 
     out, audits = asyncio.run(rows())
     assert [(m.chat_id, m.payload["text"]) for m in out] == [
-        (987654321, "💬 <b>The town hall answered your feedback</b>\n\n«\u202fPlus de consultations sur le vélo\u202f»\n\nC'est prévu au printemps.")
+        (
+            987654321,
+            "💬 <b>The town hall answered your feedback</b>\n\n«\u202fPlus de consultations sur le vélo\u202f»\n\nC'est prévu au printemps.",
+        )
     ]
     assert audits == ["feedback.answer"]
 
@@ -73,7 +76,18 @@ def test_stats_in_every_format(tmp_path: Path) -> None:
     assert as_json["residents"]["total"] == 2 and as_json["feedback"] == {"received": 1, "answered": 0}
     # An old period: the resident who came 400 days ago is the only one.
     old_day = (utcnow() - timedelta(days=400)).date()
-    old = json.loads(palabre("stats", "--from", str(old_day - timedelta(days=1)), "--to", str(old_day + timedelta(days=1)), "--format", "json", cwd=tmp_path).stdout)
+    old = json.loads(
+        palabre(
+            "stats",
+            "--from",
+            str(old_day - timedelta(days=1)),
+            "--to",
+            str(old_day + timedelta(days=1)),
+            "--format",
+            "json",
+            cwd=tmp_path,
+        ).stdout
+    )
     assert old["residents"]["total"] == 1 and sum(n for _monday, n in old["residents"]["new_per_week"]) == 1
     png = palabre("stats", "--format", "png", "--output", "conseil.png", cwd=tmp_path)
     assert png.stdout.strip() == "Wrote conseil.png." and (tmp_path / "conseil.png").read_bytes().startswith(b"\x89PNG")
@@ -81,9 +95,16 @@ def test_stats_in_every_format(tmp_path: Path) -> None:
     unasked = palabre("stats", "--format", "pdf", cwd=tmp_path)
     assert unasked.returncode == 2 and unasked.stderr.strip() == "A PDF report needs --output FILE."
     assert not (tmp_path / "palabre-stats.pdf").exists()
-    pdf = palabre("stats", "--format", "pdf", "--output", "reports/conseil.pdf", cwd=tmp_path) if (tmp_path / "reports").mkdir() is None else None
+    pdf = (
+        palabre("stats", "--format", "pdf", "--output", "reports/conseil.pdf", cwd=tmp_path)
+        if (tmp_path / "reports").mkdir() is None
+        else None
+    )
     assert pdf is not None and pdf.stdout.strip() == "Wrote reports/conseil.pdf."
     assert (tmp_path / "reports" / "conseil.pdf").read_bytes().startswith(b"%PDF")
     bad = palabre("stats", "--from", "2026-12-01", "--to", "2026-11-01", cwd=tmp_path)
-    assert bad.returncode == 2 and bad.stderr.strip() == "--from and --to are days like 2026-09-01, and --from must not come after --to."
+    assert (
+        bad.returncode == 2
+        and bad.stderr.strip() == "--from and --to are days like 2026-09-01, and --from must not come after --to."
+    )
     assert "Traceback" not in palabre("stats", "--from", "demain", cwd=tmp_path).stderr

@@ -19,4 +19,7 @@ def test_french_dates_read_as_a_mairie_writes_them() -> None:
 
 def test_english_dates_are_british() -> None:
     assert spoken_date(datetime(2026, 12, 28, 20, 50, tzinfo=UTC), PARIS, "en", now=NOW) == "28 December at 21:50"
-    assert spoken_date(datetime(2026, 12, 28, 20, 50, tzinfo=UTC), PARIS, "en", weekday=True, now=NOW) == "Monday 28 December at 21:50"
+    assert (
+        spoken_date(datetime(2026, 12, 28, 20, 50, tzinfo=UTC), PARIS, "en", weekday=True, now=NOW)
+        == "Monday 28 December at 21:50"
+    )

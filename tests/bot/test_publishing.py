@@ -40,7 +40,9 @@ async def outbox_rows(sessionmaker: SessionMaker) -> list[OutboxMessage]:
         return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
 
 
-async def test_each_recipient_gets_the_outcome_then_the_charts_in_their_language(sessionmaker: SessionMaker, tmp_path: Path) -> None:
+async def test_each_recipient_gets_the_outcome_then_the_charts_in_their_language(
+    sessionmaker: SessionMaker, tmp_path: Path
+) -> None:
     await published(sessionmaker)
     settings = Settings(media_dir=tmp_path / "media", _env_file=None)  # type: ignore[call-arg]
     feeder = PublicationFeeder(sessionmaker, build_i18n("fr"), settings)
@@ -64,7 +66,9 @@ async def test_each_recipient_gets_the_outcome_then_the_charts_in_their_language
     )
     assert "• Chaque semaine\u00a0: 2 (100\u00a0%)" in french
     assert "Plusieurs réponses étaient possibles\u00a0: le total des pourcentages dépasse 100\u00a0%." in french
-    assert english.startswith("📣 <b>We asked, you said, we did: Redesign of the market square</b>\n\n🏛 <b>What the council decided</b>")
+    assert english.startswith(
+        "📣 <b>We asked, you said, we did: Redesign of the market square</b>\n\n🏛 <b>What the council decided</b>"
+    )
     # English readers get English typography: no space before the colon or the percent sign.
     assert "• Every week: 2 (100%)" in english and "2 residents took part." in english
     assert by_chat[100][1].payload["caption"].startswith("📊 Question 1\u00a0: ")
@@ -107,7 +111,11 @@ def test_a_long_outcome_still_fits_telegram_messages() -> None:
     moment = datetime(2026, 12, 1, tzinfo=UTC)
     questions = [
         QuestionResult(
-            id=f"q{n}", type="single", prompt=f"Question numéro {n} " + "très longue " * 8, answered=40, skipped=0,
+            id=f"q{n}",
+            type="single",
+            prompt=f"Question numéro {n} " + "très longue " * 8,
+            answered=40,
+            skipped=0,
             options=[OptionCount(f"c{i}", "Un choix au libellé assez long " * 2, 4, 10.0) for i in range(10)],
         )
         for n in range(1, 31)
@@ -125,12 +133,18 @@ def test_a_long_outcome_still_fits_telegram_messages() -> None:
     assert short[0].endswith("\n\nMerci de votre participation\u202f!")
     # Telegram counts characters after parsing the HTML: tags out, entities as one character.
     assert len(extreme) == 2 and all(len(html.unescape(re.sub(r"<[^>]+>", "", text))) <= 4096 for text in extreme)
-    assert extreme[0] == "📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Titre</b>\n\n🏛 <b>Ce que le conseil a décidé</b>\n" + "&amp;" * 2000
+    assert (
+        extreme[0]
+        == "📣 <b>Vous avez donné votre avis, voici la suite\u00a0: Titre</b>\n\n🏛 <b>Ce que le conseil a décidé</b>\n"
+        + "&amp;" * 2000
+    )
     assert len(extreme[1]) <= 4096 and "… (les résultats complets sont dans les graphiques)" in extreme[1]
     assert extreme[1].endswith("\n\nMerci de votre participation\u202f!")
 
 
-async def test_the_decision_reaches_each_resident_in_their_language_when_the_council_gave_it(sessionmaker: SessionMaker, tmp_path: Path) -> None:
+async def test_the_decision_reaches_each_resident_in_their_language_when_the_council_gave_it(
+    sessionmaker: SessionMaker, tmp_path: Path
+) -> None:
     async with sessionmaker.begin() as session:
         await subscriptions.import_topics(session, TOPICS)
         consultation = await add_consultation(session)
@@ -140,7 +154,11 @@ async def test_the_decision_reaches_each_resident_in_their_language_when_the_cou
         await close(session, consultation)
     async with sessionmaker.begin() as session:
         await publication.publish(
-            session, "place-du-marche", "La place sera piétonne le samedi.", actor_telegram_id=900, source=Source.CLI,
+            session,
+            "place-du-marche",
+            "La place sera piétonne le samedi.",
+            actor_telegram_id=900,
+            source=Source.CLI,
             translations={"en": "The square will be car-free on Saturdays."},
         )
     feeder = PublicationFeeder(sessionmaker, build_i18n("fr"), Settings(media_dir=tmp_path / "media", _env_file=None))  # type: ignore[call-arg]

@@ -47,7 +47,9 @@ async def test_report_in_french_text_json_png_and_pdf(sessionmaker: SessionMaker
     assert data["reports"]["median_hours"] == figures.reports.median_hours
     assert data["satisfaction"]["distribution"] == {str(k): v for k, v in figures.satisfaction.distribution.items()}
     assert data["consultations"][0]["slug"] == "parc" and data["start"] == "2026-04-01T09:00:00+00:00"
-    assert [share["code"] for share in data["consultations"][0]["by_age_bracket"]] == [share.code for share in parc.by_age_bracket]
+    assert [share["code"] for share in data["consultations"][0]["by_age_bracket"]] == [
+        share.code for share in parc.by_age_bracket
+    ]
     assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF")
     assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type/Page") >= 1
     (tmp_path / "stats.png").write_bytes(png)

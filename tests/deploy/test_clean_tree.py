@@ -18,7 +18,9 @@ def test_documented_commands_leave_git_status_clean(tmp_path: Path) -> None:
     env["PYTHONPATH"] = str(clone)
 
     def palabre(*args: str) -> None:
-        done = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args], cwd=clone, env=env, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, (args, done.stderr[-2000:])
 
     palabre("db", "upgrade")
@@ -30,5 +32,7 @@ def test_documented_commands_leave_git_status_clean(tmp_path: Path) -> None:
     (clone / "media").mkdir(exist_ok=True)
     (clone / "media" / "photo.jpg").write_bytes(b"\xff\xd8")
     assert (clone / "palabre.db").exists() and (clone / "conseil-decembre.pdf").exists() and (clone / "conseil.png").exists()
-    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone, capture_output=True, text=True, check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone, capture_output=True, text=True, check=True
+    )
     assert status.stdout == ""

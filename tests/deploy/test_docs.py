@@ -18,10 +18,13 @@ DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "exemples"
 # Pages the index links to that other features write (security, web back office, representativeness).
 
+
 def palabre(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
     env.update(DATABASE_URL=database_url, DEFAULT_LOCALE="fr", PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_every_example_file_imports_as_written(tmp_path: Path) -> None:
@@ -46,7 +49,9 @@ def test_the_population_example_follows_its_documented_rules(tmp_path: Path) -> 
     done = palabre(url, "population", "import", str(EXAMPLES / "population.yaml"))
     assert done.returncode == 0, (done.stdout, done.stderr)
     data = yaml.safe_load((EXAMPLES / "population.yaml").read_text(encoding="utf-8"))
-    neighbourhoods = {n["code"] for n in yaml.safe_load((EXAMPLES / "quartiers.yaml").read_text(encoding="utf-8"))["neighbourhoods"]}
+    neighbourhoods = {
+        n["code"] for n in yaml.safe_load((EXAMPLES / "quartiers.yaml").read_text(encoding="utf-8"))["neighbourhoods"]
+    }
     assert set(data["neighbourhoods"]) == neighbourhoods
     assert set(data["age_brackets"]) == {"15-29", "30-44", "45-59", "60-74", "75-plus"}
     assert sum(data["neighbourhoods"].values()) == sum(data["age_brackets"].values())

@@ -79,7 +79,11 @@ async def test_the_build_steps_give_a_palabre_that_migrates_serves_health_and_sp
             command += " --no-deps"
         subprocess.run(shlex.split(command), cwd=source, env=env, check=True, capture_output=True, timeout=patient(600))
     # Palabre's dependencies, from the environment running the tests, after the venv's own packages.
-    site = Path(subprocess.check_output([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
+    site = Path(
+        subprocess.check_output(
+            [venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
     (site / "palabre-test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     installed = site / "notices" / "locales" / "fr" / "LC_MESSAGES" / "messages.mo"
     assert installed.is_file(), "the package must carry its compiled French catalog"
@@ -87,10 +91,20 @@ async def test_the_build_steps_give_a_palabre_that_migrates_serves_health_and_sp
     async with FakeTelegram() as fake:
         port = free_port()
         process = await asyncio.create_subprocess_exec(
-            str(venv / "bin" / "palabre"), "run", cwd=workdir,
-            env={**env, "BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.base_url, "HTTP_PORT": str(port),
-                 "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'palabre.db'}", "MEDIA_DIR": str(workdir / "media")},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
+            str(venv / "bin" / "palabre"),
+            "run",
+            cwd=workdir,
+            env={
+                **env,
+                "BOT_TOKEN": fake.token,
+                "TELEGRAM_API_URL": fake.base_url,
+                "HTTP_PORT": str(port),
+                "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'palabre.db'}",
+                "MEDIA_DIR": str(workdir / "media"),
+            },
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL,
         )
         try:
             health = await healthy(port, process)

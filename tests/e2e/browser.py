@@ -17,8 +17,13 @@ from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = Path(os.environ.get("PALABRE_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}

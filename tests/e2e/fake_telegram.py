@@ -111,9 +111,7 @@ ERR_CHAT_NOT_FOUND = "Bad Request: chat not found"
 ERR_CHAT_ID_EMPTY = "Bad Request: chat_id is empty"
 ERR_BUTTON_DATA = "Bad Request: BUTTON_DATA_INVALID"
 ERR_BUTTON_TEXT_EMPTY = "Bad Request: text buttons are unallowed in the inline keyboard"
-ERR_BUTTON_NO_ACTION = (
-    "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-)
+ERR_BUTTON_NO_ACTION = "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
 ERR_KEYBOARD_BUTTON_TEXT = "Bad Request: keyboard button text must be non-empty"
 ERR_MARKUP_JSON = "Bad Request: can't parse reply keyboard markup JSON object"
 ERR_MARKUP_TOO_LONG = "Bad Request: reply markup is too long"
@@ -295,8 +293,7 @@ def _decode_html_entity(source: str, i: int) -> tuple[str, int] | None:
             return None
         if 0xD800 <= code <= 0xDFFF:
             raise EntityParseError(
-                "Text contains invalid Unicode characters after decoding HTML entities, "
-                "check for unmatched surrogate code units"
+                "Text contains invalid Unicode characters after decoding HTML entities, check for unmatched surrogate code units"
             )
         char = chr(code)
     else:
@@ -359,8 +356,7 @@ def parse_html(source: str, *, strict: bool = True) -> tuple[str, list[Json]]:
             if decoded is None:
                 if strict:
                     raise EntityParseError(
-                        f'Unescaped "&" at byte offset {byte_offset(i)} (FakeTelegram strict_html: '
-                        "the Bot API requires &amp;)"
+                        f'Unescaped "&" at byte offset {byte_offset(i)} (FakeTelegram strict_html: the Bot API requires &amp;)'
                     )
                 emit("&")
                 i += 1
@@ -371,8 +367,7 @@ def parse_html(source: str, *, strict: bool = True) -> tuple[str, list[Json]]:
         if char == ">":
             if strict:
                 raise EntityParseError(
-                    f'Unescaped ">" at byte offset {byte_offset(i)} (FakeTelegram strict_html: '
-                    "the Bot API requires &gt;)"
+                    f'Unescaped ">" at byte offset {byte_offset(i)} (FakeTelegram strict_html: the Bot API requires &gt;)'
                 )
             emit(">")
             i += 1
@@ -400,8 +395,7 @@ def parse_html(source: str, *, strict: bool = True) -> tuple[str, list[Json]]:
             top = stack[-1]
             if end_name and end_name != top.name:
                 raise EntityParseError(
-                    f"Unmatched end tag at byte offset {byte_offset(begin)}, "
-                    f'expected "</{top.name}>", found "</{end_name}>"'
+                    f'Unmatched end tag at byte offset {byte_offset(begin)}, expected "</{top.name}>", found "</{end_name}>"'
                 )
             stack.pop()
             i = j + 1
@@ -504,12 +498,7 @@ def _entity_for(tag: _OpenTag, end: int, inner_text: str, found: list[tuple[int,
     elif tag.name == "pre":
         # <pre><code class="language-x">...</code></pre> is one pre entity with a language.
         for index, (_, _, _, inner) in enumerate(found):
-            if (
-                inner["type"] == "code"
-                and "_language" in inner
-                and inner["offset"] == tag.start
-                and inner["length"] == length
-            ):
+            if inner["type"] == "code" and "_language" in inner and inner["offset"] == tag.start and inner["length"] == length:
                 entity["language"] = inner["_language"]
                 del found[index]
                 break
@@ -1277,9 +1266,7 @@ class FakeTelegram:
             return kind not in NOT_SENT_BY_DEFAULT
         return kind in self._allowed_updates
 
-    def _enqueue(
-        self, kind: str, payload: Json, chat_id: int | None, *, deliver: bool = True, reason: str = ""
-    ) -> Json:
+    def _enqueue(self, kind: str, payload: Json, chat_id: int | None, *, deliver: bool = True, reason: str = "") -> Json:
         """Queue an update for getUpdates. The payload is copied: the update shows the state of
         things when it happened, not after later edits."""
         self._next_update_id += 1
@@ -1301,7 +1288,9 @@ class FakeTelegram:
         if self._webhook_targets:
             self._push_by_webhook(copy.deepcopy(update))
             return
-        self._pending.insert(0, _PendingUpdate(copy.deepcopy(update), next(k for k in update if k != "update_id"), None, again=True))
+        self._pending.insert(
+            0, _PendingUpdate(copy.deepcopy(update), next(k for k in update if k != "update_id"), None, again=True)
+        )
         self._updates_changed.notify()
 
     def _store_message(self, chat_id: int, message: Json, *, from_bot: bool) -> None:
@@ -1487,9 +1476,7 @@ class FakeTelegram:
                 except EntityParseError as exc:
                     raise ApiError(400, ERR_PARSE_ENTITIES + str(exc)) from None
             elif mode in ("markdown", "markdownv2"):
-                raise ApiError(
-                    400, ERR_PARSE_ENTITIES + f"FakeTelegram does not emulate parse_mode {parse_mode!r}; use HTML"
-                )
+                raise ApiError(400, ERR_PARSE_ENTITIES + f"FakeTelegram does not emulate parse_mode {parse_mode!r}; use HTML")
             else:
                 raise ApiError(400, "Bad Request: unsupported parse_mode")
         else:
@@ -1562,20 +1549,14 @@ class FakeTelegram:
         if "keyboard" in markup:
             rows = markup["keyboard"]
             if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise ApiError(
-                    400, 'Bad Request: field "keyboard" of the ReplyKeyboardMarkup should be an Array of Arrays'
-                )
+                raise ApiError(400, 'Bad Request: field "keyboard" of the ReplyKeyboardMarkup should be an Array of Arrays')
             if sum(len(row) for row in rows) > MARKUP_BUTTONS_MAX:
                 raise ApiError(400, ERR_MARKUP_TOO_LONG)
             for row in rows:
                 for button in row:
-                    text = (
-                        button if isinstance(button, str) else button.get("text") if isinstance(button, dict) else None
-                    )
+                    text = button if isinstance(button, str) else button.get("text") if isinstance(button, dict) else None
                     if not isinstance(text, str):
-                        raise ApiError(
-                            400, 'Bad Request: can\'t parse keyboard button: Field "text" must be of type String'
-                        )
+                        raise ApiError(400, 'Bad Request: can\'t parse keyboard button: Field "text" must be of type String')
                     if not text.strip():
                         raise ApiError(400, ERR_KEYBOARD_BUTTON_TEXT)
             return "reply", markup
@@ -1587,9 +1568,7 @@ class FakeTelegram:
 
     def _check_inline_button(self, button: Any) -> None:
         if not isinstance(button, dict):
-            raise ApiError(
-                400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object"
-            )
+            raise ApiError(400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object")
         text = button.get("text")
         if not isinstance(text, str):
             raise ApiError(400, 'Bad Request: can\'t parse inline keyboard button: Field "text" must be of type String')
@@ -1691,9 +1670,7 @@ class FakeTelegram:
         return chat, message
 
     def _commit_edit(self, chat: Json, message: Json, changes: Json, markup: tuple[str, Json] | None) -> Json:
-        new_markup = (
-            {"inline_keyboard": markup[1]["inline_keyboard"]} if markup and markup[1]["inline_keyboard"] else None
-        )
+        new_markup = {"inline_keyboard": markup[1]["inline_keyboard"]} if markup and markup[1]["inline_keyboard"] else None
         # A None change means "absent", which message.get() also returns for a missing key.
         unchanged = all(message.get(key) == value for key, value in changes.items())
         if unchanged and message.get("reply_markup") == new_markup:
@@ -1917,11 +1894,7 @@ class FakeTelegram:
             name, description = command.get("command"), command.get("description")
             if not isinstance(name, str) or not COMMAND_NAME_RE.match(name):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-            if (
-                not isinstance(description, str)
-                or not description.strip()
-                or len(description) > COMMAND_DESCRIPTION_MAX
-            ):
+            if not isinstance(description, str) or not description.strip() or len(description) > COMMAND_DESCRIPTION_MAX:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
             cleaned.append({"command": name, "description": description})
         key = self._commands_key(p)
@@ -1986,9 +1959,7 @@ class FakeTelegram:
             raise ApiError(400, ERR_NO_CAPTION_TO_EDIT)
         caption, entities = self._caption(p)
         markup = self._markup(p, inline_only=True)
-        return self._commit_edit(
-            chat, message, {"caption": caption or None, "caption_entities": entities or None}, markup
-        )
+        return self._commit_edit(chat, message, {"caption": caption or None, "caption_entities": entities or None}, markup)
 
     def _m_edit_message_reply_markup(self, call: _Call) -> Json:
         p = call.params
@@ -2082,19 +2053,13 @@ class FakeTelegram:
             file_name = source.filename or "document"
             mime_type = (
                 mimetypes.guess_type(file_name)[0]
-                or (
-                    source.content_type
-                    if source.content_type and source.content_type != "application/octet-stream"
-                    else None
-                )
+                or (source.content_type if source.content_type and source.content_type != "application/octet-stream" else None)
                 or "application/octet-stream"
             )
             extension = mimetypes.guess_extension(mime_type) or ""
             if "." in file_name:
                 extension = "." + file_name.rsplit(".", 1)[1]
-            stored = self._new_file(
-                "document", source.data, extension=extension, file_name=file_name, mime_type=mime_type
-            )
+            stored = self._new_file("document", source.data, extension=extension, file_name=file_name, mime_type=mime_type)
         else:
             stored = source
         document: Json = {
@@ -2122,9 +2087,7 @@ class FakeTelegram:
     def _m_send_poll(self, call: _Call) -> Json:
         p = call.params
         chat = self._send_chat(p)
-        question, question_entities = self._poll_text(
-            _opt_str(p, "question"), p.get("question_parse_mode"), "question_entities"
-        )
+        question, question_entities = self._poll_text(_opt_str(p, "question"), p.get("question_parse_mode"), "question_entities")
         if not question:
             raise ApiError(400, "Bad Request: poll question must be non-empty")
         if len(question) > POLL_QUESTION_MAX:
@@ -2346,9 +2309,7 @@ class FakeUser:
         if not text.startswith("/"):
             raise ValueError("a command starts with /")
         command = text.split(maxsplit=1)[0]
-        return self._message(
-            {"text": text, "entities": [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]}
-        )
+        return self._message({"text": text, "entities": [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]})
 
     async def send_sticker(self, emoji: str = "👍") -> Json:
         stored = self.fake._new_file("sticker", SAMPLE_WEBP, extension=".webp", mime_type="image/webp")
@@ -2375,9 +2336,7 @@ class FakeUser:
             content["caption"] = caption
         return self._message(content)
 
-    async def send_document(
-        self, filename: str, data: bytes, mime_type: str | None = None, caption: str | None = None
-    ) -> Json:
+    async def send_document(self, filename: str, data: bytes, mime_type: str | None = None, caption: str | None = None) -> Json:
         mime_type = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         extension = "." + filename.rsplit(".", 1)[1] if "." in filename else ""
         stored = self.fake._new_file("document", data, extension=extension, file_name=filename, mime_type=mime_type)
@@ -2466,9 +2425,7 @@ class FakeUser:
         button = matches[0]
         if "callback_data" not in button:
             kind = next((k for k in button if k != "text"), "?")
-            raise AssertionError(
-                f"button {button.get('text')!r} is a {kind} button: tapping it sends no callback_query"
-            )
+            raise AssertionError(f"button {button.get('text')!r} is a {kind} button: tapping it sends no callback_query")
         return self._callback(target, button["callback_data"])
 
     async def tap_data(self, data: str, message: Json | int | None = None) -> Json:
@@ -2594,8 +2551,7 @@ class FakeUser:
             if remaining <= 0:
                 wanted = "any message" if predicate is None else repr(predicate)
                 raise AssertionError(
-                    f"no bot message matching {wanted} in chat {self.chat_id} within {timeout}s; "
-                    f"latest messages:{self._recent()}"
+                    f"no bot message matching {wanted} in chat {self.chat_id} within {timeout}s; latest messages:{self._recent()}"
                 )
             await fake._messages_changed.wait(remaining)
 

@@ -98,8 +98,16 @@ class BotProcess:
         log.write(f"\n===== start {self.starts + 1} =====\n")
         log.flush()
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", *args,
-            cwd=self.workdir, env=self.env, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL,
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            *args,
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            stdin=asyncio.subprocess.DEVNULL,
         )
         log.close()
         self.starts += 1

@@ -44,7 +44,9 @@ async def test_an_opening_consultation_is_announced_once_to_its_topic_subscriber
     announcement = await alice.wait_message("Une nouvelle consultation", after=mark, timeout=20)
     assert TITLE in announcement["text"] and "la mairie de Saint-Martin" in announcement["text"]
     # The mairie's date style: « jusqu’au 5 décembre à 0 h 12 », never « 05/12/2026, 00:12 ».
-    assert re.search(r"Vous pouvez répondre jusqu’au (1er|\d{1,2})\u00a0[a-zéû]+ à \d{1,2}\u00a0h(\u00a0\d\d)?\.", announcement["text"])
+    assert re.search(
+        r"Vous pouvez répondre jusqu’au (1er|\d{1,2})\u00a0[a-zéû]+ à \d{1,2}\u00a0h(\u00a0\d\d)?\.", announcement["text"]
+    )
     await alice.tap("🗳 Répondre", announcement)
     await alice.wait_message("À quelle fréquence venez-vous au marché")
 
@@ -76,7 +78,9 @@ async def test_a_native_poll_arrives_with_who_asks_until_when_and_who_sees_the_v
     code, _out, err = await palabre_cli(palabre.database_url, "poll", "place-du-marche")
     assert code == 0, err
     intro = await carla.wait_message("vous demande", after=mark, timeout=20)
-    assert intro["text"].startswith("🗳 La mairie de Saint-Martin vous demande\u00a0: «\u202fRéaménagement de la place du marché\u202f»")
+    assert intro["text"].startswith(
+        "🗳 La mairie de Saint-Martin vous demande\u00a0: «\u202fRéaménagement de la place du marché\u202f»"
+    )
     assert "Vous pouvez répondre jusqu’au" in intro["text"]
     assert "Votre vote est visible par la mairie, pas par les autres habitants." in intro["text"]
     poll = await carla.wait_message(lambda m: "poll" in m, after=mark)

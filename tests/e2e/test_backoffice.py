@@ -71,7 +71,9 @@ async def close_consultation(database_url: str, slug: str) -> None:
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            await session.execute(update(Consultation).where(Consultation.slug == slug).values(closes_at=utcnow() - timedelta(seconds=1)))
+            await session.execute(
+                update(Consultation).where(Consultation.slug == slug).values(closes_at=utcnow() - timedelta(seconds=1))
+            )
     finally:
         await engine.dispose()
 

@@ -49,8 +49,14 @@ async def unreachable_ids(database_url: str) -> set[int]:
 async def palabre_cli(bot: BotProcess, *args: str) -> str:
     """Run a `palabre` command beside the running bot, on the same database (without blocking the fake)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=bot.workdir, env=bot.env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=bot.workdir,
+        env=bot.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=patient(60))
     assert process.returncode == 0, err.decode()
@@ -75,7 +81,9 @@ def open_chats(fake: FakeTelegram, ids: Iterable[int]) -> None:
         fake.user(i, language_code=None).open_chat()
 
 
-async def test_broadcast_to_2000_residents_at_the_configured_rate_gets_no_429(fake: FakeTelegram, palabre: PalabreFactory) -> None:
+async def test_broadcast_to_2000_residents_at_the_configured_rate_gets_no_429(
+    fake: FakeTelegram, palabre: PalabreFactory
+) -> None:
     ids = range(FIRST_ID, FIRST_ID + 2000)
     bot = await palabre.start()  # BROADCAST_RATE left at its default (25/s); the fake allows 30/s
     open_chats(fake, ids)
@@ -97,7 +105,9 @@ async def test_broadcast_to_2000_residents_at_the_configured_rate_gets_no_429(fa
     fake.assert_no_errors()
 
 
-async def test_throttled_broadcast_still_delivers_and_blocked_residents_become_unreachable(fake: FakeTelegram, palabre: PalabreFactory) -> None:
+async def test_throttled_broadcast_still_delivers_and_blocked_residents_become_unreachable(
+    fake: FakeTelegram, palabre: PalabreFactory
+) -> None:
     ids = list(range(FIRST_ID, FIRST_ID + 150))
     blocked = set(ids[10:15])
     bot = await palabre.start()
@@ -128,7 +138,9 @@ async def test_throttled_broadcast_still_delivers_and_blocked_residents_become_u
     assert all(len([e for e in fake.errors_for(chat_id) if e.status == 403]) == 1 for chat_id in blocked)
 
 
-async def test_sigkill_in_the_middle_of_a_10000_message_broadcast_loses_nothing(fake: FakeTelegram, palabre: PalabreFactory) -> None:
+async def test_sigkill_in_the_middle_of_a_10000_message_broadcast_loses_nothing(
+    fake: FakeTelegram, palabre: PalabreFactory
+) -> None:
     total = 10_000
     ids = range(FIRST_ID, FIRST_ID + total)
     rate = 500

@@ -30,8 +30,14 @@ async def palabre_cli(database_url: str, *args: str) -> tuple[int, str, str]:
     env = {**os.environ, "DATABASE_URL": database_url, "DEFAULT_LOCALE": "fr"}
     env.pop("BOT_TOKEN", None)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
     return process.returncode or 0, out.decode(), err.decode()
@@ -80,7 +86,9 @@ def button_texts(message: dict[str, Any]) -> list[str]:
     return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
 
 
-async def test_three_residents_answer_and_the_results_show_their_taps(fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path) -> None:
+async def test_three_residents_answer_and_the_results_show_their_taps(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
     await import_file(palabre.database_url, with_times(tmp_path, closes_in=timedelta(days=7)))
     bot = await palabre.start()
     camille, alex, lou = fake.user(2101, "Camille"), fake.user(2102, "Alex"), fake.user(2103, "Lou")
@@ -138,7 +146,9 @@ async def test_three_residents_answer_and_the_results_show_their_taps(fake: Fake
     await lou.wait_message("Vos réponses sont enregistrées")
 
     # A stale button (question 1, from a snapshot) and forged data change nothing.
-    stale_data = next(b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Chaque semaine")
+    stale_data = next(
+        b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Chaque semaine"
+    )
     await lou.tap_data(stale_data)
     assert (await lou.wait_callback_answer())["text"] == STALE
     response_id = stale_data.split(":")[1]
@@ -154,15 +164,25 @@ async def test_three_residents_answer_and_the_results_show_their_taps(fake: Fake
     assert code == 0, err
     for line in (
         "Participation: 3 started, 3 finished.",
-        "   Chaque semaine: 1 (33.3 %)", "   Chaque mois: 1 (33.3 %)", "   Jamais: 1 (33.3 %)",
-        "   Des arbres: 1 (50 %)", "   Des bancs: 1 (50 %)", "   Des vélos: 1 (50 %)",
-        "   2: 1 (33.3 %)", "   4: 1 (33.3 %)", "   5: 1 (33.3 %)", "   mean: 3.67",
-        "   Oui: 2 (66.7 %)", "   Non: 1 (33.3 %)",
+        "   Chaque semaine: 1 (33.3 %)",
+        "   Chaque mois: 1 (33.3 %)",
+        "   Jamais: 1 (33.3 %)",
+        "   Des arbres: 1 (50 %)",
+        "   Des bancs: 1 (50 %)",
+        "   Des vélos: 1 (50 %)",
+        "   2: 1 (33.3 %)",
+        "   4: 1 (33.3 %)",
+        "   5: 1 (33.3 %)",
+        "   mean: 3.67",
+        "   Oui: 2 (66.7 %)",
+        "   Non: 1 (33.3 %)",
         "   « Trop de bruit le samedi »",
     ):
         assert line in out.splitlines(), (line, out)
     export = tmp_path / "resultats.csv"
-    code, _out, err = await palabre_cli(palabre.database_url, "results", "place-du-marche", "--format", "csv", "--output", str(export))
+    code, _out, err = await palabre_cli(
+        palabre.database_url, "results", "place-du-marche", "--format", "csv", "--output", str(export)
+    )
     assert code == 0, err
     raw = export.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -196,12 +216,16 @@ async def close_soon(database_url: str, slug: str) -> None:
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            await session.execute(update(Consultation).where(Consultation.slug == slug).values(closes_at=utcnow() + timedelta(seconds=2)))
+            await session.execute(
+                update(Consultation).where(Consultation.slug == slug).values(closes_at=utcnow() + timedelta(seconds=2))
+            )
     finally:
         await engine.dispose()
 
 
-async def test_a_consultation_closes_by_itself_and_refuses_later_answers(fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path) -> None:
+async def test_a_consultation_closes_by_itself_and_refuses_later_answers(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
     await import_file(palabre.database_url, with_times(tmp_path, closes_in=timedelta(minutes=10)))
     # One whose closing time passed while the bot was down: it is closed at start.
     await import_file(palabre.database_url, with_times(tmp_path, closes_in=timedelta(seconds=-30), slug="passee"))
@@ -219,7 +243,9 @@ async def test_a_consultation_closes_by_itself_and_refuses_later_answers(fake: F
     await noa.tap("Des bancs")
     assert (await noa.wait_callback_answer())["text"].startswith("Cette consultation a été close le ")
     await noa.send_command("/consultations")
-    assert (await noa.wait_message())["text"] == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons de la prochaine\u202f!"
+    assert (await noa.wait_message())[
+        "text"
+    ] == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons de la prochaine\u202f!"
     _code, out, _err = await palabre_cli(palabre.database_url, "results", "place-du-marche")
     assert "Participation: 1 started, 0 finished." in out and "   Chaque mois: 0 (0 %)" in out
 
@@ -231,8 +257,12 @@ POLL_QUESTION = """questions:
 """
 
 
-async def test_native_poll_answers_are_counted_and_the_poll_stops_at_closing(fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path) -> None:
-    await import_file(palabre.database_url, with_times(tmp_path, closes_in=timedelta(minutes=10), questions=POLL_QUESTION, slug="pietonne"))
+async def test_native_poll_answers_are_counted_and_the_poll_stops_at_closing(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
+    await import_file(
+        palabre.database_url, with_times(tmp_path, closes_in=timedelta(minutes=10), questions=POLL_QUESTION, slug="pietonne")
+    )
     await palabre.start(ADMIN_IDS="2399")
     official = fake.user(2399, "Élue")
     voters = [fake.user(2301, "Ana"), fake.user(2302, "Ben"), fake.user(2303, "Chloé")]

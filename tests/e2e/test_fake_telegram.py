@@ -66,9 +66,7 @@ async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
 
 
 def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data)] for text, data in buttons]
-    )
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data)] for text, data in buttons])
 
 
 async def started_resident(fake: FakeTelegram, user_id: int = RESIDENT, name: str = "Marie"):
@@ -236,9 +234,7 @@ async def test_callback_data_is_limited_to_64_bytes(fake: FakeTelegram, bot: Bot
         await bot.send_message(
             RESIDENT,
             "lien",
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[[InlineKeyboardButton(text="Site", url="localhost:8080")]]
-            ),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Site", url="localhost:8080")]]),
         )
 
 
@@ -265,9 +261,7 @@ async def test_bad_html_is_rejected(fake: FakeTelegram, bot: Bot, text: str, err
 
 
 async def test_html_parser_entities_use_utf16_offsets() -> None:
-    text, entities = parse_html(
-        '🏟 <a href="https://exemple.fr">carte</a> <pre><code class="language-py">x</code></pre>'
-    )
+    text, entities = parse_html('🏟 <a href="https://exemple.fr">carte</a> <pre><code class="language-py">x</code></pre>')
     assert text == "🏟 carte x"
     assert entities == [
         {"type": "text_link", "offset": 3, "length": 5, "url": "https://exemple.fr/"},
@@ -398,9 +392,7 @@ async def test_files_sent_by_residents_are_downloadable(fake: FakeTelegram, bot:
 
 async def test_tap_sends_the_button_callback_data(fake: FakeTelegram, bot: Bot) -> None:
     resident = await started_resident(fake)
-    await bot.send_message(
-        RESIDENT, "Votre avis ?", reply_markup=keyboard(("👍 Oui", "vote:yes"), ("👎 Non", "vote:no"))
-    )
+    await bot.send_message(RESIDENT, "Votre avis ?", reply_markup=keyboard(("👍 Oui", "vote:yes"), ("👎 Non", "vote:no")))
     await resident.tap("Non")  # substring of "👎 Non"
     updates = await bot.get_updates()
     query = updates[-1].callback_query
@@ -431,9 +423,7 @@ async def test_edits_change_what_messages_shows(fake: FakeTelegram, bot: Bot) ->
 
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
         await bot.edit_message_text("Signalement <b>traité</b>", chat_id=RESIDENT, message_id=sent.message_id)
-    await bot.edit_message_reply_markup(
-        chat_id=RESIDENT, message_id=sent.message_id, reply_markup=keyboard(("OK", "ok"))
-    )
+    await bot.edit_message_reply_markup(chat_id=RESIDENT, message_id=sent.message_id, reply_markup=keyboard(("OK", "ok")))
     assert resident.last_message["reply_markup"]["inline_keyboard"][0][0]["text"] == "OK"
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
         await bot.edit_message_text("x", chat_id=RESIDENT, message_id=999)
@@ -447,9 +437,7 @@ async def test_edits_change_what_messages_shows(fake: FakeTelegram, bot: Bot) ->
 
 async def test_reply_keyboard_and_press(fake: FakeTelegram, bot: Bot) -> None:
     resident = await started_resident(fake)
-    menu = ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text="Signaler")], [KeyboardButton(text="Aide")]], resize_keyboard=True
-    )
+    menu = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Signaler")], [KeyboardButton(text="Aide")]], resize_keyboard=True)
     sent = await bot.send_message(RESIDENT, "Menu", reply_markup=menu)
     assert sent.reply_markup is None  # Telegram only echoes inline keyboards
     assert resident.reply_keyboard() == ["Signaler", "Aide"]
@@ -522,18 +510,14 @@ async def test_dispatcher_end_to_end(fake: FakeTelegram, bot: Bot) -> None:
     @dispatcher.message(CommandStart())
     async def start(message: Message) -> None:
         name = html.quote(message.from_user.first_name)
-        await message.answer(
-            f"Bienvenue <b>{name}</b> !", reply_markup=keyboard(("Oui", "vote:yes"), ("Non", "vote:no"))
-        )
+        await message.answer(f"Bienvenue <b>{name}</b> !", reply_markup=keyboard(("Oui", "vote:yes"), ("Non", "vote:no")))
 
     @dispatcher.callback_query(F.data.startswith("vote:"))
     async def vote(query: CallbackQuery) -> None:
         await query.answer("Merci !")
         await query.message.edit_text(f"Vote enregistré : {query.data.removeprefix('vote:')}")
 
-    polling = asyncio.create_task(
-        dispatcher.start_polling(bot, polling_timeout=5, handle_signals=False, close_bot_session=False)
-    )
+    polling = asyncio.create_task(dispatcher.start_polling(bot, polling_timeout=5, handle_signals=False, close_bot_session=False))
     try:
         resident = fake.user(RESIDENT, "Marie & Jo")
         await resident.send_command("/start")

@@ -37,7 +37,9 @@ async def test_debug_logs_and_forget_leave_no_personal_data(fake: FakeTelegram, 
     await zephyrine.tap("Oui, tout effacer")
     await zephyrine.wait_message("effacées")
     # The group's copy is edited through the outbox: the agents keep the report, not her words.
-    edited = await agent.wait_message(lambda m: m.get("message_id") == post["message_id"] and "retiré" in (m.get("caption") or ""), timeout=15)
+    edited = await agent.wait_message(
+        lambda m: m.get("message_id") == post["message_id"] and "retiré" in (m.get("caption") or ""), timeout=15
+    )
     assert "nid-de-poule" not in edited["caption"]
 
     logs = bot.logs
@@ -46,7 +48,9 @@ async def test_debug_logs_and_forget_leave_no_personal_data(fake: FakeTelegram, 
         assert personal not in logs, personal
     engine = make_engine(palabre.database_url)
     try:
-        leftovers = await find_in_database(engine, [str(RESIDENT), "Zéphyrine", "Un nid-de-poule profond devant l’école", "45.777200"])
+        leftovers = await find_in_database(
+            engine, [str(RESIDENT), "Zéphyrine", "Un nid-de-poule profond devant l’école", "45.777200"]
+        )
     finally:
         await engine.dispose()
     assert leftovers == []

@@ -22,7 +22,9 @@ from tests.participation.reports_support import CATEGORIES_YAML
 PAUSE = 0.25  # people take a moment between taps (the fake enforces Telegram's rate limits)
 
 
-async def test_impact_shows_the_answered_consultation_and_the_fixed_report(fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path) -> None:
+async def test_impact_shows_the_answered_consultation_and_the_fixed_report(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
     bot = palabre.process()
     categories = tmp_path / "categories.yaml"
     categories.write_text(CATEGORIES_YAML, encoding="utf-8")
@@ -37,14 +39,29 @@ async def test_impact_shows_the_answered_consultation_and_the_fixed_report(fake:
             me = (await session.scalars(select(Resident).where(Resident.telegram_id == 820_001))).one()
             now = utcnow()
             consultation = Consultation(
-                slug="place-du-marche", title={"fr": "Réaménagement de la place du marché"}, status="closed",
-                opens_at=now - timedelta(days=20), closes_at=now - timedelta(days=5),
+                slug="place-du-marche",
+                title={"fr": "Réaménagement de la place du marché"},
+                status="closed",
+                opens_at=now - timedelta(days=20),
+                closes_at=now - timedelta(days=5),
             )
             session.add(consultation)
             await session.flush()
-            session.add(ConsultationResponse(consultation_id=consultation.id, resident_id=me.id, status="submitted", submitted_at=now - timedelta(days=6)))  # type: ignore[arg-type]
+            session.add(
+                ConsultationResponse(
+                    consultation_id=consultation.id, resident_id=me.id, status="submitted", submitted_at=now - timedelta(days=6)
+                )
+            )  # type: ignore[arg-type]
             category = (await session.scalars(select(ReportCategory).where(ReportCategory.code == "voirie-chaussee"))).one()
-            session.add(Report(ref="PAL-2026-000042", category_id=category.id, resident_id=me.id, description="Nid-de-poule rue Pasteur", created_at=now - timedelta(days=3)))  # type: ignore[arg-type]
+            session.add(
+                Report(
+                    ref="PAL-2026-000042",
+                    category_id=category.id,
+                    resident_id=me.id,
+                    description="Nid-de-poule rue Pasteur",
+                    created_at=now - timedelta(days=3),
+                )
+            )  # type: ignore[arg-type]
     finally:
         await engine.dispose()
     await palabre_cli(bot, "report", "status", "PAL-2026-000042", "fixed", "--note", "Rebouché ce matin")
@@ -55,8 +72,14 @@ async def test_impact_shows_the_answered_consultation_and_the_fixed_report(fake:
     await asyncio.sleep(PAUSE)
     await camille.press("🌱 Mon impact")
     text = (await camille.wait_message("Votre impact"))["text"]
-    assert "Vous avez répondu à 1 consultation. 1 a déjà abouti à une décision du conseil. Vous avez fait 1 signalement\u00a0: 1 est résolu." in text
-    assert "✅ Réaménagement de la place du marché\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: La place devient piétonne le samedi." in text
+    assert (
+        "Vous avez répondu à 1 consultation. 1 a déjà abouti à une décision du conseil. Vous avez fait 1 signalement\u00a0: 1 est résolu."
+        in text
+    )
+    assert (
+        "✅ Réaménagement de la place du marché\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: La place devient piétonne le samedi."
+        in text
+    )
     assert "PAL-2026-000042 · Nid-de-poule (votre signalement)\u00a0: ✅ Réparé — clos en 3 jours" in text
     fake.assert_no_errors()
 
@@ -101,10 +124,16 @@ async def test_satisfaction_question_goes_once_per_period_across_a_restart(fake:
     try:
         async with make_sessionmaker(engine).begin() as session:
             for telegram_id, locale, notifications in ((marie, "fr", True), (john, "en", True), (quiet, "fr", False)):
-                session.add(Resident(
-                    telegram_id=telegram_id, locale=locale, consent_at=before, consent_version=NOTICE_VERSION,
-                    last_active_at=now - timedelta(days=3), notifications_enabled=notifications,
-                ))
+                session.add(
+                    Resident(
+                        telegram_id=telegram_id,
+                        locale=locale,
+                        consent_at=before,
+                        consent_version=NOTICE_VERSION,
+                        last_active_at=now - timedelta(days=3),
+                        notifications_enabled=notifications,
+                    )
+                )
     finally:
         await engine.dispose()
 
@@ -120,7 +149,11 @@ async def test_satisfaction_question_goes_once_per_period_across_a_restart(fake:
     await bot.caught_up()  # whatever the new start would ask again has been asked
 
     def asked(chat_id: int) -> int:
-        return sum(1 for m in fake.sent_to(chat_id) if (m.get("text") or "").startswith(("📊 <b>Une petite", "📊 Une petite", "📊 A quick")))
+        return sum(
+            1
+            for m in fake.sent_to(chat_id)
+            if (m.get("text") or "").startswith(("📊 <b>Une petite", "📊 Une petite", "📊 A quick"))
+        )
 
     assert [asked(marie), asked(john), asked(quiet)] == [1, 1, 0]
     engine = make_engine(palabre.database_url)

@@ -38,9 +38,7 @@ async def wait_all_sent(database_url: str, total: int) -> None:
         await engine.dispose()
 
 
-async def test_a_frozen_leader_is_replaced_and_stands_down_when_it_resumes(
-    fake: FakeTelegram, palabre: PalabreFactory
-) -> None:
+async def test_a_frozen_leader_is_replaced_and_stands_down_when_it_resumes(fake: FakeTelegram, palabre: PalabreFactory) -> None:
     first = await palabre.process(LEADER_LEASE_SECONDS=LEASE).start_worker()
     second = await palabre.process(LEADER_LEASE_SECONDS=LEASE).start_worker()
     users = [fake.user(6100 + n, f"R{n}") for n in range(5)]

@@ -18,7 +18,9 @@ def reminders(fake: FakeTelegram, chat_id: int) -> int:
     return sum(1 for m in fake.sent_to(chat_id) if (m.get("text") or "").startswith(("⏰ Rappel", "⏰ Reminder")))
 
 
-async def test_meeting_reminder_reaches_exactly_those_coming_once_across_restarts(fake: FakeTelegram, palabre: PalabreFactory) -> None:
+async def test_meeting_reminder_reaches_exactly_those_coming_once_across_restarts(
+    fake: FakeTelegram, palabre: PalabreFactory
+) -> None:
     marie, john, paul, lea = 610_001, 610_002, 610_003, 610_004
     bot = await palabre.start()
     open_chats(fake, (marie, john, paul, lea))
@@ -28,8 +30,13 @@ async def test_meeting_reminder_reaches_exactly_those_coming_once_across_restart
     try:
         async with make_sessionmaker(engine).begin() as session:
             await meetings.announce(
-                session, title="Budget participatif & priorités", starts_at=utcnow() + timedelta(days=1, seconds=25),
-                place="Salle Pasteur", audience=Audience(AudienceKind.ALL), created_by=None, source=Source.CLI,
+                session,
+                title="Budget participatif & priorités",
+                starts_at=utcnow() + timedelta(days=1, seconds=25),
+                place="Salle Pasteur",
+                audience=Audience(AudienceKind.ALL),
+                created_by=None,
+                source=Source.CLI,
             )
     finally:
         await engine.dispose()

@@ -52,7 +52,9 @@ async def seed_residents(database_url: str, ids: list[int]) -> None:
     try:
         async with make_sessionmaker(engine).begin() as session:
             for user_id in ids:
-                session.add(Resident(telegram_id=user_id, locale="fr", consent_at=datetime.now(UTC), consent_version=NOTICE_VERSION))
+                session.add(
+                    Resident(telegram_id=user_id, locale="fr", consent_at=datetime.now(UTC), consent_version=NOTICE_VERSION)
+                )
     finally:
         await engine.dispose()
 
@@ -87,7 +89,9 @@ async def answer_all(user: FakeUser) -> list[str]:
     return chosen
 
 
-async def test_thirty_residents_answer_at_once_through_a_slow_bot_api(fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path) -> None:
+async def test_thirty_residents_answer_at_once_through_a_slow_bot_api(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
     await import_file(palabre.database_url, with_times(tmp_path, closes_in=timedelta(days=7), questions=QUESTIONS))
     ids = list(range(5001, 5031))
     await seed_residents(palabre.database_url, ids)

@@ -27,7 +27,9 @@ TOPICS = "topics:\n  - code: urbanisme\n    name: {fr: Urbanisme, en: Urban plan
 ANSWERS = {"frequence": "hebdo", "priorites": ["arbres"], "satisfaction": 4, "pietonne": "yes"}
 
 
-async def seed_answers(database_url: str, *, submitted: Iterable[int] = (), unfinished: Iterable[int] = (), subscribers: Iterable[int] = ()) -> None:
+async def seed_answers(
+    database_url: str, *, submitted: Iterable[int] = (), unfinished: Iterable[int] = (), subscribers: Iterable[int] = ()
+) -> None:
     """Responses to place-du-marche (all answers, or stopped after question 1) and topic subscriptions."""
     engine = make_engine(database_url)
     try:
@@ -38,8 +40,10 @@ async def seed_answers(database_url: str, *, submitted: Iterable[int] = (), unfi
             residents = {r.telegram_id: r for r in await session.scalars(select(Resident))}
             for telegram_id, done in [*((i, True) for i in submitted), *((i, False) for i in unfinished)]:
                 response = ConsultationResponse(
-                    consultation_id=consultation.id, resident_id=residents[telegram_id].id,  # type: ignore[arg-type]
-                    status="submitted" if done else "in_progress", cursor=None if done else 1,
+                    consultation_id=consultation.id,
+                    resident_id=residents[telegram_id].id,  # type: ignore[arg-type]
+                    status="submitted" if done else "in_progress",
+                    cursor=None if done else 1,
                     submitted_at=utcnow() if done else None,
                 )
                 session.add(response)
@@ -54,7 +58,8 @@ async def seed_answers(database_url: str, *, submitted: Iterable[int] = (), unfi
 
 def outcomes(fake: FakeTelegram, chat_id: int) -> list[dict[str, Any]]:
     return [
-        m for m in fake.sent_to(chat_id)
+        m
+        for m in fake.sent_to(chat_id)
         if (m.get("text") or "").startswith(("📣 Vous avez donné votre avis", "📣 We asked, you said, we did"))
     ]
 
@@ -91,8 +96,11 @@ async def test_results_publication_reaches_every_participant_in_their_language_w
 
     # The decision goes first, then one chart per question: wait for the last chart too.
     await wait_for(
-        lambda: all(outcomes(fake, chat) and len([m for m in fake.sent_to(chat) if m.get("photo")]) == 4 for chat in (marie, john, lea)),
-        90, "the outcome and its charts",
+        lambda: all(
+            outcomes(fake, chat) and len([m for m in fake.sent_to(chat) if m.get("photo")]) == 4 for chat in (marie, john, lea)
+        ),
+        90,
+        "the outcome and its charts",
     )
     await bot.restart()  # nothing is sent again after a restart
     await fake.wait_idle(quiet=1.5, timeout=30)

@@ -45,7 +45,9 @@ async def stored(database_url: str, ref: str) -> tuple[Report, int]:
 async def test_photo_first_typed_address_and_change_then_file_image_and_position(
     fake: FakeTelegram, palabre: PalabreFactory, geocoder: FakeGeocoder, tmp_path: Path
 ) -> None:
-    geocoder.addresses["12 rue des lilas"] = feature("12 Rue des Lilas 63000 Clermont-Ferrand", 3.0871, 45.7771, street="Rue des Lilas")
+    geocoder.addresses["12 rue des lilas"] = feature(
+        "12 Rue des Lilas 63000 Clermont-Ferrand", 3.0871, 45.7771, street="Rue des Lilas"
+    )
     geocoder.positions.append(feature("8 Place de Jaude 63000 Clermont-Ferrand", 3.0830, 45.7772, street="Place de Jaude"))
     bot = palabre.process(GEOCODER_URL=geocoder.url, COMMUNE_PHONE="04 73 00 00 00")
     categories = tmp_path / "categories.yaml"

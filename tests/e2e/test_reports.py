@@ -34,8 +34,14 @@ async def human() -> None:
 async def palabre_cli(bot: BotProcess, *args: str) -> str:
     """Run a `palabre` command against the story's database, as the operator would."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=bot.workdir, env=bot.env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=bot.workdir,
+        env=bot.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await process.communicate()
     assert process.returncode == 0, output.decode()

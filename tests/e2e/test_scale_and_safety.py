@@ -49,14 +49,10 @@ async def test_webhook_needs_the_secret_and_answers_with_it(fake: FakeTelegram, 
     visitor.open_chat()
     async with httpx.AsyncClient(base_url=process.http_url) as client:
         forged = await client.post("/tg/hook", json=start_update(1, 3001))
-        wrong = await client.post(
-            "/tg/hook", json=start_update(2, 3001), headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
-        )
+        wrong = await client.post("/tg/hook", json=start_update(2, 3001), headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
         assert (forged.status_code, wrong.status_code) == (401, 401)
         assert await count_residents(process.database_url) == 0  # nothing changed
-        good = await client.post(
-            "/tg/hook", json=start_update(3, 3001), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
-        )
+        good = await client.post("/tg/hook", json=start_update(3, 3001), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
         assert good.status_code == 200
         health = await client.get("/healthz")
         assert health.status_code == 200

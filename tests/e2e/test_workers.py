@@ -96,8 +96,10 @@ async def test_answers_alternating_between_two_webhook_workers_count_once(
     assert code == 0, err
     for line in (
         "Participation: 3 started, 3 finished.",
-        "   Chaque semaine: 2 (66.7 %)", "   Chaque mois: 1 (33.3 %)",
-        "   Des bancs: 3 (100 %)", "   Oui: 3 (100 %)",
+        "   Chaque semaine: 2 (66.7 %)",
+        "   Chaque mois: 1 (33.3 %)",
+        "   Des bancs: 3 (100 %)",
+        "   Oui: 3 (100 %)",
     ):
         assert line in out.splitlines(), (line, out)
     targets = {target for target, _update, _status in fake.webhook_deliveries}

@@ -73,8 +73,7 @@ class RecordingSession(BaseSession):
 
     def texts(self, chat_id: int) -> list[str]:
         return [
-            m.text for m in self.requests
-            if getattr(m, "chat_id", None) == chat_id and isinstance(getattr(m, "text", None), str)
+            m.text for m in self.requests if getattr(m, "chat_id", None) == chat_id and isinstance(getattr(m, "text", None), str)
         ]
 
 
@@ -105,29 +104,52 @@ class Resident:
         await self.feed(message=self._message(text=text))
 
     async def send_sticker(self) -> None:
-        await self.feed(message=Message.model_validate({
-            "message_id": 1, "date": datetime.now(UTC), "chat": self.chat.model_dump(),
-            "from": self.user.model_dump(), "sticker": {
-                "file_id": "s1", "file_unique_id": "s1", "type": "regular", "width": 512, "height": 512,
-                "is_animated": False, "is_video": False,
-            },
-        }))
+        await self.feed(
+            message=Message.model_validate(
+                {
+                    "message_id": 1,
+                    "date": datetime.now(UTC),
+                    "chat": self.chat.model_dump(),
+                    "from": self.user.model_dump(),
+                    "sticker": {
+                        "file_id": "s1",
+                        "file_unique_id": "s1",
+                        "type": "regular",
+                        "width": 512,
+                        "height": 512,
+                        "is_animated": False,
+                        "is_video": False,
+                    },
+                }
+            )
+        )
 
     async def tap(self, data: str) -> None:
-        await self.feed(callback_query=CallbackQuery(
-            id=str(next(self._update_ids)), from_user=self.user, chat_instance="ci",
-            message=self._message(text="(earlier message)"), data=data,
-        ))
+        await self.feed(
+            callback_query=CallbackQuery(
+                id=str(next(self._update_ids)),
+                from_user=self.user,
+                chat_instance="ci",
+                message=self._message(text="(earlier message)"),
+                data=data,
+            )
+        )
 
     def _message(self, **fields: Any) -> Message:
         entities = None
         text = fields.get("text", "")
         if text.startswith("/"):
             entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        return Message.model_validate({
-            "message_id": 1, "date": datetime.now(UTC), "chat": self.chat.model_dump(),
-            "from": self.user.model_dump(), **fields, **({"entities": entities} if entities else {}),
-        })
+        return Message.model_validate(
+            {
+                "message_id": 1,
+                "date": datetime.now(UTC),
+                "chat": self.chat.model_dump(),
+                "from": self.user.model_dump(),
+                **fields,
+                **({"entities": entities} if entities else {}),
+            }
+        )
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from participation.roles import Role, grant_role
 from storage.db import SessionMaker
 
 TOPICS = "topics:\n  - code: urbanisme\n    name: {fr: Urbanisme, en: Urban planning}\n  - {code: culture, name: Culture}\n"
-NEIGHBOURHOODS = "neighbourhoods:\n  - code: centre\n    name: {fr: Centre-ville, en: City centre}\n  - {code: nord, name: Nord}\n"
+NEIGHBOURHOODS = (
+    "neighbourhoods:\n  - code: centre\n    name: {fr: Centre-ville, en: City centre}\n  - {code: nord, name: Nord}\n"
+)
 
 
 async def onboard(person, language: str = "fr") -> None:  # type: ignore[no-untyped-def]

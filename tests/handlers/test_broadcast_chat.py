@@ -14,7 +14,9 @@ from storage.models import AuditEntry, Broadcast, OutboxMessage
 from tests.handlers.notifications_helpers import alerts, buttons, import_lists, make_official, onboard
 
 
-async def test_official_broadcasts_to_a_topic_after_confirming_and_sees_figures(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_official_broadcasts_to_a_topic_after_confirming_and_sees_figures(
+    resident_factory, sessionmaker: SessionMaker, settings
+) -> None:  # type: ignore[no-untyped-def]
     await import_lists(sessionmaker)
     marie, john, paul = resident_factory(4101), resident_factory(4102, "en"), resident_factory(4103)
     for person, language in ((marie, "fr"), (john, "en"), (paul, "fr")):
@@ -33,10 +35,18 @@ async def test_official_broadcasts_to_a_topic_after_confirming_and_sees_figures(
     await official.send("Réunion <importante> sur le PLU & les pistes cyclables")
     assert official.last_reply() == "👥 Qui doit le recevoir\u202f?"
     assert [text for text, _ in buttons(official)] == [
-        "👥 Tout le monde", "🏷 Thème\u00a0: Urbanisme", "🏷 Thème\u00a0: Culture",
-        "🏘 Quartier\u00a0: Centre-ville", "🏘 Quartier\u00a0: Nord",
-        "🎂 Âge\u00a0: 15 à 29 ans", "🎂 Âge\u00a0: 30 à 44 ans", "🎂 Âge\u00a0: 45 à 59 ans", "🎂 Âge\u00a0: 60 à 74 ans",
-        "🎂 Âge\u00a0: 75 ans et plus", "🗳 Participants d’une consultation", "📉 Groupes sous-représentés d’une consultation ouverte",
+        "👥 Tout le monde",
+        "🏷 Thème\u00a0: Urbanisme",
+        "🏷 Thème\u00a0: Culture",
+        "🏘 Quartier\u00a0: Centre-ville",
+        "🏘 Quartier\u00a0: Nord",
+        "🎂 Âge\u00a0: 15 à 29 ans",
+        "🎂 Âge\u00a0: 30 à 44 ans",
+        "🎂 Âge\u00a0: 45 à 59 ans",
+        "🎂 Âge\u00a0: 60 à 74 ans",
+        "🎂 Âge\u00a0: 75 ans et plus",
+        "🗳 Participants d’une consultation",
+        "📉 Groupes sous-représentés d’une consultation ouverte",
     ]
     await official.tap(AudienceCallback(flow="b", kind="t", code="urbanisme").pack())
     assert official.last_reply() == "Ce message sera envoyé à 2 habitants. L’envoyer\u202f?"
@@ -124,10 +134,18 @@ async def test_a_photo_with_its_caption_is_broadcast_as_a_photo(resident_factory
     await make_official(sessionmaker, 4001)
     await official.send("/broadcast")
     photo = {"file_id": "AgAD-photo", "file_unique_id": "u1", "width": 800, "height": 600}
-    await official.feed(message=Message.model_validate({
-        "message_id": 2, "date": datetime.now(UTC), "chat": official.chat.model_dump(),
-        "from": official.user.model_dump(), "photo": [photo], "caption": "Le nouveau parc ouvre samedi",
-    }))
+    await official.feed(
+        message=Message.model_validate(
+            {
+                "message_id": 2,
+                "date": datetime.now(UTC),
+                "chat": official.chat.model_dump(),
+                "from": official.user.model_dump(),
+                "photo": [photo],
+                "caption": "Le nouveau parc ouvre samedi",
+            }
+        )
+    )
     assert official.last_reply() == "👥 Qui doit le recevoir\u202f?"
     await official.tap(AudienceCallback(flow="b", kind="a").pack())
     async with sessionmaker() as session:
@@ -142,7 +160,12 @@ async def test_a_photo_with_its_caption_is_broadcast_as_a_photo(resident_factory
 
 
 async def test_official_broadcasts_to_an_age_bracket(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
-    official, young, older, eldest = resident_factory(4001), resident_factory(4501), resident_factory(4502), resident_factory(4503)
+    official, young, older, eldest = (
+        resident_factory(4001),
+        resident_factory(4501),
+        resident_factory(4502),
+        resident_factory(4503),
+    )
     for person in (official, young, older, eldest):
         await onboard(person)
     await make_official(sessionmaker, 4001)
@@ -164,7 +187,9 @@ async def test_official_broadcasts_to_an_age_bracket(resident_factory, sessionma
         assert sorted((await session.scalars(select(OutboxMessage.chat_id))).all()) == [4502, 4503]
 
 
-async def test_a_broadcast_to_nobody_is_refused_and_another_audience_can_be_chosen(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_broadcast_to_nobody_is_refused_and_another_audience_can_be_chosen(
+    resident_factory, sessionmaker: SessionMaker
+) -> None:  # type: ignore[no-untyped-def]
     await import_lists(sessionmaker)
     official = resident_factory(4011)
     await make_official(sessionmaker, 4011)

@@ -82,7 +82,10 @@ async def test_a_resident_answers_every_question_type_with_buttons(resident_fact
     await press(camille, "Non")  # the conditional question appears: now five questions
     assert "Question 5/5" in camille.last_reply() and "Pourquoi pas" in camille.last_reply()
     await camille.send_sticker()
-    assert camille.last_reply() == "Nous ne pouvons lire que du texte (pas les messages vocaux). Écrivez votre réponse, ou utilisez les boutons."
+    assert (
+        camille.last_reply()
+        == "Nous ne pouvons lire que du texte (pas les messages vocaux). Écrivez votre réponse, ou utilisez les boutons."
+    )
     await camille.send("x" * 60)
     assert camille.last_reply() == "Votre réponse fait 60 caractères\u00a0: limitez-la à 50 caractères, s’il vous plaît."
     await camille.send("Trop de <bruit>")
@@ -92,7 +95,11 @@ async def test_a_resident_answers_every_question_type_with_buttons(resident_fact
     assert alerts(camille)[-1] == "Merci\u202f! Vos réponses sont enregistrées."
     assert "Vos réponses sont enregistrées. Vous pouvez les modifier jusqu’au" in camille.last_reply()
     assert await answers_of(sessionmaker, 3001) == {
-        "frequence": "hebdo", "priorites": ["arbres", "bancs"], "satisfaction": 4, "pietonne": "no", "pourquoi": "Trop de <bruit>",
+        "frequence": "hebdo",
+        "priorites": ["arbres", "bancs"],
+        "satisfaction": 4,
+        "pietonne": "no",
+        "pourquoi": "Trop de <bruit>",
     }
 
 
@@ -116,7 +123,12 @@ async def test_stale_double_and_forged_taps_change_nothing(resident_factory, ses
         "ca:x:y:z",  # not even well formed
     ):
         await alex.tap(forged)
-    assert alerts(alex)[-4:] == ["Ce bouton n’est plus valable.", "Ce bouton n’est plus valable.", stale, "Ce bouton n’est plus valable."]
+    assert alerts(alex)[-4:] == [
+        "Ce bouton n’est plus valable.",
+        "Ce bouton n’est plus valable.",
+        stale,
+        "Ce bouton n’est plus valable.",
+    ]
     assert await answers_of(sessionmaker, 3002) == {"frequence": "hebdo"}
 
 
@@ -142,7 +154,10 @@ async def test_taps_arriving_at_the_same_time_count_once(resident_factory, sessi
 async def test_an_unknown_deep_link_gets_a_polite_answer(resident_factory) -> None:  # type: ignore[no-untyped-def]
     alex = resident_factory(3003)
     await onboard(alex, "c_nulle-part")
-    assert alex.last_reply() == "La consultation «\u202fnulle-part\u202f» n’existe pas (ou plus). Voyez celles qui sont ouvertes avec /consultations."
+    assert (
+        alex.last_reply()
+        == "La consultation «\u202fnulle-part\u202f» n’existe pas (ou plus). Voyez celles qui sont ouvertes avec /consultations."
+    )
 
 
 async def test_leaving_half_way_resumes_after_a_restart(resident_factory, sessionmaker, settings, dispatcher) -> None:  # type: ignore[no-untyped-def]
@@ -171,18 +186,25 @@ async def test_a_typed_answer_survives_a_restart_too(resident_factory, sessionma
 
 async def test_closed_and_future_consultations_refuse_politely(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     await setup_consultation(sessionmaker)
-    await setup_consultation(sessionmaker, slug="bientot", opens_at=utcnow() + timedelta(days=2), closes_at=utcnow() + timedelta(days=9))
+    await setup_consultation(
+        sessionmaker, slug="bientot", opens_at=utcnow() + timedelta(days=2), closes_at=utcnow() + timedelta(days=9)
+    )
     fanny = resident_factory(3006)
     await onboard(fanny, "c_place-du-marche")
     question = buttons(fanny)
     async with sessionmaker.begin() as session:
-        await session.execute(update(Consultation).values(closes_at=utcnow() - timedelta(minutes=1)).where(Consultation.slug == "place-du-marche"))
+        await session.execute(
+            update(Consultation).values(closes_at=utcnow() - timedelta(minutes=1)).where(Consultation.slug == "place-du-marche")
+        )
     await fanny.tap(question["Chaque semaine"])
     assert alerts(fanny)[-1].startswith("Cette consultation a été close le ")
     await fanny.send("/start c_bientot")
     assert fanny.last_reply().startswith("Cette consultation ouvrira le ")
     await fanny.send("/consultations")
-    assert fanny.last_reply() == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons de la prochaine\u202f!"
+    assert (
+        fanny.last_reply()
+        == "Aucune consultation n’est ouverte pour vous en ce moment. Nous vous préviendrons de la prochaine\u202f!"
+    )
     assert await answers_of(sessionmaker, 3006) == {}
 
 
@@ -210,17 +232,30 @@ async def test_a_native_poll_goes_through_the_outbox_and_answers_count(resident_
     await admin.send("/poll pietons")
     assert admin.last_reply() == "📨 Le sondage part vers 2 habitants."
     async with sessionmaker.begin() as session:
-        intro, sent = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 3009).order_by(OutboxMessage.id))).all()
+        intro, sent = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 3009).order_by(OutboxMessage.id))
+        ).all()
         assert intro.method == "sendMessage" and "Votre vote est visible par la mairie" in intro.payload["text"]
         assert sent.method == "sendPoll" and sent.payload["is_anonymous"] is False
         assert sent.payload["options"] == [{"text": "Oui"}, {"text": "Non"}]
-        await session.execute(update(ConsultationPoll).where(ConsultationPoll.chat_id == 3009).values(poll_id="P1", message_id=5, status="open"))
+        await session.execute(
+            update(ConsultationPoll).where(ConsultationPoll.chat_id == 3009).values(poll_id="P1", message_id=5, status="open")
+        )
     _dp, _bot = dispatcher
     for option in ([1], [1]):  # the same vote delivered twice
-        await voter.feed(poll_answer=PollAnswer(poll_id="P1", user=User(id=3009, is_bot=False, first_name="V"), option_ids=option, option_persistent_ids=[str(i) for i in option]))
+        await voter.feed(
+            poll_answer=PollAnswer(
+                poll_id="P1",
+                user=User(id=3009, is_bot=False, first_name="V"),
+                option_ids=option,
+                option_persistent_ids=[str(i) for i in option],
+            )
+        )
     async with sessionmaker() as session:
         consultation = await c.get_by_slug(session, "pietons")
-        counted = await session.scalars(select(ConsultationResponse).where(ConsultationResponse.consultation_id == consultation.id))  # type: ignore[union-attr]
+        counted = await session.scalars(
+            select(ConsultationResponse).where(ConsultationResponse.consultation_id == consultation.id)
+        )  # type: ignore[union-attr]
         assert [r.status for r in counted] == ["submitted"]
     assert await answers_of(sessionmaker, 3009) == {"pietonne": "no"}
     await admin.send("/poll pietons")  # sent again: nobody gets a second poll
@@ -234,12 +269,18 @@ async def test_a_vote_arriving_before_the_poll_id_is_recorded_still_counts(resid
     await onboard(voter)
     await onboard(admin)
     await admin.send("/poll pietons")
-    vote = asyncio.create_task(voter.feed(poll_answer=PollAnswer(
-        poll_id="P9", user=User(id=3010, is_bot=False, first_name="V"), option_ids=[0], option_persistent_ids=["0"]
-    )))
+    vote = asyncio.create_task(
+        voter.feed(
+            poll_answer=PollAnswer(
+                poll_id="P9", user=User(id=3010, is_bot=False, first_name="V"), option_ids=[0], option_persistent_ids=["0"]
+            )
+        )
+    )
     await asyncio.sleep(0.3)  # the sender records the poll id a moment after Telegram accepted it
     async with sessionmaker.begin() as session:
-        await session.execute(update(ConsultationPoll).where(ConsultationPoll.chat_id == 3010).values(poll_id="P9", message_id=6, status="open"))
+        await session.execute(
+            update(ConsultationPoll).where(ConsultationPoll.chat_id == 3010).values(poll_id="P9", message_id=6, status="open")
+        )
     await vote
     assert await answers_of(sessionmaker, 3010) == {"pietonne": "yes"}
 
@@ -269,16 +310,43 @@ async def test_an_official_builds_and_publishes_a_consultation_in_the_chat(resid
         published = await c.get_by_slug(session, "eclairage-du-parc")
         assert published is not None and c.status_at(published) == c.Status.OPEN
         assert [q["type"] for q in published.questions] == ["single", "yesno"]
-        assert [ch["label"] for ch in published.questions[0]["choices"]] == [{"fr": "Oui"}, {"fr": "Non"}, {"fr": "Seulement l’été"}]
+        assert [ch["label"] for ch in published.questions[0]["choices"]] == [
+            {"fr": "Oui"},
+            {"fr": "Non"},
+            {"fr": "Seulement l’été"},
+        ]
 
 
 RANKING_AND_OTHER = [
-    {"id": "lieu", "type": "single", "other": True, "required": False, "prompt": {"fr": "Où ?"},
-     "choices": [{"id": "parc", "label": {"fr": "Au parc"}}, {"id": "place", "label": {"fr": "Sur la place"}}]},
-    {"id": "usages", "type": "multiple", "max": 2, "other": True, "required": False, "prompt": {"fr": "Pour quoi faire ?"},
-     "choices": [{"id": "jouer", "label": {"fr": "Jouer"}}, {"id": "lire", "label": {"fr": "Lire"}}]},
-    {"id": "ordre", "type": "ranking", "other": False, "required": True, "prompt": {"fr": "Classez"},
-     "choices": [{"id": "a", "label": {"fr": "Arbres"}}, {"id": "b", "label": {"fr": "Bancs"}}, {"id": "c", "label": {"fr": "Cabanes"}}]},
+    {
+        "id": "lieu",
+        "type": "single",
+        "other": True,
+        "required": False,
+        "prompt": {"fr": "Où ?"},
+        "choices": [{"id": "parc", "label": {"fr": "Au parc"}}, {"id": "place", "label": {"fr": "Sur la place"}}],
+    },
+    {
+        "id": "usages",
+        "type": "multiple",
+        "max": 2,
+        "other": True,
+        "required": False,
+        "prompt": {"fr": "Pour quoi faire ?"},
+        "choices": [{"id": "jouer", "label": {"fr": "Jouer"}}, {"id": "lire", "label": {"fr": "Lire"}}],
+    },
+    {
+        "id": "ordre",
+        "type": "ranking",
+        "other": False,
+        "required": True,
+        "prompt": {"fr": "Classez"},
+        "choices": [
+            {"id": "a", "label": {"fr": "Arbres"}},
+            {"id": "b", "label": {"fr": "Bancs"}},
+            {"id": "c", "label": {"fr": "Cabanes"}},
+        ],
+    },
 ]
 
 
@@ -313,7 +381,13 @@ async def test_other_free_answers_and_a_ranking(resident_factory, sessionmaker) 
 
 async def test_a_long_summary_still_fits_in_one_message(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     questions = [
-        {"id": f"t{i}", "type": "text", "max_length": 1000, "required": False, "prompt": {"fr": f"Question {i} " + "détaillée " * 20}}
+        {
+            "id": f"t{i}",
+            "type": "text",
+            "max_length": 1000,
+            "required": False,
+            "prompt": {"fr": f"Question {i} " + "détaillée " * 20},
+        }
         for i in range(14)  # with onboarding, under the flood control's 20 updates
     ]
     await setup_consultation(sessionmaker, questions=questions)

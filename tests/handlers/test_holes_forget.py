@@ -82,7 +82,10 @@ async def test_an_unanswered_prompt_expires(resident_factory, sessionmaker, monk
 
 
 async def test_forget_reaches_the_agents_posts_and_their_queued_copies(
-    resident_factory, sessionmaker, settings, engine  # type: ignore[no-untyped-def]
+    resident_factory,
+    sessionmaker,
+    settings,
+    engine,  # type: ignore[no-untyped-def]
 ) -> None:
     camille = await onboarded(resident_factory, 3104)
     notices = ReportNotices(build_i18n("fr"), settings)
@@ -90,15 +93,33 @@ async def test_forget_reaches_the_agents_posts_and_their_queued_copies(
         categories = await load_categories(session)
         resident = await session.scalar(select(Resident).where(Resident.telegram_id == 3104))
         photo_report = await create_report(
-            session, category=categories["voirie-chaussee"], description=DESCRIPTION, photos=[], lat=45.77731, lon=3.08702,
-            address=ADDRESS, resident=resident, source=Source.CHAT, notifier=notices,
+            session,
+            category=categories["voirie-chaussee"],
+            description=DESCRIPTION,
+            photos=[],
+            lat=45.77731,
+            lon=3.08702,
+            address=ADDRESS,
+            resident=resident,
+            source=Source.CHAT,
+            notifier=notices,
         )
         waiting = await create_report(
-            session, category=categories["bruit"], description="Musique chez les Dupont la nuit", photos=[], lat=None, lon=None,
-            address=None, resident=resident, source=Source.CHAT, notifier=notices,
+            session,
+            category=categories["bruit"],
+            description="Musique chez les Dupont la nuit",
+            photos=[],
+            lat=None,
+            lon=None,
+            address=None,
+            resident=resident,
+            source=Source.CHAT,
+            notifier=notices,
         )
     async with sessionmaker.begin() as session:  # the sender delivered the first post: Telegram's message 777
-        posted = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"report:{photo_report.id}:agents:new"))
+        posted = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == f"report:{photo_report.id}:agents:new")
+        )
         assert posted is not None and DESCRIPTION in posted.payload["text"]
         await outbox.mark_sent(session, posted.id)  # type: ignore[arg-type]
         await outbox.record_sent_message_id(session, posted, SimpleNamespace(message_id=777))
@@ -110,7 +131,10 @@ async def test_forget_reaches_the_agents_posts_and_their_queued_copies(
     async with sessionmaker() as session:
         edit = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == outbox.ERASED_POST_KIND))
         assert edit is not None and (edit.chat_id, edit.method, edit.payload["message_id"]) == (AGENTS, "editMessageText", 777)
-        assert edit.payload["text"] == f"🗑 Signalement {photo_report.ref}\u00a0: son contenu a été retiré à la demande de la personne qui l’avait envoyé."
+        assert (
+            edit.payload["text"]
+            == f"🗑 Signalement {photo_report.ref}\u00a0: son contenu a été retiré à la demande de la personne qui l’avait envoyé."
+        )
         assert edit.payload["reply_markup"] == posted.payload["reply_markup"]  # agents can still handle the report
         queued = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"report:{waiting.id}:agents:new"))
         assert queued is not None and queued.status == "pending" and waiting.ref in queued.payload["text"]

@@ -25,7 +25,9 @@ from storage.types import utcnow
 from tests.handlers.notifications_helpers import alerts, buttons, make_official, onboard
 
 
-async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
+    resident_factory, sessionmaker: SessionMaker
+) -> None:  # type: ignore[no-untyped-def]
     official, anne = resident_factory(6001), resident_factory(6101, "en")
     await onboard(official, "fr")
     await onboard(anne, "en")
@@ -38,7 +40,10 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     await anne.send("The buttons are <too> small")
     assert anne.last_reply() == "Thank you! Your message was passed on to the town hall; you will be told here when they answer."
     async with sessionmaker() as session:
-        notices = {row.chat_id: row.payload for row in await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "feedback"))}
+        notices = {
+            row.chat_id: row.payload
+            for row in await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "feedback"))
+        }
         row = (await session.scalars(select(Feedback))).one()
     # The official (and the admin from ADMIN_IDS) hear of it, in French for the official, escaped.
     assert set(notices) == {1, 6001}
@@ -75,7 +80,9 @@ async def test_impact_lists_consultations_and_sums_them_up(resident_factory, ses
     await onboard(anne, "fr")
     await anne.send("🌱 Mon impact")
     assert anne.last_reply().startswith("🌱 <b>Votre impact</b>\n\nVous avez répondu à 0 consultation.")
-    assert anne.last_reply().endswith("Rien pour l’instant\u00a0: répondez à une consultation ou signalez un problème, et vous verrez ici ce qu’il en est advenu.")
+    assert anne.last_reply().endswith(
+        "Rien pour l’instant\u00a0: répondez à une consultation ou signalez un problème, et vous verrez ici ce qu’il en est advenu."
+    )
     now = utcnow()
     async with sessionmaker.begin() as session:
         me = (await session.scalars(select(Resident).where(Resident.telegram_id == 6201))).one()
@@ -93,12 +100,17 @@ async def test_impact_lists_consultations_and_sums_them_up(resident_factory, ses
     await anne.send("/impact")
     text = anne.last_reply()
     assert "Vous avez répondu à 2 consultations. 1 a déjà abouti à une décision du conseil.\n" in text
-    assert "✅ Le parc &lt;Jaurès&gt;\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: Des bancs &amp; des arbres dès le printemps" in text
+    assert (
+        "✅ Le parc &lt;Jaurès&gt;\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: Des bancs &amp; des arbres dès le printemps"
+        in text
+    )
     assert "✅ La halle\u00a0: close, résultats pas encore publiés" in text
     assert "⏸ L’école\u00a0: encore ouverte" in text
 
 
-async def test_satisfaction_answer_with_a_comment_and_stale_buttons_refused(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_satisfaction_answer_with_a_comment_and_stale_buttons_refused(
+    resident_factory, sessionmaker: SessionMaker, settings
+) -> None:  # type: ignore[no-untyped-def]
     anne = resident_factory(6301)
     await onboard(anne, "fr")
     period = satisfaction.period_of(utcnow(), settings.satisfaction_interval_days)
@@ -112,7 +124,10 @@ async def test_satisfaction_answer_with_a_comment_and_stale_buttons_refused(resi
     assert alerts(anne)[-1] == "Cette question est close\u202f; merci quand même."
     await anne.tap(SatisfactionCallback(period=period, score=2).pack())
     await anne.tap(SatisfactionCallback(period=period, score=4).pack())  # changes her mind
-    assert anne.last_reply() == "Merci pour votre réponse (4/5)\u202f! Si vous le souhaitez, écrivez un commentaire en un message\u202f; sinon /passer."
+    assert (
+        anne.last_reply()
+        == "Merci pour votre réponse (4/5)\u202f! Si vous le souhaitez, écrivez un commentaire en un message\u202f; sinon /passer."
+    )
     await anne.send_sticker()
     assert anne.last_reply() == "Écrivez votre commentaire sous forme de texte, ou /passer."
     await anne.send("Pratique pour signaler les nids-de-poule")
@@ -130,7 +145,10 @@ async def test_stats_for_officials_only_as_text_and_report(resident_factory, ses
     assert anne.last_reply() == "Désolé, cette commande est réservée aux élus et chargés de participation."
     await make_official(sessionmaker, 6401)
     await official.send("/stats 2026-13-01")
-    assert official.last_reply() == "Indiquez la période ainsi\u00a0: /stats 2026-09-01 2026-11-30 (ou /stats seul pour les 90 derniers jours)."
+    assert (
+        official.last_reply()
+        == "Indiquez la période ainsi\u00a0: /stats 2026-09-01 2026-11-30 (ou /stats seul pour les 90 derniers jours)."
+    )
     await official.send("/stats")
     assert official.last_reply().startswith("Les chiffres de Palabre, du ")
     assert "Habitants\u00a0: 2 inscrits, 2 actifs sur la période, 0 a bloqué le bot." in official.last_reply()

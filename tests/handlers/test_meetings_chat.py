@@ -15,7 +15,9 @@ from storage.models import AuditEntry, Meeting, OutboxMessage
 from tests.handlers.notifications_helpers import alerts, import_lists, make_official, onboard
 
 
-async def test_official_announces_a_meeting_residents_answer_and_the_count_shows(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_official_announces_a_meeting_residents_answer_and_the_count_shows(
+    resident_factory, sessionmaker: SessionMaker, settings
+) -> None:  # type: ignore[no-untyped-def]
     await import_lists(sessionmaker)
     official, marie, john = resident_factory(5001), resident_factory(5101), resident_factory(5102, "en")
     for person, language in ((official, "fr"), (marie, "fr"), (john, "en")):

@@ -45,7 +45,9 @@ async def failures(sessionmaker: SessionMaker) -> list[tuple[str, str]]:
 
 
 async def test_a_failure_that_persists_is_retried_then_told_and_recorded_without_the_text(
-    dispatcher: tuple[Dispatcher, Bot], resident_factory, sessionmaker: SessionMaker  # type: ignore[no-untyped-def]
+    dispatcher: tuple[Dispatcher, Bot],
+    resident_factory,
+    sessionmaker: SessionMaker,  # type: ignore[no-untyped-def]
 ) -> None:
     dp, _bot = dispatcher
     tries: list[int] = []
@@ -62,7 +64,9 @@ async def test_a_failure_that_persists_is_retried_then_told_and_recorded_without
 
 
 async def test_a_bug_is_not_retried_but_the_resident_is_told(
-    dispatcher: tuple[Dispatcher, Bot], resident_factory, sessionmaker: SessionMaker  # type: ignore[no-untyped-def]
+    dispatcher: tuple[Dispatcher, Bot],
+    resident_factory,
+    sessionmaker: SessionMaker,  # type: ignore[no-untyped-def]
 ) -> None:
     dp, _bot = dispatcher
     tries: list[int] = []
@@ -76,7 +80,9 @@ async def test_a_bug_is_not_retried_but_the_resident_is_told(
 
 
 async def test_the_same_update_fed_twice_is_handled_once(
-    dispatcher: tuple[Dispatcher, Bot], resident_factory, sessionmaker: SessionMaker  # type: ignore[no-untyped-def]
+    dispatcher: tuple[Dispatcher, Bot],
+    resident_factory,
+    sessionmaker: SessionMaker,  # type: ignore[no-untyped-def]
 ) -> None:
     dp, bot = dispatcher
     camille = resident_factory(4003)
@@ -86,11 +92,16 @@ async def test_the_same_update_fed_twice_is_handled_once(
     await dp.feed_update(bot, twice)
     assert sum("/consultations" in reply for reply in camille.replies()) == 1
     async with sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_id == 987_654)) == 1
+        assert (
+            await session.scalar(select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_id == 987_654))
+            == 1
+        )
 
 
 async def test_a_reply_that_meets_a_network_error_is_sent_again_and_the_update_not_redone(
-    dispatcher: tuple[Dispatcher, Bot], resident_factory, sessionmaker: SessionMaker  # type: ignore[no-untyped-def]
+    dispatcher: tuple[Dispatcher, Bot],
+    resident_factory,
+    sessionmaker: SessionMaker,  # type: ignore[no-untyped-def]
 ) -> None:
     _dp, bot = dispatcher
     camille = resident_factory(4004)

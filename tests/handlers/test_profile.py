@@ -46,7 +46,12 @@ async def test_resident_picks_an_age_bracket_sees_it_and_can_take_it_back(reside
 
     await camille.tap(SettingsCallback(action="age").pack())  # the current choice carries a ✓
     assert [text for text, _ in buttons(camille)] == [
-        "15 à 29 ans", "✓ 30 à 44 ans", "45 à 59 ans", "60 à 74 ans", "75 ans et plus", "Je préfère ne pas le dire"
+        "15 à 29 ans",
+        "✓ 30 à 44 ans",
+        "45 à 59 ans",
+        "60 à 74 ans",
+        "75 ans et plus",
+        "Je préfère ne pas le dire",
     ]
     await camille.tap(AgeBracketCallback(code="-").pack())  # "rather not say" takes it back
     assert "Tranche d’âge\u00a0: non indiquée" in camille.last_reply()
@@ -63,7 +68,9 @@ async def test_an_english_speaker_reads_the_brackets_in_english(resident_factory
     assert "Age bracket: 75 and over" in alex.last_reply()
 
 
-async def test_a_forged_or_stale_age_button_changes_nothing_and_gets_an_answer(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_forged_or_stale_age_button_changes_nothing_and_gets_an_answer(
+    resident_factory, sessionmaker: SessionMaker
+) -> None:  # type: ignore[no-untyped-def]
     camille = resident_factory(3103)
     await onboard(camille)
     await camille.send("/settings")
@@ -127,7 +134,9 @@ async def test_the_offer_can_be_ignored_or_followed_later(resident_factory, sess
     assert await profile(sessionmaker, 3106) == ("nord", "45-59")
 
 
-async def test_the_offer_shows_only_what_the_commune_and_the_resident_leave_open(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+async def test_the_offer_shows_only_what_the_commune_and_the_resident_leave_open(
+    resident_factory, sessionmaker: SessionMaker
+) -> None:  # type: ignore[no-untyped-def]
     camille = resident_factory(3107)
     await onboard(camille)  # no neighbourhoods listed: only the age bracket is offered
     assert [text for text, _ in buttons(camille)] == ["🎂 Ma tranche d’âge", "Pas maintenant"]

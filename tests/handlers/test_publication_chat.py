@@ -122,7 +122,10 @@ async def test_official_broadcasts_to_the_participants_of_a_consultation(residen
     await official.tap(AudienceCallback(flow="b", kind="c").pack())
     assert official.last_reply() == "🗳 Les participants de quelle consultation\u202f?"
     assert buttons(official) == [
-        ("🗳 Réaménagement de la place du marché (1 participant)", AudienceCallback(flow="b", kind="c", code=str(consultation.id)).pack())
+        (
+            "🗳 Réaménagement de la place du marché (1 participant)",
+            AudienceCallback(flow="b", kind="c", code=str(consultation.id)).pack(),
+        )
     ]
     await official.tap(AudienceCallback(flow="b", kind="c", code="99999").pack())  # forged: no such consultation
     assert alerts(official)[-1] == "Ce bouton n’est plus valable."

@@ -68,10 +68,14 @@ class Reporter(Resident):
         await self.tap(ConsentCallback(accept=True).pack())
 
     async def send_photo(self, file_id: str) -> None:
-        await self.feed(message=self._message(photo=[
-            {"file_id": file_id + "-small", "file_unique_id": file_id + "s", "width": 90, "height": 90},
-            {"file_id": file_id, "file_unique_id": file_id + "u", "width": 1280, "height": 960},
-        ]))
+        await self.feed(
+            message=self._message(
+                photo=[
+                    {"file_id": file_id + "-small", "file_unique_id": file_id + "s", "width": 90, "height": 90},
+                    {"file_id": file_id, "file_unique_id": file_id + "u", "width": 1280, "height": 960},
+                ]
+            )
+        )
 
     async def send_location(self, lat: float, lon: float) -> None:
         await self.feed(message=self._message(location={"latitude": lat, "longitude": lon}))
@@ -92,13 +96,26 @@ class GroupMember:
 
     async def tap(self, data: str) -> None:
         message = Message(message_id=1, date=datetime.now(UTC), chat=self.chat, text="(report)")
-        await self.dp.feed_update(self.bot, Update(update_id=next(self._ids) + 100_000, callback_query=CallbackQuery(
-            id=str(next(self._ids)), from_user=self.user, chat_instance="g", message=message, data=data)))
+        await self.dp.feed_update(
+            self.bot,
+            Update(
+                update_id=next(self._ids) + 100_000,
+                callback_query=CallbackQuery(
+                    id=str(next(self._ids)), from_user=self.user, chat_instance="g", message=message, data=data
+                ),
+            ),
+        )
 
     async def reply(self, to_message_id: int, text: str) -> None:
         original = Message(message_id=to_message_id, date=datetime.now(UTC), chat=self.chat, text="prompt")
-        message = Message(message_id=next(self._ids) + 5000, date=datetime.now(UTC), chat=self.chat,
-                          from_user=self.user, text=text, reply_to_message=original)
+        message = Message(
+            message_id=next(self._ids) + 5000,
+            date=datetime.now(UTC),
+            chat=self.chat,
+            from_user=self.user,
+            text=text,
+            reply_to_message=original,
+        )
         await self.dp.feed_update(self.bot, Update(update_id=next(self._ids) + 100_000, message=message))
 
 
@@ -131,7 +148,9 @@ async def file_pothole(person: Reporter, sessionmaker: SessionMaker, lat: float 
 
 async def outbox(sessionmaker: SessionMaker, chat_id: int) -> list[OutboxMessage]:
     async with sessionmaker() as session:
-        return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id)))
+        return list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id))
+        )
 
 
 async def test_resident_reports_a_pothole_with_photo_and_location(people, sessionmaker, settings) -> None:  # type: ignore[no-untyped-def]
@@ -198,7 +217,10 @@ async def test_refusals_are_clear_and_store_nothing(people, sessionmaker) -> Non
     assert camille.last_reply() == "Cette description est trop longue\u00a0: 2000 caractères au maximum, s’il vous plaît."
     await camille.send("Des sacs abandonnés")
     await camille.tap(step("photos_done"))  # no photo, but one is required
-    assert camille.alerts()[-1] == "📷 Une photo est nécessaire pour ce type de problème. Pas de photo\u202f? Contactez directement votre mairie."
+    assert (
+        camille.alerts()[-1]
+        == "📷 Une photo est nécessaire pour ce type de problème. Pas de photo\u202f? Contactez directement votre mairie."
+    )
     await camille.send_photo("p")
     await camille.tap(step("photos_done"))
     await camille.send("⏭ Passer")  # the place is required here
@@ -256,7 +278,9 @@ async def test_agents_triage_and_residents_hear_in_their_language(people, dispat
     async with sessionmaker() as session:
         history = (await session.scalars(select(ReportStatusChange).order_by(ReportStatusChange.id))).all()
     assert [(h.to_status, h.author_telegram_id, h.note) for h in history] == [
-        ("new", None, None), ("acknowledged", AGENT_ID, None), ("fixed", AGENT_ID, "Rebouché ce matin"),
+        ("new", None, None),
+        ("acknowledged", AGENT_ID, None),
+        ("fixed", AGENT_ID, "Rebouché ce matin"),
     ]
     to_camille = [m.payload["text"] for m in await outbox(sessionmaker, 3031)]
     to_alex = [m.payload["text"] for m in await outbox(sessionmaker, 3032)]
@@ -351,10 +375,24 @@ async def test_saved_replies_are_offered_in_the_agents_group_and_sent_as_the_not
     await camille.tap(step("send"))
     async with sessionmaker.begin() as session:
         report = await session.scalar(select(Report))
-        fits = await add_saved_reply(session, title="Rebouché", text="Le trou est rebouché, merci.", category_code="voirie-chaussee",
-                                     status="fixed", by=AGENT_ID, source=Source.CLI)
-        await add_saved_reply(session, title="Bruit", text="Une patrouille passera.", category_code="bruit", status=None,
-                              by=AGENT_ID, source=Source.CLI)
+        fits = await add_saved_reply(
+            session,
+            title="Rebouché",
+            text="Le trou est rebouché, merci.",
+            category_code="voirie-chaussee",
+            status="fixed",
+            by=AGENT_ID,
+            source=Source.CLI,
+        )
+        await add_saved_reply(
+            session,
+            title="Bruit",
+            text="Une patrouille passera.",
+            category_code="bruit",
+            status=None,
+            by=AGENT_ID,
+            source=Source.CLI,
+        )
     agent = GroupMember(dp, bot, AGENT_ID)
     await agent.tap(AgentAction(action="set", report_id=report.id, status="fixed").pack())  # type: ignore[arg-type,union-attr]
     buttons = [b.text for row in bot.session.requests[-1].reply_markup.inline_keyboard for b in row]

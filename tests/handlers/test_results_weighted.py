@@ -18,18 +18,25 @@ from storage.types import utcnow
 from tests.consultation_helpers import add_consultation, add_resident
 from tests.handlers.notifications_helpers import buttons, import_lists, make_official, onboard
 
-POPULATION = 'source: "Insee, recensement 2022"\nneighbourhoods: {centre: 600, nord: 400}\n' \
-             "age_brackets: {15-29: 200, 30-44: 200, 45-59: 200, 60-74: 250, 75-plus: 150}\n"
+POPULATION = (
+    'source: "Insee, recensement 2022"\nneighbourhoods: {centre: 600, nord: 400}\n'
+    "age_brackets: {15-29: 200, 30-44: 200, 45-59: 200, 60-74: 250, 75-plus: 150}\n"
+)
 
 
-async def answered(sessionmaker: SessionMaker, telegram_id: int, hood: str, age: str | None, frequence: str, satisfaction: int) -> None:
+async def answered(
+    sessionmaker: SessionMaker, telegram_id: int, hood: str, age: str | None, frequence: str, satisfaction: int
+) -> None:
     async with sessionmaker.begin() as session:
         resident = await add_resident(session, telegram_id, neighbourhood=hood)
         resident.age_bracket = age
         consultation = await session.scalar(select(Consultation))
         assert consultation is not None
         response = ConsultationResponse(
-            consultation_id=consultation.id, resident_id=resident.id, status="submitted", submitted_at=utcnow()  # type: ignore[arg-type]
+            consultation_id=consultation.id,
+            resident_id=resident.id,
+            status="submitted",
+            submitted_at=utcnow(),  # type: ignore[arg-type]
         )
         session.add(response)
         await session.flush()
@@ -66,7 +73,10 @@ async def test_results_in_the_chat_show_raw_and_weighted_figures_in_french(resid
     summary = "\n".join(r for r in official.replies() if r.startswith("📊 <b>"))
     assert "⚖️ Chiffres pondérés selon la population (Insee, recensement 2022)\u00a0: ils valent un échantillon de" in summary
     assert "1 participant n’a pas indiqué son quartier ou son âge\u00a0: il compte seulement dans les chiffres bruts." in summary
-    assert "⚠️ Personne de «\u202f75 ans et plus\u202f» n’a participé\u00a0: la pondération ne peut pas parler à leur place." in summary
+    assert (
+        "⚠️ Personne de «\u202f75 ans et plus\u202f» n’a participé\u00a0: la pondération ne peut pas parler à leur place."
+        in summary
+    )
     assert "⚠️ Seulement 2 participants de «\u202fNord\u202f»" in summary
     # 7 of 10 every week, raw; weighted, the over-represented centre counts less.
     weekly = re.search(r"• Chaque semaine\u00a0: 7 \(70\u00a0%\u202f; pondéré\u00a0: (\d+(?:,\d)?)\u00a0%\)", summary)
@@ -80,7 +90,9 @@ async def test_results_in_the_chat_show_raw_and_weighted_figures_in_french(resid
     assert photos[0].caption == "Question 1\u00a0: À quelle fréquence venez-vous au marché ?"
 
 
-async def test_an_official_reminds_the_under_represented_groups_from_the_chat(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_an_official_reminds_the_under_represented_groups_from_the_chat(
+    resident_factory, sessionmaker: SessionMaker, settings
+) -> None:  # type: ignore[no-untyped-def]
     await scene(sessionmaker)
     official = resident_factory(4001)
     await make_official(sessionmaker, 4001)

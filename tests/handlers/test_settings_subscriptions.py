@@ -10,7 +10,9 @@ from storage.models import Resident, Subscription
 from tests.handlers.notifications_helpers import alerts, buttons, import_lists, onboard
 
 
-async def test_resident_follows_topics_picks_a_neighbourhood_and_mutes_everything(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+async def test_resident_follows_topics_picks_a_neighbourhood_and_mutes_everything(
+    resident_factory, sessionmaker: SessionMaker
+) -> None:  # type: ignore[no-untyped-def]
     await import_lists(sessionmaker)
     camille = resident_factory(3001)
     await onboard(camille)

@@ -24,4 +24,6 @@ async def test_staff_get_a_link_residents_a_refusal_and_nothing_when_disabled(re
     async with sessionmaker() as session:
         hashes = list(await session.scalars(select(WebSignInToken.token_hash)))
         assert hashes == [digest(link.rsplit("/", 1)[1])]
-        assert await session.scalar(select(func.count()).select_from(WebSignInToken).where(WebSignInToken.telegram_id == 3001)) == 0
+        assert (
+            await session.scalar(select(func.count()).select_from(WebSignInToken).where(WebSignInToken.telegram_id == 3001)) == 0
+        )

@@ -16,7 +16,9 @@ from storage.models import Resident
 from tests.handlers.conftest import RecordingSession
 
 
-async def test_a_newcomer_gets_their_id_in_a_private_chat_before_any_consent(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+async def test_a_newcomer_gets_their_id_in_a_private_chat_before_any_consent(
+    resident_factory, sessionmaker: SessionMaker
+) -> None:  # type: ignore[no-untyped-def]
     newcomer = resident_factory(777000111)
     await newcomer.send("/whoami")
     assert newcomer.replies() == [
@@ -36,24 +38,32 @@ async def test_in_english_the_answer_is_english(resident_factory) -> None:  # ty
     ]
 
 
-async def test_in_any_group_it_gives_the_group_id_for_agents_chat_id(dispatcher: tuple[Dispatcher, Bot], sessionmaker: SessionMaker) -> None:
+async def test_in_any_group_it_gives_the_group_id_for_agents_chat_id(
+    dispatcher: tuple[Dispatcher, Bot], sessionmaker: SessionMaker
+) -> None:
     dp, bot = dispatcher
     group = Chat(id=-1001234567890, type="supergroup", title="Services techniques")
     someone = User(id=555000111, is_bot=False, first_name="Dominique", language_code="fr")
     message = Message(
-        message_id=7, date=datetime.now(UTC), chat=group, from_user=someone, text="/whoami",
+        message_id=7,
+        date=datetime.now(UTC),
+        chat=group,
+        from_user=someone,
+        text="/whoami",
         entities=[MessageEntity(type="bot_command", offset=0, length=7)],
     )
     await dp.feed_update(bot, Update(update_id=990001, message=message))
     session: RecordingSession = bot.session  # type: ignore[assignment]
     sent = [m for m in session.requests if isinstance(m, SendMessage)]
-    assert [(m.chat_id, m.text) for m in sent] == [(
-        -1001234567890,
-        "🆔 Identifiant de ce groupe\u00a0: <code>-1001234567890</code>\n"
-        "Pour que les nouveaux signalements arrivent ici, indiquez-le dans le réglage AGENTS_CHAT_ID.\n"
-        "🆔 Votre identifiant Telegram\u00a0: <code>555000111</code>\n"
-        "Un administrateur l’utilise dans ADMIN_IDS ou pour vous attribuer un rôle.",
-    )]
+    assert [(m.chat_id, m.text) for m in sent] == [
+        (
+            -1001234567890,
+            "🆔 Identifiant de ce groupe\u00a0: <code>-1001234567890</code>\n"
+            "Pour que les nouveaux signalements arrivent ici, indiquez-le dans le réglage AGENTS_CHAT_ID.\n"
+            "🆔 Votre identifiant Telegram\u00a0: <code>555000111</code>\n"
+            "Un administrateur l’utilise dans ADMIN_IDS ou pour vous attribuer un rôle.",
+        )
+    ]
     async with sessionmaker() as db:  # a group member is not made a resident
         assert await db.scalar(select(func.count()).select_from(Resident).where(Resident.telegram_id == 555000111)) == 0
 

@@ -53,8 +53,16 @@ class RecordingNotifier:
         ask_if_fixed: Resident | None,
     ) -> None:
         self.calls.append(
-            ("status", (report.ref, change.to_status, change.note, [r.telegram_id for r in recipients],
-                        ask_if_fixed.telegram_id if ask_if_fixed else None))
+            (
+                "status",
+                (
+                    report.ref,
+                    change.to_status,
+                    change.note,
+                    [r.telegram_id for r in recipients],
+                    ask_if_fixed.telegram_id if ask_if_fixed else None,
+                ),
+            )
         )
 
     async def reopened_by_reporter(self, session: AsyncSession, report: Report) -> None:

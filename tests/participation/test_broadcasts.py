@@ -118,8 +118,11 @@ async def test_queueing_in_chunks_resumes_after_a_crash_without_duplicates(sessi
                 session,
                 [
                     {
-                        "chat_id": r.telegram_id, "method": "sendMessage", "payload": {"text": "Travaux"},
-                        "dedupe_key": broadcasts.dedupe_key(broadcast.id, r.resident_id), "broadcast_id": broadcast.id,
+                        "chat_id": r.telegram_id,
+                        "method": "sendMessage",
+                        "payload": {"text": "Travaux"},
+                        "dedupe_key": broadcasts.dedupe_key(broadcast.id, r.resident_id),
+                        "broadcast_id": broadcast.id,
                     }
                     for r in chunk
                 ],

@@ -63,7 +63,9 @@ def test_conditions_name_real_answers_and_rankings_have_no_other() -> None:
 
 
 def test_yaml_syntax_errors_name_their_line() -> None:
-    assert problems_of("consultation_broken_yaml.yaml") == ["line 3: not valid YAML (expected ',' or ']', but got '<stream end>')"]
+    assert problems_of("consultation_broken_yaml.yaml") == [
+        "line 3: not valid YAML (expected ',' or ']', but got '<stream end>')"
+    ]
 
 
 def test_a_file_that_is_not_a_mapping_is_one_problem() -> None:

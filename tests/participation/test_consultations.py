@@ -23,7 +23,9 @@ async def count(session, model) -> int:  # type: ignore[no-untyped-def]
 
 async def test_reimport_updates_until_someone_answers(session) -> None:  # type: ignore[no-untyped-def]
     consultation = await add_consultation(session)
-    _, outcome = await c.import_consultation(session, sample_spec(title={"fr": "Nouveau titre"}), actor_telegram_id=None, source=audit.Source.CLI)
+    _, outcome = await c.import_consultation(
+        session, sample_spec(title={"fr": "Nouveau titre"}), actor_telegram_id=None, source=audit.Source.CLI
+    )
     assert outcome == c.ImportOutcome.UPDATED
     assert consultation.title == {"fr": "Nouveau titre"}
     resident = await add_resident(session, 10)
@@ -59,7 +61,13 @@ async def test_a_whole_response_with_a_conditional_question(session) -> None:  #
     assert view.response.cursor is None  # the summary
     view = await c.submit(session, resident, rid, view.response.step)
     assert view.response.status == ResponseStatus.SUBMITTED
-    assert view.answers == {"frequence": "hebdo", "priorites": ["arbres", "bancs"], "satisfaction": 4, "pietonne": "no", "pourquoi": "Trop de bruit"}
+    assert view.answers == {
+        "frequence": "hebdo",
+        "priorites": ["arbres", "bancs"],
+        "satisfaction": 4,
+        "pietonne": "no",
+        "pourquoi": "Trop de bruit",
+    }
 
 
 async def test_old_steps_double_taps_and_forged_values_change_nothing(session) -> None:  # type: ignore[no-untyped-def]
@@ -99,7 +107,10 @@ async def test_closed_and_not_yet_open_consultations_refuse(session) -> None:  #
 
 async def test_audience_by_neighbourhood(session) -> None:  # type: ignore[no-untyped-def]
     consultation = await add_consultation(session, neighbourhoods=["centre"])
-    inside, outside = await add_resident(session, 15, neighbourhood="centre"), await add_resident(session, 16, neighbourhood="gare")
+    inside, outside = (
+        await add_resident(session, 15, neighbourhood="centre"),
+        await add_resident(session, 16, neighbourhood="gare"),
+    )
     assert [o.consultation.slug for o in await c.open_for(session, inside)] == ["place-du-marche"]
     assert await c.open_for(session, outside) == []
     with pytest.raises(Refused) as refused:
@@ -169,7 +180,9 @@ async def test_native_poll_answers_count_once_per_resident(session) -> None:  # 
         message_id = 77
         poll = type("P", (), {"id": "poll-1"})()
 
-    await c.record_poll_sent(session, OutboxMessage(chat_id=20, method="sendPoll", dedupe_key=c.poll_dedupe_key(consultation.id, resident.id)), Sent())
+    await c.record_poll_sent(
+        session, OutboxMessage(chat_id=20, method="sendPoll", dedupe_key=c.poll_dedupe_key(consultation.id, resident.id)), Sent()
+    )
     await session.refresh(poll)
     assert (poll.poll_id, poll.message_id, poll.status) == ("poll-1", 77, "open")
     assert await c.record_poll_answer(session, "poll-1", resident, [0]) == c.PollOutcome.RECORDED
@@ -226,7 +239,9 @@ async def test_a_poll_delivered_after_closing_is_stopped_at_once(session) -> Non
         message_id = 9
         poll = type("P", (), {"id": "late"})()
 
-    await c.record_poll_sent(session, OutboxMessage(chat_id=24, method="sendPoll", dedupe_key=c.poll_dedupe_key(consultation.id, resident.id)), Sent())
+    await c.record_poll_sent(
+        session, OutboxMessage(chat_id=24, method="sendPoll", dedupe_key=c.poll_dedupe_key(consultation.id, resident.id)), Sent()
+    )
     stops = (await session.scalars(select(OutboxMessage).where(OutboxMessage.method == "stopPoll"))).all()
     assert [m.payload for m in stops] == [{"chat_id": 24, "message_id": 9}]
 
@@ -257,7 +272,13 @@ async def test_mydata_lists_answers_and_forget_keeps_only_anonymous_choices(sess
     resident = await add_resident(session, 26)
     view = await c.begin(session, consultation, resident)
     rid = view.response.id
-    for index, value in ((FREQUENCE, "hebdo"), (PRIORITES, None), (SATISFACTION, 3), (PIETONNE, "no"), (POURQUOI, "J’habite au 3 rue X")):
+    for index, value in (
+        (FREQUENCE, "hebdo"),
+        (PRIORITES, None),
+        (SATISFACTION, 3),
+        (PIETONNE, "no"),
+        (POURQUOI, "J’habite au 3 rue X"),
+    ):
         if value is None:
             view = await c.skip(session, resident, rid, view.response.step, index)
         else:

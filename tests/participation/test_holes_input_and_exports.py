@@ -56,8 +56,16 @@ async def test_report_exports_neutralise_formulas(session: AsyncSession) -> None
     categories = await load_categories(session)
     camille = await get_or_create_resident(session, 601)
     await create_report(
-        session, category=categories["voirie-chaussee"], description="@SUM(1+1) trou énorme", photos=[],
-        lat=None, lon=None, address="+33 rue du Port", resident=camille, source=Source.CHAT, notifier=RecordingNotifier(),
+        session,
+        category=categories["voirie-chaussee"],
+        description="@SUM(1+1) trou énorme",
+        photos=[],
+        lat=None,
+        lon=None,
+        address="+33 rue du Port",
+        resident=camille,
+        source=Source.CHAT,
+        notifier=RecordingNotifier(),
     )
     rows = await report_export.export_rows(session, "fr")
     exported = list(csv.DictReader(io.StringIO(report_export.to_csv(rows).decode("utf-8-sig"))))
@@ -73,8 +81,16 @@ async def test_a_text_with_nothing_visible_is_refused(session: AsyncSession, tex
     camille = await get_or_create_resident(session, 602)
     with pytest.raises(ReportError) as caught:
         await create_report(
-            session, category=categories["bruit"], description=text, photos=[], lat=None, lon=None, address=None,
-            resident=camille, source=Source.CHAT, notifier=RecordingNotifier(),
+            session,
+            category=categories["bruit"],
+            description=text,
+            photos=[],
+            lat=None,
+            lon=None,
+            address=None,
+            resident=camille,
+            source=Source.CHAT,
+            notifier=RecordingNotifier(),
         )
     assert caught.value.problem == Problem.DESCRIPTION_EMPTY
     with pytest.raises(feedback_module.FeedbackRefused):
@@ -86,8 +102,16 @@ async def test_control_characters_are_removed_before_storage_on_every_backend(se
     categories = await load_categories(session)
     camille = await get_or_create_resident(session, 603)
     report = await create_report(
-        session, category=categories["bruit"], description="Bruit\x00 la\x0b nuit\x1f", photos=[], lat=None, lon=None,
-        address="2 rue\x00 Haute", resident=camille, source=Source.CHAT, notifier=RecordingNotifier(),
+        session,
+        category=categories["bruit"],
+        description="Bruit\x00 la\x0b nuit\x1f",
+        photos=[],
+        lat=None,
+        lon=None,
+        address="2 rue\x00 Haute",
+        resident=camille,
+        source=Source.CHAT,
+        notifier=RecordingNotifier(),
     )
     await feedback_module.submit(session, camille, "Merci\x00 !")
     await session.commit()  # PostgreSQL refuses NUL in text: this commit is the proof

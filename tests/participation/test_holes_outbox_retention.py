@@ -17,13 +17,34 @@ async def test_sent_messages_are_purged_after_their_retention(session: AsyncSess
     now = utcnow()
     keyboard = {"inline_keyboard": [[{"text": "Prendre en compte", "callback_data": "ag:ack:1:-"}]]}
     rows = {
-        "old_notice": OutboxMessage(chat_id=11, method="sendMessage", payload={"text": "Votre signalement rue Haute"}, status="sent", sent_at=now - timedelta(days=31)),
-        "old_failed": OutboxMessage(chat_id=12, method="sendMessage", payload={"text": "Réunion salle Victor Hugo"}, status="failed", created_at=now - timedelta(days=40)),
-        "recent": OutboxMessage(chat_id=13, method="sendMessage", payload={"text": "Hier"}, status="sent", sent_at=now - timedelta(days=29)),
-        "pending": OutboxMessage(chat_id=14, method="sendMessage", payload={"text": "À venir"}, created_at=now - timedelta(days=60)),
+        "old_notice": OutboxMessage(
+            chat_id=11,
+            method="sendMessage",
+            payload={"text": "Votre signalement rue Haute"},
+            status="sent",
+            sent_at=now - timedelta(days=31),
+        ),
+        "old_failed": OutboxMessage(
+            chat_id=12,
+            method="sendMessage",
+            payload={"text": "Réunion salle Victor Hugo"},
+            status="failed",
+            created_at=now - timedelta(days=40),
+        ),
+        "recent": OutboxMessage(
+            chat_id=13, method="sendMessage", payload={"text": "Hier"}, status="sent", sent_at=now - timedelta(days=29)
+        ),
+        "pending": OutboxMessage(
+            chat_id=14, method="sendMessage", payload={"text": "À venir"}, created_at=now - timedelta(days=60)
+        ),
         "agents_post": OutboxMessage(
-            chat_id=-100, method="sendMessage", payload={"text": "Trou devant chez Mme Martin", "reply_markup": keyboard},
-            kind=outbox.AGENTS_POST_KIND, status="sent", sent_at=now - timedelta(days=31), sent_message_id=55,
+            chat_id=-100,
+            method="sendMessage",
+            payload={"text": "Trou devant chez Mme Martin", "reply_markup": keyboard},
+            kind=outbox.AGENTS_POST_KIND,
+            status="sent",
+            sent_at=now - timedelta(days=31),
+            sent_message_id=55,
         ),
     }
     session.add_all(rows.values())

@@ -18,8 +18,13 @@ async def test_answers_are_counted_last_tap_wins_and_close_at_the_start(sessionm
     async with sessionmaker.begin() as session:
         anne, bruno, chloe = [await add_resident(session, n) for n in (1, 2, 3)]
         meeting, invitation = await meetings.announce(
-            session, title="Place du marché", starts_at=utcnow() + timedelta(days=3), place="Salle des fêtes",
-            audience=Audience(AudienceKind.ALL), created_by=900, source=Source.CHAT,
+            session,
+            title="Place du marché",
+            starts_at=utcnow() + timedelta(days=3),
+            place="Salle des fêtes",
+            audience=Audience(AudienceKind.ALL),
+            created_by=900,
+            source=Source.CHAT,
         )
         assert invitation.status == "confirmed" and invitation.recipient_count == 3
         assert await meetings.answer(session, meeting.id, anne, True) == meetings.AnswerOutcome.RECORDED
@@ -36,8 +41,13 @@ async def test_answers_are_counted_last_tap_wins_and_close_at_the_start(sessionm
     with pytest.raises(ValueError):
         async with sessionmaker.begin() as session:
             await meetings.announce(
-                session, title="Trop tard", starts_at=utcnow() - timedelta(hours=1), place="Mairie",
-                audience=Audience(AudienceKind.ALL), created_by=900, source=Source.CHAT,
+                session,
+                title="Trop tard",
+                starts_at=utcnow() - timedelta(hours=1),
+                place="Mairie",
+                audience=Audience(AudienceKind.ALL),
+                created_by=900,
+                source=Source.CHAT,
             )
 
 
@@ -47,8 +57,13 @@ async def test_the_reminder_is_claimed_once_and_only_when_due(sessionmaker: Sess
         bruno = await add_resident(session, 2)
         await add_resident(session, 3)
         meeting, _ = await meetings.announce(
-            session, title="Budget", starts_at=utcnow() + timedelta(days=2), place="Mairie",
-            audience=Audience(AudienceKind.ALL), created_by=900, source=Source.CLI,
+            session,
+            title="Budget",
+            starts_at=utcnow() + timedelta(days=2),
+            place="Mairie",
+            audience=Audience(AudienceKind.ALL),
+            created_by=900,
+            source=Source.CLI,
         )
         await meetings.answer(session, meeting.id, anne, True)
         await meetings.answer(session, meeting.id, bruno, False)

@@ -16,9 +16,7 @@ from storage.types import utcnow
 
 async def enqueue_text(sessionmaker: SessionMaker, chat_id: int, text: str, **kwargs) -> bool:  # type: ignore[no-untyped-def]
     async with sessionmaker.begin() as session:
-        return await outbox.enqueue(
-            session, chat_id=chat_id, method="sendMessage", payload={"text": text}, **kwargs
-        )
+        return await outbox.enqueue(session, chat_id=chat_id, method="sendMessage", payload={"text": text}, **kwargs)
 
 
 async def test_claimed_messages_are_not_claimed_again(sessionmaker: SessionMaker) -> None:
@@ -58,9 +56,7 @@ async def test_errors_back_off_then_give_up(sessionmaker: SessionMaker) -> None:
     status = None
     for _ in range(outbox.MAX_ATTEMPTS):
         async with sessionmaker.begin() as session:
-            await session.execute(
-                OutboxMessage.__table__.update().values(not_before=utcnow() - timedelta(seconds=1))
-            )
+            await session.execute(OutboxMessage.__table__.update().values(not_before=utcnow() - timedelta(seconds=1)))
             (message,) = await outbox.claim_due(session, limit=1)
             status = await outbox.retry_or_fail(session, message, "TelegramNetworkError")
     assert status == Status.FAILED

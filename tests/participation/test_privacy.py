@@ -18,8 +18,9 @@ async def test_subscriptions_and_meeting_answers_in_mydata_and_after_forget(sess
     async with sessionmaker.begin() as session:
         resident = await add_resident(session, 6001)
         session.add(Topic(code="urbanisme", names={"fr": "Urbanisme"}, position=0))
-        meeting = Meeting(title="Réunion du quartier Nord", starts_at=utcnow() + timedelta(days=3), place="Salle des fêtes",
-                          audience_kind="all")
+        meeting = Meeting(
+            title="Réunion du quartier Nord", starts_at=utcnow() + timedelta(days=3), place="Salle des fêtes", audience_kind="all"
+        )
         session.add(meeting)
         await session.flush()
         session.add(Subscription(resident_id=resident.id, topic_code="urbanisme"))

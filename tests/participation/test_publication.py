@@ -28,11 +28,16 @@ from tests.consultation_helpers import add_consultation, add_resident
 TOPICS = "topics:\n  - {code: urbanisme, name: Urbanisme}\n  - {code: culture, name: Culture}\n"
 
 
-async def respond(session: AsyncSession, consultation: Consultation, resident: Resident, *, submitted: bool = True, **answers: Any) -> None:
+async def respond(
+    session: AsyncSession, consultation: Consultation, resident: Resident, *, submitted: bool = True, **answers: Any
+) -> None:
     """A response as the chat leaves it: answers saved, submitted or left half-way."""
     response = ConsultationResponse(
-        consultation_id=consultation.id, resident_id=resident.id, status="submitted" if submitted else "in_progress",  # type: ignore[arg-type]
-        cursor=None if submitted else 1, submitted_at=utcnow() if submitted else None,
+        consultation_id=consultation.id,
+        resident_id=resident.id,
+        status="submitted" if submitted else "in_progress",  # type: ignore[arg-type]
+        cursor=None if submitted else 1,
+        submitted_at=utcnow() if submitted else None,
     )
     session.add(response)
     await session.flush()
@@ -43,9 +48,9 @@ async def respond(session: AsyncSession, consultation: Consultation, resident: R
 
 async def close(session: AsyncSession, consultation: Consultation) -> None:
     await session.execute(
-        update(Consultation).where(Consultation.id == consultation.id).values(
-            status="closed", opens_at=utcnow() - timedelta(days=10), closes_at=utcnow() - timedelta(minutes=1)
-        )
+        update(Consultation)
+        .where(Consultation.id == consultation.id)
+        .values(status="closed", opens_at=utcnow() - timedelta(days=10), closes_at=utcnow() - timedelta(minutes=1))
     )
 
 
@@ -118,9 +123,9 @@ async def test_publishing_is_refused_before_closing_and_happens_once(sessionmake
 async def test_a_consultation_closed_by_its_time_can_be_published_before_the_scheduler_marks_it(session: AsyncSession) -> None:
     consultation = await add_consultation(session)
     await session.execute(
-        update(Consultation).where(Consultation.id == consultation.id).values(
-            status="open", opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() - timedelta(seconds=5)
-        )
+        update(Consultation)
+        .where(Consultation.id == consultation.id)
+        .values(status="open", opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() - timedelta(seconds=5))
     )
     assert (await publication.publishable(session, "place-du-marche")).id == consultation.id
 
@@ -155,9 +160,9 @@ async def test_reminder_recipients_are_those_who_have_not_finished_in_its_audien
 async def test_a_reminder_is_claimed_once_and_skipped_when_its_time_came_after_closing(session: AsyncSession) -> None:
     consultation = await add_consultation(session, reminders=["48h", "6h"])
     await session.execute(
-        update(Consultation).where(Consultation.id == consultation.id).values(
-            status="open", opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() + timedelta(hours=24)
-        )
+        update(Consultation)
+        .where(Consultation.id == consultation.id)
+        .values(status="open", opens_at=utcnow() - timedelta(days=3), closes_at=utcnow() + timedelta(hours=24))
     )
     await session.refresh(consultation)
     planned = {p.offset: p.due_at for p in await publication.reminders_to_plan(session)}
@@ -183,7 +188,9 @@ async def test_a_reminder_before_the_opening_is_due_at_the_opening(session: Asyn
     consultation = await add_consultation(session, reminders=["48h"])
     opens_at = utcnow() + timedelta(hours=1)
     await session.execute(
-        update(Consultation).where(Consultation.id == consultation.id).values(opens_at=opens_at, closes_at=opens_at + timedelta(hours=24))
+        update(Consultation)
+        .where(Consultation.id == consultation.id)
+        .values(opens_at=opens_at, closes_at=opens_at + timedelta(hours=24))
     )
     (planned,) = await publication.reminders_to_plan(session)
     assert abs((planned.due_at - opens_at).total_seconds()) < 1

@@ -27,12 +27,25 @@ async def test_every_filter_narrows_the_list(session: AsyncSession) -> None:
     categories = await load_categories(session)
     made = []
     for code, hood in (("voirie-chaussee", "centre"), ("voirie-chaussee", "gare"), ("bruit", "centre")):
-        made.append(await create_report(
-            session, category=categories[code], description="Un problème ici", photos=[], lat=45.0, lon=3.0,
-            address=None, resident=None, source=Source.CLI, notifier=RecordingNotifier(), neighbourhood=hood,
-        ))
+        made.append(
+            await create_report(
+                session,
+                category=categories[code],
+                description="Un problème ici",
+                photos=[],
+                lat=45.0,
+                lon=3.0,
+                address=None,
+                resident=None,
+                source=Source.CLI,
+                notifier=RecordingNotifier(),
+                neighbourhood=hood,
+            )
+        )
     pothole, far, noise = made
-    await change_status(session, noise, "fixed", author_telegram_id=AGENT, note=None, source=Source.WEB, notifier=RecordingNotifier())
+    await change_status(
+        session, noise, "fixed", author_telegram_id=AGENT, note=None, source=Source.WEB, notifier=RecordingNotifier()
+    )
     await assign(session, far, AGENT, by=1, source=Source.WEB)
 
     async def refs(**wanted: object) -> list[str]:
@@ -52,9 +65,21 @@ async def test_every_filter_narrows_the_list(session: AsyncSession) -> None:
 
 
 async def test_saved_replies_fit_their_category_and_status(session: AsyncSession) -> None:
-    general = await add_saved_reply(session, title="Merci", text="Merci pour votre signalement.", category_code=None, status=None, by=1, source=Source.WEB)
-    fixed = await add_saved_reply(session, title="Rebouché", text="C’est rebouché.", category_code="voirie-chaussee", status="fixed", by=1, source=Source.WEB)
-    await add_saved_reply(session, title="Patrouille", text="Une patrouille passe.", category_code="bruit", status=None, by=1, source=Source.WEB)
+    general = await add_saved_reply(
+        session, title="Merci", text="Merci pour votre signalement.", category_code=None, status=None, by=1, source=Source.WEB
+    )
+    fixed = await add_saved_reply(
+        session,
+        title="Rebouché",
+        text="C’est rebouché.",
+        category_code="voirie-chaussee",
+        status="fixed",
+        by=1,
+        source=Source.WEB,
+    )
+    await add_saved_reply(
+        session, title="Patrouille", text="Une patrouille passe.", category_code="bruit", status=None, by=1, source=Source.WEB
+    )
     assert [r.id for r in await saved_replies_for(session, "voirie-chaussee", "fixed")] == [general.id, fixed.id]
     assert [r.id for r in await saved_replies_for(session, "voirie-chaussee", "acknowledged")] == [general.id]
     assert {r.title for r in await saved_replies_for(session, "bruit", None)} == {"Merci", "Patrouille"}

@@ -40,9 +40,16 @@ async def test_report_gets_a_reference_and_reaches_the_agents(session: AsyncSess
     camille = await get_or_create_resident(session, 501)
     notifier = RecordingNotifier()
     report = await create_report(
-        session, category=categories["voirie-chaussee"], description="Un gros trou devant l’école",
-        photos=[PhotoIn("file-1", "u1")], lat=LAT, lon=LON, address=None, resident=camille,
-        source=Source.CHAT, notifier=notifier,
+        session,
+        category=categories["voirie-chaussee"],
+        description="Un gros trou devant l’école",
+        photos=[PhotoIn("file-1", "u1")],
+        lat=LAT,
+        lon=LON,
+        address=None,
+        resident=camille,
+        source=Source.CHAT,
+        notifier=notifier,
     )
     assert report.ref == f"PAL-{report.created_at.year}-{report.id:06d}"
     assert report.status == Status.NEW
@@ -67,8 +74,9 @@ async def test_refused_reports_store_nothing(session: AsyncSession, code: str, k
     camille = await get_or_create_resident(session, 502)
     arguments = {"description": "Un problème", "address": None, **kwargs}
     with pytest.raises(ReportError) as caught:
-        await create_report(session, category=categories[code], resident=camille, source=Source.CHAT,
-                            notifier=RecordingNotifier(), **arguments)
+        await create_report(
+            session, category=categories[code], resident=camille, source=Source.CHAT, notifier=RecordingNotifier(), **arguments
+        )
     assert caught.value.problem == problem
     assert await count(session, Report) == 0
 
@@ -76,11 +84,30 @@ async def test_refused_reports_store_nothing(session: AsyncSession, code: str, k
 async def test_location_optional_category_accepts_no_place_and_typed_address_is_kept(session: AsyncSession) -> None:
     categories = await load_categories(session)
     camille = await get_or_create_resident(session, 503)
-    noise = await create_report(session, category=categories["bruit"], description="Musique la nuit", photos=[],
-                                lat=None, lon=None, address=None, resident=camille, source=Source.CHAT, notifier=RecordingNotifier())
-    typed = await create_report(session, category=categories["voirie-chaussee"], description="Trou",
-                                photos=[], lat=None, lon=None, address="  12 rue  de la Paix ", resident=camille,
-                                source=Source.CHAT, notifier=RecordingNotifier())
+    noise = await create_report(
+        session,
+        category=categories["bruit"],
+        description="Musique la nuit",
+        photos=[],
+        lat=None,
+        lon=None,
+        address=None,
+        resident=camille,
+        source=Source.CHAT,
+        notifier=RecordingNotifier(),
+    )
+    typed = await create_report(
+        session,
+        category=categories["voirie-chaussee"],
+        description="Trou",
+        photos=[],
+        lat=None,
+        lon=None,
+        address="  12 rue  de la Paix ",
+        resident=camille,
+        source=Source.CHAT,
+        notifier=RecordingNotifier(),
+    )
     assert noise.lat is None and noise.address is None
     assert typed.address == "12 rue de la Paix"
 
@@ -91,9 +118,18 @@ async def test_nearby_open_reports_of_the_same_category_from_the_last_30_days(se
     notifier = RecordingNotifier()
 
     async def file(code: str, lat: float, lon: float) -> Report:
-        return await create_report(session, category=categories[code], description="Trou dans la chaussée",
-                                   photos=[PhotoIn("f")], lat=lat, lon=lon, address=None, resident=camille,
-                                   source=Source.CHAT, notifier=notifier)
+        return await create_report(
+            session,
+            category=categories[code],
+            description="Trou dans la chaussée",
+            photos=[PhotoIn("f")],
+            lat=lat,
+            lon=lon,
+            address=None,
+            resident=camille,
+            source=Source.CHAT,
+            notifier=notifier,
+        )
 
     near = await file("voirie-chaussee", LAT, LON)
     await file("voirie-chaussee", LAT + 0.001, LON)  # about 111 m north: too far
@@ -114,14 +150,26 @@ async def test_workflow_records_history_notifies_and_refuses_forbidden_transitio
     reporter = await get_or_create_resident(session, 601)
     neighbour = await get_or_create_resident(session, 602)
     notifier = RecordingNotifier()
-    report = await create_report(session, category=categories["voirie-chaussee"], description="Trou", photos=[],
-                                 lat=LAT, lon=LON, address=None, resident=reporter, source=Source.CHAT, notifier=notifier)
+    report = await create_report(
+        session,
+        category=categories["voirie-chaussee"],
+        description="Trou",
+        photos=[],
+        lat=LAT,
+        lon=LON,
+        address=None,
+        resident=reporter,
+        source=Source.CHAT,
+        notifier=notifier,
+    )
     assert await follow(session, report, neighbour) == FollowOutcome.FOLLOWING
     assert await follow(session, report, neighbour) == FollowOutcome.ALREADY
     assert await follow(session, report, reporter) == FollowOutcome.OWN
 
     await change_status(session, report, "acknowledged", author_telegram_id=77, note=None, source=Source.CHAT, notifier=notifier)
-    await change_status(session, report, Status.FIXED, author_telegram_id=77, note="Rebouché ce matin", source=Source.CHAT, notifier=notifier)
+    await change_status(
+        session, report, Status.FIXED, author_telegram_id=77, note="Rebouché ce matin", source=Source.CHAT, notifier=notifier
+    )
     with pytest.raises(ReportError) as caught:
         await change_status(session, report, Status.NEW, author_telegram_id=77, note=None, source=Source.CHAT, notifier=notifier)
     assert caught.value.problem == Problem.TRANSITION_NOT_ALLOWED
@@ -134,7 +182,9 @@ async def test_workflow_records_history_notifies_and_refuses_forbidden_transitio
     ]
     history = await history_of(session, report)
     assert [(h.to_status, h.author_telegram_id, h.note) for h in history] == [
-        ("new", None, None), ("acknowledged", 77, None), ("fixed", 77, "Rebouché ce matin"),
+        ("new", None, None),
+        ("acknowledged", 77, None),
+        ("fixed", 77, "Rebouché ce matin"),
     ]
     assert report.closed_at is not None
     audited = (await session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "report.status"))).all()
@@ -153,15 +203,51 @@ async def test_duplicate_moves_followers_to_the_original(session: AsyncSession) 
     first_reporter = await get_or_create_resident(session, 701)
     second_reporter = await get_or_create_resident(session, 702)
     notifier = RecordingNotifier()
-    original = await create_report(session, category=categories["voirie-chaussee"], description="Trou", photos=[],
-                                   lat=LAT, lon=LON, address=None, resident=first_reporter, source=Source.CHAT, notifier=notifier)
-    copy = await create_report(session, category=categories["voirie-chaussee"], description="Même trou", photos=[],
-                               lat=LAT, lon=LON, address=None, resident=second_reporter, source=Source.CHAT, notifier=notifier)
+    original = await create_report(
+        session,
+        category=categories["voirie-chaussee"],
+        description="Trou",
+        photos=[],
+        lat=LAT,
+        lon=LON,
+        address=None,
+        resident=first_reporter,
+        source=Source.CHAT,
+        notifier=notifier,
+    )
+    copy = await create_report(
+        session,
+        category=categories["voirie-chaussee"],
+        description="Même trou",
+        photos=[],
+        lat=LAT,
+        lon=LON,
+        address=None,
+        resident=second_reporter,
+        source=Source.CHAT,
+        notifier=notifier,
+    )
     with pytest.raises(ReportError):
-        await change_status(session, copy, Status.DUPLICATE, author_telegram_id=77, note=None, source=Source.CHAT,
-                            notifier=notifier, duplicate_of=copy)
-    await change_status(session, copy, Status.DUPLICATE, author_telegram_id=77, note=None, source=Source.CHAT,
-                        notifier=notifier, duplicate_of=original)
+        await change_status(
+            session,
+            copy,
+            Status.DUPLICATE,
+            author_telegram_id=77,
+            note=None,
+            source=Source.CHAT,
+            notifier=notifier,
+            duplicate_of=copy,
+        )
+    await change_status(
+        session,
+        copy,
+        Status.DUPLICATE,
+        author_telegram_id=77,
+        note=None,
+        source=Source.CHAT,
+        notifier=notifier,
+        duplicate_of=original,
+    )
     assert copy.duplicate_of_id == original.id
     mine = await reports_of(session, second_reporter)
     assert [(m.report.ref, m.mine) for m in mine] == [(copy.ref, True), (original.ref, False)]
@@ -175,11 +261,30 @@ async def test_mydata_lists_reports_and_forget_keeps_them_without_a_link_or_what
     reporter = await get_or_create_resident(session, 912345)
     neighbour = await get_or_create_resident(session, 912346)
     notifier = RecordingNotifier()
-    report = await create_report(session, category=categories["voirie-chaussee"], description="Trou rue Blatin",
-                                 photos=[PhotoIn("f")], lat=LAT, lon=LON, address=None, resident=reporter,
-                                 source=Source.CHAT, notifier=notifier)
-    other = await create_report(session, category=categories["bruit"], description="Fête", photos=[], lat=None, lon=None,
-                                address=None, resident=neighbour, source=Source.CHAT, notifier=notifier)
+    report = await create_report(
+        session,
+        category=categories["voirie-chaussee"],
+        description="Trou rue Blatin",
+        photos=[PhotoIn("f")],
+        lat=LAT,
+        lon=LON,
+        address=None,
+        resident=reporter,
+        source=Source.CHAT,
+        notifier=notifier,
+    )
+    other = await create_report(
+        session,
+        category=categories["bruit"],
+        description="Fête",
+        photos=[],
+        lat=None,
+        lon=None,
+        address=None,
+        resident=neighbour,
+        source=Source.CHAT,
+        notifier=notifier,
+    )
     await follow(session, other, reporter)
     await change_status(session, report, Status.FIXED, author_telegram_id=5, note=None, source=Source.CLI, notifier=notifier)
     await answer_fixed_question(session, report, reporter, False, notifier=notifier)  # history names the reporter
@@ -201,17 +306,28 @@ async def test_a_located_report_belongs_to_the_neighbourhood_whose_area_contains
     from storage.models import Neighbourhood
 
     square = [[[3.08, 45.77], [3.09, 45.77], [3.09, 45.78], [3.08, 45.78], [3.08, 45.77]]]
-    session.add_all([
-        Neighbourhood(code="nord", names={"fr": "Nord"}, area=None, position=0),
-        Neighbourhood(code="centre", names={"fr": "Centre"}, area={"type": "Polygon", "coordinates": square}, position=1),
-    ])
+    session.add_all(
+        [
+            Neighbourhood(code="nord", names={"fr": "Nord"}, area=None, position=0),
+            Neighbourhood(code="centre", names={"fr": "Centre"}, area={"type": "Polygon", "coordinates": square}, position=1),
+        ]
+    )
     categories = await load_categories(session)
     camille = await get_or_create_resident(session, 940)
 
     async def file(lat: float | None, lon: float | None, address: str | None = None) -> Report:
-        return await create_report(session, category=categories["voirie-chaussee"], description="Trou", photos=[],
-                                   lat=lat, lon=lon, address=address, resident=camille, source=Source.CHAT,
-                                   notifier=RecordingNotifier())
+        return await create_report(
+            session,
+            category=categories["voirie-chaussee"],
+            description="Trou",
+            photos=[],
+            lat=lat,
+            lon=lon,
+            address=address,
+            resident=camille,
+            source=Source.CHAT,
+            notifier=RecordingNotifier(),
+        )
 
     assert (await file(45.775, 3.085)).neighbourhood == "centre"
     assert (await file(45.80, 3.085)).neighbourhood is None

@@ -44,7 +44,12 @@ async def test_counts_percentages_texts_and_participation(session) -> None:  # t
     bob = await add_resident(session, 32, neighbourhood="centre")
     cleo = await add_resident(session, 33)
     dan = await add_resident(session, 34, neighbourhood="gare")
-    await respond(session, consultation, ana, {FREQUENCE: "hebdo", PRIORITES: ["arbres", "bancs"], SATISFACTION: 4, PIETONNE: "no", POURQUOI: "Le bruit, l’été"})
+    await respond(
+        session,
+        consultation,
+        ana,
+        {FREQUENCE: "hebdo", PRIORITES: ["arbres", "bancs"], SATISFACTION: 4, PIETONNE: "no", POURQUOI: "Le bruit, l’été"},
+    )
     await respond(session, consultation, bob, {FREQUENCE: "hebdo", PRIORITES: ["arbres"], SATISFACTION: 2, PIETONNE: "yes"})
     await respond(session, consultation, cleo, {FREQUENCE: "mois", PIETONNE: "yes"})
     await respond(session, consultation, dan, {FREQUENCE: "jamais"}, submit=False)  # started, not finished
@@ -53,7 +58,11 @@ async def test_counts_percentages_texts_and_participation(session) -> None:  # t
     assert (results.started, results.finished) == (4, 3)
     assert results.by_neighbourhood == {"": (1, 1), "centre": (2, 2), "gare": (1, 0)}
     frequence, priorites, satisfaction, pietonne, pourquoi = results.questions
-    assert [(o.label, o.count, o.percent) for o in frequence.options] == [("Chaque semaine", 2, 66.7), ("Chaque mois", 1, 33.3), ("Jamais", 0, 0.0)]
+    assert [(o.label, o.count, o.percent) for o in frequence.options] == [
+        ("Chaque semaine", 2, 66.7),
+        ("Chaque mois", 1, 33.3),
+        ("Jamais", 0, 0.0),
+    ]
     assert [(o.value, o.count) for o in priorites.options] == [("arbres", 2), ("bancs", 1), ("velos", 0)]
     assert (priorites.answered, priorites.skipped) == (2, 1)
     assert satisfaction.mean == 3 and [o.count for o in satisfaction.options] == [0, 1, 0, 1, 0]
@@ -62,7 +71,16 @@ async def test_counts_percentages_texts_and_participation(session) -> None:  # t
 
     rows = list(csv.reader(io.StringIO(r.to_csv(results).decode("utf-8-sig"))))
     assert r.to_csv(results).startswith(b"\xef\xbb\xbf")
-    assert rows[0] == ["resident", "neighbourhood", "submitted_at", "frequence", "priorites", "satisfaction", "pietonne", "pourquoi"]
+    assert rows[0] == [
+        "resident",
+        "neighbourhood",
+        "submitted_at",
+        "frequence",
+        "priorites",
+        "satisfaction",
+        "pietonne",
+        "pourquoi",
+    ]
     assert [row[0] for row in rows[1:]] == [ana.pseudonym, bob.pseudonym, cleo.pseudonym]
     assert [row[3:] for row in rows[1:]] == [
         ["hebdo", "arbres;bancs", "4", "no", "Le bruit, l’été"],
@@ -81,17 +99,25 @@ async def test_one_png_chart_per_counted_question(session, tmp_path) -> None:  #
     consultation = await add_consultation(session)
     results = await r.compute_results(session, consultation, locale="fr")
     written = r.write_charts(results, tmp_path / "marche.png", caption="réponses")
-    assert sorted(p.name for p in written) == ["marche-frequence.png", "marche-pietonne.png", "marche-priorites.png", "marche-satisfaction.png"]
+    assert sorted(p.name for p in written) == [
+        "marche-frequence.png",
+        "marche-pietonne.png",
+        "marche-priorites.png",
+        "marche-satisfaction.png",
+    ]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
 
 
 async def test_streamed_csv_is_the_same_file_and_counts_need_no_responses_in_memory(session) -> None:  # type: ignore[no-untyped-def]
     consultation = await add_consultation(session)
-    for telegram_id, answers in enumerate([
-        {FREQUENCE: "hebdo", PRIORITES: ["arbres", "bancs"], SATISFACTION: 4, PIETONNE: "no", POURQUOI: "Trop de voitures"},
-        {FREQUENCE: "mois", PIETONNE: "yes"},
-        {FREQUENCE: "jamais", PRIORITES: ["velos"], SATISFACTION: 1, PIETONNE: "no"},
-    ], start=41):
+    for telegram_id, answers in enumerate(
+        [
+            {FREQUENCE: "hebdo", PRIORITES: ["arbres", "bancs"], SATISFACTION: 4, PIETONNE: "no", POURQUOI: "Trop de voitures"},
+            {FREQUENCE: "mois", PIETONNE: "yes"},
+            {FREQUENCE: "jamais", PRIORITES: ["velos"], SATISFACTION: 1, PIETONNE: "no"},
+        ],
+        start=41,
+    ):
         await respond(session, consultation, await add_resident(session, telegram_id, neighbourhood="gare"), answers)
     await respond(session, consultation, await add_resident(session, 49), {FREQUENCE: "hebdo"}, submit=False)
 
@@ -101,7 +127,11 @@ async def test_streamed_csv_is_the_same_file_and_counts_need_no_responses_in_mem
     assert (light.started, light.finished, light.by_neighbourhood) == (4, 3, {"": (1, 0), "gare": (3, 3)})
     assert light.questions == full.questions
     priorites, satisfaction = light.questions[PRIORITES], light.questions[SATISFACTION]
-    assert [(o.value, o.count, o.percent) for o in priorites.options] == [("arbres", 1, 50.0), ("bancs", 1, 50.0), ("velos", 1, 50.0)]
+    assert [(o.value, o.count, o.percent) for o in priorites.options] == [
+        ("arbres", 1, 50.0),
+        ("bancs", 1, 50.0),
+        ("velos", 1, 50.0),
+    ]
     assert (priorites.answered, priorites.skipped, satisfaction.mean) == (2, 1, 2.5)
 
     streamed = io.BytesIO()
@@ -134,6 +164,7 @@ questions:
 
 async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # type: ignore[no-untyped-def]
     """The export a spreadsheet receives, cell by cell: what the streamed CSV must keep giving."""
+
     async def imported(text: str):  # type: ignore[no-untyped-def]
         consultation, _ = await c.import_consultation(
             session, parse_consultation_file(text, "fr", PARIS), actor_telegram_id=None, source=audit.Source.CLI
@@ -154,33 +185,77 @@ async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # typ
             elif how == "ticks":
                 for choice in value:
                     view = await c.toggle(session, resident, rid, view.response.step, index, choice, now=at(0))
-                view = await c.validate_draft(session, resident, rid, view.response.step, index, other_text=other[0] if other else None, now=at(0))
+                view = await c.validate_draft(
+                    session, resident, rid, view.response.step, index, other_text=other[0] if other else None, now=at(0)
+                )
             else:
-                view = await c.answer(session, resident, rid, step, index, value, other_text=other[0] if other else None, now=at(0))
+                view = await c.answer(
+                    session, resident, rid, step, index, value, other_text=other[0] if other else None, now=at(0)
+                )
         if submitted_at is not None:
             await c.submit(session, resident, rid, view.response.step, now=submitted_at)
 
     kinds = await imported(EVERY_KIND)
     telegram_ids = [987_654_301, 987_654_302, 987_654_303, 987_654_304, 987_654_305, 987_654_306, 987_654_307]
-    ana, bob, cleo, dan, eve = [await add_resident(session, n, neighbourhood=hood)
-                                for n, hood in zip(telegram_ids, ["centre", None, "gare", "gare", "centre"], strict=False)]
+    ana, bob, cleo, dan, eve = [
+        await add_resident(session, n, neighbourhood=hood)
+        for n, hood in zip(telegram_ids, ["centre", None, "gare", "gare", "centre"], strict=False)
+    ]
     # Bob is created second but submits first: rows follow the submission time, then the response.
-    await answered(kinds, ana, [
-        ("answer", "other", 'Le marché, "bio", le soir\nsurtout'), ("ticks", ["bancs", "arbres"], "Des fontaines; à boire"),
-        ("ticks", ["c", "a", "b"]), ("answer", 0), ("answer", "no"), ("answer", "Plus d’ombre, « vraiment »\r\net des bancs"),
-    ], at(30))
+    await answered(
+        kinds,
+        ana,
+        [
+            ("answer", "other", 'Le marché, "bio", le soir\nsurtout'),
+            ("ticks", ["bancs", "arbres"], "Des fontaines; à boire"),
+            ("ticks", ["c", "a", "b"]),
+            ("answer", 0),
+            ("answer", "no"),
+            ("answer", "Plus d’ombre, « vraiment »\r\net des bancs"),
+        ],
+        at(30),
+    )
     await answered(kinds, bob, [("skip", None)] * 6, at(10))
-    await answered(kinds, cleo, [("answer", "bus"), ("ticks", ["arbres"]), ("ticks", ["b", "a", "c"]), ("answer", 10), ("answer", "yes"), ("answer", "Un kiosque")], at(30))
+    await answered(
+        kinds,
+        cleo,
+        [
+            ("answer", "bus"),
+            ("ticks", ["arbres"]),
+            ("ticks", ["b", "a", "c"]),
+            ("answer", 10),
+            ("answer", "yes"),
+            ("answer", "Un kiosque"),
+        ],
+        at(30),
+    )
     await answered(kinds, dan, [("answer", "pied")], None)  # started, never submitted: not exported
     # Eve answered everything, then used /forget: her typed answers go, her choices stay.
-    await answered(kinds, eve, [
-        ("answer", "other", "En roller"), ("ticks", ["arbres"]), ("ticks", ["a", "b", "c"]), ("answer", 5), ("answer", "yes"), ("answer", "Moi"),
-    ], at(20))
+    await answered(
+        kinds,
+        eve,
+        [
+            ("answer", "other", "En roller"),
+            ("ticks", ["arbres"]),
+            ("ticks", ["a", "b", "c"]),
+            ("answer", 5),
+            ("answer", "yes"),
+            ("answer", "Moi"),
+        ],
+        at(20),
+    )
     await erase_resident(session, eve)
 
     light = await r.compute_results(session, kinds, locale="fr", with_responses=False)
     venue, envies, ordre, note, pietonne, idee = light.questions
-    assert [(q.answered, q.skipped) for q in (venue, envies, ordre, note, pietonne, idee)] == [(3, 1), (3, 1), (3, 1), (3, 1), (3, 1), (2, 1)]
+    assert [(q.answered, q.skipped) for q in (venue, envies, ordre, note, pietonne, idee)] == [
+        (3, 1),
+        (3, 1),
+        (3, 1),
+        (3, 1),
+        (3, 1),
+        (2, 1),
+    ]
     assert [(o.value, o.count) for o in venue.options] == [("pied", 0), ("bus", 1), ("other", 2)]
     assert [(o.value, o.count) for o in envies.options] == [("arbres", 3), ("bancs", 1), ("other", 1)]
     assert [(o.value, o.count, o.mean_rank) for o in ordre.options] == [("a", 1, 1.67), ("b", 1, 2.0), ("c", 1, 2.33)]
@@ -193,11 +268,34 @@ async def test_csv_export_rows_for_every_kind_of_answer(session) -> None:  # typ
     streamed = io.BytesIO()
     assert await r.write_csv(session, kinds, streamed) == 4
     expected = [
-        ["resident", "neighbourhood", "submitted_at", "venue", "venue.other", "envies", "envies.other", "ordre", "note", "pietonne", "idee"],
+        [
+            "resident",
+            "neighbourhood",
+            "submitted_at",
+            "venue",
+            "venue.other",
+            "envies",
+            "envies.other",
+            "ordre",
+            "note",
+            "pietonne",
+            "idee",
+        ],
         [bob.pseudonym, "", "2026-03-01T09:10:00+00:00", "", "", "", "", "", "", "", ""],
         [eve.pseudonym, "", "2026-03-01T09:20:00+00:00", "other", "", "arbres", "", "a;b;c", "5", "yes", ""],
-        [ana.pseudonym, "centre", "2026-03-01T09:30:00+00:00", "other", 'Le marché, "bio", le soir\nsurtout',
-         "bancs;arbres;other", "Des fontaines; à boire", "c;a;b", "0", "no", "Plus d’ombre, « vraiment »\r\net des bancs"],
+        [
+            ana.pseudonym,
+            "centre",
+            "2026-03-01T09:30:00+00:00",
+            "other",
+            'Le marché, "bio", le soir\nsurtout',
+            "bancs;arbres;other",
+            "Des fontaines; à boire",
+            "c;a;b",
+            "0",
+            "no",
+            "Plus d’ombre, « vraiment »\r\net des bancs",
+        ],
         [cleo.pseudonym, "gare", "2026-03-01T09:30:00+00:00", "bus", "", "arbres", "", "b;a;c", "10", "yes", "Un kiosque"],
     ]
     text = io.StringIO()

@@ -20,8 +20,14 @@ async def answered(session, consultation, resident, **values) -> None:  # type: 
     await session.flush()
     for question, value in values.items():
         other = value.pop("other") if isinstance(value, dict) else None
-        session.add(ConsultationAnswer(response_id=response.id, question_id=question,
-                                       value=value["v"] if isinstance(value, dict) else value, other_text=other))
+        session.add(
+            ConsultationAnswer(
+                response_id=response.id,
+                question_id=question,
+                value=value["v"] if isinstance(value, dict) else value,
+                other_text=other,
+            )
+        )
 
 
 async def answers(sessionmaker: SessionMaker, slug_id: int) -> list[tuple[str, object, str | None]]:
@@ -42,8 +48,14 @@ async def test_purge_removes_only_old_free_texts_and_keeps_choices(sessionmaker:
         recent = await add_consultation(session, slug="recente")
         recent.closes_at = utcnow() - timedelta(days=10)
         anne = await add_resident(session, 1)
-        await answered(session, old, anne, pietonne="no", pourquoi="Trop de bruit rue Pasteur",
-                       frequence={"v": "hebdo", "other": "le samedi avec ma fille"})
+        await answered(
+            session,
+            old,
+            anne,
+            pietonne="no",
+            pourquoi="Trop de bruit rue Pasteur",
+            frequence={"v": "hebdo", "other": "le samedi avec ma fille"},
+        )
         await answered(session, recent, anne, pietonne="no", pourquoi="Les livraisons")
 
     async with sessionmaker.begin() as session:
@@ -73,18 +85,36 @@ async def test_old_closed_reports_no_longer_point_to_anyone(sessionmaker: Sessio
     async with sessionmaker.begin() as session:
         reporter = await add_resident(session, 11)
         follower = await add_resident(session, 12)
-        category = ReportCategory(code="voirie", group_name={"fr": "Voirie"}, name={"fr": "Chaussée"}, photo="optional", location="required")
+        category = ReportCategory(
+            code="voirie", group_name={"fr": "Voirie"}, name={"fr": "Chaussée"}, photo="optional", location="required"
+        )
         session.add(category)
         await session.flush()
         reports = {}
         for ref, closed_days_ago in (("PAL-OLD", 400), ("PAL-NEW", 10)):
-            report = Report(ref=ref, category_id=category.id, resident_id=reporter.id, status="fixed", description="Nid-de-poule",
-                            lat=45.77, lon=3.08, closed_at=utcnow() - timedelta(days=closed_days_ago))
+            report = Report(
+                ref=ref,
+                category_id=category.id,
+                resident_id=reporter.id,
+                status="fixed",
+                description="Nid-de-poule",
+                lat=45.77,
+                lon=3.08,
+                closed_at=utcnow() - timedelta(days=closed_days_ago),
+            )
             session.add(report)
             await session.flush()
             session.add(ReportFollower(report_id=report.id, resident_id=follower.id))
-            session.add(ReportStatusChange(report_id=report.id, from_status="fixed", to_status="in_progress", source="chat", author_telegram_id=11))
-            session.add(ReportStatusChange(report_id=report.id, from_status="new", to_status="fixed", source="chat", author_telegram_id=777))
+            session.add(
+                ReportStatusChange(
+                    report_id=report.id, from_status="fixed", to_status="in_progress", source="chat", author_telegram_id=11
+                )
+            )
+            session.add(
+                ReportStatusChange(
+                    report_id=report.id, from_status="new", to_status="fixed", source="chat", author_telegram_id=777
+                )
+            )
             reports[ref] = report.id
 
     async with sessionmaker.begin() as session:

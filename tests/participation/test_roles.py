@@ -19,9 +19,7 @@ async def test_admin_comes_from_settings_and_grants_are_stored(session: AsyncSes
     await session.commit()
     assert await roles_of(session, 8, admin_ids=[7]) == {Role.OFFICIAL}
     audit = (await session.scalars(select(AuditEntry))).all()
-    assert [(a.actor_telegram_id, a.action, a.subject, a.detail) for a in audit] == [
-        (7, "role.grant", "8", {"role": "official"})
-    ]
+    assert [(a.actor_telegram_id, a.action, a.subject, a.detail) for a in audit] == [(7, "role.grant", "8", {"role": "official"})]
 
 
 def test_only_agent_and_official_can_be_granted() -> None:

@@ -58,7 +58,12 @@ async def generate(sessionmaker: SessionMaker, seed: int = 8) -> dict[str, objec
     feedback: list[tuple[Person, datetime, bool]] = []
     answers: list[tuple[Person, datetime, int]] = []
     async with sessionmaker.begin() as session:
-        session.add_all([Neighbourhood(code="centre", names={"fr": "Centre"}, position=1), Neighbourhood(code="nord", names={"fr": "Nord"}, position=2)])
+        session.add_all(
+            [
+                Neighbourhood(code="centre", names={"fr": "Centre"}, position=1),
+                Neighbourhood(code="nord", names={"fr": "Nord"}, position=2),
+            ]
+        )
         for n in range(80):
             erased = rng.random() < 0.1
             consent = at(rng, 0, 120)
@@ -76,13 +81,27 @@ async def generate(sessionmaker: SessionMaker, seed: int = 8) -> dict[str, objec
             )
             session.add(resident)
             await session.flush()
-            people.append(Person(resident.id, resident.consent_at, resident.neighbourhood, resident.age_bracket, erased, resident.unreachable_at is not None, resident.last_active_at))  # type: ignore[arg-type]
-        specs = [("parc", T0 + timedelta(days=20), T0 + timedelta(days=40), []),
-                 ("ecole", T0 + timedelta(days=50), T0 + timedelta(days=70), ["centre"]),
-                 ("marche", T0 + timedelta(days=90), T0 + timedelta(days=125), []),
-                 ("avant", T0 - timedelta(days=30), T0 + timedelta(days=10), [])]
+            people.append(
+                Person(
+                    resident.id,
+                    resident.consent_at,
+                    resident.neighbourhood,
+                    resident.age_bracket,
+                    erased,
+                    resident.unreachable_at is not None,
+                    resident.last_active_at,
+                )
+            )  # type: ignore[arg-type]
+        specs = [
+            ("parc", T0 + timedelta(days=20), T0 + timedelta(days=40), []),
+            ("ecole", T0 + timedelta(days=50), T0 + timedelta(days=70), ["centre"]),
+            ("marche", T0 + timedelta(days=90), T0 + timedelta(days=125), []),
+            ("avant", T0 - timedelta(days=30), T0 + timedelta(days=10), []),
+        ]
         for slug, opens, closes, hoods in specs:
-            consultation = Consultation(slug=slug, title={"fr": slug}, opens_at=opens, closes_at=closes, neighbourhoods=hoods, status="closed")
+            consultation = Consultation(
+                slug=slug, title={"fr": slug}, opens_at=opens, closes_at=closes, neighbourhoods=hoods, status="closed"
+            )
             session.add(consultation)
             await session.flush()
             if slug in ("parc", "avant"):  # the council published these outcomes
@@ -92,23 +111,44 @@ async def generate(sessionmaker: SessionMaker, seed: int = 8) -> dict[str, objec
                 registered = person.erased or person.consent_at < started  # type: ignore[operator]
                 if registered and rng.random() < 0.4 and (not hoods or person.hood in hoods or person.erased):
                     status = "submitted" if rng.random() < 0.7 else "in_progress"
-                    session.add(ConsultationResponse(consultation_id=consultation.id, resident_id=person.id, status=status, started_at=started, updated_at=started))  # type: ignore[arg-type]
+                    session.add(
+                        ConsultationResponse(
+                            consultation_id=consultation.id,
+                            resident_id=person.id,
+                            status=status,
+                            started_at=started,
+                            updated_at=started,
+                        )
+                    )  # type: ignore[arg-type]
                     responses.append((slug, person, status, started))
         for person in people:
             if not person.erased and rng.random() < 0.3:
                 written = at(rng, 0, 120)
                 answered = rng.random() < 0.5
-                session.add(Feedback(resident_id=person.id, text="idée", created_at=written, answered_at=written + timedelta(days=1) if answered else None))
+                session.add(
+                    Feedback(
+                        resident_id=person.id,
+                        text="idée",
+                        created_at=written,
+                        answered_at=written + timedelta(days=1) if answered else None,
+                    )
+                )
                 feedback.append((person, written, answered))
             for period in {period_of(at(rng, 0, 120), INTERVAL) for _ in range(2)}:
                 if rng.random() < 0.5:
                     answered_at = max(period_start(period, INTERVAL), T0) + timedelta(hours=rng.randrange(1, 200))
                     score = rng.randint(1, 5)
-                    session.add(SatisfactionAnswer(period=period, resident_id=None if person.erased else person.id, score=score, answered_at=answered_at))
+                    session.add(
+                        SatisfactionAnswer(
+                            period=period, resident_id=None if person.erased else person.id, score=score, answered_at=answered_at
+                        )
+                    )
                     answers.append((person, answered_at, score, period))
         reports: list[tuple[str, datetime, datetime | None, bool]] = []
-        categories = [ReportCategory(code="voirie", name={"fr": "Voirie"}, position=1),
-                      ReportCategory(code="eclairage", name={"fr": "Éclairage"}, position=2)]
+        categories = [
+            ReportCategory(code="voirie", name={"fr": "Voirie"}, position=1),
+            ReportCategory(code="eclairage", name={"fr": "Éclairage"}, position=2),
+        ]
         session.add_all(categories)
         await session.flush()
         for n in range(70):
@@ -118,15 +158,31 @@ async def generate(sessionmaker: SessionMaker, seed: int = 8) -> dict[str, objec
             reopened_at = None
             if closed_at is not None and rng.random() < 0.2:
                 reopened_at, closed_at = closed_at + timedelta(hours=5), None
-            report = Report(ref=f"R{n}", category_id=category.id, description="trou", created_at=created,  # type: ignore[arg-type]
-                            status=("acknowledged" if reopened_at else rng.choice(["fixed", "duplicate"]) if closed_at else "new"),
-                            closed_at=closed_at)
+            report = Report(
+                ref=f"R{n}",
+                category_id=category.id,
+                description="trou",
+                created_at=created,  # type: ignore[arg-type]
+                status=("acknowledged" if reopened_at else rng.choice(["fixed", "duplicate"]) if closed_at else "new"),
+                closed_at=closed_at,
+            )
             session.add(report)
             await session.flush()
             if reopened_at is not None:
-                session.add(ReportStatusChange(report_id=report.id, from_status="fixed", to_status="acknowledged", source="chat", at=reopened_at))  # type: ignore[arg-type]
+                session.add(
+                    ReportStatusChange(
+                        report_id=report.id, from_status="fixed", to_status="acknowledged", source="chat", at=reopened_at
+                    )
+                )  # type: ignore[arg-type]
             reports.append((category.code, created, closed_at, reopened_at))  # type: ignore[arg-type]
-    return {"people": people, "responses": responses, "feedback": feedback, "answers": answers, "specs": specs, "reports": reports}
+    return {
+        "people": people,
+        "responses": responses,
+        "feedback": feedback,
+        "answers": answers,
+        "specs": specs,
+        "reports": reports,
+    }
 
 
 def p90(values: list[float]) -> float:
@@ -153,7 +209,9 @@ async def test_every_figure_matches_the_history_counted_independently(sessionmak
         if inside(p.consent_at):
             day = p.consent_at.date()  # type: ignore[union-attr]
             weekly[day - timedelta(days=day.weekday())] += 1
-    assert dict(figures.residents.new_per_week) == {monday: weekly.get(monday, 0) for monday, _n in figures.residents.new_per_week}
+    assert dict(figures.residents.new_per_week) == {
+        monday: weekly.get(monday, 0) for monday, _n in figures.residents.new_per_week
+    }
     assert sum(n for _m, n in figures.residents.new_per_week) == sum(weekly.values())
     # From the Monday of the week of 1 April to that of 10 June: 11 weeks, empty ones included.
     assert figures.residents.new_per_week[0][0].isoformat() == "2026-03-30" and len(figures.residents.new_per_week) == 11
@@ -165,7 +223,9 @@ async def test_every_figure_matches_the_history_counted_independently(sessionmak
 
     # Consultations: those open at some time in the period, oldest first.
     assert [c.slug for c in figures.consultations] == ["parc", "ecole", "marche"]
-    for figure, (slug, _opens, closes, hoods) in zip(figures.consultations, [s for s in history["specs"] if s[0] != "avant"], strict=True):  # type: ignore[attr-defined]
+    for figure, (slug, _opens, closes, hoods) in zip(
+        figures.consultations, [s for s in history["specs"] if s[0] != "avant"], strict=True
+    ):  # type: ignore[attr-defined]
         mine = [(p, status) for s, p, status, _started in responses if s == slug]  # type: ignore[misc]
         audience = [p for p in living if p.consent_at < closes and (not hoods or p.hood in hoods)]  # type: ignore[operator]
         # Residents who erased themselves after taking part were in the audience when they did.
@@ -193,12 +253,16 @@ async def test_every_figure_matches_the_history_counted_independently(sessionmak
     assert figures.satisfaction.answers == len(scores) > 0
     assert figures.satisfaction.mean == pytest.approx(statistics.mean(s for s, _ in scores))
     assert figures.satisfaction.distribution == {k: sum(1 for s, _ in scores if s == k) for k in range(1, 6)}
-    trend = {period_start(per, INTERVAL).date(): statistics.mean(s for s, p in scores if p == per) for per in {p for _, p in scores}}
+    trend = {
+        period_start(per, INTERVAL).date(): statistics.mean(s for s, p in scores if p == per) for per in {p for _, p in scores}
+    }
     assert {day: mean for day, mean, _n in figures.satisfaction.trend} == pytest.approx(trend)
 
     # Reports: opened and closed in the period, time to close per category, reopened after "fixed".
     reports = history["reports"]
-    closed = [(code, (closed_at - created).total_seconds() / 3600) for code, created, closed_at, _r in reports if inside(closed_at)]  # type: ignore[misc,attr-defined]
+    closed = [
+        (code, (closed_at - created).total_seconds() / 3600) for code, created, closed_at, _r in reports if inside(closed_at)
+    ]  # type: ignore[misc,attr-defined]
     assert figures.reports.opened == sum(1 for _c, created, _cl, _r in reports if inside(created)) > 0  # type: ignore[misc,attr-defined]
     assert figures.reports.closed == len(closed) > 2
     assert figures.reports.median_hours == pytest.approx(statistics.median(h for _c, h in closed))
@@ -230,22 +294,44 @@ async def test_figures_by_age_bracket_set_participants_against_the_audience(sess
     # Taking part: one young resident, the older one, and one who has since erased themselves.
     opens, closes = START + timedelta(days=1), START + timedelta(days=10)
     async with sessionmaker.begin() as session:
+
         def person(n: int, age: str | None) -> Resident:
             return Resident(telegram_id=5000 + n, locale="fr", consent_at=T0, consent_version=NOTICE_VERSION, age_bracket=age)
-        residents = [person(1, "15-29"), person(2, "15-29"), person(3, "15-29"), person(4, "75-plus"), person(5, None), person(6, None),
-                     Resident(telegram_id=None, erased_at=T0, age_bracket=None)]
+
+        residents = [
+            person(1, "15-29"),
+            person(2, "15-29"),
+            person(3, "15-29"),
+            person(4, "75-plus"),
+            person(5, None),
+            person(6, None),
+            Resident(telegram_id=None, erased_at=T0, age_bracket=None),
+        ]
         session.add_all(residents)
         consultation = Consultation(slug="bancs", title={"fr": "Bancs"}, opens_at=opens, closes_at=closes, status="closed")
         session.add(consultation)
         await session.flush()
         for resident in (residents[0], residents[3], residents[6]):
-            session.add(ConsultationResponse(consultation_id=consultation.id, resident_id=resident.id, status="submitted",  # type: ignore[arg-type]
-                                             started_at=opens, updated_at=opens))
+            session.add(
+                ConsultationResponse(
+                    consultation_id=consultation.id,
+                    resident_id=resident.id,
+                    status="submitted",  # type: ignore[arg-type]
+                    started_at=opens,
+                    updated_at=opens,
+                )
+            )
     async with sessionmaker() as session:
         (figure,) = await stats.consultation_figures(session, START, END)
     # Six living residents, and the one who erased themselves after answering: never « 3 sur 2 ».
     assert (figure.audience, figure.started) == (7, 3) and figure.participation_rate == 3 / 7
     assert [(s.code, s.residents, s.participants) for s in figure.by_age_bracket] == [
-        ("15-29", 3, 1), ("75-plus", 1, 1), (None, 2, 1),  # no row for the brackets nobody is in
+        ("15-29", 3, 1),
+        ("75-plus", 1, 1),
+        (None, 2, 1),  # no row for the brackets nobody is in
     ]
-    assert [(s.resident_share, s.participant_share) for s in figure.by_age_bracket] == [(0.5, 1 / 3), (1 / 6, 1 / 3), (1 / 3, 1 / 3)]
+    assert [(s.resident_share, s.participant_share) for s in figure.by_age_bracket] == [
+        (0.5, 1 / 3),
+        (1 / 6, 1 / 3),
+        (1 / 3, 1 / 3),
+    ]

@@ -108,7 +108,9 @@ async def test_a_totp_code_is_accepted_once_and_a_wrong_one_never(session: Async
     assert await confirm_totp(session, new.record, code, now=now)
     assert new.record.second_factor_at == now and secret.confirmed_at == now
     # The same code, replayed by someone who saw it, is refused.
-    other = await redeem_sign_in_link(session, (await issue_sign_in_link(session, ADMIN, [ADMIN], now=now)) or "", [ADMIN], now=now)
+    other = await redeem_sign_in_link(
+        session, (await issue_sign_in_link(session, ADMIN, [ADMIN], now=now)) or "", [ADMIN], now=now
+    )
     assert not await confirm_totp(session, other.record, code, now=now)
 
 

@@ -70,6 +70,7 @@ def test_trimmed_raking_equals_samplics_raking_then_the_same_clipping() -> None:
     untrimmed = rake([hood, age], [hood_targets, age_targets], trim=None)
     assert untrimmed.max() > TRIM_HIGH * untrimmed.mean()  # the case needs trimming
     ours = rake([hood, age], [hood_targets, age_targets])
+
     # The same procedure with samplics doing the raking: rake, clip to the bound, until stable.
     def clip(w: np.ndarray) -> np.ndarray:
         """Clip to the bound around the mean, until the mean (which clipping moves) is stable."""
@@ -94,7 +95,9 @@ def test_trimmed_raking_equals_samplics_raking_then_the_same_clipping() -> None:
                     "hood": dict(zip(HOODS, hood_targets.tolist(), strict=True)),
                     "age": dict(zip(AGES, age_targets.tolist(), strict=True)),
                 },
-                tol=1e-13, ctrl_tol=1e-13, max_iter=5000,
+                tol=1e-13,
+                ctrl_tol=1e-13,
+                max_iter=5000,
             ),
             dtype=float,
         )
@@ -140,12 +143,17 @@ def test_kish_and_margin_of_error() -> None:
 
 def test_empty_and_small_groups_are_reported_and_incomplete_profiles_left_out() -> None:
     margins = Margins(
-        "Insee", {"centre": 4210, "gare": 3120, "bourg": 2480, "hameaux": 1190},
+        "Insee",
+        {"centre": 4210, "gare": 3120, "bourg": 2480, "hameaux": 1190},
         {"15-29": 2130, "30-44": 2450, "45-59": 2780, "60-74": 2350, "75-plus": 1290},
     )
     cells: dict[tuple[str | None, str | None], int] = {
-        ("centre", "30-44"): 20, ("gare", "45-59"): 15, ("bourg", "60-74"): 12, ("centre", "15-29"): 2,
-        ("gare", None): 4, (None, None): 3,
+        ("centre", "30-44"): 20,
+        ("gare", "45-59"): 15,
+        ("bourg", "60-74"): 12,
+        ("centre", "15-29"): 2,
+        ("gare", None): 4,
+        (None, None): 3,
     }
     weights = weigh_cells(margins, cells)
     assert weights.weighted == 49 and weights.unweighted == 7

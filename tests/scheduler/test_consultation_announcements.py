@@ -21,8 +21,13 @@ async def test_topic_subscribers_are_told_once_in_their_language(sessionmaker: S
         await subscriptions.import_topics(session, TOPICS)
         consultation = await add_consultation(session)
         await session.execute(
-            update(Consultation).where(Consultation.id == consultation.id).values(
-                status="scheduled", topic="urbanisme", opens_at=utcnow() - timedelta(minutes=1), closes_at=utcnow() + timedelta(days=7)
+            update(Consultation)
+            .where(Consultation.id == consultation.id)
+            .values(
+                status="scheduled",
+                topic="urbanisme",
+                opens_at=utcnow() - timedelta(minutes=1),
+                closes_at=utcnow() + timedelta(days=7),
             )
         )
         french, english = await add_resident(session, 1), await add_resident(session, 2, locale="en")

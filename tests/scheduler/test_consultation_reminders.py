@@ -30,9 +30,9 @@ async def open_consultation(sessionmaker: SessionMaker, closes_in: timedelta) ->
         await subscriptions.import_topics(session, TOPICS)
         consultation = await add_consultation(session, reminders=["48h", "6h"])
         await session.execute(
-            update(Consultation).where(Consultation.id == consultation.id).values(
-                status="open", opens_at=utcnow() - timedelta(days=5), closes_at=utcnow() + closes_in
-            )
+            update(Consultation)
+            .where(Consultation.id == consultation.id)
+            .values(status="open", opens_at=utcnow() - timedelta(days=5), closes_at=utcnow() + closes_in)
         )
     return consultation
 
@@ -59,7 +59,9 @@ async def test_reminder_goes_once_to_unfinished_and_silent_subscribers_in_their_
     assert await send_consultation_reminder(consultation.id, "48h", ctx) == 0  # a double fire queues nothing
     assert await send_consultation_reminder(consultation.id, "6h", ctx) == 0  # not its time yet
     async with sessionmaker() as session:
-        assert [job.job_id for job in await consultation_reminder_jobs(session, ctx)] == [f"consultation-reminder:{consultation.id}:6h"]
+        assert [job.job_id for job in await consultation_reminder_jobs(session, ctx)] == [
+            f"consultation-reminder:{consultation.id}:6h"
+        ]
         rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "consultation-reminder"))).all()
         claimed = (await session.scalars(select(ConsultationReminder))).all()
     texts = {row.chat_id: row.payload["text"] for row in rows}

@@ -33,8 +33,13 @@ async def test_reminder_goes_once_to_those_coming_in_their_language(sessionmaker
         paul = await add_resident(session, 3, locale="fr")
         await add_resident(session, 4, locale="fr")  # never answered
         meeting, _ = await meetings.announce(
-            session, title="Budget participatif", starts_at=utcnow() + timedelta(hours=20), place="Salle Pasteur",
-            audience=Audience(AudienceKind.ALL), created_by=900, source=Source.CLI,
+            session,
+            title="Budget participatif",
+            starts_at=utcnow() + timedelta(hours=20),
+            place="Salle Pasteur",
+            audience=Audience(AudienceKind.ALL),
+            created_by=900,
+            source=Source.CLI,
         )
         for resident, coming in ((marie, True), (john, True), (paul, False)):
             await meetings.answer(session, meeting.id, resident, coming)
@@ -56,8 +61,13 @@ async def test_reminder_goes_once_to_those_coming_in_their_language(sessionmaker
 async def test_scheduler_plans_the_reminder_for_the_day_before(sessionmaker: SessionMaker) -> None:
     async with sessionmaker.begin() as session:
         meeting, _ = await meetings.announce(
-            session, title="Vélo", starts_at=utcnow() + timedelta(days=5), place="Mairie",
-            audience=Audience(AudienceKind.ALL), created_by=900, source=Source.CLI,
+            session,
+            title="Vélo",
+            starts_at=utcnow() + timedelta(days=5),
+            place="Mairie",
+            audience=Audience(AudienceKind.ALL),
+            created_by=900,
+            source=Source.CLI,
         )
     scheduler = Scheduler(context(sessionmaker), [meeting_reminder_jobs])
     await scheduler.start()

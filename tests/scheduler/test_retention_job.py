@@ -23,7 +23,9 @@ async def test_purge_is_planned_now_then_a_day_after_the_last(sessionmaker: Sess
     await run_purge(context)
     await run_purge(context)  # a double fire does nothing more
     async with sessionmaker() as session:
-        purges = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == retention.PURGE_ACTION))
+        purges = await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == retention.PURGE_ACTION)
+        )
         (second,) = await retention_jobs(session, context)
     assert purges == 1
     assert second.run_at - utcnow() > timedelta(hours=23)

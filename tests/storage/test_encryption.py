@@ -37,7 +37,21 @@ FEEDBACK = "Bravo à Gaspard Dupontel"
 ANSWER = "Merci Gaspard, nous transmettons"
 COMMENT = "Isidore Quentel trouve ça utile"
 DRAFT = "Brouillon d’Eulalie Vasseur"
-NEEDLES = [TYPED, DESCRIPTION, ADDRESS, NOTE, FEEDBACK, ANSWER, COMMENT, DRAFT, "Hortense", "Gaspard", "Eulalie", "48.8566123", "2.3522456"]
+NEEDLES = [
+    TYPED,
+    DESCRIPTION,
+    ADDRESS,
+    NOTE,
+    FEEDBACK,
+    ANSWER,
+    COMMENT,
+    DRAFT,
+    "Hortense",
+    "Gaspard",
+    "Eulalie",
+    "48.8566123",
+    "2.3522456",
+]
 
 
 async def story(session: AsyncSession) -> None:
@@ -56,14 +70,30 @@ async def story(session: AsyncSession) -> None:
 
     category = (await load_categories(session))["voirie-chaussee"]
     report = await reports.create_report(
-        session, category=category, description=DESCRIPTION, photos=[], lat=LAT, lon=LON, address=ADDRESS,
-        resident=resident, source=audit.Source.CHAT, notifier=RecordingNotifier(),
+        session,
+        category=category,
+        description=DESCRIPTION,
+        photos=[],
+        lat=LAT,
+        lon=LON,
+        address=ADDRESS,
+        resident=resident,
+        source=audit.Source.CHAT,
+        notifier=RecordingNotifier(),
     )
     await reports.change_status(
-        session, report, "acknowledged", author_telegram_id=42, note=NOTE, source=audit.Source.CHAT, notifier=RecordingNotifier(),
+        session,
+        report,
+        "acknowledged",
+        author_telegram_id=42,
+        note=NOTE,
+        source=audit.Source.CHAT,
+        notifier=RecordingNotifier(),
     )
     # What the agents' group and the resident receive is rendered with these texts.
-    await outbox.enqueue(session, chat_id=5551, method="sendMessage", payload={"text": f"{DESCRIPTION}\n{ADDRESS}"}, resident_id=resident.id)
+    await outbox.enqueue(
+        session, chat_id=5551, method="sendMessage", payload={"text": f"{DESCRIPTION}\n{ADDRESS}"}, resident_id=resident.id
+    )
     row = await feedback.submit(session, resident, FEEDBACK)
     await feedback.answer(session, row.id, ANSWER, actor_telegram_id=42, source=audit.Source.CHAT)  # type: ignore[arg-type]
     period = satisfaction.period_of(row.created_at, 91)
@@ -159,14 +189,19 @@ async def test_migration_encrypts_clear_data_and_refuses_without_a_key(database_
     try:
         await upgrade(engine, "0007")
         async with engine.begin() as connection:
-            await connection.execute(text(
-                "INSERT INTO report_category (id, code, group_name, name, photo_required, location_required, position, active, created_at)"
-                " VALUES (1, 'voirie', '{}', '{}', false, true, 0, true, '2026-01-01 00:00:00')"
-            ))
-            await connection.execute(text(
-                "INSERT INTO report (id, ref, category_id, status, description, lat, lon, address, source, created_at, updated_at)"
-                " VALUES (1, 'PAL-2026-000001', 1, 'new', :d, :lat, :lon, :a, 'chat', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
-            ), {"d": DESCRIPTION, "lat": LAT, "lon": LON, "a": ADDRESS})
+            await connection.execute(
+                text(
+                    "INSERT INTO report_category (id, code, group_name, name, photo_required, location_required, position, active, created_at)"
+                    " VALUES (1, 'voirie', '{}', '{}', false, true, 0, true, '2026-01-01 00:00:00')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO report (id, ref, category_id, status, description, lat, lon, address, source, created_at, updated_at)"
+                    " VALUES (1, 'PAL-2026-000001', 1, 'new', :d, :lat, :lon, :a, 'chat', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {"d": DESCRIPTION, "lat": LAT, "lon": LON, "a": ADDRESS},
+            )
         crypto.install_keys(None)
         with pytest.raises(crypto.MissingKey, match="DATA_KEY is not set"):
             await upgrade(engine)
@@ -177,13 +212,22 @@ async def test_migration_encrypts_clear_data_and_refuses_without_a_key(database_
         assert await clear_values_found(engine) == []
         async with make_sessionmaker(engine)() as session:
             report = await session.get(Report, 1)
-            assert report is not None and (report.description, report.address, report.lat, report.lon) == (DESCRIPTION, ADDRESS, LAT, LON)
-            assert [n.report.id for n in await reports.find_nearby(session, category_id=1, lat=LAT, lon=LON + 0.0003, days=100_000)] == [1]
+            assert report is not None and (report.description, report.address, report.lat, report.lon) == (
+                DESCRIPTION,
+                ADDRESS,
+                LAT,
+                LON,
+            )
+            assert [
+                n.report.id for n in await reports.find_nearby(session, category_id=1, lat=LAT, lon=LON + 0.0003, days=100_000)
+            ] == [1]
     finally:
         await engine.dispose()
 
 
-def test_the_command_line_refuses_a_missing_or_wrong_key_in_one_sentence(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_command_line_refuses_a_missing_or_wrong_key_in_one_sentence(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # no .env here
     runner = CliRunner()
     env = {"DATABASE_URL": database_url, "BOT_TOKEN": "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}
@@ -219,7 +263,9 @@ def test_the_command_line_refuses_a_missing_or_wrong_key_in_one_sentence(databas
     assert malformed.exit_code == 2 and "Invalid setting DATA_KEY" in malformed.output
 
 
-def test_keys_rotate_puts_a_new_key_first_and_the_old_one_can_then_go(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_rotate_puts_a_new_key_first_and_the_old_one_can_then_go(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import asyncio
 
     async def fill() -> None:

@@ -35,7 +35,9 @@ async def test_nothing_is_served_unless_enabled(engine: AsyncEngine) -> None:
         assert (await client.get("/backoffice/signin/abc")).status == 404
 
 
-async def test_plain_http_behind_a_proxy_is_refused_and_pages_are_not_cached(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+async def test_plain_http_behind_a_proxy_is_refused_and_pages_are_not_cached(
+    engine: AsyncEngine, sessionmaker: SessionMaker
+) -> None:
     async with TestClient(TestServer(app(engine, sessionmaker))) as client:
         plain = await client.get("/backoffice/signin/abc", headers={"X-Forwarded-Proto": "http"})
         assert plain.status == 403 and "HTTPS" in await plain.text()
@@ -45,7 +47,9 @@ async def test_plain_http_behind_a_proxy_is_refused_and_pages_are_not_cached(eng
         assert "script-src 'self'" in page.headers["Content-Security-Policy"]
 
 
-async def test_a_good_link_sets_a_secure_cookie_and_sign_in_is_rate_limited(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+async def test_a_good_link_sets_a_secure_cookie_and_sign_in_is_rate_limited(
+    engine: AsyncEngine, sessionmaker: SessionMaker
+) -> None:
     async with sessionmaker.begin() as session:
         await grant_role(session, AGENT, Role.AGENT, granted_by=None, source=Source.CLI)
         token = await issue_sign_in_link(session, AGENT, [1])
@@ -69,7 +73,9 @@ async def signed_in(client: TestClient, sessionmaker: SessionMaker, telegram_id:
     return {"Cookie": response.headers["Set-Cookie"].split(";")[0]}
 
 
-async def test_pages_speak_the_staff_members_language_and_follow_their_role(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+async def test_pages_speak_the_staff_members_language_and_follow_their_role(
+    engine: AsyncEngine, sessionmaker: SessionMaker
+) -> None:
     from storage.models import Resident
 
     async with sessionmaker.begin() as session:
@@ -86,7 +92,9 @@ async def test_pages_speak_the_staff_members_language_and_follow_their_role(engi
         assert (await client.get("/backoffice/reports?since=not-a-date&agent=x", headers=cookie)).status == 200
 
 
-async def test_an_official_gives_the_decision_in_each_language_residents_read(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+async def test_an_official_gives_the_decision_in_each_language_residents_read(
+    engine: AsyncEngine, sessionmaker: SessionMaker
+) -> None:
     import re
 
     from participation import publication
@@ -103,11 +111,20 @@ async def test_an_official_gives_the_decision_in_each_language_residents_read(en
         csrf = re.search(r'name="csrf" value="([^"]+)"', page)
         assert csrf is not None
         sent = await client.post(
-            f"/backoffice/consultations/{slug}/publish", headers=cookie, allow_redirects=False,
-            data={"csrf": csrf.group(1), "decision": "Le marché reste le samedi.", "decision_en": "The market stays on Saturdays."},
+            f"/backoffice/consultations/{slug}/publish",
+            headers=cookie,
+            allow_redirects=False,
+            data={
+                "csrf": csrf.group(1),
+                "decision": "Le marché reste le samedi.",
+                "decision_en": "The market stays on Saturdays.",
+            },
         )
         assert sent.status == 303
     async with sessionmaker() as session:
         published = await publication.publication_of(session, consultation_id)
     assert published is not None
-    assert (published.decision, published.translations) == ("Le marché reste le samedi.", {"en": "The market stays on Saturdays."})
+    assert (published.decision, published.translations) == (
+        "Le marché reste le samedi.",
+        {"en": "The market stays on Saturdays."},
+    )

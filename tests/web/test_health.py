@@ -51,7 +51,9 @@ async def test_health_is_503_while_the_leaders_sender_is_down(engine: AsyncEngin
                 await asyncio.sleep(0.05)
             assert response.status == 503
             assert await response.json() == {
-                "status": "error", "database": "ok", "sender": "not running: restarting after a crash",
+                "status": "error",
+                "database": "ok",
+                "sender": "not running: restarting after a crash",
             }
         finally:
             await work.stop()

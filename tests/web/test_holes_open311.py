@@ -24,7 +24,11 @@ from web.webhook import CheckedRequestHandler
 
 
 async def test_out_of_range_dates_are_a_400_with_an_open311_body(server: str) -> None:  # noqa: F811
-    for params in ({"end_date": "0001-01-01T00:00:00Z"}, {"start_date": "9999-12-31T00:00:00Z"}, {"start_date": "0001-01-01T00:00:00+14:00"}):
+    for params in (
+        {"end_date": "0001-01-01T00:00:00Z"},
+        {"start_date": "9999-12-31T00:00:00Z"},
+        {"start_date": "0001-01-01T00:00:00+14:00"},
+    ):
         for fmt in ("json", "xml"):
             response = await get(f"{server}/requests.{fmt}", **params)
             assert response.status_code == 400, params
@@ -35,7 +39,12 @@ async def test_out_of_range_dates_are_a_400_with_an_open311_body(server: str) ->
 
 
 async def test_every_parameter_is_checked(server: str) -> None:  # noqa: F811
-    for params in ({"extensions": "maybe"}, {"service_code": "bruit\x00"}, {"status": "open\x0b"}, {"service_request_id": "x" * 5000}):
+    for params in (
+        {"extensions": "maybe"},
+        {"service_code": "bruit\x00"},
+        {"status": "open\x0b"},
+        {"service_request_id": "x" * 5000},
+    ):
         response = await get(f"{server}/requests.json", **params)
         assert response.status_code == 400 and response.json()[0]["code"] == 400, params
     assert (await get(f"{server}/requests/PAL%00.json")).status_code == 400
@@ -65,7 +74,9 @@ async def test_a_stored_control_character_does_not_break_the_xml(server: str, se
 
 
 async def test_listing_costs_the_same_statements_for_5_or_40_reports(
-    server: str, engine: AsyncEngine, sessionmaker: SessionMaker  # noqa: F811
+    server: str,  # noqa: F811 - the fixture imported above
+    engine: AsyncEngine,
+    sessionmaker: SessionMaker,
 ) -> None:
     statements: list[str] = []
 
@@ -87,11 +98,26 @@ async def test_listing_costs_the_same_statements_for_5_or_40_reports(
             categories = await load_categories(session)
             for i in range(n):
                 report = await create_report(
-                    session, category=categories["bruit"], description=f"Bruit numéro {i}", photos=[], lat=None, lon=None,
-                    address=None, resident=None, source=Source.HTTP, notifier=RecordingNotifier(),
+                    session,
+                    category=categories["bruit"],
+                    description=f"Bruit numéro {i}",
+                    photos=[],
+                    lat=None,
+                    lon=None,
+                    address=None,
+                    resident=None,
+                    source=Source.HTTP,
+                    notifier=RecordingNotifier(),
                 )
-                await change_status(session, report, Status.ACKNOWLEDGED, author_telegram_id=None, note="Vu",
-                                    source=Source.CLI, notifier=RecordingNotifier())
+                await change_status(
+                    session,
+                    report,
+                    Status.ACKNOWLEDGED,
+                    author_telegram_id=None,
+                    note="Vu",
+                    source=Source.CLI,
+                    notifier=RecordingNotifier(),
+                )
 
     await add_reports(3)
     small = await listing_cost()
@@ -117,7 +143,9 @@ async def test_malformed_webhook_json_with_the_right_secret_is_a_400(settings, s
                 (await client.post(url, content=body, headers=right)).status_code
                 for body in (b"{not json", b"\xff\xfe", b"[1, 2]", json.dumps({"update_id": "x"}).encode())
             ]
-            wrong = (await client.post(url, content=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})).status_code
+            wrong = (
+                await client.post(url, content=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+            ).status_code
             good = (await client.post(url, json={"update_id": 1}, headers=right)).status_code
     finally:
         await runner.cleanup()

@@ -40,7 +40,9 @@ AGENT = 7531902468  # long and odd-looking: it cannot turn up in a date or a coo
 def validator(name: str) -> Draft7Validator:
     registry: Registry = Registry()
     for path in SCHEMAS.glob("*.json"):
-        registry = registry.with_resource(path.name, Resource.from_contents(json.loads(path.read_text()), default_specification=DRAFT7))
+        registry = registry.with_resource(
+            path.name, Resource.from_contents(json.loads(path.read_text()), default_specification=DRAFT7)
+        )
     return Draft7Validator(json.loads((SCHEMAS / name).read_text()), registry=registry)
 
 
@@ -63,15 +65,38 @@ async def server(engine: AsyncEngine, sessionmaker: SessionMaker, settings: Sett
         await set_locale(session, camille, "fr")
         notices = ReportNotices(i18n, settings)
         pothole = await create_report(
-            session, category=categories["voirie-chaussee"], description="Nid-de-poule rue Blatin", photos=[PhotoIn("f1")],
-            lat=45.7772, lon=3.087, address=None, resident=camille, source=Source.CHAT, notifier=notices,
+            session,
+            category=categories["voirie-chaussee"],
+            description="Nid-de-poule rue Blatin",
+            photos=[PhotoIn("f1")],
+            lat=45.7772,
+            lon=3.087,
+            address=None,
+            resident=camille,
+            source=Source.CHAT,
+            notifier=notices,
         )
         await create_report(
-            session, category=categories["bruit"], description="Musique forte la nuit", photos=[],
-            lat=None, lon=None, address="Place de Jaude", resident=camille, source=Source.CHAT, notifier=notices,
+            session,
+            category=categories["bruit"],
+            description="Musique forte la nuit",
+            photos=[],
+            lat=None,
+            lon=None,
+            address="Place de Jaude",
+            resident=camille,
+            source=Source.CHAT,
+            notifier=notices,
         )
-        await change_status(session, pothole, Status.FIXED, author_telegram_id=AGENT, note="Rebouché le 3 mars",
-                            source=Source.CHAT, notifier=notices)
+        await change_status(
+            session,
+            pothole,
+            Status.FIXED,
+            author_telegram_id=AGENT,
+            note="Rebouché le 3 mars",
+            source=Source.CHAT,
+            notifier=notices,
+        )
     woken: list[int] = []
     app = build_web_app(engine, open311=Open311Context(sessionmaker, settings, i18n, lambda: woken.append(1)))
     runner = web.AppRunner(app)
@@ -109,7 +134,12 @@ async def test_services_and_requests_follow_the_schemas(server: str) -> None:
     assert_valid("requests.json", requests)
     assert [(r["status"], r["service_code"]) for r in requests] == [("open", "bruit"), ("closed", "voirie-chaussee")]
     fixed = requests[1]
-    assert fixed["status_notes"] == "fixed: Rebouché le 3 mars" and requests[0]["status_notes"] == "new" and fixed["lat"] == 45.7772 and fixed["long"] == 3.087
+    assert (
+        fixed["status_notes"] == "fixed: Rebouché le 3 mars"
+        and requests[0]["status_notes"] == "new"
+        and fixed["lat"] == 45.7772
+        and fixed["long"] == 3.087
+    )
     assert requests[0]["address"] == "Place de Jaude"
 
     one = await get(f"{server}/requests/{fixed['service_request_id']}.json", extensions="true")
@@ -125,7 +155,9 @@ async def test_filters_of_get_requests(server: str) -> None:
     assert [r["service_code"] for r in by_code] == ["bruit"]
     assert (await get(f"{server}/requests.json", start_date="2099-01-01T00:00:00Z")).json() == []
     ref = closed[0]["service_request_id"]
-    assert [r["service_request_id"] for r in (await get(f"{server}/requests.json", service_request_id=ref, status="open")).json()] == [ref]
+    assert [
+        r["service_request_id"] for r in (await get(f"{server}/requests.json", service_request_id=ref, status="open")).json()
+    ] == [ref]
     bad = await get(f"{server}/requests.json", start_date="yesterday")
     assert bad.status_code == 400 and bad.json()[0]["code"] == 400
     assert (await get(f"{server}/requests.json", status="pending")).status_code == 400
@@ -191,21 +223,39 @@ async def test_post_needs_a_valid_key_and_refuses_bad_input_storing_nothing(serv
 
 
 async def test_posted_request_reaches_the_agents_and_keeps_no_contact_details(server: str, sessionmaker: SessionMaker) -> None:
-    response = await post(f"{server}/requests.json", {
-        "api_key": KEY, "service_code": "voirie-chaussee", "lat": "45.78", "long": "3.09",
-        "address_string": "12 rue de la Paix", "description": "Plaque d’égout descellée",
-        "email": "jean.dupont@example.org", "first_name": "Jean", "last_name": "Dupont", "phone": "0612345678",
-    })
+    response = await post(
+        f"{server}/requests.json",
+        {
+            "api_key": KEY,
+            "service_code": "voirie-chaussee",
+            "lat": "45.78",
+            "long": "3.09",
+            "address_string": "12 rue de la Paix",
+            "description": "Plaque d’égout descellée",
+            "email": "jean.dupont@example.org",
+            "first_name": "Jean",
+            "last_name": "Dupont",
+            "phone": "0612345678",
+        },
+    )
     assert response.status_code == 200
     ref = response.json()[0]["service_request_id"]
     assert ref.startswith("PAL-")
     created = (await get(f"{server}/requests/{ref}.json")).json()[0]
-    assert (created["status"], created["address"], created["description"]) == ("open", "12 rue de la Paix", "Plaque d’égout descellée")
+    assert (created["status"], created["address"], created["description"]) == (
+        "open",
+        "12 rue de la Paix",
+        "Plaque d’égout descellée",
+    )
     async with sessionmaker() as session:
-        [post_to_agents] = (await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.chat_id == AGENTS_CHAT, OutboxMessage.payload.is_not(None))
-            .order_by(OutboxMessage.id.desc()).limit(1)
-        )).all()
+        [post_to_agents] = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.chat_id == AGENTS_CHAT, OutboxMessage.payload.is_not(None))
+                .order_by(OutboxMessage.id.desc())
+                .limit(1)
+            )
+        ).all()
         report = await session.scalar(select(Report).where(Report.ref == ref))
         audit = await session.scalar(select(AuditEntry).where(AuditEntry.action == "report.open311_create"))
     assert ref in post_to_agents.payload["text"] and "Plaque d’égout descellée" in post_to_agents.payload["text"]
@@ -215,7 +265,9 @@ async def test_posted_request_reaches_the_agents_and_keeps_no_contact_details(se
         assert secret not in stored
 
 
-async def test_media_url_points_to_the_photo_served_from_media_dir(server: str, sessionmaker: SessionMaker, settings: Settings) -> None:
+async def test_media_url_points_to_the_photo_served_from_media_dir(
+    server: str, sessionmaker: SessionMaker, settings: Settings
+) -> None:
     async with sessionmaker.begin() as session:
         # Descriptions are encrypted at rest with a fresh nonce: found by reading, not by a WHERE.
         report = next((r for r in await session.scalars(select(Report)) if r.description == "Nid-de-poule rue Blatin"), None)

@@ -33,11 +33,33 @@ from web.app import build_web_app
 from web.open311 import Open311Context
 
 KEY = "property-key"
-PARAMETERS = ["service_request_id", "service_code", "status", "start_date", "end_date", "extensions", "lat", "long", "api_key", "jurisdiction_id"]
+PARAMETERS = [
+    "service_request_id",
+    "service_code",
+    "status",
+    "start_date",
+    "end_date",
+    "extensions",
+    "lat",
+    "long",
+    "api_key",
+    "jurisdiction_id",
+]
 # Any bytes, percent-encoded: invalid UTF-8, NUL, control characters, huge numbers, dates.
 raw_values = st.one_of(
     st.binary(max_size=40),
-    st.sampled_from([b"0001-01-01T00:00:00Z", b"9999-12-31T23:59:59Z", b"2026-02-30T00:00:00Z", b"open,closed", b"true", b"1e400", b"nan", b"-0"]),
+    st.sampled_from(
+        [
+            b"0001-01-01T00:00:00Z",
+            b"9999-12-31T23:59:59Z",
+            b"2026-02-30T00:00:00Z",
+            b"open,closed",
+            b"true",
+            b"1e400",
+            b"nan",
+            b"-0",
+        ]
+    ),
     st.text(max_size=30).map(lambda text: text.encode("utf-8", errors="surrogatepass")),
 )
 queries = st.dictionaries(st.sampled_from(PARAMETERS), raw_values, max_size=4)
@@ -66,10 +88,20 @@ class LiveServer:
             categories = await load_categories(session)
             notices = ReportNotices(i18n, settings)
             report = await create_report(
-                session, category=categories["bruit"], description="Musique forte", photos=[], lat=45.0, lon=3.0,
-                address=None, resident=None, source=Source.HTTP, notifier=notices,
+                session,
+                category=categories["bruit"],
+                description="Musique forte",
+                photos=[],
+                lat=45.0,
+                lon=3.0,
+                address=None,
+                resident=None,
+                source=Source.HTTP,
+                notifier=notices,
             )
-            await change_status(session, report, Status.FIXED, author_telegram_id=None, note="Fini", source=Source.CLI, notifier=notices)
+            await change_status(
+                session, report, Status.FIXED, author_telegram_id=None, note="Fini", source=Source.CLI, notifier=notices
+            )
         app = build_web_app(self.engine, open311=Open311Context(self.sessionmaker, settings, i18n, lambda: None))
         self.runner = web.AppRunner(app)
         await self.runner.setup()
@@ -129,7 +161,12 @@ def test_any_query_on_the_get_endpoints(live: tuple[LiveServer, str], query: dic
 
 
 @PROPERTY
-@given(value=path_values, query=queries, fmt=st.sampled_from(["json", "xml"]), endpoint=st.sampled_from(["services", "requests", "tokens"]))
+@given(
+    value=path_values,
+    query=queries,
+    fmt=st.sampled_from(["json", "xml"]),
+    endpoint=st.sampled_from(["services", "requests", "tokens"]),
+)
 def test_any_path_parameter(live: tuple[LiveServer, str], value: bytes, query: dict[str, bytes], fmt: str, endpoint: str) -> None:
     _server, base = live
     segment = urllib.parse.quote_from_bytes(value, safe="")
@@ -159,7 +196,9 @@ def test_any_post_without_a_key_changes_nothing(
             response = client.post(f"{base}/requests.{fmt}", files={name: (None, value) for name, value in form.items()})
         else:
             response = client.post(
-                f"{base}/requests.{fmt}", content=encoded(form).encode(), headers={"content-type": "application/x-www-form-urlencoded"}
+                f"{base}/requests.{fmt}",
+                content=encoded(form).encode(),
+                headers={"content-type": "application/x-www-form-urlencoded"},
             )
     check(response, fmt)
     after = server.run(server.counts())

@@ -25,8 +25,11 @@ HEADERS = {
 @lru_cache(maxsize=4)
 def environment(locale: str) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"],
-        trim_blocks=True, lstrip_blocks=True,
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.install_gettext_translations(translation(locale), newstyle=False)  # type: ignore[attr-defined]
     env.globals["locale_name"] = lambda code: Locale.parse(code).get_display_name(locale)
@@ -38,7 +41,9 @@ def content_security_policy(tiles_url: str) -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(tiles_url.replace("{s}", "a"))
-    tiles = f"{parts.scheme}://{parts.netloc.replace('a.', '*.', 1) if '{s}' in tiles_url else parts.netloc}" if parts.netloc else ""
+    tiles = (
+        f"{parts.scheme}://{parts.netloc.replace('a.', '*.', 1) if '{s}' in tiles_url else parts.netloc}" if parts.netloc else ""
+    )
     return f"default-src 'self'; img-src 'self' data: {tiles}; script-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
 
 

@@ -135,13 +135,23 @@ class Page:
         return value.strip() if isinstance(value, str) else ""
 
 
-def render(context: BackofficeContext, locale: str, template: str, *, status: int = 200, signed: SignedIn | None = None, **values: Any) -> web.Response:
+def render(
+    context: BackofficeContext, locale: str, template: str, *, status: int = 200, signed: SignedIn | None = None, **values: Any
+) -> web.Response:
     roles = signed.roles if signed else frozenset()
     return page(
-        locale, template, status=status, csp=content_security_policy(context.settings.map_tiles_url),
-        signed=signed, csrf=signed.record.csrf_token if signed else "", prefix=PREFIX,
-        can_reports=allows(roles, Role.AGENT) or allows(roles, Role.OFFICIAL), is_agent=allows(roles, Role.AGENT),
-        can_consultations=allows(roles, Role.OFFICIAL), is_admin=Role.ADMIN in roles, **values,
+        locale,
+        template,
+        status=status,
+        csp=content_security_policy(context.settings.map_tiles_url),
+        signed=signed,
+        csrf=signed.record.csrf_token if signed else "",
+        prefix=PREFIX,
+        can_reports=allows(roles, Role.AGENT) or allows(roles, Role.OFFICIAL),
+        is_agent=allows(roles, Role.AGENT),
+        can_consultations=allows(roles, Role.OFFICIAL),
+        is_admin=Role.ADMIN in roles,
+        **values,
     )
 
 
@@ -170,7 +180,9 @@ async def https_only(request: web.Request, handler: Callable[[web.Request], Awai
     return await handler(request)
 
 
-def staff_page(*roles: Role, second_factor: bool = True) -> Callable[[Callable[[Page], Awaitable[web.Response]]], Callable[[web.Request], Awaitable[web.Response]]]:
+def staff_page(
+    *roles: Role, second_factor: bool = True
+) -> Callable[[Callable[[Page], Awaitable[web.Response]]], Callable[[web.Request], Awaitable[web.Response]]]:
     """Wrap a page: signed in, second factor given when owed, one of `roles`, CSRF on POST."""
 
     def wrap(inner: Callable[[Page], Awaitable[web.Response]]) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -186,7 +198,11 @@ def staff_page(*roles: Role, second_factor: bool = True) -> Callable[[Callable[[
                 if signed is None:
                     return render(context, settings.default_locale, "refused.html", status=401, reason="signed_out")
                 locale = await _staff_locale(session, signed.record.telegram_id, settings.default_locale)
-                if second_factor and totp_required(signed.roles, settings.web_totp_for) and signed.record.second_factor_at is None:
+                if (
+                    second_factor
+                    and totp_required(signed.roles, settings.web_totp_for)
+                    and signed.record.second_factor_at is None
+                ):
                     return _redirect(f"{PREFIX}/totp")
                 if roles and not any(allows(signed.roles, role) for role in roles):
                     return render(context, locale, "refused.html", status=403, reason="role", signed=signed)
@@ -237,7 +253,12 @@ async def sign_in(request: web.Request) -> web.Response:
     needs_code = totp_required(new.roles, settings.web_totp_for)
     response = _redirect(f"{PREFIX}/totp" if needs_code else f"{PREFIX}/")
     response.set_cookie(
-        COOKIE, new.cookie, path=PREFIX, httponly=True, secure=True, samesite="Strict",
+        COOKIE,
+        new.cookie,
+        path=PREFIX,
+        httponly=True,
+        secure=True,
+        samesite="Strict",
         max_age=int(IDLE_TIMEOUT.total_seconds()) * 16,
     )
     return response
@@ -290,9 +311,16 @@ async def _choices(session: AsyncSession, locale: str, default_locale: str) -> d
     categories = list(await session.scalars(select(ReportCategory).order_by(ReportCategory.position, ReportCategory.code)))
     neighbourhoods = list(await session.scalars(select(Neighbourhood).order_by(Neighbourhood.position, Neighbourhood.code)))
     # (grant row id, Telegram id): the filter's URL carries the row id, never a person's Telegram id.
-    agents = [tuple(row) for row in (await session.execute(
-        select(RoleGrant.id, RoleGrant.telegram_id).where(RoleGrant.role == Role.AGENT.value).order_by(RoleGrant.telegram_id)
-    )).all()]
+    agents = [
+        tuple(row)
+        for row in (
+            await session.execute(
+                select(RoleGrant.id, RoleGrant.telegram_id)
+                .where(RoleGrant.role == Role.AGENT.value)
+                .order_by(RoleGrant.telegram_id)
+            )
+        ).all()
+    ]
     return {
         "categories": [(c.code, localized(c.name, locale, default_locale)) for c in categories],
         "neighbourhoods": [(n.code, localized(n.names, locale, default_locale)) for n in neighbourhoods],
@@ -308,18 +336,27 @@ async def reports_page(p: Page) -> web.Response:
     agent = next((telegram_id for grant_id, telegram_id in choices["agents"] if str(grant_id) == grant), None)
     wanted = ReportFilter(
         status=p.field("status") if p.field("status") in {s.value for s in Status} else None,
-        category=p.field("category") or None, neighbourhood=p.field("neighbourhood") or None,
-        since=_day(p.field("since")), until=_day(p.field("until")),
+        category=p.field("category") or None,
+        neighbourhood=p.field("neighbourhood") or None,
+        since=_day(p.field("since")),
+        until=_day(p.field("until")),
         agent=agent,
     )
     rows = await list_reports(p.session, wanted)
     points = [
         {"lat": r.report.lat, "lon": r.report.lon, "ref": r.report.ref, "url": f"{PREFIX}/reports/{r.report.id}"}
-        for r in rows if r.report.lat is not None and r.report.lon is not None
+        for r in rows
+        if r.report.lat is not None and r.report.lon is not None
     ]
     return p.render(
-        "reports.html", rows=rows, wanted=wanted, statuses=list(Status), points=points, tiles=settings.map_tiles_url,
-        category_name=lambda c: localized(c.name, p.locale, settings.default_locale), **choices,
+        "reports.html",
+        rows=rows,
+        wanted=wanted,
+        statuses=list(Status),
+        points=points,
+        tiles=settings.map_tiles_url,
+        category_name=lambda c: localized(c.name, p.locale, settings.default_locale),
+        **choices,
     )
 
 
@@ -342,12 +379,19 @@ async def _report_view(p: Page, report: Any, *, problem: str | None = None, done
     settings = p.context.settings
     category = await category_of(p.session, report)
     return p.render(
-        "report.html", status=400 if problem else 200, report=report, tz=settings.tz,
+        "report.html",
+        status=400 if problem else 200,
+        report=report,
+        tz=settings.tz,
         category=localized(category.name, p.locale, settings.default_locale),
-        photos=await photos_of(p.session, report), history=await history_of(p.session, report),
-        next_statuses=allowed_next(report.status), agent=await assigned_agent(p.session, report),
+        photos=await photos_of(p.session, report),
+        history=await history_of(p.session, report),
+        next_statuses=allowed_next(report.status),
+        agent=await assigned_agent(p.session, report),
         replies=await saved_replies_for(p.session, category.code, None),
-        problem=problem, done=done, **await _choices(p.session, p.locale, settings.default_locale),
+        problem=problem,
+        done=done,
+        **await _choices(p.session, p.locale, settings.default_locale),
     )
 
 
@@ -357,8 +401,12 @@ async def report_status(p: Page) -> web.Response:
     note = p.field("note") or await _saved_reply_text(p)
     try:
         await change_status(
-            p.session, report, p.field("status"), author_telegram_id=p.signed.record.telegram_id,
-            note=note or None, source=audit.Source.WEB,
+            p.session,
+            report,
+            p.field("status"),
+            author_telegram_id=p.signed.record.telegram_id,
+            note=note or None,
+            source=audit.Source.WEB,
             notifier=ReportNotices(p.context.i18n, p.context.settings),
         )
     except ReportError as error:
@@ -382,8 +430,13 @@ async def replies_page(p: Page) -> web.Response:
     if p.form is not None:
         try:
             await add_saved_reply(
-                p.session, title=p.field("title"), text=p.field("text"), category_code=p.field("category") or None,
-                status=p.field("status") or None, by=p.signed.record.telegram_id, source=audit.Source.WEB,
+                p.session,
+                title=p.field("title"),
+                text=p.field("text"),
+                category_code=p.field("category") or None,
+                status=p.field("status") or None,
+                by=p.signed.record.telegram_id,
+                source=audit.Source.WEB,
             )
         except SavedReplyProblem:
             problem = True
@@ -391,8 +444,13 @@ async def replies_page(p: Page) -> web.Response:
             return _redirect(f"{PREFIX}/replies?done=1")
     replies = list(await p.session.scalars(select(SavedReply).order_by(SavedReply.title, SavedReply.id)))
     return p.render(
-        "replies.html", replies=replies, statuses=list(Status), problem=problem, done=p.request.query.get("done") == "1",
-        status=400 if problem else 200, **await _choices(p.session, p.locale, settings.default_locale),
+        "replies.html",
+        replies=replies,
+        statuses=list(Status),
+        problem=problem,
+        done=p.request.query.get("done") == "1",
+        status=400 if problem else 200,
+        **await _choices(p.session, p.locale, settings.default_locale),
     )
 
 
@@ -424,7 +482,9 @@ async def consultations_page(p: Page) -> web.Response:
     rows = await list_consultations(p.session)
     settings = p.context.settings
     return p.render(
-        "consultations.html", rows=rows, tz=settings.tz,
+        "consultations.html",
+        rows=rows,
+        tz=settings.tz,
         title=lambda c: localized(c.title, p.locale, settings.default_locale),
     )
 
@@ -445,7 +505,9 @@ async def consultation_import(p: Page) -> web.Response:
     settings = p.context.settings
     try:
         spec = parse_consultation_file(text, settings.default_locale, settings.tz)
-        consultation, outcome = await import_consultation(p.session, spec, actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB)
+        consultation, outcome = await import_consultation(
+            p.session, spec, actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB
+        )
     except InvalidConsultation as invalid:
         return p.render("import.html", problems=invalid.problems, text=text, status=400)
     except ConsultationLocked as locked:
@@ -460,8 +522,14 @@ async def _results(p: Page, with_responses: bool) -> Any:
         raise web.HTTPNotFound()
     _ = translation(p.locale).gettext
     return await results_module.compute_results(
-        p.session, consultation, locale=p.locale, default_locale=settings.default_locale,
-        yes=_("Yes"), no=_("No"), other=_("Other"), with_responses=with_responses,
+        p.session,
+        consultation,
+        locale=p.locale,
+        default_locale=settings.default_locale,
+        yes=_("Yes"),
+        no=_("No"),
+        other=_("Other"),
+        with_responses=with_responses,
     )
 
 
@@ -474,10 +542,16 @@ async def consultation_page(p: Page, *, problem: str | None = None) -> web.Respo
     closed = status_at(consultation) == ConsultationStatus.CLOSED
     done = p.request.query.get("done")
     return p.render(
-        "results.html", results=results, done=done if done in ("created", "replaced", "published") else None,
-        tz=p.context.settings.tz, published=published, closed=closed, problem=problem,
+        "results.html",
+        results=results,
+        done=done if done in ("created", "replaced", "published") else None,
+        tz=p.context.settings.tz,
+        published=published,
+        closed=closed,
+        problem=problem,
         recipients=await publication.count_recipients(p.session, consultation) if closed and published is None else 0,
-        other_locales=_other_locales(p.context.settings), status=400 if problem else 200,
+        other_locales=_other_locales(p.context.settings),
+        status=400 if problem else 200,
     )
 
 
@@ -502,7 +576,11 @@ async def consultation_publish(p: Page) -> web.Response:
             if p.field(f"decision_{locale}")
         }
         await publication.publish(
-            p.session, slug, p.field("decision"), actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB,
+            p.session,
+            slug,
+            p.field("decision"),
+            actor_telegram_id=p.signed.record.telegram_id,
+            source=audit.Source.WEB,
             translations=translations,
         )
     except publication.PublishRefused as refused:
@@ -513,7 +591,11 @@ async def consultation_publish(p: Page) -> web.Response:
     return _redirect(f"{PREFIX}/consultations/{slug}?done=published")
 
 
-EXPORTS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "json": "application/json"}
+EXPORTS = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
 
 
 @staff_page(Role.OFFICIAL)
@@ -529,9 +611,18 @@ async def consultation_export(p: Page) -> web.Response:
         body = results_module.to_xlsx(results)
     else:
         body = results_module.to_json(results).encode("utf-8")
-    await audit.record(p.session, actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB, action="results.export", subject=results.slug, detail={"format": fmt})
+    await audit.record(
+        p.session,
+        actor_telegram_id=p.signed.record.telegram_id,
+        source=audit.Source.WEB,
+        action="results.export",
+        subject=results.slug,
+        detail={"format": fmt},
+    )
     return web.Response(
-        body=body, content_type=EXPORTS[fmt], headers={"Content-Disposition": f'attachment; filename="{results.slug}.{fmt}"', "Cache-Control": "no-store"},
+        body=body,
+        content_type=EXPORTS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{results.slug}.{fmt}"', "Cache-Control": "no-store"},
     )
 
 
@@ -557,7 +648,11 @@ async def broadcasts_page(p: Page) -> web.Response:
     """Compose → the audience's size → confirm; then delivery figures (as /broadcast in the chat)."""
     settings = p.context.settings
     audiences = await _audiences(p.session, p.locale, settings.default_locale)
-    recent = list(await p.session.scalars(select(Broadcast).where(Broadcast.status != broadcasts.Status.DRAFT).order_by(Broadcast.id.desc()).limit(20)))  # type: ignore[attr-defined]
+    recent = list(
+        await p.session.scalars(
+            select(Broadcast).where(Broadcast.status != broadcasts.Status.DRAFT).order_by(Broadcast.id.desc()).limit(20)
+        )
+    )  # type: ignore[attr-defined]
     if p.form is None:
         return p.render("broadcasts.html", audiences=audiences, draft=None, text="", chosen="all", problem=None, recent=recent)
     chosen, text = p.field("audience"), p.field("text")
@@ -567,7 +662,16 @@ async def broadcasts_page(p: Page) -> web.Response:
         )
     except (broadcasts.UnknownAudience, broadcasts.InvalidMessage) as refused:
         problem = "audience" if isinstance(refused, broadcasts.UnknownAudience) else "text"
-        return p.render("broadcasts.html", audiences=audiences, draft=None, text=text, chosen=chosen, problem=problem, status=400, recent=recent)
+        return p.render(
+            "broadcasts.html",
+            audiences=audiences,
+            draft=None,
+            text=text,
+            chosen=chosen,
+            problem=problem,
+            status=400,
+            recent=recent,
+        )
     return p.render("broadcasts.html", audiences=audiences, draft=draft, text=text, chosen=chosen, problem=None, recent=recent)
 
 
@@ -590,10 +694,16 @@ async def _audiences(session: AsyncSession, locale: str, default_locale: str) ->
 @staff_page(Role.OFFICIAL)
 async def broadcast_confirm(p: Page) -> web.Response:
     number = p.request.match_info["id"]
-    confirmed = await broadcasts.confirm(
-        p.session, int(number) if number.isdigit() and len(number) < 12 else 0,
-        actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB,
-    ) if number.isdigit() else None
+    confirmed = (
+        await broadcasts.confirm(
+            p.session,
+            int(number) if number.isdigit() and len(number) < 12 else 0,
+            actor_telegram_id=p.signed.record.telegram_id,
+            source=audit.Source.WEB,
+        )
+        if number.isdigit()
+        else None
+    )
     if confirmed is None:
         raise web.HTTPNotFound()
     p.wake = True
@@ -618,8 +728,12 @@ async def feedback_page(p: Page) -> web.Response:
         try:
             with p.context.i18n.context():
                 await answer_and_queue(
-                    p.session, int(number) if number.isdigit() and len(number) < 12 else 0, p.field("answer"),
-                    actor_telegram_id=p.signed.record.telegram_id, source=audit.Source.WEB, i18n=p.context.i18n,
+                    p.session,
+                    int(number) if number.isdigit() and len(number) < 12 else 0,
+                    p.field("answer"),
+                    actor_telegram_id=p.signed.record.telegram_id,
+                    source=audit.Source.WEB,
+                    i18n=p.context.i18n,
                 )
         except FeedbackRefused as refused:
             problem = refused.reason.value
@@ -627,7 +741,9 @@ async def feedback_page(p: Page) -> web.Response:
             p.wake = True
             return _redirect(f"{PREFIX}/feedback?done=1")
     rows = await list_feedback(p.session, limit=200)
-    return p.render("feedback.html", rows=rows, problem=problem, done=p.request.query.get("done") == "1", status=400 if problem else 200)
+    return p.render(
+        "feedback.html", rows=rows, problem=problem, done=p.request.query.get("done") == "1", status=400 if problem else 200
+    )
 
 
 @staff_page(Role.OFFICIAL)
@@ -644,7 +760,9 @@ async def stats_page(p: Page) -> web.Response:
     fmt = p.request.match_info.get("fmt")
     if fmt in ("png", "pdf"):
         body = await asyncio.to_thread(render_report_in, p.context.i18n, figures, p.locale, settings, names, fmt)
-        return web.Response(body=body, content_type="image/png" if fmt == "png" else "application/pdf", headers={"Cache-Control": "no-store"})
+        return web.Response(
+            body=body, content_type="image/png" if fmt == "png" else "application/pdf", headers={"Cache-Control": "no-store"}
+        )
     with p.context.i18n.context(), p.context.i18n.use_locale(p.locale):
         text = render_text(figures, locale=p.locale, tz=settings.tz, hood_names=names)
     return p.render("stats.html", text=text, since=since or "", until=until or "", problem=False)
@@ -686,8 +804,12 @@ async def roles_page(p: Page) -> web.Response:
             return _redirect(f"{PREFIX}/roles?done=1")
     grants = list(await p.session.scalars(select(RoleGrant).order_by(RoleGrant.role, RoleGrant.telegram_id)))
     return p.render(
-        "roles.html", grants=grants, admins=p.context.settings.admin_ids, problem=problem,
-        done=p.request.query.get("done") == "1", status=400 if problem else 200,
+        "roles.html",
+        grants=grants,
+        admins=p.context.settings.admin_ids,
+        problem=problem,
+        done=p.request.query.get("done") == "1",
+        status=400 if problem else 200,
     )
 
 
