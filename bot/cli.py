@@ -360,6 +360,17 @@ def grantable_or_exit(role_name: str) -> Role:
         sys.exit(2)
 
 
+async def _after_role_change(session: AsyncSession, user_id: int, granted: Role | None) -> None:
+    """Queue the person's new command menu (and, for a grant, the commands they now have)."""
+    from bot.i18n import build_i18n
+    from notices.roles import after_role_change
+
+    settings = settings_or_exit()
+    i18n = build_i18n(settings.default_locale)
+    with i18n.context():
+        await after_role_change(session, user_id, settings.admin_ids, i18n, granted_role=granted)
+
+
 @role.command("grant")
 @click.argument("user_id", type=int)
 @click.argument("role_name", metavar="ROLE")
@@ -368,7 +379,10 @@ def role_grant(user_id: int, role_name: str) -> None:
     role_value = grantable_or_exit(role_name)
 
     async def work(session: AsyncSession) -> Any:
-        return await grant_role(session, user_id, role_value, granted_by=None, source=Source.CLI)
+        done = await grant_role(session, user_id, role_value, granted_by=None, source=Source.CLI)
+        if done:  # the news and the menu go out through the outbox once this commits
+            await _after_role_change(session, user_id, role_value)
+        return done
 
     if with_session(work):
         click.echo(f"{user_id} now has the role {role_value.value}.")
@@ -401,7 +415,10 @@ def role_revoke(user_id: int, role_name: str) -> None:
     role_value = grantable_or_exit(role_name)
 
     async def work(session: AsyncSession) -> Any:
-        return await revoke_role(session, user_id, role_value, revoked_by=None, source=Source.CLI)
+        done = await revoke_role(session, user_id, role_value, revoked_by=None, source=Source.CLI)
+        if done:
+            await _after_role_change(session, user_id, None)
+        return done
 
     if with_session(work):
         click.echo(f"{user_id} no longer has the role {role_value.value}.")

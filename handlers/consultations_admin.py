@@ -1,38 +1,32 @@
 """Consultations for officials: results and charts in the chat, native polls, and step-by-step creation.
 
 Guarded by RequireRole(OFFICIAL) in handlers/__init__.py; every action is audited by the domain.
+A consultation is chosen from buttons (notices/consultations_admin.py), or typed after the command.
 """
 
 from __future__ import annotations
 
-import asyncio
-import html
 import re
 import unicodedata
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, ngettext
-from aiogram.utils.i18n import gettext as _
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.consultations import tr, when
-from notices import result_texts
+from notices import consultations_admin as screens
 from notices.consultations import queue_polls
-from notices.labels import age_bracket_label
-from notices.numbers import format_percent
-from participation import audit, subscriptions
+from notices.consultations_admin import TYPES, Build, PickFor
+from participation import audit
 from participation import consultations as domain
-from participation import results as results_module
 from participation.consultation_file import InvalidConsultation, parse_consultation
+from storage.models import Consultation
 from storage.types import utcnow
 
 router = Router(name=__name__)
@@ -48,116 +42,78 @@ def _slug_argument(command: CommandObject) -> str | None:
     return slug if SLUG_ARGUMENT.fullmatch(slug) else None
 
 
+async def show_picker(message: Message, session: AsyncSession, action: str, page: int = 0) -> None:
+    """« Which consultation? » for `action`, answered to `message`."""
+    screen = screens.picker(screens.pickable(await domain.list_consultations(session), action), action, page)
+    await message.answer(screen.text, reply_markup=screen.reply_markup)
+
+
+@router.callback_query(PickFor.filter(F.cid == 0))
+async def on_pick_page(query: CallbackQuery, callback_data: PickFor, session: AsyncSession) -> None:
+    """« Older » / « Newer » in a picker: the same message shows the next page."""
+    if callback_data.a not in ("r", "p", "o"):
+        await query.answer(screens.stale_button())
+        return
+    rows = screens.pickable(await domain.list_consultations(session), callback_data.a)
+    screen = screens.picker(rows, callback_data.a, callback_data.page)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(screen.text, reply_markup=screen.reply_markup)
+
+
+async def picked(query: CallbackQuery, callback_data: PickFor, session: AsyncSession) -> Consultation | None:
+    """The consultation a picker's button names, its keyboard removed; None (and a polite toast) when forged or gone."""
+    consultation = await domain.get_consultation(session, callback_data.cid) if 0 < callback_data.cid < 2**53 else None
+    if consultation is None or consultation.status == domain.Status.DRAFT:
+        await query.answer(screens.stale_button())
+        return None
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    return consultation
+
+
 # --- Results ------------------------------------------------------------------------------------
-
-
-def results_summary(results: results_module.Results, locale: str, group_label: Callable[[str, str], str] | None = None) -> str:
-    """Raw and weighted figures side by side, in the reader's number format."""
-    lines = [
-        f"📊 <b>{html.escape(results.title)}</b>",
-        _("Participation: {started} started, {finished} finished.").format(started=results.started, finished=results.finished),
-    ]
-    if results.by_neighbourhood:
-        parts = [
-            _("{neighbourhood}: {finished}/{started}").format(
-                neighbourhood=html.escape(code) if code else _("not given"), finished=finished, started=started
-            )
-            for code, (started, finished) in results.by_neighbourhood.items()
-        ]
-        lines.append(_("By neighbourhood (finished/started): {list}").format(list=", ".join(parts)))
-    if results.weighting is not None:
-        lines.extend(result_texts.weighting_lines(results.weighting, locale, _, ngettext, group_label or (lambda _d, code: code)))
-    for number, question in enumerate(results.questions, start=1):
-        lines.append("")
-        lines.append(
-            f"<b>{number}. {html.escape(question.prompt)}</b> "
-            + ngettext("({count} answer)", "({count} answers)", question.answered).format(count=question.answered)
-        )
-        lines.extend(result_texts.question_lines(question, locale, _))
-        for text in question.texts[:20]:
-            lines.append(f"« {html.escape(text[:200])} »")
-        if len(question.texts) > 20:
-            lines.append(_("… and {count} more: see the export.").format(count=len(question.texts) - 20))
-    return "\n".join(lines)
-
-
-async def group_labeller(session: AsyncSession, locale: str) -> Callable[[str, str], str]:
-    """Names of the population's groups in `locale`: neighbourhoods by their name, age brackets in words."""
-    names = {item.code: subscriptions.localized(item.names, locale) for item in await subscriptions.list_neighbourhoods(session)}
-    return lambda dimension, code: names.get(code, code) if dimension == "neighbourhood" else age_bracket_label(code)
-
-
-def _chunks(text: str, size: int = 4000) -> list[str]:
-    chunks, current = [], ""
-    for line in text.split("\n"):
-        if len(current) + len(line) + 1 > size:
-            chunks.append(current)
-            current = ""
-        current += ("\n" if current else "") + line[:size]
-    return [*chunks, current] if current else chunks
 
 
 @router.message(Command("results"))
 async def cmd_results(message: Message, command: CommandObject, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
-    """/results SLUG: counts, percentages and one chart per question."""
+    """/results [SLUG]: counts, percentages and one chart per question; without a slug, a consultation is picked."""
+    if not (command.args or "").strip():
+        await show_picker(message, session, "r")
+        return
     slug = _slug_argument(command)
-    if slug is None:
-        await message.answer(_("Usage: /results SLUG (see the slugs with /consultations_admin)."))
-        return
-    consultation = await domain.get_by_slug(session, slug)
+    consultation = await domain.get_by_slug(session, slug) if slug else None
     if consultation is None:
-        await message.answer(_("No consultation has the slug “{slug}”.").format(slug=html.escape(slug)))
+        await message.answer(screens.unknown_slug((command.args or "").strip()[:60]))
         return
-    results = await results_module.compute_results(
-        session,
-        consultation,
-        locale=i18n.current_locale,
-        default_locale=settings.default_locale,
-        yes=_("Yes"),
-        no=_("No"),
-        other=_("Other"),
-        with_responses=False,
-    )
-    locale = i18n.current_locale
-    for chunk in _chunks(results_summary(results, locale, await group_labeller(session, locale))):
-        await message.answer(chunk)
-    footer = result_texts.chart_footer(results, locale, settings.tz, settings.commune_name, _, ngettext)
-    for number, question in enumerate(results.questions, start=1):
-        png = await asyncio.to_thread(
-            results_module.chart_png,
-            question,
-            caption=result_texts.chart_axis_label(question, _),
-            format_share=lambda share: format_percent(share, locale),
-            weighted_word=_("weighted"),
-            note=result_texts.question_note(question, _),
-            footer=footer,
-        )
-        if png is not None:
-            await message.answer_photo(
-                BufferedInputFile(png, filename=f"{slug}-{question.id}.png"),
-                caption=_("Question {number}: {prompt}").format(number=number, prompt=html.escape(question.prompt[:900])),
-            )
+    await send_results(message, consultation, session, i18n, settings)
+
+
+@router.callback_query(PickFor.filter(F.a == "r"))
+async def on_pick_results(
+    query: CallbackQuery, callback_data: PickFor, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
+    """A consultation picked for /results."""
+    consultation = await picked(query, callback_data, session)
+    if consultation is not None and isinstance(query.message, Message):
+        await send_results(query.message, consultation, session, i18n, settings)
+
+
+async def send_results(
+    message: Message, consultation: Consultation, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
+    texts, charts = await screens.results_for_official(session, consultation, i18n.current_locale, settings)
+    for text in texts:
+        await message.answer(text)
+    for chart in charts:
+        await message.answer_photo(BufferedInputFile(chart.png, filename=chart.filename), caption=chart.caption)
 
 
 @router.message(Command("consultations_admin"))
-async def cmd_list(message: Message, session: AsyncSession, settings: Settings) -> None:
+async def cmd_list(message: Message, session: AsyncSession) -> None:
     """/consultations_admin: every consultation with its status and participation."""
-    rows = await domain.list_consultations(session)
-    if not rows:
-        await message.answer(_("No consultation yet. Create one with /newconsultation."))
-        return
-    names = {"draft": _("draft"), "scheduled": _("scheduled"), "open": _("open"), "closed": _("closed")}
-    lines = [
-        _("<code>{slug}</code> — {title} — {status}, {finished}/{started} finished").format(
-            slug=row.consultation.slug,
-            title=tr(row.consultation.title),
-            status=names[row.status.value],
-            finished=row.submitted,
-            started=row.started,
-        )
-        for row in rows
-    ]
-    for chunk in _chunks("\n".join(lines)):
+    for chunk in screens.chunks(screens.consultations_list(await domain.list_consultations(session))):
         await message.answer(chunk)
 
 
@@ -166,39 +122,50 @@ async def cmd_list(message: Message, session: AsyncSession, settings: Settings) 
 
 @router.message(Command("poll"))
 async def cmd_poll(message: Message, command: CommandObject, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
-    """/poll SLUG: send a one-question consultation as a native poll to its audience."""
+    """/poll [SLUG]: send a one-question consultation as a native poll to its audience."""
+    if not (command.args or "").strip():
+        await show_picker(message, session, "o")
+        return
     slug = _slug_argument(command)
     consultation = await domain.get_by_slug(session, slug) if slug else None
     if consultation is None:
-        await message.answer(_("Usage: /poll SLUG, for an open consultation of one question."))
+        await message.answer(screens.poll_usage())
         return
+    assert message.from_user is not None
+    await message.answer(await send_poll(session, consultation, message.from_user.id, i18n, settings))
+
+
+@router.callback_query(PickFor.filter(F.a == "o"))
+async def on_pick_poll(
+    query: CallbackQuery, callback_data: PickFor, session: AsyncSession, i18n: I18n, settings: Settings
+) -> None:
+    """A consultation picked for /poll."""
+    consultation = await picked(query, callback_data, session)
+    if consultation is not None and isinstance(query.message, Message):
+        await query.message.answer(await send_poll(session, consultation, query.from_user.id, i18n, settings))
+
+
+async def send_poll(session: AsyncSession, consultation: Consultation, actor: int, i18n: I18n, settings: Settings) -> str:
+    """Queue the poll (audited) and say to how many, or why not."""
     refusal = domain.poll_refusal(consultation)
     if refusal is not None:
-        await message.answer(
-            {
-                domain.PollRefusal.NOT_ONE_QUESTION: _("A native poll needs a consultation of exactly one question."),
-                domain.PollRefusal.WRONG_TYPE: _(
-                    "A native poll works for single, multiple and yes/no questions without “other”."
-                ),
-                domain.PollRefusal.NOT_OPEN: _("This consultation is not open: a poll can only be sent while it is."),
-            }[refusal]
-        )
-        return
+        return screens.poll_refusal(refusal)
     queued = await queue_polls(session, consultation, i18n, settings)
-    assert message.from_user is not None
     await audit.record(
         session,
-        actor_telegram_id=message.from_user.id,
+        actor_telegram_id=actor,
         source=audit.Source.CHAT,
         action="consultation.poll",
         subject=consultation.slug,
         detail={"recipients": queued},
     )
-    await message.answer(
-        ngettext(
-            "📨 The poll is on its way to {count} resident.", "📨 The poll is on its way to {count} residents.", queued
-        ).format(count=queued)
-    )
+    return screens.poll_queued(queued)
+
+
+@router.callback_query(PickFor.filter(~F.a.in_({"r", "o", "p"})))
+async def on_pick_other(query: CallbackQuery) -> None:
+    """A picker's button for an action that does not exist: forged (« p » is handled by handlers/publication.py)."""
+    await query.answer(screens.stale_button())
 
 
 # --- Step-by-step creation ----------------------------------------------------------------------
@@ -212,29 +179,6 @@ class NewConsultation(StatesGroup):
     opens = State()
     closes = State()
     review = State()
-
-
-class Build(CallbackData, prefix="nc"):
-    a: str  # t question type · d done with questions · n open now · p publish · x cancel
-    v: str = ""
-
-
-TYPES = ("single", "multiple", "yesno", "scale", "text")
-
-
-def type_keyboard(with_done: bool) -> InlineKeyboardMarkup:
-    names = {
-        "single": _("One choice"),
-        "multiple": _("Several choices"),
-        "yesno": _("Yes / no"),
-        "scale": _("Scale 1–5"),
-        "text": _("Free text"),
-    }
-    rows = [[InlineKeyboardButton(text=names[t], callback_data=Build(a="t", v=t).pack())] for t in TYPES]
-    if with_done:
-        rows.append([InlineKeyboardButton(text=_("✅ No more questions"), callback_data=Build(a="d").pack())])
-    rows.append([InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Build(a="x").pack())])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def slugify(title: str) -> str:
@@ -260,14 +204,14 @@ async def cmd_new(message: Message, state: FSMContext) -> None:
     """/newconsultation: create a simple consultation step by step."""
     await state.clear()
     await state.set_state(NewConsultation.title)
-    await message.answer(_("🆕 New consultation. What is its title? (send /cancel to stop)"))
+    await message.answer(screens.ask_title())
 
 
 @router.message(Command("cancel", "annuler"), StateFilter(NewConsultation))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     """/cancel during creation."""
     await state.clear()
-    await message.answer(_("Creation cancelled: nothing was saved."))
+    await message.answer(screens.creation_cancelled())
 
 
 @router.message(StateFilter(NewConsultation.title), F.text)
@@ -275,25 +219,26 @@ async def on_title(message: Message, state: FSMContext) -> None:
     """The title typed."""
     title = (message.text or "").strip()
     if not title or len(title) > MAX_TITLE or title.startswith("/"):
-        await message.answer(_("Please send a title of at most {max} characters.").format(max=MAX_TITLE))
+        await message.answer(screens.bad_title(MAX_TITLE))
         return
     await state.update_data(title=title, questions=[])
     await state.set_state(NewConsultation.qtype)
-    await message.answer(_("What type is question 1?"), reply_markup=type_keyboard(with_done=False))
+    screen = screens.first_type()
+    await message.answer(screen.text, reply_markup=screen.reply_markup)
 
 
 @router.callback_query(Build.filter(F.a == "t"), StateFilter(NewConsultation.qtype))
 async def on_type(query: CallbackQuery, callback_data: Build, state: FSMContext) -> None:
     """A question type chosen."""
     if callback_data.v not in TYPES:
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(screens.stale_button())
         return
     await state.update_data(current={"type": callback_data.v})
     await state.set_state(NewConsultation.prompt)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(_("Type the question, as residents will read it."))
+        await query.message.answer(screens.ask_prompt())
 
 
 @router.message(StateFilter(NewConsultation.prompt), F.text)
@@ -301,7 +246,7 @@ async def on_prompt(message: Message, state: FSMContext) -> None:
     """The question typed."""
     prompt = (message.text or "").strip()
     if not prompt or len(prompt) > MAX_PROMPT or prompt.startswith("/"):
-        await message.answer(_("Please send a question of at most {max} characters.").format(max=MAX_PROMPT))
+        await message.answer(screens.bad_prompt(MAX_PROMPT))
         return
     data = await state.get_data()
     current = dict(data.get("current") or {})
@@ -309,7 +254,7 @@ async def on_prompt(message: Message, state: FSMContext) -> None:
     if current.get("type") in ("single", "multiple"):
         await state.update_data(current=current)
         await state.set_state(NewConsultation.choices)
-        await message.answer(_("Send the choices, one per line (2 to 10)."))
+        await message.answer(screens.ask_choices())
         return
     await _add_question(message, state, current)
 
@@ -319,9 +264,7 @@ async def on_choices(message: Message, state: FSMContext) -> None:
     """The choices typed, one per line."""
     labels = [line.strip() for line in (message.text or "").splitlines() if line.strip()]
     if not 2 <= len(labels) <= 10 or any(len(label) > MAX_CHOICE for label in labels) or len(set(labels)) != len(labels):
-        await message.answer(
-            _("Please send 2 to 10 different choices, one per line, of at most {max} characters each.").format(max=MAX_CHOICE)
-        )
+        await message.answer(screens.bad_choices(MAX_CHOICE))
         return
     current = dict((await state.get_data()).get("current") or {})
     current["choices"] = labels
@@ -333,10 +276,8 @@ async def _add_question(message: Message, state: FSMContext, current: dict[str, 
     questions = [*data.get("questions", []), current]
     await state.update_data(questions=questions, current=None)
     await state.set_state(NewConsultation.qtype)
-    await message.answer(
-        _("Question {number} added. What type is the next one? Or tap “No more questions”.").format(number=len(questions)),
-        reply_markup=type_keyboard(with_done=True),
-    )
+    screen = screens.question_added(len(questions))
+    await message.answer(screen.text, reply_markup=screen.reply_markup)
 
 
 @router.callback_query(Build.filter(F.a == "d"), StateFilter(NewConsultation.qtype))
@@ -346,12 +287,8 @@ async def on_done(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(NewConsultation.opens)
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("When does it open? Type a date such as 2026-12-01 08:00, or tap “Now”."),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[[InlineKeyboardButton(text=_("Now"), callback_data=Build(a="n").pack())]]
-            ),
-        )
+        screen = screens.ask_opening()
+        await query.message.answer(screen.text, reply_markup=screen.reply_markup)
 
 
 @router.callback_query(Build.filter(F.a == "n"), StateFilter(NewConsultation.opens))
@@ -362,7 +299,7 @@ async def on_open_now(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(NewConsultation.closes)
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(_("When does it close? Type a date such as 2026-12-15 20:00."))
+        await query.message.answer(screens.ask_closing())
 
 
 @router.message(StateFilter(NewConsultation.opens), F.text)
@@ -370,11 +307,11 @@ async def on_opens(message: Message, state: FSMContext, settings: Settings) -> N
     """The opening date typed."""
     moment = parse_moment(message.text or "", settings)
     if moment is None:
-        await message.answer(_("I could not read this date. Please type it like 2026-12-01 08:00."))
+        await message.answer(screens.bad_opening())
         return
     await state.update_data(opens_at=moment.isoformat())
     await state.set_state(NewConsultation.closes)
-    await message.answer(_("When does it close? Type a date such as 2026-12-15 20:00."))
+    await message.answer(screens.ask_closing())
 
 
 @router.message(StateFilter(NewConsultation.closes), F.text)
@@ -383,10 +320,10 @@ async def on_closes(message: Message, state: FSMContext, session: AsyncSession, 
     moment = parse_moment(message.text or "", settings)
     data = await state.get_data()
     if moment is None:
-        await message.answer(_("I could not read this date. Please type it like 2026-12-15 20:00."))
+        await message.answer(screens.bad_closing())
         return
     if moment <= max(datetime.fromisoformat(data["opens_at"]), datetime.now(settings.tz) + timedelta(minutes=1)):
-        await message.answer(_("The closing date must be after the opening date, and in the future."))
+        await message.answer(screens.closing_too_early())
         return
     slug = slugify(data["title"])
     candidate, number = slug, 2
@@ -406,31 +343,13 @@ async def on_closes(message: Message, state: FSMContext, session: AsyncSession, 
             session, spec, actor_telegram_id=message.from_user.id, source=audit.Source.CHAT, draft=True
         )
     except (InvalidConsultation, domain.ConsultationLocked):
-        await message.answer(_("This consultation could not be saved. Please start again with /newconsultation."))
+        await message.answer(screens.not_saved())
         await state.clear()
         return
     await state.set_state(NewConsultation.review)
     await state.update_data(cid=consultation.id)
-    lines = [
-        _("Please review the consultation:"),
-        f"<b>{html.escape(data['title'])}</b> (<code>{candidate}</code>)",
-        _("From {opens} to {closes}").format(
-            opens=when(consultation.opens_at, settings), closes=when(consultation.closes_at, settings)
-        ),
-    ]
-    for number, question in enumerate(data["questions"], start=1):
-        lines.append(f"{number}. {html.escape(question['prompt'])} [{question['type']}]")
-        for label in question.get("choices", []):
-            lines.append(f"   • {html.escape(label)}")
-    await message.answer(
-        "\n".join(lines),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [InlineKeyboardButton(text=_("📢 Publish"), callback_data=Build(a="p").pack())],
-                [InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Build(a="x").pack())],
-            ]
-        ),
-    )
+    screen = screens.review(data["title"], candidate, consultation.opens_at, consultation.closes_at, data["questions"], settings)
+    await message.answer(screen.text, reply_markup=screen.reply_markup)
 
 
 def _definition(number: int, question: dict[str, Any]) -> dict[str, Any]:
@@ -444,24 +363,21 @@ def _definition(number: int, question: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.callback_query(Build.filter(F.a == "p"), StateFilter(NewConsultation.review))
-async def on_publish(query: CallbackQuery, state: FSMContext, session: AsyncSession, settings: Settings) -> None:
+async def on_publish(query: CallbackQuery, state: FSMContext, session: AsyncSession, settings: Settings, bot: Bot) -> None:
     """Publish the reviewed draft: it opens at its time."""
     data = await state.get_data()
     consultation = await domain.get_consultation(session, int(data.get("cid", 0)))
     if consultation is None or not await domain.publish(
         session, consultation, actor_telegram_id=query.from_user.id, source=audit.Source.CHAT
     ):
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(screens.stale_button())
         return
     await state.clear()
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("📢 Published! Residents can answer from {date}. Deep link payload: <code>c_{slug}</code>").format(
-                date=when(consultation.opens_at, settings), slug=consultation.slug
-            )
-        )
+        me = await bot.me()
+        await query.message.answer(screens.published(consultation.slug, consultation.opens_at, me.username, settings))
 
 
 @router.callback_query(Build.filter(F.a == "x"))
@@ -471,10 +387,10 @@ async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(_("Creation cancelled: nothing was published."))
+        await query.message.answer(screens.publication_cancelled())
 
 
 @router.message(StateFilter(NewConsultation))
 async def on_unexpected(message: Message) -> None:
     """A sticker, photo… during creation."""
-    await message.answer(_("Please answer with text or the buttons (or send /cancel to stop)."))
+    await message.answer(screens.text_or_buttons())

@@ -9,8 +9,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.menu import MENU_HELP, staff_commands
+from handlers.menu import MENU_HELP
 from handlers.texts import help_text
+from notices.menus import staff_commands
 from participation.roles import roles_of
 
 router = Router(name=__name__)

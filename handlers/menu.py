@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
-    BotCommand,
     BotCommandScopeChat,
     BotCommandScopeDefault,
     InlineKeyboardButton,
@@ -19,7 +18,8 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from config.settings import SUPPORTED_LOCALES
 from handlers.callbacks import LanguageCallback
-from participation.roles import Role, allows
+from notices.menus import bot_commands, staff_menu
+from participation.roles import Role
 
 # Lazy: resolved in the locale of the update being filtered, so `F.text == MENU_HELP` matches the
 # resident's own keyboard whatever their language.
@@ -64,65 +64,12 @@ def language_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-# French residents see French commands; the English ones keep working for everyone.
-FRENCH_COMMANDS = {
-    "report": "signaler",
-    "myreports": "messignalements",
-    "settings": "parametres",
-    "mydata": "mesdonnees",
-    "forget": "oublier",
-    "help": "aide",
-}
-
-
-def bot_commands(locale: str = "en") -> list[BotCommand]:
-    """The command menu in the current locale (French command names for `fr`)."""
-    commands = [
-        BotCommand(command="consultations", description=_("Consultations open to you")),
-        BotCommand(command="report", description=_("Report a problem in the street")),
-        BotCommand(command="myreports", description=_("Follow my reports")),
-        BotCommand(command="settings", description=_("Language and preferences")),
-        BotCommand(command="privacy", description=_("My data and privacy")),
-        BotCommand(command="mydata", description=_("Get everything kept about me")),
-        BotCommand(command="forget", description=_("Erase my data")),
-        BotCommand(command="help", description=_("How Palabre works")),
-        BotCommand(command="impact", description=_("What my participation changed")),
-        BotCommand(command="feedback", description=_("Tell us what you think of this service")),
-        BotCommand(command="whoami", description=_("My Telegram id (and a group's)")),
-    ]
-    if locale == "fr":
-        return [BotCommand(command=FRENCH_COMMANDS.get(c.command, c.command), description=c.description) for c in commands]
-    return commands
-
-
-def staff_commands(roles: frozenset[Role]) -> list[BotCommand]:
-    """The commands of a staff member's roles, in the current locale (admins have them all)."""
-    commands: list[BotCommand] = []
-    if allows(roles, Role.OFFICIAL):
-        commands += [
-            BotCommand(command="newconsultation", description=_("Create a consultation step by step")),
-            BotCommand(command="consultations_admin", description=_("All consultations and their state")),
-            BotCommand(command="results", description=_("Results of a consultation")),
-            BotCommand(command="poll", description=_("Send a one-question consultation as a poll")),
-            BotCommand(command="publish", description=_("Publish the outcome of a consultation")),
-            BotCommand(command="broadcast", description=_("Send a message to residents")),
-            BotCommand(command="meeting", description=_("Invite residents to a public meeting")),
-            BotCommand(command="meetings", description=_("Public meetings and who is coming")),
-            BotCommand(command="feedbacks", description=_("Residents' messages about the service")),
-            BotCommand(command="stats", description=_("Figures for the council")),
-        ]
-    if Role.ADMIN in roles:
-        commands.append(BotCommand(command="grant", description=_("Give a role to an official or an agent")))
-    return commands
-
-
 async def set_staff_menus(bot: Bot, i18n: I18n, staff: dict[int, frozenset[Role]]) -> None:
     """Each staff member sees their own commands in the menu (a chat scope per person), in the default language."""
     with i18n.context(), i18n.use_locale(i18n.default_locale):
         for telegram_id, roles in staff.items():
-            extra = staff_commands(roles)
-            if extra:
-                commands = bot_commands(i18n.default_locale) + extra
+            commands = staff_menu(roles, i18n.default_locale)
+            if commands:
                 try:
                     await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=telegram_id))
                 except TelegramBadRequest:  # someone who never opened the bot's chat: their menu waits

@@ -18,6 +18,7 @@ from handlers.menu import language_keyboard, main_menu
 from handlers.settings import profile_offer
 from handlers.texts import privacy_notice, privacy_notice_full
 from notices.labels import town_hall
+from notices.menus import queue_menu_if_staff
 from participation.residents import has_current_consent, record_consent, set_locale
 from storage.models import Resident
 
@@ -89,10 +90,18 @@ async def finish(message: Message, state: FSMContext, *, session: AsyncSession, 
 
 @router.message(CommandStart())
 async def cmd_start(
-    message: Message, command: CommandObject, state: FSMContext, resident: Resident, session: AsyncSession, settings: Settings
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    resident: Resident,
+    session: AsyncSession,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     """/start, with or without a deep-link payload."""
     payload = parse_payload(command.args)
+    # A staff member's own menu could not be set before they wrote to the bot.
+    await queue_menu_if_staff(session, resident, settings.admin_ids, i18n)
     if has_current_consent(resident):
         await state.clear()
         await message.answer(_("👋 Welcome back!"), reply_markup=main_menu())
