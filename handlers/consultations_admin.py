@@ -176,6 +176,8 @@ class NewConsultation(StatesGroup):
     qtype = State()
     prompt = State()
     choices = State()
+    language = State()
+    translation = State()
     opens = State()
     closes = State()
     review = State()
@@ -281,14 +283,119 @@ async def _add_question(message: Message, state: FSMContext, current: dict[str, 
 
 
 @router.callback_query(Build.filter(F.a == "d"), StateFilter(NewConsultation.qtype))
-async def on_done(query: CallbackQuery, state: FSMContext) -> None:
-    """No more questions: now the dates."""
+async def on_done(query: CallbackQuery, state: FSMContext, i18n: I18n, settings: Settings) -> None:
+    """No more questions: the other languages residents read, then the dates."""
     await query.answer()
-    await state.set_state(NewConsultation.opens)
+    others = sorted(code for code in i18n.available_locales if code != settings.default_locale)
+    await state.update_data(pending_languages=others, translations={})
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
+        await _next_language(query.message, state, i18n)
+
+
+async def _next_language(message: Message, state: FSMContext, i18n: I18n) -> None:
+    """Offer the next language not yet offered, or go on to the dates."""
+    pending = list((await state.get_data()).get("pending_languages") or [])
+    if not pending:
+        await state.set_state(NewConsultation.opens)
         screen = screens.ask_opening()
-        await query.message.answer(screen.text, reply_markup=screen.reply_markup)
+        await message.answer(screen.text, reply_markup=screen.reply_markup)
+        return
+    await state.update_data(pending_languages=pending[1:], language=pending[0])
+    await state.set_state(NewConsultation.language)
+    screen = screens.offer_language(pending[0], i18n.current_locale)
+    await message.answer(screen.text, reply_markup=screen.reply_markup)
+
+
+def _steps(questions: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """What a translation asks for, in order: the title, then each question and its choices."""
+    steps = [("title", 0)]
+    for number, question in enumerate(questions, start=1):
+        steps.append(("prompt", number))
+        if question.get("choices"):
+            steps.append(("choices", number))
+    return steps
+
+
+def _original(data: dict[str, Any], kind: str, number: int) -> str:
+    if kind == "title":
+        return str(data["title"])
+    question = data["questions"][number - 1]
+    return str(question["prompt"]) if kind == "prompt" else "\n".join(question["choices"])
+
+
+async def _ask_step(message: Message, state: FSMContext, i18n: I18n) -> None:
+    """Ask for the current text in the language being added, or offer the next language when all are done."""
+    data = await state.get_data()
+    steps = _steps(data["questions"])
+    index = int(data.get("step", 0))
+    if index >= len(steps):
+        await _next_language(message, state, i18n)
+        return
+    kind, number = steps[index]
+    await message.answer(
+        screens.ask_translation(kind, number, _original(data, kind, number), data["language"], i18n.current_locale)
+    )
+
+
+@router.callback_query(Build.filter(F.a == "l"), StateFilter(NewConsultation.language))
+async def on_add_language(query: CallbackQuery, callback_data: Build, state: FSMContext, i18n: I18n) -> None:
+    """« Add the English version »: the title and each question, one message at a time."""
+    data = await state.get_data()
+    if callback_data.v != data.get("language"):
+        await query.answer(screens.stale_button())
+        return
+    await state.update_data(step=0)
+    await state.set_state(NewConsultation.translation)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await _ask_step(query.message, state, i18n)
+
+
+@router.callback_query(Build.filter(F.a == "s"), StateFilter(NewConsultation.language))
+async def on_skip_language(query: CallbackQuery, callback_data: Build, state: FSMContext, i18n: I18n) -> None:
+    """« Skip »: residents of that language will read the original."""
+    if callback_data.v != (await state.get_data()).get("language"):
+        await query.answer(screens.stale_button())
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await _next_language(query.message, state, i18n)
+
+
+@router.message(StateFilter(NewConsultation.translation), Command("skip", "passer"))
+async def cmd_skip_translation(message: Message, state: FSMContext, i18n: I18n) -> None:
+    """/skip (/passer): this text keeps its original wording in that language."""
+    await state.update_data(step=int((await state.get_data()).get("step", 0)) + 1)
+    await _ask_step(message, state, i18n)
+
+
+@router.message(StateFilter(NewConsultation.translation), F.text)
+async def on_translation(message: Message, state: FSMContext, i18n: I18n) -> None:
+    """One text in the language being added."""
+    data = await state.get_data()
+    kind, number = _steps(data["questions"])[int(data.get("step", 0))]
+    typed = (message.text or "").strip()
+    translations: dict[str, Any] = dict(data.get("translations") or {})
+    mine: dict[str, Any] = dict(translations.get(data["language"]) or {})
+    if kind == "choices":
+        expected = len(data["questions"][number - 1]["choices"])
+        labels = [line.strip() for line in typed.splitlines() if line.strip()]
+        if len(labels) != expected or any(len(label) > MAX_CHOICE for label in labels) or typed.startswith("/"):
+            await message.answer(screens.bad_choice_translation(expected))
+            return
+        mine[f"choices{number}"] = labels
+    else:
+        limit = MAX_TITLE if kind == "title" else MAX_PROMPT
+        if not typed or len(typed) > limit or typed.startswith("/"):
+            await message.answer(screens.bad_translation(limit))
+            return
+        mine["title" if kind == "title" else f"prompt{number}"] = typed
+    translations[data["language"]] = mine
+    await state.update_data(translations=translations, step=int(data.get("step", 0)) + 1)
+    await _ask_step(message, state, i18n)
 
 
 @router.callback_query(Build.filter(F.a == "n"), StateFilter(NewConsultation.opens))
@@ -329,12 +436,13 @@ async def on_closes(message: Message, state: FSMContext, session: AsyncSession, 
     candidate, number = slug, 2
     while (existing := await domain.get_by_slug(session, candidate)) is not None and existing.status != "draft":
         candidate, number = f"{slug}-{number}", number + 1
+    translations: dict[str, dict[str, Any]] = data.get("translations") or {}
     definition = {
         "slug": candidate,
-        "title": data["title"],
+        "title": _in_languages(data["title"], "title", translations, settings.default_locale),
         "opens_at": data["opens_at"],
         "closes_at": moment.isoformat(),
-        "questions": [_definition(i, q) for i, q in enumerate(data["questions"], start=1)],
+        "questions": [_definition(i, q, translations, settings.default_locale) for i, q in enumerate(data["questions"], start=1)],
     }
     assert message.from_user is not None
     try:
@@ -348,15 +456,30 @@ async def on_closes(message: Message, state: FSMContext, session: AsyncSession, 
         return
     await state.set_state(NewConsultation.review)
     await state.update_data(cid=consultation.id)
-    screen = screens.review(data["title"], candidate, consultation.opens_at, consultation.closes_at, data["questions"], settings)
+    languages = [settings.default_locale, *sorted(code for code, texts in translations.items() if texts)]
+    screen = screens.review(
+        data["title"], candidate, consultation.opens_at, consultation.closes_at, data["questions"], settings, languages
+    )
     await message.answer(screen.text, reply_markup=screen.reply_markup)
 
 
-def _definition(number: int, question: dict[str, Any]) -> dict[str, Any]:
-    """A question typed in the chat, in the file format (validated like a file)."""
-    item: dict[str, Any] = {"id": f"q{number}", "type": question["type"], "prompt": question["prompt"]}
+def _in_languages(original: str, key: str, translations: dict[str, dict[str, Any]], default_locale: str) -> dict[str, str]:
+    """A text in the default language and in each language it was given in (the file format's mapping)."""
+    return {default_locale: original} | {code: texts[key] for code, texts in translations.items() if key in texts}
+
+
+def _definition(
+    number: int, question: dict[str, Any], translations: dict[str, dict[str, Any]], default_locale: str
+) -> dict[str, Any]:
+    """A question typed in the chat, in the file format (validated like a file), with its other languages."""
+    prompt = _in_languages(question["prompt"], f"prompt{number}", translations, default_locale)
+    item: dict[str, Any] = {"id": f"q{number}", "type": question["type"], "prompt": prompt}
     if question["type"] in ("single", "multiple"):
-        item["choices"] = [{"id": f"c{i}", "label": label} for i, label in enumerate(question["choices"], start=1)]
+        given = {code: texts[f"choices{number}"] for code, texts in translations.items() if f"choices{number}" in texts}
+        item["choices"] = [
+            {"id": f"c{i}", "label": {default_locale: label} | {code: labels[i - 1] for code, labels in given.items()}}
+            for i, label in enumerate(question["choices"], start=1)
+        ]
     if question["type"] == "scale":
         item.update({"min": 1, "max": 5})
     return item

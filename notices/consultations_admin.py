@@ -13,11 +13,12 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from babel import Locale
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from notices import result_texts
-from notices.consultations import tr, when
+from notices.consultations import current_locale, tr, when
 from notices.labels import age_bracket_label
 from notices.numbers import format_percent
 from notices.screens import Screen
@@ -38,7 +39,7 @@ class PickFor(CallbackData, prefix="pk"):
 
 
 class Build(CallbackData, prefix="nc"):
-    a: str  # t question type · d done with questions · n open now · p publish · x cancel
+    a: str  # t question type · d done with questions · l add a language · s skip it · n open now · p publish · x cancel
     v: str = ""
 
 
@@ -304,14 +305,22 @@ def not_saved() -> str:
 
 
 def review(
-    title: str, slug: str, opens_at: datetime, closes_at: datetime, questions: list[dict[str, Any]], settings: Settings
+    title: str,
+    slug: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    questions: list[dict[str, Any]],
+    settings: Settings,
+    languages: Sequence[str] = (),
 ) -> Screen:
-    """The draft as typed, question kinds in plain words, with « Publish » and « Cancel »."""
+    """The draft as typed (in the default language), question kinds in plain words, with « Publish » and « Cancel »."""
     lines = [
         _("Please review the consultation:"),
         f"<b>{html.escape(title)}</b> (<code>{slug}</code>)",
         _("From {opens} to {closes}").format(opens=when(opens_at, settings), closes=when(closes_at, settings)),
     ]
+    if len(languages) > 1:
+        lines.append(languages_line(languages, current_locale()))
     for number, question in enumerate(questions, start=1):
         lines.append(f"{number}. {html.escape(question['prompt'])} [{kind_name(question['type'])}]")
         for label in question.get("choices", []):
@@ -380,3 +389,63 @@ async def results_for_official(
         if png is not None:
             charts.append(Chart(png, f"{consultation.slug}-{question.id}.png", chart_caption(number, question.prompt)))
     return texts, charts
+
+
+# --- Other languages of a consultation created in the chat ----------------------------------------
+
+
+def language_name(code: str, locale: str) -> str:
+    """A language named in the reader's language (« anglais », "French")."""
+    return Locale.parse(code).get_display_name(locale) or code
+
+
+def offer_language(code: str, locale: str) -> Screen:
+    """After the questions: add the version residents read in `code`, or skip it."""
+    name = language_name(code, locale)
+    return Screen(
+        _(
+            "Some residents read Palabre in {language}. Add the {language} version of the title and questions? "
+            "Residents who read another language see the original."
+        ).format(language=name),
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=_("➕ Add the {language} version").format(language=name), callback_data=Build(a="l", v=code).pack()
+                    )
+                ],
+                [InlineKeyboardButton(text=_("Skip ➡️"), callback_data=Build(a="s", v=code).pack())],
+            ]
+        ),
+    )
+
+
+def ask_translation(kind: str, number: int, original: str, code: str, locale: str) -> str:
+    """One text to translate: the title, a question, or a question's choices (one per line)."""
+    name = language_name(code, locale)
+    original = html.escape(original)
+    if kind == "title":
+        text = _("Title in {language}:\n<i>{original}</i>").format(language=name, original=original)
+    elif kind == "prompt":
+        text = _("Question {number} in {language}:\n<i>{original}</i>").format(number=number, language=name, original=original)
+    else:
+        text = _("Choices of question {number} in {language}, one per line, in the same order:\n<i>{original}</i>").format(
+            number=number, language=name, original=original
+        )
+    return text + "\n" + _("(/skip keeps the original for this one)")
+
+
+def bad_translation(limit: int) -> str:
+    return _("Please send a text of at most {max} characters (or /skip).").format(max=limit)
+
+
+def bad_choice_translation(count: int) -> str:
+    return ngettext(
+        "Please send {count} choice, in the same order (or /skip).",
+        "Please send {count} choices, one per line, in the same order (or /skip).",
+        count,
+    ).format(count=count)
+
+
+def languages_line(codes: Sequence[str], locale: str) -> str:
+    return _("Languages: {languages}").format(languages=", ".join(language_name(code, locale) for code in codes))

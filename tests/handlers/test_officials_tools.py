@@ -276,3 +276,68 @@ async def test_grant_news_reaches_an_official_in_their_language(resident_factory
     assert news[0].startswith("👋 You are now “councillor or participation officer” on Palabre. Your commands:\n")
     menu = next(payload for method, payload in await queued(sessionmaker, 7401) if method == "setMyCommands")
     assert "report" in [c["command"] for c in menu["commands"]]  # English names for an English speaker
+
+
+# --- A consultation created in the chat, in several languages -------------------------------------
+
+
+async def test_a_consultation_created_in_the_chat_gets_its_english_version(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    from participation import consultations
+
+    admin, john = resident_factory(1), resident_factory(7501, "en")
+    await onboard(admin)
+    await onboard(john, "en")
+    await admin.send("/newconsultation")
+    await admin.send("Éclairage du parc")
+    await admin.tap(press(admin, "Choix unique"))
+    await admin.send("Faut-il éclairer le parc la nuit ?")
+    await admin.send("Oui\nNon")
+    await admin.tap(press(admin, "Échelle de 1 à 5"))
+    await admin.send("Le parc est-il sûr ?")
+    await admin.tap(press(admin, "✅ Terminer (pas d’autre question)"))
+    assert admin.last_reply() == (
+        f"Des habitants lisent Palabre en anglais. Ajouter la version en anglais du titre et des questions{NNBSP}? "
+        "Les habitants qui lisent une autre langue voient l’original."
+    )
+    await admin.tap(press(admin, "➕ Ajouter la version en anglais"))
+    assert admin.last_reply() == (f"Titre en anglais{NBSP}:\n<i>Éclairage du parc</i>\n(/passer garde l’original pour ce texte)")
+    await admin.send("Lighting the park")
+    assert admin.last_reply().startswith(f"Question 1 en anglais{NBSP}:\n<i>Faut-il éclairer le parc la nuit ?</i>")
+    await admin.send("Should the park be lit at night?")
+    assert admin.last_reply().startswith(f"Choix de la question 1 en anglais, un par ligne, dans le même ordre{NBSP}:")
+    await admin.send("Yes")  # one choice for two: refused, nothing kept
+    assert admin.last_reply() == "Envoyez 2 choix, un par ligne, dans le même ordre (ou /passer)."
+    await admin.send("Yes\nNo")
+    assert admin.last_reply().startswith(f"Question 2 en anglais{NBSP}:")
+    await admin.send("/passer")  # this one stays in French for English readers
+    await admin.tap(press(admin, "Maintenant"))
+    await admin.send("31/12/2099 20:00")
+    assert f"Langues{NBSP}: français, anglais" in admin.last_reply()
+    await admin.tap(press(admin, "📢 Publier"))
+    async with sessionmaker() as session:
+        stored = await consultations.get_by_slug(session, "eclairage-du-parc")
+    assert stored is not None
+    assert stored.title == {"fr": "Éclairage du parc", "en": "Lighting the park"}
+    assert stored.questions[0]["prompt"] == {"fr": "Faut-il éclairer le parc la nuit ?", "en": "Should the park be lit at night?"}
+    assert [c["label"] for c in stored.questions[0]["choices"]] == [{"fr": "Oui", "en": "Yes"}, {"fr": "Non", "en": "No"}]
+    assert stored.questions[1]["prompt"] == {"fr": "Le parc est-il sûr ?"}
+
+    await john.send("/consultations")  # what an English resident reads
+    assert "Lighting the park" in john.last_reply() or any("Lighting the park" in text for text, _d in buttons(john))
+
+
+async def test_the_language_offer_in_english_and_a_stale_button(resident_factory) -> None:  # type: ignore[no-untyped-def]
+    from notices.consultations_admin import Build
+
+    admin = resident_factory(1, "en")
+    await onboard(admin, "en")
+    await admin.send("/newconsultation")
+    await admin.send("Park lighting")
+    await admin.tap(press(admin, "Yes / no"))
+    await admin.send("Should the park be lit?")
+    await admin.tap(press(admin, "✅ Finish (no other question)"))
+    assert admin.last_reply().startswith("Some residents read Palabre in English.")  # the default locale is French
+    await admin.tap(Build(a="l", v="de").pack())  # forged: a language nobody was offered
+    assert alerts(admin)[-1] == "This button is no longer valid."
+    await admin.tap(press(admin, "Skip ➡️"))
+    assert admin.last_reply().startswith("When does it open?")
