@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
-    BotCommandScopeChat,
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -18,8 +16,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from config.settings import SUPPORTED_LOCALES
 from handlers.callbacks import LanguageCallback
-from notices.menus import bot_commands, staff_menu
-from participation.roles import Role
+from notices.menus import bot_commands
 
 # Lazy: resolved in the locale of the update being filtered, so `F.text == MENU_HELP` matches the
 # resident's own keyboard whatever their language.
@@ -62,18 +59,6 @@ def language_keyboard() -> InlineKeyboardMarkup:
             ]
         ]
     )
-
-
-async def set_staff_menus(bot: Bot, i18n: I18n, staff: dict[int, frozenset[Role]]) -> None:
-    """Each staff member sees their own commands in the menu (a chat scope per person), in the default language."""
-    with i18n.context(), i18n.use_locale(i18n.default_locale):
-        for telegram_id, roles in staff.items():
-            commands = staff_menu(roles, i18n.default_locale)
-            if commands:
-                try:
-                    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=telegram_id))
-                except TelegramBadRequest:  # someone who never opened the bot's chat: their menu waits
-                    continue
 
 
 async def set_command_menus(bot: Bot, i18n: I18n) -> None:
