@@ -127,6 +127,8 @@ async def on_language(
     """A language button: during onboarding, or from /settings."""
     await set_locale(session, resident, callback_data.code)
     i18n.current_locale = callback_data.code
+    # A staff member's own menu follows their language too.
+    await queue_menu_if_staff(session, resident, settings.admin_ids, i18n)
     await query.answer()
     if not isinstance(query.message, Message):
         return

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from handlers.callbacks import LanguageCallback
 from notices.consultations_admin import PickFor
 from notices.roles import RoleAction
 from participation.audit import Source
@@ -158,6 +159,11 @@ async def test_someone_who_never_wrote_gets_their_menu_at_start(resident_factory
     await newcomer.send("/start")
     menus = [payload for method, payload in await queued(sessionmaker, 7999) if method == "setMyCommands"]
     assert len(menus) == 1 and "newconsultation" in [c["command"] for c in menus[0]["commands"]]
+    assert "signaler" in [c["command"] for c in menus[0]["commands"]]  # the default language until they choose
+    await newcomer.tap(LanguageCallback(code="en").pack())
+    menus = [payload for method, payload in await queued(sessionmaker, 7999) if method == "setMyCommands"]
+    assert len(menus) == 2 and "report" in [c["command"] for c in menus[1]["commands"]]
+    assert "Create a consultation step by step" in [c["description"] for c in menus[1]["commands"]]
     await resident.send("/start")  # a resident has no menu of their own
     assert await queued(sessionmaker, 7998) == []
 
