@@ -128,10 +128,14 @@ def nothing_changed() -> str:
 
 def role_news(role: Role, roles: frozenset[Role]) -> str:
     """What someone who was just given `role` reads: the commands they now have, in the current locale."""
-    lines = [
-        _("👋 You are now “{role}” on Palabre. Your commands:").format(role=role_name(role)),
-        *[f"/{command.command} — {command.description}" for command in staff_commands(roles)],
-    ]
+    commands = staff_commands(roles)
+    if not commands:  # agents work in the agents' group, with buttons rather than commands
+        lines = [_("👋 You are now “{role}” on Palabre.").format(role=role_name(role))]
+    else:
+        lines = [
+            _("👋 You are now “{role}” on Palabre. Your commands:").format(role=role_name(role)),
+            *[f"/{command.command} — {command.description}" for command in commands],
+        ]
     if role == Role.AGENT:
         lines.append(_("New reports arrive in the agents' group, with buttons to change their status."))
     return "\n".join(lines)

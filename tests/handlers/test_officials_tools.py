@@ -88,7 +88,7 @@ async def test_roles_in_english(resident_factory, sessionmaker) -> None:  # type
     assert admin.last_reply() == "✅ 7003 is now “town hall agent”. We sent them their commands."
     news = [payload["text"] for method, payload in await queued(sessionmaker, 7003) if method == "sendMessage"]
     assert news == [
-        "👋 You are now “town hall agent” on Palabre. Your commands:\n"
+        "👋 You are now “town hall agent” on Palabre.\n"
         "New reports arrive in the agents' group, with buttons to change their status."
     ]
     await admin.send("/roles")
