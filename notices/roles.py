@@ -65,7 +65,7 @@ def grant_choice(user_id: int) -> Screen:
 def granted(user_id: int, role: Role, reached: bool) -> str:
     text = _("✅ {user_id} is now “{role}”.").format(user_id=user_id, role=role_name(role))
     if reached:
-        return text + " " + _("We sent them their commands.")
+        return text + " " + _("We let them know.")
     return text + " " + _("They will get their commands when they first write to the bot (/start).")
 
 

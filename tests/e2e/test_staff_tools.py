@@ -42,7 +42,7 @@ async def test_an_admin_gives_a_role_in_the_chat_the_official_uses_it_then_loses
     await admin.wait_message("Quel rôle donner à 6102")
     await admin.tap("élu ou chargé de participation")
     assert (await admin.wait_message("maintenant"))["text"] == (
-        "✅ 6102 est maintenant «\u202félu ou chargé de participation\u202f». Nous lui avons envoyé ses commandes."
+        "✅ 6102 est maintenant «\u202félu ou chargé de participation\u202f». Nous avons prévenu cette personne."
     )
     news = await lea.wait_message("Vos commandes", timeout=30)
     assert news["text"].startswith("👋 Vous êtes maintenant «\u202félu ou chargé de participation\u202f» sur Palabre.")

@@ -57,7 +57,7 @@ async def test_an_admin_grants_a_role_from_buttons_and_the_new_official_gets_the
     assert [text for text, _data in buttons(admin)] == ["agent de la mairie", "élu ou chargé de participation", "✖️ Annuler"]
     await admin.tap(press(admin, "élu ou chargé de participation"))
     assert admin.last_reply() == (
-        f"✅ 7002 est maintenant «{NNBSP}élu ou chargé de participation{NNBSP}». Nous lui avons envoyé ses commandes."
+        f"✅ 7002 est maintenant «{NNBSP}élu ou chargé de participation{NNBSP}». Nous avons prévenu cette personne."
     )
     assert await grants(sessionmaker) == [(7002, "official")]
     async with sessionmaker() as session:
@@ -85,7 +85,7 @@ async def test_roles_in_english(resident_factory, sessionmaker) -> None:  # type
     await onboard(admin, "en")
     await onboard(sam, "en")
     await admin.send("/grant 7003 agent")
-    assert admin.last_reply() == "✅ 7003 is now “town hall agent”. We sent them their commands."
+    assert admin.last_reply() == "✅ 7003 is now “town hall agent”. We let them know."
     news = [payload["text"] for method, payload in await queued(sessionmaker, 7003) if method == "sendMessage"]
     assert news == [
         "👋 You are now “town hall agent” on Palabre.\n"
