@@ -21,7 +21,7 @@ _HELD: dict[Any, Any] = {}
 def hold_response_model(returning: Any) -> None:
     """Build (once) and keep the answer model of methods returning `returning`."""
     if returning not in _HELD:
-        _HELD[returning] = Response[returning]  # type: ignore[valid-type]
+        _HELD[returning] = Response[returning]
 
 
 class HoldResponseModels(BaseRequestMiddleware):
