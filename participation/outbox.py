@@ -171,14 +171,6 @@ async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None =
     return list(rows)
 
 
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    return await session.scalar(select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == Status.PENDING))
-
-
-async def mark_sent(session: AsyncSession, message_id: int) -> None:
-    await mark_sent_many(session, [message_id])
-
-
 async def mark_sent_many(session: AsyncSession, message_ids: list[int]) -> None:
     """Record deliveries in one statement: at hundreds of messages per second, one UPDATE per
     message through the ORM was most of the sender's own CPU."""

@@ -12,10 +12,6 @@ SessionMaker = async_sessionmaker[AsyncSession]
 SQLITE_QUEUE_SECONDS = 60.0  # a transaction waiting longer for the connection fails (and is retried)
 
 
-def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (exports, Open311) work while the bot writes; busy_timeout makes a writer
