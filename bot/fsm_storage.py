@@ -58,8 +58,8 @@ class DatabaseStorage(BaseStorage):
 
         An update reads its resident's state several times (aiogram's FSM middleware for the state
         filters, then handlers); the per-resident lock is held from before the first read until
-        after the commit, so what was read stays true for the whole update (bench/answers.py:
-        two statements fewer per tap). Outside an update nothing is cached.
+        after the commit, so what was read stays true for the whole update (bench/RESULTS.md §6).
+        Outside an update nothing is cached.
         """
         session = UPDATE_SESSION.get()
         if session is None:

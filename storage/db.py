@@ -35,9 +35,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if parsed.database in (None, "", ":memory:"):
             raise ValueError("an in-memory SQLite database cannot be shared: give a file path")
         kwargs["connect_args"] = {"timeout": 30}
-        # One connection per process: SQLite has one write lock, so transactions wait their turn
-        # in the pool's FIFO queue instead of fighting for the lock and sleeping in busy_timeout
-        # (bench/answers.py: throughput that grows with the residents instead of collapsing).
+        # One connection per process: transactions queue for SQLite's one write lock (bench/RESULTS.md §6).
         # Readers queue too; transactions are short since none spans a network call.
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=SQLITE_QUEUE_SECONDS)
     else:
