@@ -19,7 +19,7 @@ from notices.labels import spoken_date, town_hall
 from notices.screens import Screen
 from participation import publication as publication_domain
 from participation import results as results_module
-from participation.consultations import localized
+from participation.languages import in_language
 from participation.publication import PublishRefusal
 from storage.models import Consultation
 
@@ -112,11 +112,11 @@ def opening_message(
 ) -> tuple[str, dict[str, Any]]:
     """The announcement of a consultation that opens, with a button to answer it."""
     lines = [
-        _("🗳 <b>{title}</b>").format(title=html.escape(localized(consultation.title, locale, default_locale))),
+        _("🗳 <b>{title}</b>").format(title=html.escape(in_language(consultation.title, locale, default_locale))),
         _("A new consultation from {town_hall}.").format(town_hall=town_hall(commune_name)),
     ]
     if consultation.description:
-        lines.append(html.escape(localized(consultation.description, locale, default_locale)))
+        lines.append(html.escape(in_language(consultation.description, locale, default_locale)))
     lines.append(_("You can answer until {date}.").format(date=spoken_date(consultation.closes_at, tz, locale)))
     button = {"text": _("🗳 Answer"), "callback_data": PickConsultation(cid=consultation.id).pack()}
     return "sendMessage", {"text": "\n\n".join(lines), "reply_markup": {"inline_keyboard": [[button]]}}
@@ -128,7 +128,7 @@ def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, defa
         "⏰ <b>{title}</b> closes on {date}.\n"
         "You have not sent your answers yet: it takes a few minutes, and if you started, your answers so far are kept."
     ).format(
-        title=html.escape(localized(consultation.title, locale, default_locale)),
+        title=html.escape(in_language(consultation.title, locale, default_locale)),
         date=spoken_date(consultation.closes_at, tz, locale),
     )
     button = {"text": _("🗳 Answer now"), "callback_data": PickConsultation(cid=consultation.id).pack()}
