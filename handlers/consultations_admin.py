@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -58,7 +60,9 @@ async def on_pick_page(query: CallbackQuery, callback_data: PickFor, session: As
     screen = screens.picker(rows, callback_data.a, callback_data.page)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(screen.text, reply_markup=screen.reply_markup)
+        # The same page tapped twice: Telegram refuses an edit that changes nothing, and nothing needs to change.
+        with suppress(TelegramBadRequest):
+            await query.message.edit_text(screen.text, reply_markup=screen.reply_markup)
 
 
 async def picked(query: CallbackQuery, callback_data: PickFor, session: AsyncSession) -> Consultation | None:
