@@ -37,6 +37,7 @@ SLUG_ARGUMENT = re.compile(r"^[a-z0-9-]{1,60}$")
 MAX_TITLE = 200
 MAX_PROMPT = 300  # also fits a native poll's question
 MAX_CHOICE = 100
+PICK_ACTIONS = ("r", "p", "o")  # results, publish (handlers/publication.py), poll
 
 
 def _slug_argument(command: CommandObject) -> str | None:
@@ -53,7 +54,7 @@ async def show_picker(message: Message, session: AsyncSession, action: str, page
 @router.callback_query(PickFor.filter(F.cid == 0))
 async def on_pick_page(query: CallbackQuery, callback_data: PickFor, session: AsyncSession) -> None:
     """« Older » / « Newer » in a picker: the same message shows the next page."""
-    if callback_data.a not in ("r", "p", "o"):
+    if callback_data.a not in PICK_ACTIONS:
         await query.answer(screens.stale_button())
         return
     rows = screens.pickable(await domain.list_consultations(session), callback_data.a)
@@ -166,7 +167,7 @@ async def send_poll(session: AsyncSession, consultation: Consultation, actor: in
     return screens.poll_queued(queued)
 
 
-@router.callback_query(PickFor.filter(~F.a.in_({"r", "o", "p"})))
+@router.callback_query(PickFor.filter(F.a.func(lambda action: action not in PICK_ACTIONS)))
 async def on_pick_other(query: CallbackQuery) -> None:
     """A picker's button for an action that does not exist: forged (« p » is handled by handlers/publication.py)."""
     await query.answer(screens.stale_button())

@@ -218,6 +218,8 @@ async def test_results_from_a_paginated_picker_newest_first(resident_factory, se
     before = len(official.replies())
     await official.tap(PickFor(a="r", cid=999_999).pack())  # forged or deleted
     assert alerts(official)[-1] == "Ce bouton n’est plus valable." and len(official.replies()) == before
+    await official.tap(PickFor(a="z", cid=1).pack())  # an action that does not exist
+    assert alerts(official)[-1] == "Ce bouton n’est plus valable." and len(official.replies()) == before
     await resident.tap(projet_2)  # a resident cannot use an official's button
     assert alerts(resident)[-1] == "Désolé, cette commande est réservée aux élus et chargés de participation."
     assert not any("Projet 2" in text for text in resident.replies())
