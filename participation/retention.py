@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation import audit, outbox
+from participation.consultations.questions import read_questions
 from storage.models import (
     AuditEntry,
     Consultation,
@@ -48,7 +49,7 @@ class PurgeReport:
 
 async def _text_question_ids(session: AsyncSession, closed_before: datetime) -> list[tuple[int, list[str]]]:
     rows = await session.execute(select(Consultation.id, Consultation.questions).where(Consultation.closes_at < closed_before))
-    return [(cid, [q["id"] for q in questions if q.get("type") == "text"]) for cid, questions in rows.all()]
+    return [(cid, [q.id for q in read_questions(questions) if q.typed]) for cid, questions in rows.all()]
 
 
 async def purge_free_texts(session: AsyncSession, closed_before: datetime, *, dry_run: bool) -> dict[str, int]:

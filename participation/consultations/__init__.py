@@ -14,7 +14,6 @@ from participation.consultations.answering import (
     edit,
     expecting_text,
     find_response,
-    is_visible,
     reset_draft,
     skip,
     submit,
@@ -28,8 +27,6 @@ from participation.consultations.catalog import (
     ImportOutcome,
     OpenConsultation,
     Participants,
-    Refusal,
-    Refused,
     ResponseStatus,
     Status,
     count_responses,
@@ -38,7 +35,6 @@ from participation.consultations.catalog import (
     import_consultation,
     in_audience,
     list_consultations,
-    localized,
     open_for,
     participants,
     publish,
@@ -47,7 +43,6 @@ from participation.consultations.catalog import (
 from participation.consultations.polls import (
     POLL_KIND,
     POLL_STOP_KIND,
-    POLL_TYPES,
     PollOutcome,
     PollRefusal,
     poll_audience,
@@ -60,12 +55,21 @@ from participation.consultations.polls import (
     stop_polls,
 )
 from participation.consultations.privacy import erase_personal_data, personal_data
+from participation.consultations.questions import (
+    OTHER,
+    Question,
+    is_visible,
+    localized,
+    questions_of,
+    read_questions,
+)
+from participation.consultations.refusals import Refusal, Refused
 from participation.consultations.schedule import close_if_due, due_transitions, open_if_due
 
 __all__ = [
+    "OTHER",
     "POLL_KIND",
     "POLL_STOP_KIND",
-    "POLL_TYPES",
     "ConsultationLocked",
     "ConsultationRow",
     "ImportOutcome",
@@ -73,6 +77,7 @@ __all__ = [
     "Participants",
     "PollOutcome",
     "PollRefusal",
+    "Question",
     "Refusal",
     "Refused",
     "ResponseStatus",
@@ -106,6 +111,8 @@ __all__ = [
     "poll_refusal",
     "poll_values",
     "publish",
+    "questions_of",
+    "read_questions",
     "record_poll_answer",
     "record_poll_sent",
     "register_poll",

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, cast
 
-from sqlalchemy import ScalarSelect, delete, select, update
+from sqlalchemy import CursorResult, ScalarSelect, Table, delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import SQLModel, col
 
-from participation.consultation_file import OTHER
-from participation.consultations.catalog import Refusal, Refused, ResponseStatus, Status, in_audience, status_at
-from participation.text import clean_text, clean_visible
+from participation.consultations.catalog import ResponseStatus, Status, in_audience, status_at
+from participation.consultations.questions import MAX_OTHER_LENGTH, OTHER, Question, is_visible, questions_of
+from participation.consultations.refusals import Refusal, Refused
+from participation.text import clean_text
 from storage.crypto import FreeText, decrypted, unsealed
 from storage.json_sql import decoded, json_object_of
 from storage.models import (
@@ -34,17 +37,9 @@ from storage.types import utcnow
 from storage.upsert import insert_ignore, upsert
 
 
-def is_visible(question: dict[str, Any], answers: dict[str, Any]) -> bool:
-    """A question with `when` is asked only when the earlier answer matches."""
-    when = question.get("when")
-    if not when:
-        return True
-    given = answers.get(when["question"])
-    if given is None:
-        return False
-    if isinstance(given, list):
-        return any(value in when["in"] for value in given)
-    return given in when["in"]
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Table, typed: SQLModel sets `__table__` at run time only."""
+    return cast(Table, inspect(model).local_table)
 
 
 @dataclass
@@ -56,12 +51,12 @@ class ResponseView:
     answers: dict[str, Any]  # question id -> value (None: skipped)
     other_texts: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def questions(self) -> list[dict[str, Any]]:
-        return self.consultation.questions
+    @cached_property
+    def questions(self) -> list[Question]:
+        return questions_of(self.consultation)
 
     @property
-    def current(self) -> dict[str, Any] | None:
+    def current(self) -> Question | None:
         cursor = self.response.cursor
         return None if cursor is None else self.questions[cursor]
 
@@ -76,7 +71,7 @@ class ResponseView:
         return number, len(visible)
 
     def answered(self, index: int) -> bool:
-        return self.questions[index]["id"] in self.answers
+        return self.questions[index].id in self.answers
 
     def can_go_back(self) -> bool:
         cursor = self.response.cursor
@@ -84,9 +79,7 @@ class ResponseView:
 
     def missing_required(self) -> list[int]:
         return [
-            i
-            for i in self.visible_indexes()
-            if self.questions[i].get("required") and self.answers.get(self.questions[i]["id"]) is None
+            i for i in self.visible_indexes() if self.questions[i].required and self.answers.get(self.questions[i].id) is None
         ]
 
 
@@ -95,8 +88,8 @@ async def _answers(session: AsyncSession, response_id: int) -> tuple[dict[str, A
     # leave objects in the session's identity map stale.
     rows = (
         await session.execute(
-            select(ConsultationAnswer.question_id, ConsultationAnswer.value, ConsultationAnswer.other_text).where(
-                ConsultationAnswer.response_id == response_id
+            select(col(ConsultationAnswer.question_id), col(ConsultationAnswer.value), col(ConsultationAnswer.other_text)).where(
+                col(ConsultationAnswer.response_id) == response_id
             )
         )
     ).all()
@@ -106,16 +99,17 @@ async def _answers(session: AsyncSession, response_id: int) -> tuple[dict[str, A
 def _answers_of_response(session: AsyncSession) -> tuple[ScalarSelect[str], ScalarSelect[str]]:
     """The answers and the "other" texts of the response selected alongside, each as one JSON object."""
     # Correlated with the response of the enclosing query, and read through the answers' index.
-    mine = ConsultationAnswer.response_id == ConsultationResponse.id
-    answers = select(json_object_of(session, ConsultationAnswer.question_id, ConsultationAnswer.value)).where(mine)
-    others = select(json_object_of(session, ConsultationAnswer.question_id, ConsultationAnswer.other_text)).where(
-        mine, ConsultationAnswer.other_text != ""
+    mine = col(ConsultationAnswer.response_id) == col(ConsultationResponse.id)
+    answers = select(json_object_of(session, col(ConsultationAnswer.question_id), col(ConsultationAnswer.value))).where(mine)
+    others = select(json_object_of(session, col(ConsultationAnswer.question_id), col(ConsultationAnswer.other_text))).where(
+        mine, col(ConsultationAnswer.other_text) != ""
     )
     return answers.scalar_subquery(), others.scalar_subquery()
 
 
 async def _view(session: AsyncSession, consultation: Consultation, response: ConsultationResponse) -> ResponseView:
-    answers, others = await _answers(session, response.id)  # type: ignore[arg-type]
+    assert response.id is not None  # loaded from the database
+    answers, others = await _answers(session, response.id)
     return ResponseView(consultation, response, answers, others)
 
 
@@ -132,7 +126,7 @@ def _check_open(consultation: Consultation, now: datetime) -> None:
 async def find_response(session: AsyncSession, consultation_id: int, resident_id: int) -> ConsultationResponse | None:
     return await session.scalar(
         select(ConsultationResponse).where(
-            ConsultationResponse.consultation_id == consultation_id, ConsultationResponse.resident_id == resident_id
+            col(ConsultationResponse.consultation_id) == consultation_id, col(ConsultationResponse.resident_id) == resident_id
         )
     )
 
@@ -145,16 +139,17 @@ async def begin(
     _check_open(consultation, now)
     if not in_audience(consultation, resident):
         raise Refused(Refusal.NOT_IN_AUDIENCE)
-    response = await find_response(session, consultation.id, resident.id)  # type: ignore[arg-type]
+    assert consultation.id is not None and resident.id is not None  # both stored
+    response = await find_response(session, consultation.id, resident.id)
     if response is None:
         # Insert-or-ignore: a double tap on "open" must not create two responses.
         await insert_ignore(
             session,
-            ConsultationResponse.__table__,  # type: ignore[arg-type]
-            ConsultationResponse(consultation_id=consultation.id, resident_id=resident.id, cursor=0).model_dump(exclude={"id"}),  # type: ignore[arg-type]
+            table_of(ConsultationResponse),
+            ConsultationResponse(consultation_id=consultation.id, resident_id=resident.id, cursor=0).model_dump(exclude={"id"}),
             ["consultation_id", "resident_id"],
         )
-        response = await find_response(session, consultation.id, resident.id)  # type: ignore[arg-type]
+        response = await find_response(session, consultation.id, resident.id)
         assert response is not None
         view = await _view(session, consultation, response)
         first = view.visible_indexes()[0] if view.visible_indexes() else None
@@ -189,8 +184,8 @@ async def claim(
     row = (
         await session.execute(
             select(ConsultationResponse, Consultation, answers, others)
-            .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
-            .where(ConsultationResponse.id == response_id)
+            .join(Consultation, col(Consultation.id) == col(ConsultationResponse.consultation_id))
+            .where(col(ConsultationResponse.id) == response_id)
             .execution_options(populate_existing=True)
         )
     ).first()
@@ -225,7 +220,7 @@ def _shown(view: ResponseView, cursor: int | None) -> dict[str, Any]:
     """The columns that show question `cursor` next (None: the summary); its draft starts from the saved answer."""
     draft: list[str] = []
     if cursor is not None:
-        saved = view.answers.get(view.questions[cursor]["id"])
+        saved = view.answers.get(view.questions[cursor].id)
         if isinstance(saved, list):
             draft = [str(value) for value in saved]
     return {"cursor": cursor, "draft": draft}
@@ -238,11 +233,14 @@ async def _take(session: AsyncSession, view: ResponseView, step: int, now: datet
     same conditional UPDATE, and copied to the loaded object without another SELECT.
     """
     values = {"step": step + 1, "updated_at": now, **changes}
-    result = await session.execute(
-        update(ConsultationResponse)
-        .where(ConsultationResponse.id == view.response.id, ConsultationResponse.step == step)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        "CursorResult[Any]",
+        await session.execute(
+            update(ConsultationResponse)
+            .where(col(ConsultationResponse.id) == view.response.id, col(ConsultationResponse.step) == step)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if not result.rowcount:
         raise Refused(Refusal.STALE)
@@ -270,7 +268,7 @@ def _next_after(view: ResponseView, index: int) -> int | None:
 
 def _remember(view: ResponseView, index: int, value: Any, other_text: str | None = None) -> None:
     """Put an answer in the view, so that the next question is chosen knowing it."""
-    qid = view.questions[index]["id"]
+    qid = view.questions[index].id
     view.answers[qid] = value
     if other_text:
         view.other_texts[qid] = other_text
@@ -280,13 +278,13 @@ def _remember(view: ResponseView, index: int, value: Any, other_text: str | None
 
 async def _save(session: AsyncSession, view: ResponseView, index: int, now: datetime) -> None:
     """Write the view's answer to question `index`: one upsert (a changed mind replaces it)."""
-    qid = view.questions[index]["id"]
+    qid = view.questions[index].id
     value = view.answers[qid]
-    if view.questions[index]["type"] == "text" and isinstance(value, str):
+    if view.questions[index].typed and isinstance(value, str):
         value = FreeText(value)  # what a resident typed is stored encrypted; choices stay countable
     await upsert(
         session,
-        ConsultationAnswer.__table__,  # type: ignore[arg-type]
+        table_of(ConsultationAnswer),
         {
             "response_id": view.response.id,
             "question_id": qid,
@@ -299,39 +297,9 @@ async def _save(session: AsyncSession, view: ResponseView, index: int, now: date
     )
 
 
-def validate_value(question: dict[str, Any], value: Any, other_text: str | None = None) -> Any:
+def validate_value(question: Question, value: Any, other_text: str | None = None) -> Any:
     """The value if the question accepts it; raises Refused otherwise."""
-    qtype = question["type"]
-    choice_ids = [choice["id"] for choice in question.get("choices", [])]
-    if question.get("other"):
-        choice_ids.append(OTHER)
-    if qtype == "single":
-        if value not in choice_ids:
-            raise Refused(Refusal.INVALID)
-    elif qtype == "multiple":
-        if not isinstance(value, list) or not value or len(set(value)) != len(value) or any(v not in choice_ids for v in value):
-            raise Refused(Refusal.EMPTY if value == [] else Refusal.INVALID)
-        if question.get("max") and len(value) > question["max"]:
-            raise Refused(Refusal.TOO_MANY, {"max": question["max"]})
-    elif qtype == "ranking":
-        if not isinstance(value, list) or not value or len(set(value)) != len(value) or any(v not in choice_ids for v in value):
-            raise Refused(Refusal.EMPTY if value == [] else Refusal.INVALID)
-    elif qtype == "yesno":
-        if value not in ("yes", "no"):
-            raise Refused(Refusal.INVALID)
-    elif qtype == "scale":
-        if isinstance(value, bool) or not isinstance(value, int) or not question["min"] <= value <= question["max"]:
-            raise Refused(Refusal.INVALID)
-    elif qtype == "text":
-        if not isinstance(value, str) or clean_visible(value) is None:
-            raise Refused(Refusal.EMPTY)
-        value = clean_text(value)
-        if len(value) > question["max_length"]:
-            raise Refused(Refusal.TOO_LONG, {"max": question["max_length"], "length": len(value)})
-    uses_other = value == OTHER or (isinstance(value, list) and OTHER in value)
-    if uses_other and clean_visible(other_text) is None:
-        raise Refused(Refusal.EMPTY)
-    return value
+    return question.validate_value(value, other_text)
 
 
 async def answer(
@@ -356,8 +324,8 @@ async def answer(
     value = validate_value(question, value, other_text)
     if other_text is not None:
         other_text = clean_text(other_text)[:4000]
-        if other_text and len(other_text) > 1000:
-            raise Refused(Refusal.TOO_LONG, {"max": 1000, "length": len(other_text)})
+        if other_text and len(other_text) > MAX_OTHER_LENGTH:
+            raise Refused(Refusal.TOO_LONG, {"max": MAX_OTHER_LENGTH, "length": len(other_text)})
     _remember(view, question_index, value, other_text if _uses_other(value) else None)
     await _take(session, view, step, now, **_shown(view, _next_after(view, question_index)))
     await _save(session, view, question_index, now)
@@ -382,20 +350,7 @@ async def toggle(
     """Tick or untick a choice of a `multiple` question, or add one to a `ranking` (not saved as an answer yet)."""
     now = now or utcnow()
     view = await _claimed(session, resident, response_id, step, question_index, now, claimed)
-    question = view.questions[question_index]
-    if question["type"] not in ("multiple", "ranking") or choice_id not in [c["id"] for c in question["choices"]]:
-        raise Refused(Refusal.INVALID)
-    draft = list(view.response.draft)
-    if question["type"] == "ranking":
-        if choice_id in draft:
-            raise Refused(Refusal.INVALID)
-        draft.append(choice_id)
-    elif choice_id in draft:
-        draft.remove(choice_id)
-    else:
-        if question.get("max") and len(draft) >= question["max"]:
-            raise Refused(Refusal.TOO_MANY, {"max": question["max"]})
-        draft.append(choice_id)
+    draft = view.questions[question_index].toggled(list(view.response.draft), choice_id)
     await _take(session, view, step, now, draft=draft)
     return view
 
@@ -426,7 +381,7 @@ async def validate_draft(
     # "Other" comes back in the draft of a revisited question: keep its saved text unless a new one is typed.
     draft = [value for value in view.response.draft if value != OTHER]
     if not other_text and OTHER in view.response.draft:
-        other_text = view.other_texts.get(view.questions[question_index]["id"])
+        other_text = view.other_texts.get(view.questions[question_index].id)
     if other_text:
         draft.append(OTHER)
     return await answer(session, resident, response_id, step, question_index, draft, other_text=other_text, now=now, claimed=view)
@@ -438,7 +393,7 @@ async def skip(
     """Skip the current question (refused when it is required)."""
     now = now or utcnow()
     view = await claim(session, resident, response_id, step, question_index, now=now)
-    if view.questions[question_index].get("required"):
+    if view.questions[question_index].required:
         raise Refused(Refusal.REQUIRED)
     _remember(view, question_index, None)
     await _take(session, view, step, now, **_shown(view, _next_after(view, question_index)))
@@ -489,11 +444,11 @@ async def submit(
         await _take(session, view, step, now, **_shown(view, missing[0]))
         raise Refused(Refusal.REQUIRED, {"question": missing[0]})
     await _take(session, view, step, now, status=ResponseStatus.SUBMITTED, submitted_at=now)
-    hidden = [q["id"] for i, q in enumerate(view.questions) if i not in view.visible_indexes()]
+    hidden = [q.id for i, q in enumerate(view.questions) if i not in view.visible_indexes()]
     if hidden:
         await session.execute(
             delete(ConsultationAnswer).where(
-                ConsultationAnswer.response_id == response_id, ConsultationAnswer.question_id.in_(hidden)
+                col(ConsultationAnswer.response_id) == response_id, col(ConsultationAnswer.question_id).in_(hidden)
             )
         )
         for qid in hidden:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import audit
-from participation.consultation_file import ConsultationSpec
+from participation.consultations.files import ConsultationSpec
 from storage.models import (
     Consultation,
     ConsultationResponse,
@@ -32,45 +33,12 @@ class ResponseStatus(StrEnum):
     SUBMITTED = "submitted"
 
 
-class Refusal(StrEnum):
-    """Why an action on a consultation was refused; handlers turn each into a clear message."""
-
-    UNKNOWN = "unknown"  # no such consultation or response, or not this resident's (forged data)
-    NOT_OPEN_YET = "not_open_yet"
-    CLOSED = "closed"
-    DRAFT = "draft"
-    NOT_IN_AUDIENCE = "not_in_audience"
-    STALE = "stale"  # an earlier message's button, or a second tap
-    INVALID = "invalid"  # a value the question does not accept (forged data)
-    TOO_MANY = "too_many"  # more ticks than the question's max
-    TOO_LONG = "too_long"
-    EMPTY = "empty"
-    REQUIRED = "required"  # skipping a required question
-
-
-class Refused(Exception):
-    def __init__(self, reason: Refusal, detail: dict[str, Any] | None = None) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-        self.detail = detail or {}
-
-
 class ConsultationLocked(Exception):
     """Re-importing a slug that residents have already answered."""
 
     def __init__(self, responses: int) -> None:
         super().__init__(f"{responses} responses")
         self.responses = responses
-
-
-def localized(text: dict[str, str] | None, locale: str | None, default_locale: str = "fr") -> str:
-    """The text in `locale`, else the default locale, else any language it exists in."""
-    if not text:
-        return ""
-    for candidate in (locale, default_locale):
-        if candidate and text.get(candidate):
-            return text[candidate]
-    return next(iter(text.values()))
 
 
 def status_at(consultation: Consultation, now: datetime | None = None) -> Status:
@@ -100,13 +68,15 @@ async def get_consultation(session: AsyncSession, consultation_id: int) -> Consu
 
 
 async def get_by_slug(session: AsyncSession, slug: str) -> Consultation | None:
-    return await session.scalar(select(Consultation).where(Consultation.slug == slug))
+    return await session.scalar(select(Consultation).where(col(Consultation.slug) == slug))
 
 
 async def count_responses(session: AsyncSession, consultation_id: int) -> int:
     return (
         await session.scalar(
-            select(func.count()).select_from(ConsultationResponse).where(ConsultationResponse.consultation_id == consultation_id)
+            select(func.count())
+            .select_from(ConsultationResponse)
+            .where(col(ConsultationResponse.consultation_id) == consultation_id)
         )
         or 0
     )
@@ -123,7 +93,8 @@ async def import_consultation(
     """Create the consultation, or replace one of the same slug that nobody has answered yet."""
     existing = await get_by_slug(session, spec.slug)
     if existing is not None:
-        responses = await count_responses(session, existing.id)  # type: ignore[arg-type]
+        assert existing.id is not None  # loaded from the database
+        responses = await count_responses(session, existing.id)
         if responses:
             raise ConsultationLocked(responses)
     consultation = existing or Consultation(slug=spec.slug, opens_at=spec.opens_at, closes_at=spec.closes_at)
@@ -134,7 +105,7 @@ async def import_consultation(
     consultation.opens_at = spec.opens_at
     consultation.closes_at = spec.closes_at
     consultation.reminders = spec.reminders
-    consultation.questions = spec.questions
+    consultation.questions = spec.stored_questions()
     consultation.status = Status.DRAFT if draft else Status.SCHEDULED
     consultation.updated_at = utcnow()
     if existing is None:
@@ -157,10 +128,13 @@ async def publish(
     session: AsyncSession, consultation: Consultation, *, actor_telegram_id: int | None, source: audit.Source
 ) -> bool:
     """A draft built in the chat becomes scheduled (and opens at its time); False if not a draft."""
-    result = await session.execute(
-        update(Consultation)
-        .where(Consultation.id == consultation.id, Consultation.status == Status.DRAFT)
-        .values(status=Status.SCHEDULED, updated_at=utcnow())
+    result = cast(
+        "CursorResult[Any]",
+        await session.execute(
+            update(Consultation)
+            .where(col(Consultation.id) == consultation.id, col(Consultation.status) == Status.DRAFT)
+            .values(status=Status.SCHEDULED, updated_at=utcnow())
+        ),
     )
     if not result.rowcount:
         return False
@@ -185,16 +159,19 @@ async def list_consultations(session: AsyncSession, now: datetime | None = None)
         (cid, status): count
         for cid, status, count in (
             await session.execute(
-                select(ConsultationResponse.consultation_id, ConsultationResponse.status, func.count()).group_by(
-                    ConsultationResponse.consultation_id, ConsultationResponse.status
+                select(col(ConsultationResponse.consultation_id), col(ConsultationResponse.status), func.count()).group_by(
+                    col(ConsultationResponse.consultation_id), col(ConsultationResponse.status)
                 )
             )
         ).all()
     }
     rows = []
-    for consultation in await session.scalars(select(Consultation).order_by(Consultation.opens_at.desc(), Consultation.id)):
-        submitted = counts.get((consultation.id, ResponseStatus.SUBMITTED.value), 0)
-        in_progress = counts.get((consultation.id, ResponseStatus.IN_PROGRESS.value), 0)
+    for consultation in await session.scalars(
+        select(Consultation).order_by(col(Consultation.opens_at).desc(), col(Consultation.id))
+    ):
+        cid = consultation.id or 0  # loaded from the database: always set
+        submitted = counts.get((cid, ResponseStatus.SUBMITTED.value), 0)
+        in_progress = counts.get((cid, ResponseStatus.IN_PROGRESS.value), 0)
         rows.append(ConsultationRow(consultation, status_at(consultation, now), submitted + in_progress, submitted))
     return rows
 
@@ -211,21 +188,23 @@ async def open_for(session: AsyncSession, resident: Resident, now: datetime | No
     candidates = await session.scalars(
         select(Consultation)
         .where(
-            Consultation.status.in_([Status.SCHEDULED, Status.OPEN]), Consultation.opens_at <= now, Consultation.closes_at > now
+            col(Consultation.status).in_([Status.SCHEDULED, Status.OPEN]),
+            col(Consultation.opens_at) <= now,
+            col(Consultation.closes_at) > now,
         )
-        .order_by(Consultation.closes_at, Consultation.id)
+        .order_by(col(Consultation.closes_at), col(Consultation.id))
     )
     mine = {
         cid: ResponseStatus(status)
         for cid, status in (
             await session.execute(
-                select(ConsultationResponse.consultation_id, ConsultationResponse.status).where(
-                    ConsultationResponse.resident_id == resident.id
+                select(col(ConsultationResponse.consultation_id), col(ConsultationResponse.status)).where(
+                    col(ConsultationResponse.resident_id) == resident.id
                 )
             )
         ).all()
     }
-    return [OpenConsultation(c, mine.get(c.id)) for c in candidates if in_audience(c, resident)]  # type: ignore[arg-type]
+    return [OpenConsultation(c, mine.get(c.id or 0)) for c in candidates if in_audience(c, resident)]
 
 
 # --- Participants (for reminders and publication) -----------------------------------------------
@@ -241,10 +220,10 @@ async def participants(session: AsyncSession, consultation_id: int) -> Participa
     """Who took part (submitted) and who started without finishing; erased residents are left out."""
     rows = (
         await session.execute(
-            select(Resident, ConsultationResponse.status)
-            .join(ConsultationResponse, ConsultationResponse.resident_id == Resident.id)
-            .where(ConsultationResponse.consultation_id == consultation_id, Resident.erased_at.is_(None))
-            .order_by(Resident.id)
+            select(Resident, col(ConsultationResponse.status))
+            .join(ConsultationResponse, col(ConsultationResponse.resident_id) == col(Resident.id))
+            .where(col(ConsultationResponse.consultation_id) == consultation_id, col(Resident.erased_at).is_(None))
+            .order_by(col(Resident.id))
         )
     ).all()
     return Participants(

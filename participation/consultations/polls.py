@@ -8,10 +8,12 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import outbox
-from participation.consultations.answering import _remember, _save, _view, find_response
+from participation.consultations.answering import _remember, _save, _view, find_response, table_of
 from participation.consultations.catalog import ResponseStatus, Status, in_audience, status_at
+from participation.consultations.questions import Question, questions_of
 from storage.models import (
     Consultation,
     ConsultationAnswer,
@@ -22,7 +24,6 @@ from storage.models import (
 from storage.types import utcnow
 from storage.upsert import insert_ignore
 
-POLL_TYPES = ("single", "yesno", "multiple")
 POLL_KIND = "poll"
 POLL_STOP_KIND = "poll_stop"
 
@@ -37,8 +38,7 @@ def poll_refusal(consultation: Consultation, now: datetime | None = None) -> Pol
     """Why this consultation cannot go out as a native poll, or None when it can."""
     if len(consultation.questions) != 1:
         return PollRefusal.NOT_ONE_QUESTION
-    question = consultation.questions[0]
-    if question["type"] not in POLL_TYPES or question.get("other"):
+    if questions_of(consultation)[0].poll_values() is None:
         return PollRefusal.WRONG_TYPE
     if status_at(consultation, now) != Status.OPEN:
         return PollRefusal.NOT_OPEN
@@ -47,26 +47,24 @@ def poll_refusal(consultation: Consultation, now: datetime | None = None) -> Pol
 
 async def poll_audience(session: AsyncSession, consultation: Consultation) -> list[Resident]:
     """Residents who consented, are reachable, are in the audience and have no poll yet for it."""
-    already = select(ConsultationPoll.resident_id).where(ConsultationPoll.consultation_id == consultation.id)
+    already = select(col(ConsultationPoll.resident_id)).where(col(ConsultationPoll.consultation_id) == consultation.id)
     residents = await session.scalars(
         select(Resident)
         .where(
-            Resident.consent_at.is_not(None),
-            Resident.erased_at.is_(None),
-            Resident.unreachable_at.is_(None),
-            Resident.telegram_id.is_not(None),
-            Resident.id.not_in(already),
+            col(Resident.consent_at).is_not(None),
+            col(Resident.erased_at).is_(None),
+            col(Resident.unreachable_at).is_(None),
+            col(Resident.telegram_id).is_not(None),
+            col(Resident.id).not_in(already),
         )
-        .order_by(Resident.id)
+        .order_by(col(Resident.id))
     )
     return [r for r in residents if in_audience(consultation, r)]
 
 
-def poll_values(question: dict[str, Any]) -> list[Any]:
+def poll_values(question: Question) -> list[str | int]:
     """The answer value behind each option of the native poll, in order."""
-    if question["type"] == "yesno":
-        return ["yes", "no"]
-    return [choice["id"] for choice in question["choices"]]
+    return question.poll_values() or []
 
 
 def poll_dedupe_key(consultation_id: int, resident_id: int) -> str:
@@ -75,12 +73,14 @@ def poll_dedupe_key(consultation_id: int, resident_id: int) -> str:
 
 async def register_poll(session: AsyncSession, consultation: Consultation, resident: Resident) -> bool:
     """Remember that a poll goes to this resident; False when one already did (nothing to send)."""
+    # Stored rows, and poll_audience keeps only residents with a chat.
+    assert consultation.id is not None and resident.id is not None and resident.telegram_id is not None
     return await insert_ignore(
         session,
-        ConsultationPoll.__table__,  # type: ignore[arg-type]
+        table_of(ConsultationPoll),
         ConsultationPoll(consultation_id=consultation.id, resident_id=resident.id, chat_id=resident.telegram_id).model_dump(
             exclude={"id"}
-        ),  # type: ignore[arg-type]
+        ),
         ["consultation_id", "resident_id"],
     )
 
@@ -94,13 +94,13 @@ async def record_poll_sent(session: AsyncSession, message: Any, result: Any) -> 
         return
     await session.execute(
         update(ConsultationPoll)
-        .where(ConsultationPoll.consultation_id == int(parts[1]), ConsultationPoll.resident_id == int(parts[2]))
+        .where(col(ConsultationPoll.consultation_id) == int(parts[1]), col(ConsultationPoll.resident_id) == int(parts[2]))
         .values(poll_id=poll.id, message_id=result.message_id, status="open")
     )
     # Delivered after the consultation closed (a long queue): stop it at once like the others.
     consultation = await session.get(Consultation, int(parts[1]))
     if consultation is not None and status_at(consultation) == Status.CLOSED:
-        await stop_polls(session, consultation.id)  # type: ignore[arg-type]
+        await stop_polls(session, int(parts[1]))
 
 
 class PollOutcome(StrEnum):
@@ -117,7 +117,7 @@ async def record_poll_answer(
 ) -> PollOutcome:
     """Count a `poll_answer` in the same tables as the conversational answers, once per resident."""
     now = now or utcnow()
-    poll = await session.scalar(select(ConsultationPoll).where(ConsultationPoll.poll_id == poll_id))
+    poll = await session.scalar(select(ConsultationPoll).where(col(ConsultationPoll.poll_id) == poll_id))
     if poll is None:
         return PollOutcome.UNKNOWN_POLL
     if resident is None or poll.resident_id != resident.id:
@@ -125,30 +125,28 @@ async def record_poll_answer(
     consultation = await session.get(Consultation, poll.consultation_id)
     if consultation is None or status_at(consultation, now) != Status.OPEN:
         return PollOutcome.IGNORED
-    question = consultation.questions[0]
+    question = questions_of(consultation)[0]
     values = poll_values(question)
     if any(not 0 <= i < len(values) for i in option_ids):
         return PollOutcome.IGNORED
     chosen = [values[i] for i in option_ids]
+    assert consultation.id is not None  # loaded from the database
     await insert_ignore(
         session,
-        ConsultationResponse.__table__,  # type: ignore[arg-type]
-        ConsultationResponse(consultation_id=consultation.id, resident_id=resident.id, cursor=None).model_dump(exclude={"id"}),  # type: ignore[arg-type]
+        table_of(ConsultationResponse),
+        ConsultationResponse(consultation_id=consultation.id, resident_id=resident.id, cursor=None).model_dump(exclude={"id"}),
         ["consultation_id", "resident_id"],
     )
-    response = await find_response(session, consultation.id, resident.id)  # type: ignore[arg-type]
+    response = await find_response(session, consultation.id, resident.id)
     assert response is not None
     view = await _view(session, consultation, response)
     if not chosen:  # the resident took their vote back
-        await session.execute(delete(ConsultationAnswer).where(ConsultationAnswer.response_id == response.id))
+        await session.execute(delete(ConsultationAnswer).where(col(ConsultationAnswer.response_id) == response.id))
         response.status = ResponseStatus.IN_PROGRESS
         response.submitted_at = None
         outcome = PollOutcome.RETRACTED
     else:
-        value = chosen if question["type"] == "multiple" else chosen[0]
-        if question["type"] == "multiple" and question.get("max") and len(chosen) > question["max"]:
-            value = chosen[: question["max"]]
-        _remember(view, 0, value)
+        _remember(view, 0, question.from_poll(chosen))
         await _save(session, view, 0, now)
         response.status = ResponseStatus.SUBMITTED
         response.submitted_at = now
@@ -165,7 +163,9 @@ async def stop_polls(session: AsyncSession, consultation_id: int) -> int:
     """Queue stopPoll for every native poll of a consultation still open; returns how many."""
     polls = (
         await session.scalars(
-            select(ConsultationPoll).where(ConsultationPoll.consultation_id == consultation_id, ConsultationPoll.status == "open")
+            select(ConsultationPoll).where(
+                col(ConsultationPoll.consultation_id) == consultation_id, col(ConsultationPoll.status) == "open"
+            )
         )
     ).all()
     for poll in polls:

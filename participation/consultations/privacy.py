@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from participation.consultations.questions import read_questions
 from storage.models import (
     Consultation,
     ConsultationAnswer,
@@ -20,16 +22,18 @@ async def personal_data(session: AsyncSession, resident: Resident) -> list[dict[
     """The resident's responses, for the /mydata file: consultation, status and every answer."""
     responses = (
         await session.execute(
-            select(ConsultationResponse, Consultation.slug)
-            .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
-            .where(ConsultationResponse.resident_id == resident.id)
-            .order_by(ConsultationResponse.id)
+            select(ConsultationResponse, col(Consultation.slug))
+            .join(Consultation, col(Consultation.id) == col(ConsultationResponse.consultation_id))
+            .where(col(ConsultationResponse.resident_id) == resident.id)
+            .order_by(col(ConsultationResponse.id))
         )
     ).all()
     data = []
     for response, slug in responses:
         answers = await session.scalars(
-            select(ConsultationAnswer).where(ConsultationAnswer.response_id == response.id).order_by(ConsultationAnswer.id)
+            select(ConsultationAnswer)
+            .where(col(ConsultationAnswer.response_id) == response.id)
+            .order_by(col(ConsultationAnswer.id))
         )
         data.append(
             {
@@ -51,22 +55,21 @@ async def erase_personal_data(session: AsyncSession, resident: Resident) -> None
 
     Native polls are forgotten too: their rows hold the resident's chat id.
     """
-    response_ids = select(ConsultationResponse.id).where(ConsultationResponse.resident_id == resident.id)
+    response_ids = select(col(ConsultationResponse.id)).where(col(ConsultationResponse.resident_id) == resident.id)
     typed = []
     for answer, questions in (
         await session.execute(
-            select(ConsultationAnswer, Consultation.questions)
-            .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
-            .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
-            .where(ConsultationAnswer.response_id.in_(response_ids))
+            select(ConsultationAnswer, col(Consultation.questions))
+            .join(ConsultationResponse, col(ConsultationResponse.id) == col(ConsultationAnswer.response_id))
+            .join(Consultation, col(Consultation.id) == col(ConsultationResponse.consultation_id))
+            .where(col(ConsultationAnswer.response_id).in_(response_ids))
         )
     ).all():
-        types = {q["id"]: q["type"] for q in questions}
-        if types.get(answer.question_id) == "text":
+        if answer.question_id in {q.id for q in read_questions(questions) if q.typed}:
             typed.append(answer.id)
     if typed:
-        await session.execute(delete(ConsultationAnswer).where(ConsultationAnswer.id.in_(typed)))
+        await session.execute(delete(ConsultationAnswer).where(col(ConsultationAnswer.id).in_(typed)))
     await session.execute(
-        update(ConsultationAnswer).where(ConsultationAnswer.response_id.in_(response_ids)).values(other_text=None)
+        update(ConsultationAnswer).where(col(ConsultationAnswer.response_id).in_(response_ids)).values(other_text=None)
     )
-    await session.execute(delete(ConsultationPoll).where(ConsultationPoll.resident_id == resident.id))
+    await session.execute(delete(ConsultationPoll).where(col(ConsultationPoll.resident_id) == resident.id))
