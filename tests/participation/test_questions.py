@@ -17,9 +17,11 @@ from participation.consultations.questions import (
     TextQuestion,
     Word,
     YesNoQuestion,
+    questions_of,
     read_questions,
 )
 from participation.consultations.refusals import Refusal, Refused
+from storage.models import Consultation
 
 CHOICES = [{"id": "a", "label": {"fr": "A"}}, {"id": "b", "label": {"fr": "B"}}, {"id": "c", "label": {"fr": "C"}}]
 # As the consultation rows of existing databases hold them (participation/consultation_file.py wrote these).
@@ -139,3 +141,11 @@ def test_counting_follows_the_type(questions: dict[str, Question]) -> None:
     assert questions["r"].mean_rank("a", counted) == 1.75
     assert questions["e"].mean([(4, 3), (1, 1)], 4) == 3.25
     assert questions["y"].mean([("yes", 2)], 2) is None
+
+
+def test_a_consultation_whose_questions_change_is_read_anew() -> None:
+    consultation = Consultation(id=41, slug="relue", questions=[dict(q) for q in STORED])
+    assert questions_of(consultation)[0].required is True
+    consultation.questions = [STORED[0] | {"required": False}, *STORED[1:]]  # re-imported before anyone answered
+    assert questions_of(consultation)[0].required is False
+    assert [q.id for q in questions_of(consultation)] == ["s", "m", "r", "y", "e", "t"]
