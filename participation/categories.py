@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from participation.codes import CODE_PROBLEM, is_code
 from participation.file_problems import problem, problem_lines
+from participation.languages import in_language
 from storage.models import ReportCategory
 
 LOCALE = re.compile(r"^[a-z]{2}$")
@@ -47,12 +48,7 @@ class ImportResult:
     updated: int
 
 
-def localized(texts: dict[str, str], locale: str, default_locale: str = "fr") -> str:
-    """The text in `locale`, else the plain one, else the default locale's, else any."""
-    for key in (locale, ANY_LOCALE, default_locale):
-        if texts.get(key):
-            return texts[key]
-    return next(iter(texts.values()), "")
+localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 def _texts(value: Any) -> Any:

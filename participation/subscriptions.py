@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.codes import CODE_PROBLEM, is_code
 from participation.file_problems import problem, problem_lines
+from participation.languages import in_language
 from storage.models import Neighbourhood, Resident, Subscription, Topic
 from storage.upsert import insert_ignore, upsert
 
@@ -184,12 +185,7 @@ async def _import(session: AsyncSession, entries: list[dict[str, Any]], model: A
     return ImportResult(created=created, updated=len(entries) - created)
 
 
-def localized(names: dict[str, str], locale: str, default_locale: str = "fr") -> str:
-    """The name in `locale`, else the default locale's, else whatever there is."""
-    for key in (locale, "", default_locale):
-        if key in names:
-            return names[key]
-    return next(iter(names.values()), "")
+localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 async def list_topics(session: AsyncSession) -> list[Topic]:

@@ -34,6 +34,7 @@ from pydantic_core import PydanticCustomError
 
 from participation.codes import CODE_PROBLEM, is_code
 from participation.consultations.refusals import Refusal, Refused
+from participation.languages import in_language
 from participation.text import clean_text, clean_visible
 from storage.models import Consultation
 
@@ -178,14 +179,7 @@ Label = Annotated[
 ]
 
 
-def localized(text: Mapping[str, str] | None, locale: str | None, default_locale: str = "fr") -> str:
-    """The text in `locale`, else the default locale, else any language it exists in."""
-    if not text:
-        return ""
-    for candidate in (locale, default_locale):
-        if candidate and text.get(candidate):
-            return text[candidate]
-    return next(iter(text.values()))
+localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 # --- Parts of a question --------------------------------------------------------------------------
