@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from notices.locales import recipient_locale
 from participation import feedback, outbox
 from participation.audit import Source
 from storage.models import Feedback, Resident
@@ -44,17 +45,13 @@ def render_answer(row: Feedback) -> dict[str, Any]:
     }
 
 
-def _locale(i18n: I18n, locale: str | None) -> str:
-    return locale if locale in i18n.available_locales else i18n.default_locale
-
-
 async def submit_and_tell(
     session: AsyncSession, resident: Resident, text: str | None, settings: Settings, i18n: I18n
 ) -> Feedback:
     """Record the feedback and queue a notice to every official, each in their language."""
     row = await feedback.submit(session, resident, text)
     for official in await feedback.officials_to_tell(session, settings.admin_ids):
-        with i18n.use_locale(_locale(i18n, official.locale)):
+        with i18n.use_locale(recipient_locale(official.locale, i18n)):
             payload = render_new_feedback(row)
         await outbox.enqueue(
             session,
@@ -74,7 +71,7 @@ async def answer_and_queue(
     delivery = await feedback.answer(session, feedback_id, text, actor_telegram_id=actor_telegram_id, source=source)
     if delivery.chat_id is None:
         return False
-    with i18n.use_locale(_locale(i18n, delivery.locale)):
+    with i18n.use_locale(recipient_locale(delivery.locale, i18n)):
         payload = render_answer(delivery.feedback)
     await outbox.enqueue(
         session,
