@@ -83,3 +83,50 @@ async def answer_and_queue(
         dedupe_key=f"fba:{feedback_id}",
     )
     return True
+
+
+def refusal_text(reason: feedback.FeedbackRefusal, length: int = 0) -> str:
+    """Why a feedback or an answer was refused; `length` is what was typed, for « too long »."""
+    if reason is feedback.FeedbackRefusal.TOO_LONG:
+        return _("Your message is too long ({length} characters out of {max} allowed). Shorten it, then send it again.").format(
+            length=length, max=feedback.MAX_LENGTH
+        )
+    return {
+        feedback.FeedbackRefusal.EMPTY: _("Please write your message as text."),
+        feedback.FeedbackRefusal.UNKNOWN: _("This feedback no longer exists."),
+        feedback.FeedbackRefusal.ALREADY_ANSWERED: _("This feedback has already been answered."),
+    }[reason]
+
+
+def feedback_prompt() -> str:
+    return _("💬 Your opinion about this service helps us improve it. Write your idea or complaint in one message (or /cancel).")
+
+
+def cancelled() -> str:
+    return _("Cancelled: nothing was sent.")
+
+
+def feedback_passed_on() -> str:
+    return _("Thank you! Your message was passed on to the town hall; you will be told here when they answer.")
+
+
+def nothing_waiting() -> str:
+    return _("No feedback is waiting for an answer.")
+
+
+def feedback_item(row: feedback.FeedbackRow) -> tuple[str, InlineKeyboardMarkup]:
+    """One feedback in an official's /feedbacks list, with its answer button."""
+    text = _("💬 <b>Feedback #{id}</b> ({date})\n\n{text}").format(
+        id=row.id, date=row.created_at.strftime("%Y-%m-%d"), text=html.escape(row.text, quote=False)
+    )
+    return text, answer_keyboard(row.id)
+
+
+def answer_prompt(feedback_id: int) -> str:
+    return _("Write your answer to feedback #{id} in one message (or /cancel).").format(id=feedback_id)
+
+
+def answer_sent(reached: bool) -> str:
+    if reached:
+        return _("Your answer is on its way to the resident.")
+    return _("Your answer is saved, but its author erased their data and cannot receive it.")

@@ -19,7 +19,7 @@ async def test_mydata_then_forget(fake: FakeTelegram, palabre: PalabreFactory) -
 
     await seraphine.send_command("/mydata")
     sent = await seraphine.wait_message(lambda m: "document" in m)
-    assert "Voici tout ce que Palabre conserve" in sent["caption"]
+    assert "Voici tout ce que nous gardons sur vous (fichier technique, lisible sur ordinateur)" in sent["caption"]
     data = json.loads(fake.files[sent["document"]["file_id"]].data)
     assert data["resident"]["telegram_id"] == TELEGRAM_ID and data["resident"]["language"] == "fr"
     assert data["resident"]["consent_at"] is not None

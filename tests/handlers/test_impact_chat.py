@@ -72,7 +72,15 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     assert audits.count("feedback.answer") == 1
 
     await anne.send("/feedback " + "x" * 2001)
-    assert anne.last_reply() == "That is too long: 2000 characters at most, please."
+    assert anne.last_reply() == "Your message is too long (2001 characters out of 2000 allowed). Shorten it, then send it again."
+    await official.send("/feedback")  # in French, the same shape; nothing was stored
+    await official.send("é" * 2050)
+    assert (
+        official.last_reply()
+        == "Votre message est trop long (2050 caractères sur 2000 possibles). Raccourcissez-le puis renvoyez-le."
+    )
+    async with sessionmaker() as session:
+        assert len((await session.scalars(select(Feedback))).all()) == 1
 
 
 async def test_impact_lists_consultations_and_sums_them_up(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
