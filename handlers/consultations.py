@@ -20,8 +20,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.menu import MENU_CONSULTATIONS
 from notices.consultations import PickConsultation, current_locale, fallback_locale, tr, when
+from notices.menu import MENU_CONSULTATIONS
 from participation import consultations as domain
 from participation.consultation_file import OTHER
 from participation.consultations import Refusal, Refused, ResponseStatus, ResponseView
@@ -64,11 +64,11 @@ def refusal_text(error: Refused, settings: Settings) -> str:
     if reason == Refusal.NOT_IN_AUDIENCE:
         return _("This consultation is meant for the residents of other neighbourhoods.")
     if reason == Refusal.STALE:
-        return _("This button belongs to an earlier step: nothing was changed. Please use the latest message.")
+        return _("This button is no longer active. Please use the latest message, further down.")
     if reason == Refusal.TOO_MANY:
         return _("You can choose at most {max} answers.").format(max=detail["max"])
     if reason == Refusal.TOO_LONG:
-        return _("Your answer is {length} characters long: please keep it to {max} characters.").format(
+        return _("Your answer is too long ({length} characters out of {max} allowed). Shorten it, then send it again.").format(
             length=detail["length"], max=detail["max"]
         )
     if reason == Refusal.EMPTY:
@@ -200,9 +200,10 @@ def _summary(view: ResponseView, settings: Settings, limit: int) -> tuple[str, I
     lines = [f"<b>{tr(view.consultation.title)}</b>"]
     if submitted:
         lines.append(
-            _("✅ Your answers are recorded. You can change them until {date}.").format(
-                date=when(view.consultation.closes_at, settings)
-            )
+            _(
+                "✅ Thank you, your answers are recorded. We will send you the results and the council's decision. "
+                "(You can change them until {date}.)"
+            ).format(date=when(view.consultation.closes_at, settings))
         )
     else:
         lines.append(_("Here are your answers. Check them, then tap “Submit”."))

@@ -21,7 +21,7 @@ from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 from tests.e2e.harness import ROOT, PalabreFactory, onboard
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-STALE = "Ce bouton appartient à une étape précédente\u00a0: rien n’a été modifié. Utilisez le dernier message."
+STALE = "Ce bouton n’est plus actif. Utilisez le dernier message, plus bas."
 INVALID = "Ce bouton n’est plus valable."
 
 
