@@ -202,3 +202,26 @@ async def test_from_settings_too_the_age_bracket_follows_the_neighbourhood_and_c
     await alex.tap(SettingsCallback(action="later").pack())
     assert alerts(alex)[-1] == "All right. You can do it any time in ⚙️ Settings."
     assert await profile(sessionmaker, 3109) == ("centre", None)
+
+
+def document_caption(person) -> str:  # type: ignore[no-untyped-def]
+    return [r for r in person.session.requests if type(r).__name__ == "SendDocument"][-1].caption
+
+
+async def test_mydata_sums_the_file_up_in_plain_words(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+    await import_lists(sessionmaker)
+    camille = resident_factory(3110)
+    await onboard(camille)
+    await camille.tap(NeighbourhoodCallback(code="centre").pack())
+    await camille.send("/mesdonnees")
+    assert document_caption(camille) == (
+        "📄 Voici tout ce que nous gardons sur vous (fichier technique, lisible sur ordinateur).\n"
+        "En bref\u00a0: 0 consultation, 0 signalement, quartier Centre-ville.\nPour tout effacer\u00a0: /oublier"
+    )
+    alex = resident_factory(3111, language_code="en")
+    await onboard(alex, "en")
+    await alex.send("/mydata")
+    assert document_caption(alex) == (
+        "📄 Here is everything we keep about you (a technical file, readable on a computer).\n"
+        "In short: 0 consultations, 0 reports, no neighbourhood given.\nTo erase it all: /forget"
+    )
