@@ -88,7 +88,7 @@ async def test_forget_after_answering_and_reporting_keeps_the_counts_and_nothing
         await user.wait_message("Voici vos réponses")
         await human()
         await user.tap("Envoyer")
-        await user.wait_message("Vos réponses sont enregistrées")
+        await user.wait_message("vos réponses sont enregistrées")
     await report_pothole(margot, LAT, LON, french=True)
     await margot.wait_message("Merci de vérifier votre signalement")
     await human()
