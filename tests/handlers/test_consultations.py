@@ -140,7 +140,7 @@ async def test_stale_double_and_forged_taps_change_nothing(resident_factory, ses
 
 async def test_taps_arriving_at_the_same_time_count_once(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     """A nervous double tap reaches the bot as updates handled at once (polling runs updates
-    concurrently): one counts, the others are told their button belongs to an earlier step."""
+    concurrently): one counts, the others are told their button is no longer active."""
     await setup_consultation(sessionmaker)
     lou = resident_factory(3003)
     await onboard(lou, "c_place-du-marche")

@@ -138,6 +138,11 @@ async def test_satisfaction_answer_with_a_comment_and_stale_buttons_refused(
     )
     await anne.send_sticker()
     assert anne.last_reply() == "Écrivez votre commentaire sous forme de texte, ou /passer."
+    await anne.send("z" * (satisfaction.MAX_COMMENT + 5))
+    assert anne.last_reply() == (
+        f"Votre commentaire est trop long ({satisfaction.MAX_COMMENT + 5} caractères sur {satisfaction.MAX_COMMENT} possibles). "
+        "Raccourcissez-le puis renvoyez-le."
+    )
     await anne.send("Pratique pour signaler les nids-de-poule")
     assert anne.last_reply() == "Merci, votre commentaire est enregistré."
     async with sessionmaker() as session:
