@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from notices import feedback as say
-from notices.feedback import FeedbackCallback, answer_and_queue, refusal_text, submit_and_tell
+from notices.feedback import FeedbackCallback, FeedbackCancel, answer_and_queue, refusal_text, submit_and_tell
 from participation import feedback
 from participation.audit import Source
 from storage.models import Feedback, Resident
@@ -46,7 +46,8 @@ async def cmd_feedback(
 async def ask_feedback(message: Message, state: FSMContext) -> None:
     """Wait for the resident's feedback, in one message (from /feedback or « Write to the town hall »)."""
     await state.set_state(FeedbackFlow.writing)
-    await message.answer(say.feedback_prompt())
+    text, keyboard = say.feedback_prompt()
+    await message.answer(text, reply_markup=keyboard)
 
 
 @router.message(StateFilter(FeedbackFlow.writing), Command("cancel", "annuler"))
@@ -54,6 +55,16 @@ async def cmd_cancel_feedback(message: Message, state: FSMContext) -> None:
     """/cancel while writing a feedback."""
     await state.clear()
     await message.answer(say.cancelled())
+
+
+@router.callback_query(FeedbackCancel.filter(), StateFilter(FeedbackFlow.writing))
+async def on_cancel_feedback(query: CallbackQuery, state: FSMContext) -> None:
+    """« Cancel » under the prompt while writing a feedback."""
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(say.cancelled())
 
 
 @router.message(StateFilter(FeedbackFlow.writing))

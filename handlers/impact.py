@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from notices import impact as say
-from notices.impact import SatisfactionCallback, neighbourhood_names, render_impact
+from notices.impact import CommentSkip, SatisfactionCallback, neighbourhood_names, render_impact
 from notices.menu import MENU_IMPACT
 from notices.stats_report import render_pdf, render_text
 from participation import impact, satisfaction, stats
@@ -67,7 +67,8 @@ async def on_satisfaction(
     await state.set_state(SatisfactionFlow.comment)
     await state.update_data(period=callback_data.period)
     if query.message is not None:
-        await query.message.answer(say.comment_prompt(callback_data.score))
+        text, keyboard = say.comment_prompt(callback_data.period)
+        await query.message.answer(text, reply_markup=keyboard)
 
 
 @router.message(StateFilter(SatisfactionFlow.comment), Command("skip", "cancel", "passer", "annuler"))
@@ -75,6 +76,16 @@ async def cmd_skip_comment(message: Message, state: FSMContext) -> None:
     """/skip: no comment with the satisfaction answer."""
     await state.clear()
     await message.answer(say.comment_skipped())
+
+
+@router.callback_query(CommentSkip.filter(), StateFilter(SatisfactionFlow.comment))
+async def on_skip_comment(query: CallbackQuery, state: FSMContext) -> None:
+    """« Skip » under the invitation to comment."""
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(say.comment_skipped())
 
 
 @router.message(StateFilter(SatisfactionFlow.comment))

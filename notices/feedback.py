@@ -22,6 +22,12 @@ class FeedbackCallback(CallbackData, prefix="fba"):
     id: int
 
 
+class FeedbackCancel(CallbackData, prefix="fbx"):
+    """« Cancel » under the feedback prompt: nothing is sent."""
+
+    action: str = "cancel"
+
+
 def answer_keyboard(feedback_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text=_("✍️ Answer"), callback_data=FeedbackCallback(id=feedback_id).pack())]]
@@ -98,8 +104,12 @@ def refusal_text(reason: feedback.FeedbackRefusal, length: int = 0) -> str:
     }[reason]
 
 
-def feedback_prompt() -> str:
-    return _("💬 Your opinion about this service helps us improve it. Write your idea or complaint in one message (or /cancel).")
+def feedback_prompt() -> tuple[str, InlineKeyboardMarkup]:
+    """Ask for the feedback, with a button to give up (no command to remember)."""
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("❌ Cancel"), callback_data=FeedbackCancel().pack())]]
+    )
+    return _("💬 An idea, a remark about this service? Write it in one message."), keyboard
 
 
 def cancelled() -> str:

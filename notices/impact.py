@@ -24,6 +24,12 @@ class SatisfactionCallback(CallbackData, prefix="sat"):
     score: int
 
 
+class CommentSkip(CallbackData, prefix="sks"):
+    """« Skip » under the invitation to comment a satisfaction answer."""
+
+    period: int
+
+
 def render_impact(result: impact.Impact, locale: str, default_locale: str) -> str:
     """The resident's impact: a one-line summary, then their consultations and reports."""
     lines = [
@@ -123,10 +129,12 @@ def satisfaction_thanks() -> str:
     return _("Thank you!")
 
 
-def comment_prompt(score: int) -> str:
-    return _("Thank you for your answer ({score}/5)! If you wish, write a comment in one message; otherwise /skip.").format(
-        score=score
+def comment_prompt(period: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The invitation to comment, with a button to skip it (no English command to type)."""
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("⏭ Skip"), callback_data=CommentSkip(period=period).pack())]]
     )
+    return _("Thank you! Would you like to add a comment? Write it, or tap “⏭ Skip”."), keyboard
 
 
 def comment_skipped() -> str:
