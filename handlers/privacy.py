@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from notices import privacy as say
 from notices.privacy import ForgetCallback
-from participation import subscriptions
+from participation.languages import in_language
 from participation.privacy import erase_resident, personal_data
 from storage.models import Neighbourhood, Resident
 from storage.types import utcnow
@@ -54,7 +54,7 @@ async def cmd_mydata(message: Message, session: AsyncSession, resident: Resident
     caption = say.mydata_caption(
         len(data["consultation_responses"]),
         len(data["reports"]),
-        subscriptions.localized(hood.names, i18n.current_locale) if hood else None,
+        in_language(hood.names, i18n.current_locale) if hood else None,
     )
     await message.answer_document(document, caption=caption)
 

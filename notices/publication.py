@@ -15,7 +15,7 @@ from notices import result_texts
 from notices.consultations import PickConsultation
 from notices.labels import spoken_date, town_hall
 from participation import results as results_module
-from participation.consultations import localized
+from participation.languages import in_language
 from storage.models import Consultation
 
 MAX_MESSAGE = 4000  # Telegram refuses more than 4096 characters
@@ -107,11 +107,11 @@ def opening_message(
 ) -> tuple[str, dict[str, Any]]:
     """The announcement of a consultation that opens, with a button to answer it."""
     lines = [
-        _("🗳 <b>{title}</b>").format(title=html.escape(localized(consultation.title, locale, default_locale))),
+        _("🗳 <b>{title}</b>").format(title=html.escape(in_language(consultation.title, locale, default_locale))),
         _("A new consultation from {town_hall}.").format(town_hall=town_hall(commune_name)),
     ]
     if consultation.description:
-        lines.append(html.escape(localized(consultation.description, locale, default_locale)))
+        lines.append(html.escape(in_language(consultation.description, locale, default_locale)))
     lines.append(_("You can answer until {date}.").format(date=spoken_date(consultation.closes_at, tz, locale)))
     button = {"text": _("🗳 Answer"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
     return "sendMessage", {"text": "\n\n".join(lines), "reply_markup": {"inline_keyboard": [[button]]}}
@@ -149,7 +149,7 @@ def reminder_message(
     """The reminder before closing, with a button that opens the consultation where one stopped."""
     closes_at = consultation.closes_at if consultation.closes_at.tzinfo else consultation.closes_at.replace(tzinfo=UTC)
     text = time_left(
-        html.escape(localized(consultation.title, locale, default_locale)),
+        html.escape(in_language(consultation.title, locale, default_locale)),
         spoken_date(consultation.closes_at, tz, locale),
         closes_at - (now or datetime.now(UTC)),
     )

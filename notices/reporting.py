@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from notices.labels import town_hall
 from notices.reports import ReportFollow, ReportShow, ReportStep, category_label, map_link, short_datetime, status_label
-from participation import categories as cats
 from participation import reports, subscriptions
+from participation.languages import in_language
 from participation.reports import MyReport, Nearby, Problem, ReportError
 from storage.models import Report, ReportCategory, ReportStatusChange
 
@@ -80,7 +80,7 @@ def groups_of(categories: Sequence[ReportCategory], locale: str, default: str) -
     """The category groups' names in `locale`, in the order of the categories."""
     groups: list[str] = []
     for category in categories:
-        name = cats.localized(category.group_name, locale, default)
+        name = in_language(category.group_name, locale, default)
         if name not in groups:
             groups.append(name)
     return groups
@@ -99,11 +99,11 @@ def groups_screen(groups: list[str]) -> Screen:
 def categories_screen(categories: Sequence[ReportCategory], group: int, locale: str, default: str) -> Screen:
     """The categories of group number `group`, with Back when there are other groups."""
     groups = groups_of(categories, locale, default)
-    chosen = [c for c in categories if cats.localized(c.group_name, locale, default) == groups[group]]
+    chosen = [c for c in categories if in_language(c.group_name, locale, default) == groups[group]]
     rows = []
     for category in chosen:
         assert category.id is not None  # active categories are stored
-        rows.append([step_button(cats.localized(category.name, locale, default), "cat", category.id)])
+        rows.append([step_button(in_language(category.name, locale, default), "cat", category.id)])
     if len(groups) > 1:
         rows.append([step_button(_("⬅️ Back"), "groups")])
     markup = InlineKeyboardMarkup(inline_keyboard=[*rows, cancel_row()])
@@ -233,9 +233,7 @@ async def place_of(session: AsyncSession, data: dict[str, Any], locale: str, def
     code = await reports.neighbourhood_at(session, lat, lon)
     names = {n.code: n.names for n in await subscriptions.list_neighbourhoods(session)} if code else {}
     if code is not None and code in names:
-        parts.append(
-            _("neighbourhood {name}").format(name=html.escape(subscriptions.localized(names[code], locale, default_locale)))
-        )
+        parts.append(_("neighbourhood {name}").format(name=html.escape(in_language(names[code], locale, default_locale))))
     link = f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=19/{lat:.6f}/{lon:.6f}"
     return _('{place} (<a href="{link}">see on the map</a>)').format(place=" — ".join(parts), link=html.escape(link))
 

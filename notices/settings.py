@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notices.labels import age_bracket_label
 from notices.menu import LANGUAGE_NAMES
 from participation import subscriptions
+from participation.languages import in_language
 from participation.residents import AgeBracket
 from storage.models import Neighbourhood, Resident, Topic
 
@@ -77,7 +78,7 @@ async def settings_text(session: AsyncSession, resident: Resident, locale: str) 
         [
             _("⚙️ <b>Settings</b>\n\nLanguage: {language}").format(language=language),
             _("Neighbourhood: {neighbourhood}").format(
-                neighbourhood=subscriptions.localized(neighbourhood.names, locale) if neighbourhood else _("not chosen")
+                neighbourhood=in_language(neighbourhood.names, locale) if neighbourhood else _("not chosen")
             ),
             _("Age bracket: {bracket}").format(bracket=age_bracket_label(resident.age_bracket))
             if resident.age_bracket
@@ -104,7 +105,7 @@ def topics_keyboard(topics: Sequence[Topic], followed: set[str], locale: str) ->
     rows = [
         [
             InlineKeyboardButton(
-                text=("✓ " if topic.code in followed else "") + subscriptions.localized(topic.names, locale),
+                text=("✓ " if topic.code in followed else "") + in_language(topic.names, locale),
                 callback_data=TopicCallback(code=topic.code).pack(),
             )
         ]
@@ -136,7 +137,7 @@ def no_neighbourhoods() -> str:
 def neighbourhood_question(
     neighbourhoods: Sequence[Neighbourhood], current: str | None, locale: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    choices = [(item.code, subscriptions.localized(item.names, locale)) for item in neighbourhoods]
+    choices = [(item.code, in_language(item.names, locale)) for item in neighbourhoods]
     keyboard = choice_keyboard(choices, current, lambda code: NeighbourhoodCallback(code=code))
     return _("🏘 Which neighbourhood do you live in?"), keyboard
 
@@ -157,9 +158,7 @@ def neighbourhood_saved(neighbourhood: Neighbourhood, locale: str) -> tuple[str,
         for code, label in age_bracket_choices()
     ]
     rows.append(not_now_button())
-    text = _("✅ Neighbourhood saved: {name}. And your age bracket?").format(
-        name=subscriptions.localized(neighbourhood.names, locale)
-    )
+    text = _("✅ Neighbourhood saved: {name}. And your age bracket?").format(name=in_language(neighbourhood.names, locale))
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
