@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     web_base_url: str | None = None
     web_totp_for: Literal["admin", "staff"] = "admin"
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Days ended or expired back-office sessions and used or expired sign-in links are kept (to
+    # look into an incident) before the daily purge deletes them; 0: at the next purge.
+    web_session_retention_days: int = Field(default=7, ge=0, le=365)
     # Comma-separated keys (AES-256) for personal fields at rest: the first encrypts, all decrypt.
     data_key: SecretStr | None = None
     # Seconds an update that failed for a passing reason (database locked or unreachable, Bot API

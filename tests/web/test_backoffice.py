@@ -20,12 +20,12 @@ AGENT = 601
 OFFICIAL = 602
 
 
-def settings() -> Settings:
-    return Settings(web_enabled=True, web_base_url="https://palabre.example.fr", admin_ids=[1], _env_file=None)  # type: ignore[call-arg]
+def settings(**overrides: object) -> Settings:
+    return Settings(web_enabled=True, web_base_url="https://palabre.example.fr", admin_ids=[1], _env_file=None, **overrides)  # type: ignore[arg-type]
 
 
-def app(engine: AsyncEngine, sessionmaker: SessionMaker):  # type: ignore[no-untyped-def]
-    context = BackofficeContext(sessionmaker, settings(), build_i18n("fr"), lambda: None)
+def app(engine: AsyncEngine, sessionmaker: SessionMaker, **overrides: object):  # type: ignore[no-untyped-def]
+    context = BackofficeContext(sessionmaker, settings(**overrides), build_i18n("fr"), lambda: None)
     return build_web_app(engine, backoffice=context)
 
 
@@ -128,3 +128,41 @@ async def test_an_official_gives_the_decision_in_each_language_residents_read(
         "Le marché reste le samedi.",
         {"en": "The market stays on Saturdays."},
     )
+
+
+async def csrf_of(client: TestClient, cookie: dict[str, str], path: str = "/backoffice/") -> str:
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', await (await client.get(path, headers=cookie)).text())
+    assert found is not None
+    return found.group(1)
+
+
+async def test_the_daily_purge_deletes_signed_out_sessions_and_spent_links_and_a_live_session_still_works(
+    engine: AsyncEngine, sessionmaker: SessionMaker
+) -> None:
+    from sqlalchemy import func
+
+    from scheduler.core import JobContext
+    from scheduler.retention import run_purge
+    from storage.models import WebSession, WebSignInToken
+
+    async with sessionmaker.begin() as session:
+        await grant_role(session, AGENT, Role.AGENT, granted_by=None, source=Source.CLI)
+    async with TestClient(TestServer(app(engine, sessionmaker))) as client:
+        leaving, staying = await signed_in(client, sessionmaker, AGENT), await signed_in(client, sessionmaker, AGENT)
+        out = await client.post("/backoffice/signout", headers=leaving, data={"csrf": await csrf_of(client, leaving)})
+        assert out.status == 200
+        async with sessionmaker.begin() as session:
+            assert await issue_sign_in_link(session, AGENT, [1]) is not None  # asked for, never used: expires
+        async with sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(WebSession)) == 2
+        await run_purge(JobContext(sessionmaker, settings(web_session_retention_days=0), lambda: None))
+        async with sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(WebSession)) == 1
+            # Both used links go at once (WEB_SESSION_RETENTION_DAYS=0); the unused one is still valid.
+            assert await session.scalar(select(func.count()).select_from(WebSignInToken)) == 1
+            purge = await session.scalar(select(AuditEntry).where(AuditEntry.action == "privacy.purge"))
+        assert purge is not None and purge.detail["web_sessions"] == 1 and purge.detail["web_sign_in_links"] == 2
+        assert (await client.get("/backoffice/", headers=staying)).status == 200
+        assert (await client.get("/backoffice/", headers=leaving)).status == 401
