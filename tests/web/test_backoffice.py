@@ -166,3 +166,54 @@ async def test_the_daily_purge_deletes_signed_out_sessions_and_spent_links_and_a
         assert purge is not None and purge.detail["web_sessions"] == 1 and purge.detail["web_sign_in_links"] == 2
         assert (await client.get("/backoffice/", headers=staying)).status == 200
         assert (await client.get("/backoffice/", headers=leaving)).status == 401
+
+
+async def sign_in_statuses(client: TestClient, count: int, forwarded_for: str | None) -> list[int]:
+    headers = {"X-Forwarded-Proto": "https"} | ({"X-Forwarded-For": forwarded_for} if forwarded_for else {})
+    return [(await client.post("/backoffice/signin", data={"token": f"guess-{n}"}, headers=headers)).status for n in range(count)]
+
+
+async def test_behind_a_trusted_proxy_each_browser_has_its_own_sign_in_counter(
+    engine: AsyncEngine, sessionmaker: SessionMaker
+) -> None:
+    # The test client connects from 127.0.0.1: here, the reverse proxy.
+    async with TestClient(TestServer(app(engine, sessionmaker, web_trusted_proxies="127.0.0.1,10.0.0.0/8"))) as client:
+        assert (await sign_in_statuses(client, 11, "203.0.113.5"))[-1] == 429
+        # Another official behind the same proxy is not locked out by the first address.
+        assert await sign_in_statuses(client, 3, "203.0.113.6") == [403] * 3
+        # A client cannot escape its counter by claiming another address: the proxy appends the real one,
+        # and a second proxy of ours (10.0.0.0/8) in the chain is skipped.
+        assert await sign_in_statuses(client, 1, "203.0.113.9, 203.0.113.5") == [429]
+        assert await sign_in_statuses(client, 1, "203.0.113.5, 10.1.2.3") == [429]
+
+
+async def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+    async with TestClient(TestServer(app(engine, sessionmaker))) as client:
+        statuses = [(await sign_in_statuses(client, 1, f"198.51.100.{n}"))[0] for n in range(11)]
+    assert statuses[:10] == [403] * 10 and statuses[-1] == 429
+
+
+async def test_only_a_trusted_proxy_may_say_the_browser_used_https(engine: AsyncEngine, sessionmaker: SessionMaker) -> None:
+    async with TestClient(TestServer(app(engine, sessionmaker, web_trusted_proxies="127.0.0.1"))) as client:
+        assert (await client.get("/backoffice/signin/abc", headers={"X-Forwarded-Proto": "https"})).status == 200
+        assert (await client.get("/backoffice/signin/abc")).status == 403  # our proxy must say how the browser came
+    # Reached directly (not through the proxy named): plain HTTP, whatever the request claims.
+    async with TestClient(TestServer(app(engine, sessionmaker, web_trusted_proxies="192.0.2.1"))) as client:
+        direct = await client.get("/backoffice/signin/abc", headers={"X-Forwarded-Proto": "https"})
+        assert direct.status == 403 and "HTTPS" in await direct.text()
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    import ipaddress
+
+    import pytest
+    from pydantic import ValidationError
+
+    assert settings(web_trusted_proxies="127.0.0.1, 10.0.0.0/8,::1").web_trusted_proxies == [
+        ipaddress.ip_network("127.0.0.1"),
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("::1"),
+    ]
+    assert settings().web_trusted_proxies == []
+    with pytest.raises(ValidationError, match="not an address or a network"):
+        settings(web_trusted_proxies="proxy.example.fr")

@@ -94,6 +94,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from web.backoffice.render import content_security_policy, page
+from web.forwarded import client_address, scheme
 
 log = logging.getLogger("palabre.web")
 
@@ -102,6 +103,7 @@ COOKIE = "palabre_session"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 SIGN_IN_ATTEMPTS = 10  # per address and minute: links are long, this only slows a scan down
 MAX_UPLOAD = 512 * 1024
+MAX_TRACKED_ADDRESSES = 10_000
 
 
 @dataclass
@@ -175,8 +177,8 @@ def _redirect(location: str) -> web.Response:
 @web.middleware
 async def https_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     """Behind a proxy that says the browser came over plain HTTP, refuse: cookies and links would leak."""
-    if request.path.startswith(PREFIX) and request.headers.get("X-Forwarded-Proto", "https").lower() != "https":
-        context = _context(request)
+    context = _context(request)
+    if request.path.startswith(PREFIX) and scheme(request, context.settings.web_trusted_proxies) != "https":
         return render(context, context.settings.default_locale, "refused.html", status=403, reason="https")
     return await handler(request)
 
@@ -222,8 +224,12 @@ def staff_page(
 
 
 def _rate_limited(context: BackofficeContext, request: web.Request) -> bool:
+    """Counted per browser address: behind a trusted proxy, the one it forwards, not the proxy's own."""
     now = time.monotonic()
-    seen = context.attempts[request.remote or "?"]
+    if len(context.attempts) > MAX_TRACKED_ADDRESSES:  # forget the quiet ones, so memory stays bounded
+        for address in [a for a, seen in context.attempts.items() if not seen or now - seen[-1] > 60]:
+            del context.attempts[address]
+    seen = context.attempts[client_address(request, context.settings.web_trusted_proxies)]
     while seen and now - seen[0] > 60:
         seen.popleft()
     seen.append(now)
