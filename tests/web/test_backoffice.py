@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -54,9 +55,9 @@ async def test_a_good_link_sets_a_secure_cookie_and_sign_in_is_rate_limited(
         await grant_role(session, AGENT, Role.AGENT, granted_by=None, source=Source.CLI)
         token = await issue_sign_in_link(session, AGENT, [1])
     async with TestClient(TestServer(app(engine, sessionmaker))) as client:
-        signed = await client.post("/backoffice/signin", data={"token": token}, allow_redirects=False)
+        signed = await post_link(client, token)
         assert signed.status == 303 and signed.headers["Location"] == "/backoffice/"
-        cookie = signed.headers["Set-Cookie"]
+        cookie = next(c for c in signed.headers.getall("Set-Cookie") if c.startswith("palabre_session="))
         assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Strict" in cookie
         statuses = [(await client.post("/backoffice/signin", data={"token": f"guess-{n}"})).status for n in range(12)]
         assert statuses[:9] == [403] * 9 and statuses[-1] == 429
@@ -65,12 +66,33 @@ async def test_a_good_link_sets_a_secure_cookie_and_sign_in_is_rate_limited(
     assert actions.count("web.sign_in") == 1
 
 
+def cookie_named(response: ClientResponse, name: str) -> dict[str, str]:
+    """The Cookie header for the cookie `name` the response set (sent by hand: aiohttp keeps Secure cookies off plain HTTP)."""
+    found = [c.split(";")[0] for c in response.headers.getall("Set-Cookie", []) if c.startswith(name + "=")]
+    assert found, response.headers
+    return {"Cookie": found[0]}
+
+
+async def post_link(client: TestClient, token: str | None) -> ClientResponse:
+    """What the browser does with a link: open its page, then press its button."""
+    import re
+
+    page = await client.get(f"/backoffice/signin/{token}")
+    nonce = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+    assert nonce is not None
+    return await client.post(
+        "/backoffice/signin",
+        data={"token": token, "csrf": nonce.group(1)},
+        headers=cookie_named(page, "palabre_signin"),
+        allow_redirects=False,
+    )
+
+
 async def signed_in(client: TestClient, sessionmaker: SessionMaker, telegram_id: int) -> dict[str, str]:
-    """The Cookie header of a fresh session (sent by hand: aiohttp keeps Secure cookies off plain HTTP)."""
+    """The Cookie header of a fresh session."""
     async with sessionmaker.begin() as session:
         token = await issue_sign_in_link(session, telegram_id, [1])
-    response = await client.post("/backoffice/signin", data={"token": token}, allow_redirects=False)
-    return {"Cookie": response.headers["Set-Cookie"].split(";")[0]}
+    return cookie_named(await post_link(client, token), "palabre_session")
 
 
 async def test_pages_speak_the_staff_members_language_and_follow_their_role(
@@ -217,3 +239,34 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
     assert settings().web_trusted_proxies == []
     with pytest.raises(ValidationError, match="not an address or a network"):
         settings(web_trusted_proxies="proxy.example.fr")
+
+
+async def test_a_link_posted_from_another_site_signs_nobody_in_and_stays_usable(
+    engine: AsyncEngine, sessionmaker: SessionMaker
+) -> None:
+    """Login CSRF: a staff member's page posting their own link must not sign a colleague's browser into their session."""
+    from sqlalchemy import func
+
+    from storage.models import WebSession
+
+    async with sessionmaker.begin() as session:
+        await grant_role(session, AGENT, Role.AGENT, granted_by=None, source=Source.CLI)
+        token = await issue_sign_in_link(session, AGENT, [1])
+    async with TestClient(TestServer(app(engine, sessionmaker))) as client:
+        # Another site's form: the link, no sign-in cookie (SameSite=Strict keeps it off cross-site posts).
+        forged = await client.post("/backoffice/signin", data={"token": token}, allow_redirects=False)
+        assert forged.status == 403 and "ne vient pas de l’espace agents" in await forged.text()
+        assert "palabre_session" not in forged.headers.get("Set-Cookie", "")
+        # The attacker's own sign-in cookie with a guessed form value is refused too.
+        page = await client.get(f"/backoffice/signin/{token}")
+        guessed = await client.post(
+            "/backoffice/signin",
+            data={"token": token, "csrf": "guessed"},
+            headers=cookie_named(page, "palabre_signin"),
+            allow_redirects=False,
+        )
+        assert guessed.status == 403
+        async with sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(WebSession)) == 0
+        # The link was not used up: its owner signs in with it from the page.
+        assert (await post_link(client, token)).status == 303

@@ -72,6 +72,7 @@ from participation.roles import (
 from participation.stats import compute_stats
 from participation.web_access import (
     IDLE_TIMEOUT,
+    LINK_TTL,
     SignedIn,
     SignInRefused,
     confirm_totp,
@@ -100,6 +101,8 @@ log = logging.getLogger("palabre.web")
 
 PREFIX = "/backoffice"
 COOKIE = "palabre_session"
+# Set with the sign-in page and echoed by its form: a sign-in POST from another site carries neither.
+SIGN_IN_COOKIE = "palabre_signin"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 SIGN_IN_ATTEMPTS = 10  # per address and minute: links are long, this only slows a scan down
 MAX_UPLOAD = 512 * 1024
@@ -242,7 +245,20 @@ def _rate_limited(context: BackofficeContext, request: web.Request) -> bool:
 async def sign_in_form(request: web.Request) -> web.Response:
     """GET of the link: a button, so that link previews (which fetch the address) do not use it up."""
     context = _context(request)
-    return render(context, context.settings.default_locale, "signin.html", token=request.match_info["token"])
+    # The link is bound to its staff member, not to a browser: without this pair, another staff
+    # member's page could post their own link and sign a colleague into their session (login CSRF).
+    nonce = secrets.token_urlsafe(32)
+    response = render(context, context.settings.default_locale, "signin.html", token=request.match_info["token"], nonce=nonce)
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        nonce,
+        path=PREFIX,
+        httponly=True,
+        secure=True,
+        samesite="Strict",
+        max_age=int(LINK_TTL.total_seconds()),
+    )
+    return response
 
 
 async def sign_in(request: web.Request) -> web.Response:
@@ -251,6 +267,10 @@ async def sign_in(request: web.Request) -> web.Response:
     if _rate_limited(context, request):
         return render(context, settings.default_locale, "refused.html", status=429, reason="too_many")
     form = await request.post()
+    nonce = request.cookies.get(SIGN_IN_COOKIE, "")
+    if not nonce or not secrets.compare_digest(str(form.get("csrf", "")), nonce):
+        log.warning("web: a sign-in without its sign-in page was refused")
+        return render(context, settings.default_locale, "refused.html", status=403, reason="csrf")
     token = str(form.get("token", ""))[:100]
     try:
         async with context.sessionmaker.begin() as session:
@@ -268,6 +288,7 @@ async def sign_in(request: web.Request) -> web.Response:
         samesite="Strict",
         max_age=int(IDLE_TIMEOUT.total_seconds()) * 16,
     )
+    response.del_cookie(SIGN_IN_COOKIE, path=PREFIX)
     return response
 
 
