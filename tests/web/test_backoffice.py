@@ -270,3 +270,99 @@ async def test_a_link_posted_from_another_site_signs_nobody_in_and_stays_usable(
             assert await session.scalar(select(func.count()).select_from(WebSession)) == 0
         # The link was not used up: its owner signs in with it from the page.
         assert (await post_link(client, token)).status == 303
+
+
+def image(kind: str, size: tuple[int, int] = (40, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(buffer, kind)
+    return buffer.getvalue()
+
+
+async def post_broadcast(client: TestClient, cookie: dict[str, str], text: str, photo: bytes | None, name: str = "affiche.png"):  # type: ignore[no-untyped-def]
+    from aiohttp import FormData
+
+    form = FormData()
+    form.add_field("csrf", await csrf_of(client, cookie, "/backoffice/broadcasts"))
+    form.add_field("audience", "all")
+    form.add_field("text", text)
+    if photo is not None:
+        form.add_field("photo", photo, filename=name, content_type="application/octet-stream")
+    return await client.post("/backoffice/broadcasts", data=form, headers=cookie)
+
+
+async def test_an_official_broadcasts_a_photo_with_its_caption_through_the_outbox(
+    engine: AsyncEngine, sessionmaker: SessionMaker, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from bot.broadcasting import BroadcastFeeder
+    from storage.models import OutboxMessage
+    from tests.consultation_helpers import add_resident
+
+    async with sessionmaker.begin() as session:
+        await grant_role(session, OFFICIAL, Role.OFFICIAL, granted_by=None, source=Source.CLI)
+        for telegram_id in (8801, 8802):
+            await add_resident(session, telegram_id)
+    photo = image("PNG")
+    async with TestClient(TestServer(app(engine, sessionmaker, media_dir=tmp_path))) as client:
+        cookie = await signed_in(client, sessionmaker, OFFICIAL)
+        page = await client.get("/backoffice/broadcasts", headers=cookie)
+        assert 'enctype="multipart/form-data"' in await page.text() and 'name="photo"' in await page.text()
+        draft = await post_broadcast(client, cookie, "Fête du village samedi", photo)
+        text = await draft.text()
+        assert draft.status == 200 and "La photo accompagne le message" in text and "2 habitants" in text
+        action = re.search(r'action="(/backoffice/broadcasts/\d+/confirm)"', text)
+        assert action is not None
+        confirmed = await client.post(
+            action.group(1), headers=cookie, data={"csrf": await csrf_of(client, cookie)}, allow_redirects=False
+        )
+        assert confirmed.status == 303
+    settings_ = settings(media_dir=tmp_path)
+    assert await BroadcastFeeder(sessionmaker, build_i18n("fr"), settings_)()
+    async with sessionmaker() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.chat_id)))
+    assert [(row.chat_id, row.method) for row in rows] == [(8801, "sendPhoto"), (8802, "sendPhoto")]
+    assert "Fête du village samedi" in rows[0].payload["caption"]
+    from pathlib import Path
+
+    stored = Path(rows[0].payload["photo"]["path"])
+    assert stored.read_bytes() == photo and stored.suffix == ".png" and tmp_path in stored.parents
+
+
+async def test_a_photo_telegram_would_refuse_or_a_caption_too_long_is_refused_and_nothing_is_kept(
+    engine: AsyncEngine, sessionmaker: SessionMaker, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func
+
+    from participation.broadcasts import MAX_CAPTION
+    from storage.models import Broadcast
+
+    async with sessionmaker.begin() as session:
+        await grant_role(session, OFFICIAL, Role.OFFICIAL, granted_by=None, source=Source.CLI)
+    async with TestClient(TestServer(app(engine, sessionmaker, media_dir=tmp_path / "media"))) as client:
+        cookie = await signed_in(client, sessionmaker, OFFICIAL)
+        long = await post_broadcast(client, cookie, "x" * (MAX_CAPTION + 1), image("JPEG"))
+        assert long.status == 400
+        assert f"{MAX_CAPTION} caractères au plus, et celui-ci en compte {MAX_CAPTION + 1}" in await long.text()
+        gif = await post_broadcast(client, cookie, "Fête", image("GIF"), name="affiche.gif")
+        assert gif.status == 400 and "n’est pas une photo JPEG ou PNG" in await gif.text()
+        fake = await post_broadcast(client, cookie, "Fête", b"\xff\xd8\xff" + b"not really a jpeg" * 10, name="a.jpg")
+        assert fake.status == 400 and "n’est pas une photo JPEG ou PNG" in await fake.text()
+        narrow = await post_broadcast(client, cookie, "Fête", image("PNG", (2100, 100)))
+        assert narrow.status == 400 and "dimensions" in await narrow.text()
+        heavy = await post_broadcast(client, cookie, "Fête", b"\x89PNG" + bytes(10 * 1024 * 1024))
+        assert heavy.status == 400 and "dépasse 10" in await heavy.text()
+        # Too large for any page: refused before it is read, and only for the signed-in.
+        from aiohttp import FormData
+
+        upload = FormData()
+        upload.add_field("photo", b"x" * 1024, filename="a.png")
+        anonymous = await client.post("/backoffice/broadcasts", data=upload)
+        assert anonymous.status == 401
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
+    assert not any((tmp_path / "media").rglob("*.*"))  # no file left by a refusal

@@ -28,7 +28,7 @@ from notices.feedback import answer_and_queue
 from notices.impact import neighbourhood_names
 from notices.reports import ReportNotices
 from notices.stats_report import render_pdf, render_png, render_text
-from participation import audit, broadcasts, publication
+from participation import audit, broadcast_photos, broadcasts, publication
 from participation import results as results_module
 from participation.consultation_file import InvalidConsultation, parse_consultation_file
 from participation.consultations import (
@@ -70,6 +70,7 @@ from participation.roles import (
     revoke_role,
 )
 from participation.stats import compute_stats
+from participation.text import clean_text
 from participation.web_access import (
     IDLE_TIMEOUT,
     LINK_TTL,
@@ -187,9 +188,12 @@ async def https_only(request: web.Request, handler: Callable[[web.Request], Awai
 
 
 def staff_page(
-    *roles: Role, second_factor: bool = True
+    *roles: Role, second_factor: bool = True, max_body: int | None = None
 ) -> Callable[[Callable[[Page], Awaitable[web.Response]]], Callable[[web.Request], Awaitable[web.Response]]]:
-    """Wrap a page: signed in, second factor given when owed, one of `roles`, CSRF on POST."""
+    """Wrap a page: signed in, second factor given when owed, one of `roles`, CSRF on POST.
+
+    `max_body` lets the page take a larger upload than the server's default, from staff only.
+    """
 
     def wrap(inner: Callable[[Page], Awaitable[web.Response]]) -> Callable[[web.Request], Awaitable[web.Response]]:
         @functools.wraps(inner)
@@ -197,6 +201,10 @@ def staff_page(
             context = _context(request)
             settings = context.settings
             cookie = request.cookies.get(COOKIE)
+            if max_body is not None and request.method == "POST":
+                if not await _may_upload(context, cookie, roles):  # nobody else makes us store a large body
+                    return render(context, settings.default_locale, "refused.html", status=401, reason="signed_out")
+                request = request.clone(client_max_size=max_body)
             form = await request.post() if request.method == "POST" else None
             # One transaction per request: committed when the page is built, before it is sent.
             async with context.sessionmaker.begin() as session:
@@ -224,6 +232,15 @@ def staff_page(
         return handler
 
     return wrap
+
+
+async def _may_upload(context: BackofficeContext, cookie: str | None, roles: tuple[Role, ...]) -> bool:
+    """Signed in with one of `roles`, checked before a large body is read (nothing is kept: rolled back)."""
+    if not cookie:
+        return False
+    async with context.sessionmaker() as session:
+        signed = await current_session(session, cookie, context.settings.admin_ids)
+        return signed is not None and (not roles or any(allows(signed.roles, role) for role in roles))
 
 
 def _rate_limited(context: BackofficeContext, request: web.Request) -> bool:
@@ -680,9 +697,9 @@ async def consultation_chart(p: Page) -> web.Response:
 # --- Broadcasts, residents' messages, council figures ----------------------------------------------
 
 
-@staff_page(Role.OFFICIAL)
+@staff_page(Role.OFFICIAL, max_body=broadcast_photos.MAX_BYTES + 64 * 1024)
 async def broadcasts_page(p: Page) -> web.Response:
-    """Compose → the audience's size → confirm; then delivery figures (as /broadcast in the chat)."""
+    """Compose (with a photo if wanted) → the audience's size → confirm; then delivery figures (as /broadcast)."""
     settings = p.context.settings
     audiences = await _audiences(p.session, p.locale, settings.default_locale)
     recent = list(
@@ -690,26 +707,46 @@ async def broadcasts_page(p: Page) -> web.Response:
             select(Broadcast).where(col(Broadcast.status) != broadcasts.Status.DRAFT).order_by(col(Broadcast.id).desc()).limit(20)
         )
     )
+    shown: dict[str, Any] = {"audiences": audiences, "recent": recent, "max_caption": broadcasts.MAX_CAPTION}
     if p.form is None:
-        return p.render("broadcasts.html", audiences=audiences, draft=None, text="", chosen="all", problem=None, recent=recent)
+        return p.render("broadcasts.html", draft=None, text="", chosen="all", problem=None, **shown)
     chosen, text = p.field("audience"), p.field("text")
+    upload = p.form.get("photo")
+    photo = upload.file.read(broadcast_photos.MAX_BYTES + 1) if isinstance(upload, web.FileField) else b""
+    problem: str | None = None
     try:
+        audience = broadcasts.Audience.parse(chosen)
+        broadcasts.check_text(text, with_photo=bool(photo))  # before the photo is kept: a refusal leaves no file
+        photo_path = await _store_photo(settings, photo) if photo else None
         draft = await broadcasts.create_draft(
-            p.session, audience=broadcasts.Audience.parse(chosen), text=text, created_by=p.signed.record.telegram_id
+            p.session, audience=audience, text=text, created_by=p.signed.record.telegram_id, photo_path=photo_path
         )
-    except (broadcasts.UnknownAudience, broadcasts.InvalidMessage) as refused:
-        problem = "audience" if isinstance(refused, broadcasts.UnknownAudience) else "text"
+    except broadcasts.UnknownAudience:
+        problem = "audience"
+    except broadcasts.InvalidMessage:
+        problem = "caption" if photo else "text"
+    except broadcast_photos.InvalidPhoto as refused:
+        problem = "photo_" + refused.problem.value
+    if problem is not None:
+        length = len(clean_text(text))
         return p.render(
-            "broadcasts.html",
-            audiences=audiences,
-            draft=None,
-            text=text,
-            chosen=chosen,
-            problem=problem,
-            status=400,
-            recent=recent,
+            "broadcasts.html", draft=None, text=text, chosen=chosen, problem=problem, length=length, status=400, **shown
         )
-    return p.render("broadcasts.html", audiences=audiences, draft=draft, text=text, chosen=chosen, problem=None, recent=recent)
+    return p.render("broadcasts.html", draft=draft, text=text, chosen=chosen, problem=None, **shown)
+
+
+async def _store_photo(settings: Settings, data: bytes) -> str:
+    """Checked, then kept under MEDIA_DIR/broadcasts for the sender to upload; returns its absolute path."""
+    suffix = await asyncio.to_thread(broadcast_photos.check_photo, data)
+    folder = settings.media_dir / "broadcasts"
+    path = (folder / f"{secrets.token_hex(16)}{suffix}").resolve()
+
+    def write() -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    await asyncio.to_thread(write)
+    return str(path)
 
 
 async def _audiences(session: AsyncSession, locale: str, default_locale: str) -> list[tuple[str, str]]:
