@@ -356,6 +356,8 @@ async def test_a_photo_telegram_would_refuse_or_a_caption_too_long_is_refused_an
         assert narrow.status == 400 and "dimensions" in await narrow.text()
         heavy = await post_broadcast(client, cookie, "Fête", b"\x89PNG" + bytes(10 * 1024 * 1024))
         assert heavy.status == 400 and "dépasse 10" in await heavy.text()
+        huge = await post_broadcast(client, cookie, "Fête", bytes(11 * 1024 * 1024))
+        assert huge.status == 413 and "trop volumineux" in await huge.text()
         # Too large for any page: refused before it is read, and only for the signed-in.
         from aiohttp import FormData
 

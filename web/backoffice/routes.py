@@ -205,7 +205,10 @@ def staff_page(
                 if not await _may_upload(context, cookie, roles):  # nobody else makes us store a large body
                     return render(context, settings.default_locale, "refused.html", status=401, reason="signed_out")
                 request = request.clone(client_max_size=max_body)
-            form = await request.post() if request.method == "POST" else None
+            try:
+                form = await request.post() if request.method == "POST" else None
+            except web.HTTPRequestEntityTooLarge:
+                return render(context, settings.default_locale, "refused.html", status=413, reason="too_large")
             # One transaction per request: committed when the page is built, before it is sent.
             async with context.sessionmaker.begin() as session:
                 signed = await current_session(session, cookie, settings.admin_ids) if cookie else None
