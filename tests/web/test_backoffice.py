@@ -336,8 +336,6 @@ async def test_an_official_broadcasts_a_photo_with_its_caption_through_the_outbo
 async def test_a_photo_telegram_would_refuse_or_a_caption_too_long_is_refused_and_nothing_is_kept(
     engine: AsyncEngine, sessionmaker: SessionMaker, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import func
-
     from participation.broadcasts import MAX_CAPTION
     from storage.models import Broadcast
 
@@ -365,6 +363,10 @@ async def test_a_photo_telegram_would_refuse_or_a_caption_too_long_is_refused_an
         upload.add_field("photo", b"x" * 1024, filename="a.png")
         anonymous = await client.post("/backoffice/broadcasts", data=upload)
         assert anonymous.status == 401
+        # Without a file the form still makes a text broadcast (browsers send an empty file part).
+        plain = await post_broadcast(client, cookie, "Fête", b"", name="")
+        assert plain.status == 200 and "2 habitants" not in await plain.text() and "La photo accompagne" not in await plain.text()
     async with sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
+        drafts = list(await session.scalars(select(Broadcast)))
+    assert [(d.text, d.photo_path) for d in drafts] == [("Fête", None)]
     assert not any((tmp_path / "media").rglob("*.*"))  # no file left by a refusal
