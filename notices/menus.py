@@ -1,4 +1,4 @@
-"""The Telegram command menus: the residents' per language, and each staff member's own, queued when roles change."""
+"""Each staff member's own command menu (the lists are in notices/menu.py), queued through the outbox when roles change."""
 
 from __future__ import annotations
 
@@ -6,67 +6,16 @@ from collections.abc import Iterable
 
 from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from notices.menu import bot_commands, staff_commands
 from participation import outbox
-from participation.roles import Role, allows, roles_of
+from participation.roles import Role, roles_of
 from storage.models import Resident
 
-# French residents see French commands; the English ones keep working for everyone.
-FRENCH_COMMANDS = {
-    "report": "signaler",
-    "myreports": "messignalements",
-    "settings": "parametres",
-    "mydata": "mesdonnees",
-    "forget": "oublier",
-    "help": "aide",
-}
 MENU_KIND = "staff-menu"
-
-
-def bot_commands(locale: str = "en") -> list[BotCommand]:
-    """The command menu in the current locale (French command names for `fr`)."""
-    commands = [
-        BotCommand(command="consultations", description=_("Consultations open to you")),
-        BotCommand(command="report", description=_("Report a problem in the street")),
-        BotCommand(command="myreports", description=_("Follow my reports")),
-        BotCommand(command="settings", description=_("Language and preferences")),
-        BotCommand(command="privacy", description=_("My data and privacy")),
-        BotCommand(command="mydata", description=_("Get everything kept about me")),
-        BotCommand(command="forget", description=_("Erase my data")),
-        BotCommand(command="help", description=_("How Palabre works")),
-        BotCommand(command="impact", description=_("What my participation changed")),
-        BotCommand(command="feedback", description=_("Tell us what you think of this service")),
-        BotCommand(command="whoami", description=_("My Telegram id (and a group's)")),
-    ]
-    if locale == "fr":
-        return [BotCommand(command=FRENCH_COMMANDS.get(c.command, c.command), description=c.description) for c in commands]
-    return commands
-
-
-def staff_commands(roles: frozenset[Role]) -> list[BotCommand]:
-    """The commands of a staff member's roles, in the current locale (admins have them all)."""
-    commands: list[BotCommand] = []
-    if allows(roles, Role.OFFICIAL):
-        commands += [
-            BotCommand(command="newconsultation", description=_("Create a consultation step by step")),
-            BotCommand(command="consultations_admin", description=_("All consultations and their state")),
-            BotCommand(command="results", description=_("Results of a consultation")),
-            BotCommand(command="poll", description=_("Send a one-question consultation as a poll")),
-            BotCommand(command="publish", description=_("Publish the outcome of a consultation")),
-            BotCommand(command="broadcast", description=_("Send a message to residents")),
-            BotCommand(command="meeting", description=_("Invite residents to a public meeting")),
-            BotCommand(command="meetings", description=_("Public meetings and who is coming")),
-            BotCommand(command="feedbacks", description=_("Residents' messages about the service")),
-            BotCommand(command="stats", description=_("Figures for the council")),
-        ]
-    if Role.ADMIN in roles:
-        commands.append(BotCommand(command="grant", description=_("Give a role to an official or an agent")))
-        commands.append(BotCommand(command="roles", description=_("Who has which role; take a role back")))
-    return commands
 
 
 def staff_menu(roles: frozenset[Role], locale: str) -> list[BotCommand]:
