@@ -128,7 +128,6 @@ def privacy_purge(dry_run: bool) -> None:
 @click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
 def audit(since: str | None, limit: int) -> None:
     """List what admins, officials and agents did: when, who, what."""
-
     from participation.audit import entries
 
     settings = settings_or_exit()
