@@ -25,9 +25,11 @@ from config.settings import Settings
 from notices import consultations_admin as screens
 from notices.consultations import queue_polls
 from notices.consultations_admin import TYPES, Build, PickFor
+from notices.dates import date_refusal
 from participation import audit
 from participation import consultations as domain
 from participation.consultation_file import InvalidConsultation, parse_consultation
+from participation.dates import DateRefused, parse_moment
 from storage.models import Consultation
 from storage.types import utcnow
 
@@ -192,18 +194,6 @@ def slugify(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title).strip("-")[:50].strip("-")
     return slug or "consultation"
-
-
-def parse_moment(text: str, settings: Settings) -> datetime | None:
-    """A date typed as 2026-12-01 18:00 or 01/12/2026 18:00, in the commune's time zone."""
-    text = text.strip()
-    for pattern in ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            moment = datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-        return moment.replace(tzinfo=settings.tz)
-    return None
 
 
 @router.message(Command("newconsultation"))
@@ -417,9 +407,10 @@ async def on_open_now(query: CallbackQuery, state: FSMContext) -> None:
 @router.message(StateFilter(NewConsultation.opens), F.text)
 async def on_opens(message: Message, state: FSMContext, settings: Settings) -> None:
     """The opening date typed."""
-    moment = parse_moment(message.text or "", settings)
-    if moment is None:
-        await message.answer(screens.bad_opening())
+    try:
+        moment = parse_moment(message.text or "", settings.tz)
+    except DateRefused as refused:
+        await message.answer(date_refusal(refused))
         return
     await state.update_data(opens_at=moment.isoformat())
     await state.set_state(NewConsultation.closes)
@@ -429,10 +420,11 @@ async def on_opens(message: Message, state: FSMContext, settings: Settings) -> N
 @router.message(StateFilter(NewConsultation.closes), F.text)
 async def on_closes(message: Message, state: FSMContext, session: AsyncSession, settings: Settings) -> None:
     """The closing date typed: the draft is saved and shown for review."""
-    moment = parse_moment(message.text or "", settings)
     data = await state.get_data()
-    if moment is None:
-        await message.answer(screens.bad_closing())
+    try:
+        moment = parse_moment(message.text or "", settings.tz)
+    except DateRefused as refused:
+        await message.answer(date_refusal(refused))
         return
     if moment <= max(datetime.fromisoformat(data["opens_at"]), datetime.now(settings.tz) + timedelta(minutes=1)):
         await message.answer(screens.closing_too_early())

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -18,18 +16,18 @@ from config.settings import Settings
 from handlers.broadcast import audience_from
 from notices import meetings as screens
 from notices.broadcasts import AudienceCallback, audience_keyboard
+from notices.dates import date_refusal
 from notices.meetings import MeetingCallback, MeetingConfirmCallback
 from participation import broadcasts, meetings
 from participation.audit import Source
 from participation.broadcasts import Audience
+from participation.dates import DateRefused, parse_moment
 from storage.models import Resident
 from storage.types import utcnow
 
 # Officials' side (guarded by RequireRole(OFFICIAL)) and residents' side (consent needed).
 router = Router(name=__name__)
 residents_router = Router(name=__name__ + ".residents")
-
-DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%d/%m/%Y %Hh", "%Y-%m-%d %H:%M")
 
 
 class MeetingFlow(StatesGroup):
@@ -38,17 +36,6 @@ class MeetingFlow(StatesGroup):
     place = State()
     audience = State()
     confirm = State()
-
-
-def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
-    """A local date and time such as 12/12/2026 18:30 (in TIMEZONE), as an aware datetime."""
-    cleaned = re.sub(r"\s+", " ", text.strip().lower().replace(" à ", " ").replace(" at ", " "))
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, pattern).replace(tzinfo=tz)
-        except ValueError:
-            continue
-    return None
 
 
 # --- officials ---------------------------------------------------------------------------------
@@ -83,9 +70,10 @@ async def on_meeting_title(message: Message, state: FSMContext) -> None:
 @router.message(StateFilter(MeetingFlow.when), F.text)
 async def on_meeting_when(message: Message, state: FSMContext, settings: Settings) -> None:
     """The date and time, in the commune's time zone."""
-    starts_at = parse_when(message.text or "", settings.tz)
-    if starts_at is None:
-        await message.answer(screens.bad_date())
+    try:
+        starts_at = parse_moment(message.text or "", settings.tz, time_needed=True)
+    except DateRefused as refused:
+        await message.answer(date_refusal(refused))
         return
     if starts_at <= utcnow():
         await message.answer(screens.past_date())

@@ -288,14 +288,6 @@ def ask_closing() -> str:
     return _("When does it close? Type a date such as 2026-12-15 20:00.")
 
 
-def bad_opening() -> str:
-    return _("I could not read this date. Please type it like 2026-12-01 08:00.")
-
-
-def bad_closing() -> str:
-    return _("I could not read this date. Please type it like 2026-12-15 20:00.")
-
-
 def closing_too_early() -> str:
     return _("The closing date must be after the opening date, and in the future.")
 

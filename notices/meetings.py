@@ -77,10 +77,6 @@ def ask_when() -> str:
     return _("🕒 When does it start? For example: 12/12/2026 18:30")
 
 
-def bad_date() -> str:
-    return _("I could not read this date. Please write it like 12/12/2026 18:30.")
-
-
 def past_date() -> str:
     return _("This date has passed. Please give a date in the future.")
 
