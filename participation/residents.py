@@ -7,9 +7,11 @@ from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation.privacy import NOTICE_VERSION
 from storage.models import Resident
+from storage.tables import table_of
 from storage.types import utcnow
 from storage.upsert import insert_ignore
 
@@ -37,23 +39,23 @@ class AgeBracket(StrEnum):
 
 async def get_or_create_resident(session: AsyncSession, telegram_id: int) -> Resident:
     """The resident behind a Telegram user; only the id is stored until they consent."""
-    resident = await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+    resident = await session.scalar(select(Resident).where(col(Resident.telegram_id) == telegram_id))
     if resident is not None:
         return resident
     # Insert-or-ignore: two workers seeing the same new user at once must not fail.
     await insert_ignore(
         session,
-        Resident.__table__,  # type: ignore[arg-type]
+        table_of(Resident),
         Resident(telegram_id=telegram_id).model_dump(exclude={"id"}),
         ["telegram_id"],
     )
-    resident = await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+    resident = await session.scalar(select(Resident).where(col(Resident.telegram_id) == telegram_id))
     assert resident is not None
     return resident
 
 
 async def find_resident(session: AsyncSession, telegram_id: int) -> Resident | None:
-    return await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+    return await session.scalar(select(Resident).where(col(Resident.telegram_id) == telegram_id))
 
 
 def has_current_consent(resident: Resident) -> bool:
