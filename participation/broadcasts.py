@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Result, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -107,6 +107,15 @@ class Recipient:
 
 # Resident id, Telegram id and locale: who receives a notification, and in which language.
 RecipientQuery = Select[int | None, int | None, str | None]
+
+
+def recipients_from(rows: Result[int | None, int | None, str | None]) -> list[Recipient]:
+    """The recipients a RecipientQuery found: stored residents, each with a Telegram id (the query requires one)."""
+    recipients: list[Recipient] = []
+    for resident_id, telegram_id, locale in rows:
+        assert resident_id is not None and telegram_id is not None
+        recipients.append(Recipient(resident_id, telegram_id, locale))
+    return recipients
 
 
 def reachable_residents() -> RecipientQuery:
@@ -278,7 +287,7 @@ async def next_chunk(session: AsyncSession, *, limit: int = CHUNK) -> tuple[Broa
     except UnknownAudience:  # the topic or neighbourhood was removed after confirmation
         query = reachable_residents().where(col(Resident.id).is_(None))
     rows = await session.execute(query.where(col(Resident.id) > broadcast.cursor).order_by(col(Resident.id)).limit(limit))
-    return broadcast, [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+    return broadcast, recipients_from(rows)
 
 
 async def advance_cursor(

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from participation import audit, outbox
-from participation.broadcasts import CHUNK, Recipient, RecipientQuery, advance_cursor, reachable_residents
+from participation.broadcasts import CHUNK, Recipient, RecipientQuery, advance_cursor, reachable_residents, recipients_from
 from participation.consultation_file import DURATION
 from participation.consultations import ResponseStatus, Status, get_by_slug, status_at
 from participation.text import clean_text, has_visible
@@ -169,7 +169,7 @@ async def next_chunk(session: AsyncSession, *, limit: int = CHUNK) -> tuple[Publ
     rows = await session.execute(
         recipients_query(consultation).where(col(Resident.id) > publication.cursor).order_by(col(Resident.id)).limit(limit)
     )
-    return publication, consultation, [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+    return publication, consultation, recipients_from(rows)
 
 
 async def chunk_done(session: AsyncSession, publication: Publication, recipients: list[Recipient], *, limit: int = CHUNK) -> None:
@@ -294,7 +294,7 @@ async def reminder_recipients(session: AsyncSession, consultation: Consultation)
         # Someone who moved out of the audience cannot finish anyway: no reminder.
         query = query.where(col(Resident.neighbourhood).in_(consultation.neighbourhoods))
     rows = await session.execute(query.order_by(col(Resident.id)))
-    return [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+    return recipients_from(rows)
 
 
 async def record_reminder_count(session: AsyncSession, consultation_id: int, offset: str, count: int) -> None:
@@ -320,7 +320,7 @@ async def announcement_recipients(session: AsyncSession, consultation: Consultat
     if consultation.neighbourhoods:
         query = query.where(col(Resident.neighbourhood).in_(consultation.neighbourhoods))
     rows = await session.execute(query.order_by(col(Resident.id)))
-    return [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+    return recipients_from(rows)
 
 
 def announcement_dedupe_key(consultation_id: int, resident_id: int) -> str:
