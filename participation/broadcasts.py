@@ -34,8 +34,8 @@ from storage.models import (
     Subscription,
     Topic,
 )
-from storage.tables import affected_rows
 from storage.types import utcnow
+from storage.upsert import affected_rows
 
 MAX_TEXT = 3500  # Telegram allows 4096; room is left for the header added in each language
 MAX_CAPTION = 900  # Telegram allows 1024 characters of caption under a photo

@@ -13,8 +13,8 @@ from sqlmodel import col
 from participation import audit
 from participation.text import clean_visible
 from storage.models import Feedback, Resident
-from storage.tables import affected_rows
 from storage.types import utcnow
+from storage.upsert import affected_rows
 
 MAX_LENGTH = 2000
 

@@ -31,7 +31,6 @@ from participation.consultation_file import DURATION
 from participation.consultations import ResponseStatus, Status, get_by_slug, status_at
 from participation.text import clean_text, has_visible
 from storage.models import Consultation, ConsultationReminder, ConsultationResponse, Publication, Resident, Subscription
-from storage.tables import table_of
 from storage.types import utcnow
 from storage.upsert import insert_ignore
 
@@ -129,7 +128,7 @@ async def publish(
     recipients = await count_recipients(session, consultation)
     inserted = await insert_ignore(
         session,
-        table_of(Publication),
+        Publication,
         Publication(
             consultation_id=consultation.id,
             decision=decision,
@@ -259,7 +258,7 @@ async def claim_reminder(
     outcome = ReminderOutcome.SENT if state == Status.OPEN else ReminderOutcome.SKIPPED
     inserted = await insert_ignore(
         session,
-        table_of(ConsultationReminder),
+        ConsultationReminder,
         ConsultationReminder(consultation_id=consultation_id, offset=offset, claimed_at=now, outcome=outcome.value).model_dump(
             exclude={"id"}
         ),

@@ -451,15 +451,6 @@ async def is_related(session: AsyncSession, report: Report, resident: Resident) 
     ) is not None
 
 
-async def last_public_note(session: AsyncSession, report: Report) -> str | None:
-    return await session.scalar(
-        select(ReportStatusChange.note)
-        .where(ReportStatusChange.report_id == report.id, ReportStatusChange.note.is_not(None))  # type: ignore[union-attr]
-        .order_by(ReportStatusChange.at.desc(), ReportStatusChange.id.desc())  # type: ignore[attr-defined]
-        .limit(1)
-    )
-
-
 async def reports_personal_data(session: AsyncSession, resident: Resident) -> dict[str, list[dict[str, object]]]:
     """The resident's reports and followed reports, for /mydata."""
 

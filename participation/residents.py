@@ -11,7 +11,6 @@ from sqlmodel import col
 
 from participation.privacy import NOTICE_VERSION
 from storage.models import Resident
-from storage.tables import table_of
 from storage.types import utcnow
 from storage.upsert import insert_ignore
 
@@ -45,17 +44,13 @@ async def get_or_create_resident(session: AsyncSession, telegram_id: int) -> Res
     # Insert-or-ignore: two workers seeing the same new user at once must not fail.
     await insert_ignore(
         session,
-        table_of(Resident),
+        Resident,
         Resident(telegram_id=telegram_id).model_dump(exclude={"id"}),
         ["telegram_id"],
     )
     resident = await session.scalar(select(Resident).where(col(Resident.telegram_id) == telegram_id))
     assert resident is not None
     return resident
-
-
-async def find_resident(session: AsyncSession, telegram_id: int) -> Resident | None:
-    return await session.scalar(select(Resident).where(col(Resident.telegram_id) == telegram_id))
 
 
 def has_current_consent(resident: Resident) -> bool:

@@ -12,9 +12,8 @@ from sqlmodel import col
 
 from participation.text import clean_visible
 from storage.models import Resident, SatisfactionAnswer, SatisfactionRound
-from storage.tables import affected_rows, table_of
 from storage.types import utcnow
-from storage.upsert import insert_ignore, upsert
+from storage.upsert import affected_rows, insert_ignore, upsert
 
 # Periods are counted from this day, so that every process agrees on where a period starts.
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -64,7 +63,7 @@ async def claim_round(
         return None  # a period that is over is not asked any more
     if not await insert_ignore(
         session,
-        table_of(SatisfactionRound),
+        SatisfactionRound,
         {"period": period, "queued_at": at, "recipients": 0},
         ["period"],
     ):
@@ -104,7 +103,7 @@ async def record_answer(
         return AnswerOutcome.INVALID
     await upsert(
         session,
-        table_of(SatisfactionAnswer),
+        SatisfactionAnswer,
         {"period": period, "resident_id": resident.id, "score": score, "answered_at": at},
         ["period", "resident_id"],
         ["score", "answered_at"],

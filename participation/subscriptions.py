@@ -11,9 +11,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from participation.languages import in_language
 from storage.models import Neighbourhood, Resident, Subscription, Topic
-from storage.tables import affected_rows, table_of
-from storage.upsert import insert_ignore, upsert
+from storage.upsert import affected_rows, insert_ignore, upsert
 
 # At most 32 characters: codes travel in callback data, which Telegram caps at 64 bytes.
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -140,17 +140,12 @@ async def _import(
 ) -> ImportResult:
     existing = set(await session.scalars(select(col(model.code))))
     for entry in entries:
-        await upsert(session, table_of(model), entry, ["code"], columns)
+        await upsert(session, model, entry, ["code"], columns)
     created = sum(1 for entry in entries if entry["code"] not in existing)
     return ImportResult(created=created, updated=len(entries) - created)
 
 
-def localized(names: dict[str, str], locale: str, default_locale: str = "fr") -> str:
-    """The name in `locale`, else the default locale's, else whatever there is."""
-    for key in (locale, "", default_locale):
-        if key in names:
-            return names[key]
-    return next(iter(names.values()), "")
+localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 async def list_topics(session: AsyncSession) -> list[Topic]:
@@ -177,7 +172,7 @@ async def toggle_topic(session: AsyncSession, resident: Resident, topic_code: st
         return False
     await insert_ignore(
         session,
-        table_of(Subscription),
+        Subscription,
         Subscription(resident_id=resident.id, topic_code=topic_code).model_dump(exclude={"id"}),
         ["resident_id", "topic_code"],
     )
