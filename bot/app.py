@@ -320,9 +320,10 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
             await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True)
         else:
             if webhook:
+                assert settings.webhook_url is not None and settings.webhook_secret is not None  # checked by Settings
                 await bot.set_webhook(
-                    settings.webhook_url,  # type: ignore[arg-type]
-                    secret_token=settings.webhook_secret.get_secret_value(),  # type: ignore[union-attr]
+                    settings.webhook_url,
+                    secret_token=settings.webhook_secret.get_secret_value(),
                     allowed_updates=dp.resolve_used_update_types(),
                 )
                 await dp.emit_startup(bot=bot)

@@ -33,6 +33,7 @@ class BroadcastFeeder:
             if found is None:
                 return False
             broadcast, recipients = found
+            assert broadcast.id is not None  # read from the table
             meeting = await session.get(Meeting, broadcast.meeting_id) if broadcast.meeting_id else None
             rendered: dict[str, tuple[str, dict[str, Any]]] = {}
             rows = []
@@ -52,7 +53,7 @@ class BroadcastFeeder:
                         "method": method,
                         "payload": payload,
                         "kind": "meeting" if meeting is not None else "broadcast",
-                        "dedupe_key": broadcasts.dedupe_key(broadcast.id, recipient.resident_id),  # type: ignore[arg-type]
+                        "dedupe_key": broadcasts.dedupe_key(broadcast.id, recipient.resident_id),
                         "broadcast_id": broadcast.id,
                     }
                 )

@@ -16,14 +16,17 @@ I18N_KEY = "i18n"  # JobContext.extra holds the I18n the application built
 
 async def meeting_reminder_jobs(session: AsyncSession, context: JobContext) -> list[PlannedJob]:
     """One job per meeting whose reminder has not gone out; a time already passed runs at once."""
-    return [
-        PlannedJob(
-            job_id=f"meeting-reminder:{meeting.id}",
-            run_at=meetings.reminder_time(meeting),
-            action=partial(send_meeting_reminder, meeting.id),  # type: ignore[arg-type]
+    jobs: list[PlannedJob] = []
+    for meeting in await meetings.reminders_to_plan(session):
+        assert meeting.id is not None  # read from the table
+        jobs.append(
+            PlannedJob(
+                job_id=f"meeting-reminder:{meeting.id}",
+                run_at=meetings.reminder_time(meeting),
+                action=partial(send_meeting_reminder, meeting.id),
+            )
         )
-        for meeting in await meetings.reminders_to_plan(session)
-    ]
+    return jobs
 
 
 async def send_meeting_reminder(meeting_id: int, context: JobContext) -> int:

@@ -21,7 +21,7 @@ async def consultation_reminder_jobs(session: AsyncSession, context: JobContext)
         PlannedJob(
             job_id=f"consultation-reminder:{planned.consultation_id}:{planned.offset}",
             run_at=planned.due_at,
-            action=partial(send_consultation_reminder, planned.consultation_id, planned.offset),  # type: ignore[arg-type]
+            action=partial(send_consultation_reminder, planned.consultation_id, planned.offset),
         )
         for planned in await publication.reminders_to_plan(session)
     ]

@@ -24,7 +24,7 @@ async def satisfaction_jobs(session: AsyncSession, context: JobContext) -> list[
         PlannedJob(
             job_id=f"satisfaction:{period}",
             run_at=start,
-            action=partial(send_satisfaction_round, period),  # type: ignore[arg-type]
+            action=partial(send_satisfaction_round, period),
         )
     ]
 
