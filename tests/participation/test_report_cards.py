@@ -63,9 +63,7 @@ async def claim(sessionmaker: SessionMaker) -> tuple[list[OutboxMessage], list[O
 async def make_due(session: AsyncSession) -> None:
     """Time passes: what waits for its card is due again."""
     await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == Status.PENDING)
-        .values(not_before=utcnow() - timedelta(seconds=1))
+        update(OutboxMessage).where(OutboxMessage.status == Status.PENDING).values(not_before=utcnow() - timedelta(seconds=1))
     )
 
 
