@@ -18,9 +18,10 @@ from bot.app import build_dispatcher
 from bot.i18n import build_i18n
 from config.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
-from notices.reports import AgentAction, ReportFixed, ReportFollow, ReportStep
+from notices.reports import AgentAction, ReportFixed, ReportFollow, ReportNotices, ReportStep
 from participation.audit import Source
 from participation.report_cards import CARD_EDIT_KIND, REPLY_MARKER
+from participation.report_desk import assign
 from participation.roles import Role, grant_role
 from storage.db import SessionMaker
 from storage.models import OutboxMessage, Report, ReportFollower, ReportPhoto, ReportStatusChange
@@ -433,3 +434,25 @@ async def test_saved_replies_are_offered_in_the_agents_group_and_sent_as_the_not
         last = (await session.scalars(select(ReportStatusChange).order_by(ReportStatusChange.id.desc()))).first()  # type: ignore[attr-defined]
     assert last is not None and (last.to_status, last.note) == ("fixed", "Le trou est rebouché, merci.")
     assert "Le trou est rebouché, merci." in (await outbox(sessionmaker, 3061))[-1].payload["text"]
+
+
+async def test_an_assignment_from_the_back_office_shows_on_the_card(people, sessionmaker, settings) -> None:  # type: ignore[no-untyped-def]
+    camille = people(3061)
+    await camille.onboard()
+    await file_pothole(camille, sessionmaker)
+    await camille.tap(step("send"))
+    notices = ReportNotices(build_i18n(settings.default_locale), settings)
+    async with sessionmaker.begin() as session:
+        report = await session.scalar(select(Report))
+        assert report is not None
+        await assign(session, report, 5550, by=1, source=Source.WEB, notifier=notices)  # as web/backoffice does
+    [edit] = [m for m in await outbox(sessionmaker, AGENTS_CHAT) if m.kind == CARD_EDIT_KIND]
+    assert '<b>Suivi par\u00a0:</b> <a href="tg://user?id=5550">agent 5550</a>' in edit.payload["caption"]
+    assert "<b>Dernier changement\u00a0:</b> confié à" in edit.payload["caption"]
+    async with sessionmaker.begin() as session:
+        report = await session.scalar(select(Report))
+        assert report is not None
+        await assign(session, report, None, by=1, source=Source.WEB, notifier=notices)
+    # The newer state replaced the edit still waiting: the card will say it is no longer assigned.
+    [edit] = [m for m in await outbox(sessionmaker, AGENTS_CHAT) if m.kind == CARD_EDIT_KIND]
+    assert "Suivi par" not in edit.payload["caption"] and "plus confié à personne" in edit.payload["caption"]
