@@ -288,7 +288,7 @@ class ReportNotices:
     ) -> None:
         category = await category_of(session, report)
         original = await report_by_id(session, report.duplicate_of_id) if report.duplicate_of_id else None
-        await self._tell_agents(session, report, change)
+        await self._tell_agents(session, report, change, original)
         for person in recipients:
             assert person.telegram_id is not None
             locale = self._locale(person)
@@ -308,14 +308,19 @@ class ReportNotices:
                 dedupe_key=f"report:{report.id}:change:{change.id}:to:{person.id}",
             )
 
-    async def _tell_agents(self, session: AsyncSession, report: Report, change: ReportStatusChange) -> None:
+    async def _tell_agents(
+        self, session: AsyncSession, report: Report, change: ReportStatusChange, original: Report | None
+    ) -> None:
         """The card shows the new status; the public note, if any, is posted as a reply to it."""
         chat_id = self.settings.agents_chat_id
         if chat_id is None:
             return
         assert report.id is not None
         with self.i18n.context(), self.i18n.use_locale(self.settings.default_locale):
-            line = _("status {status} ({date})").format(status=status_label(change.to_status), date=self._when())
+            if change.to_status == Status.DUPLICATE and original is not None:
+                line = _("duplicate of {ref} ({date})").format(ref=original.ref, date=self._when())
+            else:
+                line = _("status {status} ({date})").format(status=status_label(change.to_status), date=self._when())
             note = (
                 _("💬 Public note on {ref} ({status}):\n{note}").format(
                     ref=report.ref, status=status_label(change.to_status), note=html.escape(change.note)

@@ -8,6 +8,7 @@ message id (resolved at claim time), because a row already claimed cannot be rew
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -42,19 +43,38 @@ async def card_of(session: AsyncSession, report_id: int) -> ReportCard | None:
 
 
 async def _outbox_id(session: AsyncSession, dedupe_key: str) -> int | None:
+    """The id of the outbox row queued under `dedupe_key`."""
     return await session.scalar(select(col(OutboxMessage.id)).where(col(OutboxMessage.dedupe_key) == dedupe_key))
 
 
-async def post(session: AsyncSession, report_id: int, chat_id: int, method: str, payload: dict[str, Any]) -> None:
+async def post(session: AsyncSession, report_id: int, chat_id: int, method: str, payload: dict[str, Any]) -> ReportCard:
     """Queue the report's card, once: `method` is sendPhoto or sendMessage, `payload` its parameters."""
+    card, _ = await _card_or_post(session, report_id, chat_id, method, payload)
+    return card
+
+
+async def _card_or_post(
+    session: AsyncSession, report_id: int, chat_id: int, method: str, payload: dict[str, Any]
+) -> tuple[ReportCard, bool]:
+    """The report's card, queued now with `payload` if it had none (True then).
+
+    A report posted before cards existed has its post in the outbox already: that post becomes its card.
+    """
+    card = await card_of(session, report_id)
+    if card is not None:
+        return card, False
     key = f"report:{report_id}:agents:new"
-    added = await outbox.enqueue(
+    queued = await outbox.enqueue(
         session, chat_id=chat_id, method=method, payload=payload, kind=outbox.AGENTS_POST_KIND, dedupe_key=key
     )
-    if not added or await card_of(session, report_id) is not None:
-        return
-    session.add(ReportCard(report_id=report_id, chat_id=chat_id, outbox_id=await _outbox_id(session, key), method=method))
+    row = await session.scalar(select(OutboxMessage).where(col(OutboxMessage.dedupe_key) == key))
+    assert row is not None
+    card = ReportCard(
+        report_id=report_id, chat_id=row.chat_id, outbox_id=row.id, message_id=row.sent_message_id, method=row.method
+    )
+    session.add(card)
     await session.flush()
+    return card, queued
 
 
 async def show(session: AsyncSession, report_id: int, chat_id: int, method: str, payload: dict[str, Any]) -> None:
@@ -62,10 +82,9 @@ async def show(session: AsyncSession, report_id: int, chat_id: int, method: str,
 
     A report without a card (filed before cards existed, or when no group was set) gets one now.
     """
-    card = await card_of(session, report_id)
-    if card is None:
-        await post(session, report_id, chat_id, method, payload)
-        return
+    card, queued = await _card_or_post(session, report_id, chat_id, method, payload)
+    if queued:
+        return  # just queued, with this very content
     card.version += 1
     card.updated_at = utcnow()
     session.add(card)
@@ -111,12 +130,25 @@ async def reply(
     )
 
 
-async def _card_waits(session: AsyncSession, card: ReportCard) -> bool:
-    """The card is not sent yet but will be: its post is still queued or in flight."""
+async def _card_due(session: AsyncSession, card: ReportCard) -> datetime | None:
+    """When the card's post is due, if it is not sent yet but will be (queued or in flight); else None.
+
+    A post held after a restore (db restore) may never go: edits do not wait for it, the card is posted again.
+    """
     if card.message_id is not None or card.outbox_id is None:
-        return False
-    status = await session.scalar(select(col(OutboxMessage.status)).where(col(OutboxMessage.id) == card.outbox_id))
-    return status in (outbox.Status.PENDING, outbox.Status.SENDING, outbox.Status.HELD)
+        return None
+    row = (
+        await session.execute(
+            select(col(OutboxMessage.status), col(OutboxMessage.not_before)).where(col(OutboxMessage.id) == card.outbox_id)
+        )
+    ).first()
+    if row is None or row[0] not in (outbox.Status.PENDING, outbox.Status.SENDING):
+        return None
+    return max(row[1], utcnow() + timedelta(seconds=CARD_WAIT_SECONDS))
+
+
+async def _wait_for_card(session: AsyncSession, message_id: int, until: datetime) -> None:
+    await outbox.postpone(session, message_id, CARD_WAIT_SECONDS, "waiting for the report's card to be sent", until=until)
 
 
 def _ready(session: AsyncSession, message: OutboxMessage, payload: dict[str, Any]) -> OutboxMessage:
@@ -172,8 +204,8 @@ async def prepare_edits(session: AsyncSession, messages: list[OutboxMessage]) ->
         elif card.message_id is not None:
             payload = {k: v for k, v in message.payload.items() if k != EDIT_MARKER}
             ready.append(_ready(session, message, {**payload, "message_id": card.message_id}))
-        elif await _card_waits(session, card):
-            await outbox.postpone(session, message.id, CARD_WAIT_SECONDS, "waiting for the report's card to be sent")
+        elif (due := await _card_due(session, card)) is not None:
+            await _wait_for_card(session, message.id, due)
         else:
             await repost(session, card.report_id, message.payload)
             await outbox.skip(session, [message.id], "the card never got out: posted again")
@@ -194,8 +226,8 @@ async def prepare_posts(session: AsyncSession, messages: list[OutboxMessage]) ->
         if card is not None and card.message_id is not None:
             # Without its card (deleted meanwhile) the reply still goes out, on its own.
             payload["reply_parameters"] = {"message_id": card.message_id, "allow_sending_without_reply": True}
-        elif card is not None and await _card_waits(session, card):
-            await outbox.postpone(session, message.id, CARD_WAIT_SECONDS, "waiting for the report's card to be sent")
+        elif card is not None and (due := await _card_due(session, card)) is not None:
+            await _wait_for_card(session, message.id, due)
             continue
         ready.append(_ready(session, message, payload))
     return ready

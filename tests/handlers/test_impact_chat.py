@@ -53,7 +53,10 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     await anne.tap(FeedbackCallback(id=row.id).pack())
     assert alerts(anne)[-1] == "Sorry, this command is reserved for officials."
     await official.send("/feedbacks")
-    assert official.last_reply() == f"💬 <b>Message n°\u00a0{row.id}</b> ({row.created_at:%Y-%m-%d})\n\nThe buttons are &lt;too&gt; small"
+    assert (
+        official.last_reply()
+        == f"💬 <b>Message n°\u00a0{row.id}</b> ({row.created_at:%Y-%m-%d})\n\nThe buttons are &lt;too&gt; small"
+    )
     await official.tap(buttons(official)[0][1])
     assert official.last_reply() == f"Écrivez votre réponse à l’avis n°{row.id} en un message (ou /annuler)."
     await official.send("Nous les agrandissons dès lundi.")

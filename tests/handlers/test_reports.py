@@ -356,6 +356,10 @@ async def test_agent_marks_a_duplicate_by_reference_and_notes_are_bounded(people
     await agent.tap(AgentAction(action="dup", report_id=copy.id).pack())  # type: ignore[arg-type]
     await agent.reply(bot.session.last_message_id, original.ref.lower())
     assert bot.session.requests[-1].text == f"✅ {copy.ref}\u00a0: statut passé à 🔁 Doublon."
+    [card_edit] = [
+        m for m in await outbox(sessionmaker, AGENTS_CHAT) if m.kind == CARD_EDIT_KIND and copy.ref in m.payload["caption"]
+    ]
+    assert f"<b>Dernier changement\u00a0:</b> doublon de {original.ref}" in card_edit.payload["caption"]
     [to_alex] = [m.payload["text"] for m in await outbox(sessionmaker, 3052)]
     assert f"It is the same problem as report {original.ref}: you now follow that one." in to_alex
 

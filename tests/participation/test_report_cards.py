@@ -179,3 +179,24 @@ async def test_replies_wait_for_their_card_then_answer_it(sessionmaker: SessionM
         "text": "💬 Note",
         "reply_parameters": {"message_id": 506, "allow_sending_without_reply": True},
     }
+
+
+async def test_a_report_posted_before_cards_existed_gets_its_old_post_edited(sessionmaker: SessionMaker) -> None:
+    report = await new_report(sessionmaker)
+    async with sessionmaker.begin() as session:  # as the bot did before migration 0015: a post, no card
+        await outbox.enqueue(
+            session,
+            chat_id=GROUP,
+            method="sendMessage",
+            payload={"text": "old"},
+            kind=outbox.AGENTS_POST_KIND,
+            dedupe_key=f"report:{report.id}:agents:new",
+        )
+    [old], _ = await claim(sessionmaker)
+    async with sessionmaker.begin() as session:
+        assert old.id is not None
+        await outbox.mark_sent(session, old.id)
+        await outbox.record_sent_message_id(session, old, SimpleNamespace(message_id=42))
+    await show(sessionmaker, report, "👀 Pris en compte")
+    posts, [edit] = await claim(sessionmaker)
+    assert posts == [] and edit.payload["message_id"] == 42 and edit.payload["text"] == "👀 Pris en compte"
