@@ -149,13 +149,23 @@ def agent_card(
     # After /forget the description is empty: the card says why instead of showing nothing.
     if not report.description:
         return f"{head}\n\n" + _("🗑 Content removed at the request of the resident who sent it.")
-    room = limit - len(head) - 4
-    description = html.escape(report.description)
-    if len(description) > room:
-        # Escaping a prefix adds no more than escaping the whole: the cut fits once escaped.
-        extra = len(description) - len(report.description)
-        description = html.escape(report.description[: max(0, room - 1 - extra)]) + "…"
-    return f"{head}\n\n{description}"
+    return f"{head}\n\n{fitted(report.description, limit - len(head) - 4)}"
+
+
+def fitted(text: str, room: int) -> str:
+    """`text` escaped for HTML in at most `room` characters, cut with « … » (never inside an entity)."""
+    escaped = html.escape(text)
+    if len(escaped) <= room:
+        return escaped
+    pieces: list[str] = []
+    used = 0
+    for character in text:
+        piece = html.escape(character)
+        if used + len(piece) > room - 1:
+            break
+        pieces.append(piece)
+        used += len(piece)
+    return "".join(pieces) + "…"
 
 
 def _agent_button(text: str, action: str, report_id: int) -> InlineKeyboardButton:
@@ -269,12 +279,13 @@ class ReportNotices:
         with self.i18n.context(), self.i18n.use_locale(self.settings.default_locale):
             intro = _("💬 The reporter of {ref} adds:").format(ref=report.ref)
             change = _("the reporter added something, in reply below ({date})").format(date=self._when())
-        body = f"{intro}\n{html.escape(text)}" if text else intro
+        limit = CAPTION_LIMIT if photo_file_id else TEXT_LIMIT
+        body = f"{intro}\n{fitted(text, limit - len(intro) - 1)}" if text else intro
         payload: dict[str, Any]
         if photo_file_id:
-            method, payload = "sendPhoto", {"photo": photo_file_id, "caption": body[:CAPTION_LIMIT]}
+            method, payload = "sendPhoto", {"photo": photo_file_id, "caption": body}
         else:
-            method, payload = "sendMessage", {"text": body[:TEXT_LIMIT]}
+            method, payload = "sendMessage", {"text": body}
         await report_cards.reply(session, report.id, chat_id, method, payload, key)
         await self._show(session, report, change)
 
@@ -323,14 +334,14 @@ class ReportNotices:
                 line = _("status {status} ({date})").format(status=status_label(change.to_status), date=self._when())
             note = (
                 _("💬 Public note on {ref} ({status}):\n{note}").format(
-                    ref=report.ref, status=status_label(change.to_status), note=html.escape(change.note)
+                    ref=report.ref, status=status_label(change.to_status), note=fitted(change.note, 3000)
                 )
                 if change.note
                 else None
             )
         if note is not None:
             await report_cards.reply(
-                session, report.id, chat_id, "sendMessage", {"text": note[:TEXT_LIMIT]}, f"report:{report.id}:note:{change.id}"
+                session, report.id, chat_id, "sendMessage", {"text": note}, f"report:{report.id}:note:{change.id}"
             )
         await self._show(session, report, line)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -460,3 +461,25 @@ async def test_an_assignment_from_the_back_office_shows_on_the_card(people, sess
     # The newer state replaced the edit still waiting: the card will say it is no longer assigned.
     [edit] = [m for m in await outbox(sessionmaker, AGENTS_CHAT) if m.kind == CARD_EDIT_KIND]
     assert "Suivi par" not in edit.payload["caption"] and "plus confié à personne" in edit.payload["caption"]
+
+
+def test_the_card_stays_within_telegrams_caption_limit_whatever_the_description(settings) -> None:  # type: ignore[no-untyped-def]
+    from notices.reports import CAPTION_LIMIT, agent_card
+    from storage.models import ReportAssignment, ReportCategory
+
+    i18n = build_i18n(settings.default_locale)
+    category = ReportCategory(code="voirie", group_name={"fr": "Voirie"}, name={"fr": "Nid-de-poule"})
+    report = Report(id=7, ref="PAL-2026-000007", category_id=1, status="new", description="Tags & <graffitis> " * 120)
+    with i18n.context(), i18n.use_locale("fr"):
+        caption = agent_card(
+            report,
+            category,
+            3,
+            settings,
+            CAPTION_LIMIT,
+            assignment=ReportAssignment(report_id=7, agent_telegram_id=42, agent_name="Dominique"),
+            last_change="statut 🆕 Nouveau",
+        )
+    assert len(caption) <= CAPTION_LIMIT and caption.endswith("…")
+    # Cut between characters, never inside an HTML entity: Telegram would refuse the caption.
+    assert "Tags &amp; &lt;graffitis&gt;" in caption and re.search(r"&[a-z]*…$", caption) is None
