@@ -73,10 +73,7 @@ async def serve(rate: int, chats: int) -> None:
     for chat_id in range(FIRST_CHAT, FIRST_CHAT + chats):  # residents who once wrote to the bot
         fake._open_chat({"id": chat_id, "type": "private", "first_name": "Camille"})
     await fake.start()
-    # The fake keeps every message it accepts (the tests read them back): at 100,000 messages a
-    # full garbage collection walked all of them, up to 1.8 s during which it answered nothing
-    # (13 such pauses, 6 s of a 217 s run): the benchmark measured the fake. What it holds is
-    # kept to the end, so it is moved out of the collector's reach as it accumulates.
+    # What the fake holds is kept to the end: out of the collector's reach, whose pauses it would measure (RESULTS.md §6).
     freezer = asyncio.create_task(freeze_every_second())
     cpu_before = time.process_time()  # serving only: not the imports nor opening the chats
     print(json.dumps({"token": fake.token, "url": fake.base_url}), flush=True)

@@ -16,6 +16,7 @@ from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.i18n import locale_for
 from storage.db import SessionMaker
@@ -105,7 +106,7 @@ class FloodControlMiddleware(BaseMiddleware):
 
     async def _warn(self, bot: Bot, user: User) -> None:
         async with self._sessionmaker() as session:  # read only: the flood itself stores nothing
-            chosen = await session.scalar(select(Resident.locale).where(Resident.telegram_id == user.id))
+            chosen = await session.scalar(select(col(Resident.locale)).where(col(Resident.telegram_id) == user.id))
         with self._i18n.context(), self._i18n.use_locale(locale_for(chosen, user, self._default_locale)):
             text = _("🐢 Easy! You are sending a lot of messages very fast. I will not answer for a minute.")
         await bot.send_message(user.id, text)

@@ -11,6 +11,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.db import SessionMaker
 from storage.models import ConversationState
@@ -57,13 +58,13 @@ class DatabaseStorage(BaseStorage):
 
         An update reads its resident's state several times (aiogram's FSM middleware for the state
         filters, then handlers); the per-resident lock is held from before the first read until
-        after the commit, so what was read stays true for the whole update (bench/answers.py:
-        two statements fewer per tap). Outside an update nothing is cached.
+        after the commit, so what was read stays true for the whole update (bench/RESULTS.md §6).
+        Outside an update nothing is cached.
         """
         session = UPDATE_SESSION.get()
         if session is None:
             return None
-        return session.info.setdefault(_CACHE_KEY, {})  # type: ignore[no-any-return]
+        return session.info.setdefault(_CACHE_KEY, {})
 
     async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         built = self._key(key)
@@ -73,7 +74,7 @@ class DatabaseStorage(BaseStorage):
         async with self._reading() as session:
             row = (
                 await session.execute(
-                    select(ConversationState.state, ConversationState.data).where(ConversationState.key == built)
+                    select(col(ConversationState.state), col(ConversationState.data)).where(col(ConversationState.key) == built)
                 )
             ).first()
         loaded = (row[0], dict(row[1] or {})) if row is not None else (None, {})
@@ -87,7 +88,7 @@ class DatabaseStorage(BaseStorage):
         async with self._writing() as session:
             await upsert(
                 session,
-                ConversationState.__table__,  # type: ignore[arg-type]
+                ConversationState,
                 {"key": built, "state": value, "data": {}, "updated_at": utcnow()},
                 ["key"],
                 ["state", "updated_at"],
@@ -104,7 +105,7 @@ class DatabaseStorage(BaseStorage):
         async with self._writing() as session:
             await upsert(
                 session,
-                ConversationState.__table__,  # type: ignore[arg-type]
+                ConversationState,
                 {"key": built, "state": None, "data": dict(data), "updated_at": utcnow()},
                 ["key"],
                 ["data", "updated_at"],

@@ -22,8 +22,8 @@ def build_i18n(default_locale: str) -> I18n:
 
 def locale_for(resident_locale: str | None, user: User | None, default_locale: str) -> str:
     """The resident's chosen language; before they choose, Telegram's hint if we speak it."""
-    if resident_locale in SUPPORTED_LOCALES:
-        return resident_locale  # type: ignore[return-value]
+    if resident_locale is not None and resident_locale in SUPPORTED_LOCALES:
+        return resident_locale
     hint = (user.language_code or "").split("-")[0] if user else ""
     return hint if hint in SUPPORTED_LOCALES else default_locale
 

@@ -27,11 +27,12 @@ from typing import Protocol
 
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.db import SessionMaker
 from storage.models import LeaderLease
 from storage.types import utcnow
-from storage.upsert import insert_ignore
+from storage.upsert import affected_rows, insert_ignore
 
 log = logging.getLogger("palabre.leader")
 
@@ -76,15 +77,15 @@ class LeaseStore:
             taken = await session.execute(
                 update(LeaderLease)
                 .where(
-                    LeaderLease.name == LEASE_NAME,
-                    or_(LeaderLease.holder == self.holder, LeaderLease.expires_at < now),  # type: ignore[arg-type]
+                    col(LeaderLease.name) == LEASE_NAME,
+                    or_(col(LeaderLease.holder) == self.holder, col(LeaderLease.expires_at) < now),
                 )
                 .values(holder=self.holder, acquired_at=now, expires_at=expires)
             )
-            if taken.rowcount:
+            if affected_rows(taken):
                 return True
             row = {"name": LEASE_NAME, "holder": self.holder, "acquired_at": now, "expires_at": expires}
-            return await insert_ignore(session, LeaderLease.__table__, row, ["name"])  # type: ignore[arg-type]
+            return await insert_ignore(session, LeaderLease, row, ["name"])
 
     async def renew(self) -> bool:
         """Push our expiry forward; False when another process holds the lease now."""
@@ -92,10 +93,10 @@ class LeaseStore:
             now = await self._now(session)
             renewed = await session.execute(
                 update(LeaderLease)
-                .where(LeaderLease.name == LEASE_NAME, LeaderLease.holder == self.holder)  # type: ignore[arg-type]
+                .where(col(LeaderLease.name) == LEASE_NAME, col(LeaderLease.holder) == self.holder)
                 .values(expires_at=now + timedelta(seconds=self.seconds))
             )
-            return bool(renewed.rowcount)
+            return bool(affected_rows(renewed))
 
     async def release(self) -> None:
         """Let the lease expire now, so that another process need not wait for it (a clean stop)."""
@@ -103,7 +104,7 @@ class LeaseStore:
             now = await self._now(session)
             await session.execute(
                 update(LeaderLease)
-                .where(LeaderLease.name == LEASE_NAME, LeaderLease.holder == self.holder)  # type: ignore[arg-type]
+                .where(col(LeaderLease.name) == LEASE_NAME, col(LeaderLease.holder) == self.holder)
                 .values(expires_at=now)
             )
 
@@ -115,10 +116,10 @@ class LeaseStore:
         commits; a takeover after that releases what the caller claimed (outbox.release_in_flight).
         """
         now = await self._now(session)
-        query = select(LeaderLease.name).where(
-            LeaderLease.name == LEASE_NAME,
-            LeaderLease.holder == self.holder,
-            LeaderLease.expires_at > now,  # type: ignore[arg-type]
+        query = select(col(LeaderLease.name)).where(
+            col(LeaderLease.name) == LEASE_NAME,
+            col(LeaderLease.holder) == self.holder,
+            col(LeaderLease.expires_at) > now,
         )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()

@@ -34,6 +34,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import delete
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.fsm_storage import UPDATE_SESSION
 from bot.i18n import locale_for
@@ -72,12 +73,12 @@ async def mark_processed(session: AsyncSession, update: Update) -> bool:
     """Record the update as handled, in its own transaction; False when it already was."""
     fresh = await insert_ignore(
         session,
-        ProcessedUpdate.__table__,  # type: ignore[arg-type]
+        ProcessedUpdate,
         {"update_id": update.update_id, "at": utcnow()},
         ["update_id"],
     )
     if fresh and update.update_id % PURGE_EVERY == 0:
-        await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < utcnow() - PROCESSED_KEEP))  # type: ignore[arg-type]
+        await session.execute(delete(ProcessedUpdate).where(col(ProcessedUpdate.at) < utcnow() - PROCESSED_KEEP))
     return fresh
 
 

@@ -2,8 +2,8 @@
 
 aiogram parses every answer of the Bot API with the model Response[<the method's result type>],
 which pydantic keeps only in a weak cache: once an answer is read nothing holds the model, the
-garbage collector drops it, and a later answer builds it again (about 4 ms; measured in the
-outbox sender: once every ~60 sends). Holding them builds each once per process.
+garbage collector drops it, and a later answer builds it again (bench/RESULTS.md §6). Holding
+them builds each once per process.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _HELD: dict[Any, Any] = {}
 def hold_response_model(returning: Any) -> None:
     """Build (once) and keep the answer model of methods returning `returning`."""
     if returning not in _HELD:
-        _HELD[returning] = Response[returning]  # type: ignore[valid-type]
+        _HELD[returning] = Response[returning]
 
 
 class HoldResponseModels(BaseRequestMiddleware):

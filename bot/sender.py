@@ -62,8 +62,7 @@ WINDOW_SECONDS = 1.0  # Telegram's overall limit is counted per (sliding) second
 PRIVATE_CHAT_INTERVAL = 1.0  # Telegram: about one message per second to one chat
 GROUP_CHAT_INTERVAL = 3.0  # Telegram: 20 messages per minute to one group
 IDLE_POLL_SECONDS = 1.0  # how often to look for work enqueued by another process (CLI, worker)
-# Forgetting chats only beyond 50,000 made the sender's peak memory grow with the broadcast
-# (+16 MB from 10,000 to 100,000 recipients); 2,000 is more than 3 s of sending at 500/s.
+# More than 3 s of sending at 500/s, few enough that memory does not grow with a broadcast (bench/RESULTS.md §6).
 CHAT_MEMORY = 2_000
 
 # Called after a successful send, by message kind (e.g. remember the poll id of a native poll).
@@ -107,12 +106,10 @@ class RateLimiter:
         # Chats whose pause is over are forgotten once the dict outgrows this; it then follows the
         # chats really paused (a few seconds of sending) instead of the broadcast's size.
         self._chat_bound = CHAT_MEMORY
-        # Telegram counts the sends it receives in a sliding second. The bucket alone let a burst
-        # of `capacity` extra sends into one second after a pause, and a send delayed on its way
-        # lands in a later second (measured: a 429 every 26th send at 25/s against a server
-        # enforcing 25/s, then a few per 10,000 with a 1.02 s window on start times). A send
-        # reaches Telegram before it completes, so counting the sends still in flight plus those
-        # completed in the last second bounds what Telegram can have seen in any second.
+        # Telegram counts the sends it receives in a sliding second; the bucket alone let 429s
+        # through (bench/RESULTS.md §6). A send reaches Telegram before it completes, so counting
+        # the sends still in flight plus those completed in the last second bounds what Telegram
+        # can have seen in any second.
         self._limit = max(1, int(rate))
         self._done: deque[float] = deque()
         self._in_flight = 0
@@ -185,16 +182,13 @@ Outcome = Callable[[AsyncSession], Awaitable[Any]] | Delivered | Blocked
 class _Recorder:
     """Records the outcomes of sends, gathering them into short transactions of many messages.
 
-    One transaction per message made the database the bottleneck at a few hundred messages per
-    second. Grouping whatever had arrived while the previous group committed still gave groups of
-    about three at 500/s, and a transaction costs about 1 ms of CPU whatever its size (measured on
-    SQLite: 0.8 ms/message alone, 0.04 ms/message in groups of 30): so an outcome waits up to
-    GATHER_SECONDS for others, and deliveries, by far the most common outcome, are marked sent by
-    one statement per group. Each sender slot is held until its outcome is committed, so the
-    messages delivered but not yet recorded, the only ones a crash can make us send twice, are
-    never more than the sender's `max_in_flight`: a group is committed at once when it holds half
-    of them, or when the sender waits for a slot (`hurry()`), so the gathering never holds
-    sending back.
+    A transaction costs about the same whatever its size, and one per message made the database
+    the bottleneck (bench/RESULTS.md §6): so an outcome waits up to GATHER_SECONDS for others,
+    and deliveries, by far the most common outcome, are marked sent by one statement per group.
+    Each sender slot is held until its outcome is committed, so the messages delivered but not yet
+    recorded, the only ones a crash can make us send twice, are never more than the sender's
+    `max_in_flight`: a group is committed at once when it holds half of them, or when the sender
+    waits for a slot (`hurry()`), so the gathering never holds sending back.
     """
 
     MAX_GROUP = 200

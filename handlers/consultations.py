@@ -226,8 +226,7 @@ def _summary(view: ResponseView, settings: Settings, limit: int) -> tuple[str, I
 
 
 async def _clear(state: FSMContext) -> None:
-    """Forget a pending typed answer. Most taps have none: one read instead of two upserts
-    (bench/answers.py: clearing cost 0.58 of 3.5 s in on_act)."""
+    """Forget a pending typed answer. Most taps have none: one read instead of two upserts (bench/RESULTS.md §6)."""
     if await state.get_state() is not None or await state.get_data():
         await state.clear()
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notices.reports import status_label
 from notices.stats_report import duration
 from participation import impact, satisfaction
-from participation.consultations import localized
+from participation.languages import in_language
 from storage.models import Neighbourhood
 
 
@@ -34,7 +34,7 @@ def render_impact(result: impact.Impact, locale: str, default_locale: str) -> st
     if result.consultations:
         lines += ["", _("<b>Consultations</b>")]
     for item in result.consultations:
-        title = html.escape(localized(item.title, locale, default_locale))
+        title = html.escape(in_language(item.title, locale, default_locale))
         if item.publication is not None:
             decision = html.escape(item.publication.decision, quote=False)
             state = _("results published; the council decided: {decision}").format(decision=decision)
@@ -51,7 +51,7 @@ def render_impact(result: impact.Impact, locale: str, default_locale: str) -> st
         resolved = item.time_to_resolution
         line = _("{ref} · {category} ({whose}): {status}").format(
             ref=item.ref,
-            category=html.escape(localized(item.category, locale, default_locale)),
+            category=html.escape(in_language(item.category, locale, default_locale)),
             whose=whose,
             status=status_label(item.status),
         )
@@ -83,7 +83,7 @@ def render_question(period: int) -> dict[str, Any]:
 
 async def neighbourhood_names(session: AsyncSession, locale: str, default_locale: str) -> dict[str, str]:
     rows = await session.scalars(select(Neighbourhood))
-    return {row.code: localized(row.names, locale, default_locale) for row in rows}
+    return {row.code: in_language(row.names, locale, default_locale) for row in rows}
 
 
 def impact_summary(result: impact.Impact) -> str:

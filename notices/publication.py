@@ -14,7 +14,7 @@ from notices import result_texts
 from notices.consultations import PickConsultation
 from notices.labels import spoken_date, town_hall
 from participation import results as results_module
-from participation.consultations import localized
+from participation.languages import in_language
 from storage.models import Consultation
 
 MAX_MESSAGE = 4000  # Telegram refuses more than 4096 characters
@@ -106,11 +106,11 @@ def opening_message(
 ) -> tuple[str, dict[str, Any]]:
     """The announcement of a consultation that opens, with a button to answer it."""
     lines = [
-        _("🗳 <b>{title}</b>").format(title=html.escape(localized(consultation.title, locale, default_locale))),
+        _("🗳 <b>{title}</b>").format(title=html.escape(in_language(consultation.title, locale, default_locale))),
         _("A new consultation from {town_hall}.").format(town_hall=town_hall(commune_name)),
     ]
     if consultation.description:
-        lines.append(html.escape(localized(consultation.description, locale, default_locale)))
+        lines.append(html.escape(in_language(consultation.description, locale, default_locale)))
     lines.append(_("You can answer until {date}.").format(date=spoken_date(consultation.closes_at, tz, locale)))
     button = {"text": _("🗳 Answer"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
     return "sendMessage", {"text": "\n\n".join(lines), "reply_markup": {"inline_keyboard": [[button]]}}
@@ -122,7 +122,7 @@ def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, defa
         "⏰ <b>{title}</b> closes on {date}.\n"
         "You have not sent your answers yet: it takes a few minutes, and if you started, your answers so far are kept."
     ).format(
-        title=html.escape(localized(consultation.title, locale, default_locale)),
+        title=html.escape(in_language(consultation.title, locale, default_locale)),
         date=spoken_date(consultation.closes_at, tz, locale),
     )
     button = {"text": _("🗳 Answer now"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from notices.labels import spoken_date
 from participation import outbox, report_cards
-from participation.categories import localized
+from participation.languages import in_language
 from participation.report_desk import assignment_of
 from participation.reports import CLOSED_STATUSES, Status, category_of, photos_of, report_by_id
 from storage.models import Report, ReportAssignment, ReportCategory, ReportStatusChange, Resident
@@ -87,7 +87,7 @@ def status_label(status: str) -> str:
 
 
 def category_label(category: ReportCategory, locale: str, default_locale: str) -> str:
-    return f"{localized(category.group_name, locale, default_locale)} › {localized(category.name, locale, default_locale)}"
+    return f"{in_language(category.group_name, locale, default_locale)} › {in_language(category.name, locale, default_locale)}"
 
 
 def map_link(report: Report) -> str:

@@ -20,6 +20,7 @@ from babel.numbers import format_decimal, format_percent
 
 from notices.labels import age_bracket_label
 from notices.numbers import format_percent as format_share
+from participation.languages import in_language
 from participation.stats import ConsultationFigures, Share, Stats
 
 
@@ -43,10 +44,6 @@ def duration(hours: float | None, locale: str) -> str:
     if hours < 48:
         return _("{hours} h").format(hours=num(hours, locale))
     return _("{days} days").format(days=num(hours / 24, locale))
-
-
-def _title(texts: dict[str, str], locale: str) -> str:
-    return texts.get(locale) or texts.get("*") or next(iter(texts.values()), "")
 
 
 def period_label(stats: Stats, locale: str, tz: ZoneInfo) -> str:
@@ -94,7 +91,7 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
             + ", "
             + ngettext("{count} complete answer", "{count} complete answers", c.finished).format(count=c.finished)
         )
-        lines.append(_("• {title}: {figures}").format(title=_title(c.title, locale), figures=figures))
+        lines.append(_("• {title}: {figures}").format(title=in_language(c.title, locale), figures=figures))
         for shares, name in ((c.by_neighbourhood, lambda code: _hood(code, hood_names)), (c.by_age_bracket, _age)):
             for share in shares:
                 if share.population_share is not None:
@@ -118,11 +115,13 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
     if stats.population is not None:
         lines += ["", _("Who took part in the period, against the population ({source}):").format(source=stats.population.source)]
         for group in stats.population.groups:
-            name = _hood(group.code, hood_names) if group.dimension == "neighbourhood" else _age(group.code)
+            group_name = _hood(group.code, hood_names) if group.dimension == "neighbourhood" else _age(group.code)
             lines.append(
                 "• "
                 + _("{name}: {participants} of participants, {population} of the population").format(
-                    name=name, participants=pct(group.participant_share, locale), population=pct(group.population_share, locale)
+                    name=group_name,
+                    participants=pct(group.participant_share, locale),
+                    population=pct(group.population_share, locale),
                 )
             )
     rep = stats.reports
@@ -144,7 +143,7 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
         lines.append(
             "• "
             + ngettext("{name}: {opened} received", "{name}: {opened} received", category.opened).format(
-                name=_title(category.name, locale), opened=category.opened
+                name=in_language(category.name, locale), opened=category.opened
             )
             + ", "
             + ngettext("{closed} dealt with", "{closed} dealt with", category.closed).format(closed=category.closed)
@@ -435,7 +434,7 @@ def _pages(
             _("Participation in each consultation"),
             [
                 (
-                    _wrap(_title(c.title, locale), 34),
+                    _wrap(in_language(c.title, locale), 34),
                     [
                         (
                             c.participation_rate or 0.0,
@@ -461,7 +460,7 @@ def _pages(
             _("Reports: time to deal with them, by category"),
             [
                 (
-                    _wrap(_title(c.name, locale), 34),
+                    _wrap(in_language(c.name, locale), 34),
                     [
                         ((c.median_hours or 0) / 24, _("usually {time}").format(time=duration(c.median_hours, locale)), BLUE),
                         ((c.p90_hours or 0) / 24, _("9 in 10 within {time}").format(time=duration(c.p90_hours, locale)), ORANGE),

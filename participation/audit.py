@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import AuditEntry
 
@@ -43,12 +44,14 @@ async def record(
 
 async def entries(session: AsyncSession, *, since: datetime | None = None, limit: int = 1000) -> list[AuditEntry]:
     """The audit trail, oldest first, from `since` on."""
-    query = select(AuditEntry).order_by(AuditEntry.at, AuditEntry.id)
+    query = select(AuditEntry).order_by(col(AuditEntry.at), col(AuditEntry.id))
     if since is not None:
-        query = query.where(AuditEntry.at >= since)
+        query = query.where(col(AuditEntry.at) >= since)
     return list(await session.scalars(query.limit(limit)))
 
 
 async def latest(session: AsyncSession, *, limit: int = 300) -> list[AuditEntry]:
     """The most recent entries first, for the admins' page."""
-    return list(await session.scalars(select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))  # type: ignore[attr-defined]
+    return list(
+        await session.scalars(select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit))
+    )

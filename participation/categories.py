@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from participation.languages import in_language
 from storage.models import ReportCategory
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -44,12 +45,7 @@ class ImportResult:
     updated: int
 
 
-def localized(texts: dict[str, str], locale: str, default_locale: str = "fr") -> str:
-    """The text in `locale`, else the plain one, else the default locale's, else any."""
-    for key in (locale, ANY_LOCALE, default_locale):
-        if texts.get(key):
-            return texts[key]
-    return next(iter(texts.values()), "")
+localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 def _text(value: Any, path: str, problems: list[str]) -> dict[str, str]:

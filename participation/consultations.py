@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from participation import audit, outbox
 from participation.consultation_file import OTHER, ConsultationSpec
+from participation.languages import in_language
 from participation.text import clean_text, clean_visible
 from storage.crypto import FreeText, decrypted, unsealed
 from storage.json_sql import decoded, json_object_of
@@ -79,14 +80,7 @@ class ConsultationLocked(Exception):
         self.responses = responses
 
 
-def localized(text: dict[str, str] | None, locale: str | None, default_locale: str = "fr") -> str:
-    """The text in `locale`, else the default locale, else any language it exists in."""
-    if not text:
-        return ""
-    for candidate in (locale, default_locale):
-        if candidate and text.get(candidate):
-            return text[candidate]
-    return next(iter(text.values()))
+localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 def status_at(consultation: Consultation, now: datetime | None = None) -> Status:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE_LAT = 111_320.0
@@ -54,7 +55,7 @@ def point_in_polygon(lon: float, lat: float, polygon_coordinates: Sequence[Ring]
     return not any(_in_ring(lon, lat, hole) for hole in polygon_coordinates[1:])
 
 
-def point_in_area(lon: float, lat: float, area: dict) -> bool:  # type: ignore[type-arg]
+def point_in_area(lon: float, lat: float, area: Mapping[str, Any]) -> bool:
     """A GeoJSON Polygon or MultiPolygon geometry contains the point."""
     if area.get("type") == "Polygon":
         return point_in_polygon(lon, lat, area.get("coordinates") or [])

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation.reports import CLOSED_STATUSES, OPEN_STATUSES
 from storage.models import Report, ReportCategory, ReportPhoto, ReportStatusChange
@@ -44,41 +45,42 @@ async def _with_history(session: AsyncSession, rows: list[tuple[Report, ReportCa
     if ids:
         for change in await session.scalars(
             select(ReportStatusChange)
-            .where(ReportStatusChange.report_id.in_(ids))  # type: ignore[attr-defined]
-            .order_by(ReportStatusChange.report_id, ReportStatusChange.at, ReportStatusChange.id)
+            .where(col(ReportStatusChange.report_id).in_(ids))
+            .order_by(col(ReportStatusChange.report_id), col(ReportStatusChange.at), col(ReportStatusChange.id))
         ):
             history[change.report_id].append(change)
     first_photo: dict[int, int] = {}
     if ids:
         for report_id, position in await session.execute(
-            select(ReportPhoto.report_id, func.min(ReportPhoto.position))
-            .where(ReportPhoto.report_id.in_(ids), ReportPhoto.path.is_not(None))  # type: ignore[attr-defined,union-attr]
-            .group_by(ReportPhoto.report_id)
+            select(col(ReportPhoto.report_id), func.min(col(ReportPhoto.position)))
+            .where(col(ReportPhoto.report_id).in_(ids), col(ReportPhoto.path).is_not(None))
+            .group_by(col(ReportPhoto.report_id))
         ):
             first_photo[report_id] = position
-    return [
-        PublicRequest(report, category, history[report.id], first_photo.get(report.id))  # type: ignore[index,arg-type]
-        for report, category in rows
-    ]
+    found = []
+    for report, category in rows:
+        assert report.id is not None  # a stored report
+        found.append(PublicRequest(report, category, history[report.id], first_photo.get(report.id)))
+    return found
 
 
 async def list_requests(session: AsyncSession, filters: RequestFilters) -> list[PublicRequest]:
     """Reports matching `filters`, newest first, at most `filters.limit`: two statements."""
-    statement = select(Report, ReportCategory).join(ReportCategory, ReportCategory.id == Report.category_id)
+    statement = select(Report, ReportCategory).join(ReportCategory, col(ReportCategory.id) == col(Report.category_id))
     if filters.refs:
-        statement = statement.where(Report.ref.in_([ref.upper() for ref in filters.refs]))  # type: ignore[attr-defined]
+        statement = statement.where(col(Report.ref).in_([ref.upper() for ref in filters.refs]))
     else:
         if filters.codes:
-            statement = statement.where(ReportCategory.code.in_(filters.codes))  # type: ignore[attr-defined]
+            statement = statement.where(col(ReportCategory.code).in_(filters.codes))
         wanted = set(filters.open311_statuses)
         if wanted and wanted != {"open", "closed"}:
             chosen = OPEN_STATUSES if "open" in wanted else CLOSED_STATUSES
-            statement = statement.where(Report.status.in_([s.value for s in chosen]))  # type: ignore[attr-defined]
+            statement = statement.where(col(Report.status).in_([s.value for s in chosen]))
         if filters.start is not None:
-            statement = statement.where(Report.created_at >= filters.start)
+            statement = statement.where(col(Report.created_at) >= filters.start)
         if filters.end is not None:
-            statement = statement.where(Report.created_at <= filters.end)
-    statement = statement.order_by(Report.created_at.desc(), Report.id.desc()).limit(filters.limit)  # type: ignore[attr-defined]
+            statement = statement.where(col(Report.created_at) <= filters.end)
+    statement = statement.order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(filters.limit)
     rows = [(report, category) for report, category in (await session.execute(statement)).all()]
     return await _with_history(session, rows)
 
@@ -87,8 +89,8 @@ async def request_by_ref(session: AsyncSession, ref: str) -> PublicRequest | Non
     row = (
         await session.execute(
             select(Report, ReportCategory)
-            .join(ReportCategory, ReportCategory.id == Report.category_id)
-            .where(Report.ref == ref.upper())
+            .join(ReportCategory, col(ReportCategory.id) == col(Report.category_id))
+            .where(col(Report.ref) == ref.upper())
         )
     ).first()
     if row is None:
@@ -99,15 +101,15 @@ async def request_by_ref(session: AsyncSession, ref: str) -> PublicRequest | Non
 async def kept_photo_path(session: AsyncSession, ref: str, position: int) -> str | None:
     """Where photo `position` of report `ref` was downloaded, if it was (what Open311's media_url serves)."""
     return await session.scalar(
-        select(ReportPhoto.path)
-        .join(Report, Report.id == ReportPhoto.report_id)
-        .where(Report.ref == ref, ReportPhoto.position == position, ReportPhoto.path.is_not(None))  # type: ignore[union-attr]
+        select(col(ReportPhoto.path))
+        .join(Report, col(Report.id) == col(ReportPhoto.report_id))
+        .where(col(Report.ref) == ref, col(ReportPhoto.position) == position, col(ReportPhoto.path).is_not(None))
     )
 
 
 async def ref_by_token(session: AsyncSession, token: str) -> str | None:
-    return await session.scalar(select(Report.ref).where(Report.open311_token == token))
+    return await session.scalar(select(col(Report.ref)).where(col(Report.open311_token) == token))
 
 
 async def latest_category_at(session: AsyncSession) -> datetime | None:
-    return await session.scalar(select(ReportCategory.created_at).order_by(ReportCategory.created_at.desc()).limit(1))  # type: ignore[attr-defined]
+    return await session.scalar(select(col(ReportCategory.created_at)).order_by(col(ReportCategory.created_at).desc()).limit(1))

@@ -31,9 +31,8 @@ ENQUEUED_FLAG = "palabre.outbox_enqueued"
 class _NotIndexed(FunctionElement[str]):
     """A column SQLite must not search through an index (its unary +), as is everywhere else.
 
-    Without statistics (nobody runs ANALYZE) SQLite served `id IN (...) AND status = ...` from
-    the index on status, reading every pending message of the queue to pick the claimed ones:
-    12 ms per claim with 100,000 queued instead of 2 ms; by primary key it reads only those.
+    Without statistics SQLite searched claims through the index on status, reading every pending
+    message; by primary key it reads only the claimed ones (bench/RESULTS.md §6).
     """
 
     type = String()
@@ -183,16 +182,6 @@ async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None =
         .execution_options(populate_existing=True)
     )
     return list(rows)
-
-
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    return await session.scalar(
-        select(func.min(col(OutboxMessage.not_before))).where(col(OutboxMessage.status) == Status.PENDING)
-    )
-
-
-async def mark_sent(session: AsyncSession, message_id: int) -> None:
-    await mark_sent_many(session, [message_id])
 
 
 async def mark_sent_many(session: AsyncSession, message_ids: list[int]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation.consultations import ResponseStatus
 from participation.residents import AgeBracket
@@ -78,7 +79,9 @@ def parse_population(text: str, neighbourhood_codes: list[str]) -> Margins:
 
 
 async def neighbourhood_codes(session: AsyncSession) -> list[str]:
-    return list(await session.scalars(select(Neighbourhood.code).order_by(Neighbourhood.position, Neighbourhood.code)))
+    return list(
+        await session.scalars(select(col(Neighbourhood.code)).order_by(col(Neighbourhood.position), col(Neighbourhood.code)))
+    )
 
 
 async def import_population(session: AsyncSession, text: str) -> Margins:
@@ -109,13 +112,13 @@ async def participant_cells(
     """How many participants of a consultation per (neighbourhood, age bracket) of their profile."""
     rows = (
         await session.execute(
-            select(Resident.neighbourhood, Resident.age_bracket, func.count())
-            .join(ConsultationResponse, Resident.id == ConsultationResponse.resident_id)
+            select(col(Resident.neighbourhood), col(Resident.age_bracket), func.count())
+            .join(ConsultationResponse, col(Resident.id) == col(ConsultationResponse.resident_id))
             .where(
-                ConsultationResponse.consultation_id == consultation_id,
-                *([ConsultationResponse.status == ResponseStatus.SUBMITTED] if submitted_only else []),
+                col(ConsultationResponse.consultation_id) == consultation_id,
+                *([col(ConsultationResponse.status) == ResponseStatus.SUBMITTED] if submitted_only else []),
             )
-            .group_by(Resident.neighbourhood, Resident.age_bracket)
+            .group_by(col(Resident.neighbourhood), col(Resident.age_bracket))
         )
     ).all()
     return {(hood, age): int(n) for hood, age, n in rows}
@@ -126,7 +129,8 @@ async def consultation_weights(session: AsyncSession, consultation: Consultation
     margins = await load_margins(session)
     if margins is None:
         return None
-    return weigh_cells(margins, await participant_cells(session, consultation.id))  # type: ignore[arg-type]
+    assert consultation.id is not None  # a stored consultation
+    return weigh_cells(margins, await participant_cells(session, consultation.id))
 
 
 async def under_represented(session: AsyncSession, consultation: Consultation) -> list[GroupFigure] | None:
@@ -134,5 +138,6 @@ async def under_represented(session: AsyncSession, consultation: Consultation) -
     margins = await load_margins(session)
     if margins is None:
         return None
-    cells = await participant_cells(session, consultation.id)  # type: ignore[arg-type]
+    assert consultation.id is not None  # a stored consultation
+    cells = await participant_cells(session, consultation.id)
     return [group for group in group_figures(margins, cells) if group.under_represented]

@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from participation.categories import localized
 from participation.cells import safe_cell
+from participation.languages import in_language
 from participation.reports import open311_status
 from storage.models import Report, ReportCategory, ReportFollower
 
@@ -56,19 +57,19 @@ class ExportRow:
 
 
 async def export_rows(session: AsyncSession, locale: str) -> list[ExportRow]:
-    followers = select(ReportFollower.report_id, func.count().label("n")).group_by(ReportFollower.report_id).subquery()
+    followers = select(col(ReportFollower.report_id), func.count().label("n")).group_by(col(ReportFollower.report_id)).subquery()
     rows = await session.execute(
         select(Report, ReportCategory, func.coalesce(followers.c.n, 0))
-        .join(ReportCategory, ReportCategory.id == Report.category_id)
-        .outerjoin(followers, followers.c.report_id == Report.id)
-        .order_by(Report.id)
+        .join(ReportCategory, col(ReportCategory.id) == col(Report.category_id))
+        .outerjoin(followers, followers.c.report_id == col(Report.id))
+        .order_by(col(Report.id))
     )
     return [
         ExportRow(
             ref=r.ref,
             service_code=c.code,
-            category=localized(c.name, locale, locale),
-            group=localized(c.group_name, locale, locale),
+            category=in_language(c.name, locale, locale),
+            group=in_language(c.group_name, locale, locale),
             status=r.status,
             open311_status=open311_status(r.status),
             description=r.description,

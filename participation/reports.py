@@ -463,15 +463,6 @@ async def is_related(session: AsyncSession, report: Report, resident: Resident) 
     ) is not None
 
 
-async def last_public_note(session: AsyncSession, report: Report) -> str | None:
-    return await session.scalar(
-        select(col(ReportStatusChange.note))
-        .where(col(ReportStatusChange.report_id) == report.id, col(ReportStatusChange.note).is_not(None))
-        .order_by(col(ReportStatusChange.at).desc(), col(ReportStatusChange.id).desc())
-        .limit(1)
-    )
-
-
 async def reports_personal_data(session: AsyncSession, resident: Resident) -> dict[str, list[dict[str, object]]]:
     """The resident's reports and followed reports, for /mydata."""
 

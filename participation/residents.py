@@ -52,10 +52,6 @@ async def get_or_create_resident(session: AsyncSession, telegram_id: int) -> Res
     return resident
 
 
-async def find_resident(session: AsyncSession, telegram_id: int) -> Resident | None:
-    return await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
-
-
 def has_current_consent(resident: Resident) -> bool:
     """True when the resident accepted the notice in force (a new version asks again)."""
     return resident.consent_at is not None and resident.consent_version == NOTICE_VERSION

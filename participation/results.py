@@ -458,14 +458,6 @@ def response_table(results: Results) -> tuple[list[str], list[list[str]]]:
     return _header(columns), [_row(r, columns) for r in results.responses]
 
 
-def weighted_response_table(results: Results, weights: dict[tuple[str, str], float] | None) -> tuple[list[str], list[list[str]]]:
-    """`response_table` with a last `weight` column when the population margins are known."""
-    header, rows = response_table(results)
-    if weights is None:
-        return header, rows
-    return [*header, "weight"], [[*row, _weight_cell(r, weights)] for row, r in zip(rows, results.responses, strict=True)]
-
-
 def to_csv(results: Results) -> bytes:
     """UTF-8 with a BOM, so that spreadsheet programs show the accents right."""
     header, rows = response_table(results)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import audit, outbox
 from storage.models import (
@@ -47,22 +48,24 @@ class PurgeReport:
 
 
 async def _text_question_ids(session: AsyncSession, closed_before: datetime) -> list[tuple[int, list[str]]]:
-    rows = await session.execute(select(Consultation.id, Consultation.questions).where(Consultation.closes_at < closed_before))
+    rows = await session.execute(
+        select(col(Consultation.id), col(Consultation.questions)).where(col(Consultation.closes_at) < closed_before)
+    )
     return [(cid, [q["id"] for q in questions if q.get("type") == "text"]) for cid, questions in rows.all()]
 
 
 async def purge_free_texts(session: AsyncSession, closed_before: datetime, *, dry_run: bool) -> dict[str, int]:
     counts = {"free_text_answers": 0, "other_answers": 0}
     for consultation_id, text_ids in await _text_question_ids(session, closed_before):
-        responses = select(ConsultationResponse.id).where(ConsultationResponse.consultation_id == consultation_id)
+        responses = select(col(ConsultationResponse.id)).where(col(ConsultationResponse.consultation_id) == consultation_id)
         if text_ids:
-            texts = ConsultationAnswer.response_id.in_(responses) & ConsultationAnswer.question_id.in_(text_ids)
+            texts = col(ConsultationAnswer.response_id).in_(responses) & col(ConsultationAnswer.question_id).in_(text_ids)
             counts["free_text_answers"] += int(
                 await session.scalar(select(func.count()).select_from(ConsultationAnswer).where(texts)) or 0
             )
             if not dry_run:
                 await session.execute(delete(ConsultationAnswer).where(texts))
-        others = ConsultationAnswer.response_id.in_(responses) & ConsultationAnswer.other_text.is_not(None)
+        others = col(ConsultationAnswer.response_id).in_(responses) & col(ConsultationAnswer.other_text).is_not(None)
         counts["other_answers"] += int(
             await session.scalar(select(func.count()).select_from(ConsultationAnswer).where(others)) or 0
         )
@@ -75,14 +78,14 @@ async def purge_report_details(session: AsyncSession, closed_before: datetime, *
     """Closed long enough: the report stays as open data, but no longer points to anyone."""
     old = (
         await session.execute(
-            select(Report.id, Resident.telegram_id)
-            .outerjoin(Resident, Resident.id == Report.resident_id)
-            .where(Report.closed_at.is_not(None), Report.closed_at < closed_before)
+            select(col(Report.id), col(Resident.telegram_id))
+            .outerjoin(Resident, col(Resident.id) == col(Report.resident_id))
+            .where(col(Report.closed_at).is_not(None), col(Report.closed_at) < closed_before)
         )
     ).all()
     report_ids = [report_id for report_id, _ in old]
     reporters = [(report_id, telegram_id) for report_id, telegram_id in old if telegram_id is not None]
-    followers = ReportFollower.report_id.in_(report_ids)
+    followers = col(ReportFollower.report_id).in_(report_ids)
     counts = {
         "report_reporters": len(reporters),
         "report_followers": int(await session.scalar(select(func.count()).select_from(ReportFollower).where(followers)) or 0),
@@ -93,10 +96,10 @@ async def purge_report_details(session: AsyncSession, closed_before: datetime, *
         # The reporter's own "not fixed" answer is in the history under their Telegram id.
         await session.execute(
             update(ReportStatusChange)
-            .where(ReportStatusChange.report_id == report_id, ReportStatusChange.author_telegram_id == telegram_id)
+            .where(col(ReportStatusChange.report_id) == report_id, col(ReportStatusChange.author_telegram_id) == telegram_id)
             .values(author_telegram_id=None)
         )
-    await session.execute(update(Report).where(Report.id.in_(report_ids)).values(resident_id=None))
+    await session.execute(update(Report).where(col(Report.id).in_(report_ids)).values(resident_id=None))
     await session.execute(delete(ReportFollower).where(followers))
     return counts
 
@@ -125,4 +128,4 @@ async def purge(
 
 
 async def last_purge_at(session: AsyncSession) -> datetime | None:
-    return await session.scalar(select(func.max(AuditEntry.at)).where(AuditEntry.action == PURGE_ACTION))
+    return await session.scalar(select(func.max(col(AuditEntry.at))).where(col(AuditEntry.action) == PURGE_ACTION))

@@ -9,8 +9,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation.consultations import ResponseStatus
 from participation.impact import publication_of
@@ -142,21 +143,21 @@ def _monday(at: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _living():  # type: ignore[no-untyped-def]
-    return (Resident.consent_at.is_not(None), Resident.erased_at.is_(None))
+def _living() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (col(Resident.consent_at).is_not(None), col(Resident.erased_at).is_(None))
 
 
 async def resident_figures(session: AsyncSession, start: datetime, end: datetime) -> ResidentFigures:
-    total = await session.scalar(select(func.count()).select_from(Resident).where(*_living(), Resident.consent_at < end))
+    total = await session.scalar(select(func.count()).select_from(Resident).where(*_living(), col(Resident.consent_at) < end))
     unreachable = await session.scalar(
-        select(func.count()).select_from(Resident).where(*_living(), Resident.unreachable_at.is_not(None))
+        select(func.count()).select_from(Resident).where(*_living(), col(Resident.unreachable_at).is_not(None))
     )
     consents = list(
         await session.scalars(
-            select(Resident.consent_at).where(*_living(), Resident.consent_at >= start, Resident.consent_at < end)
+            select(col(Resident.consent_at)).where(*_living(), col(Resident.consent_at) >= start, col(Resident.consent_at) < end)
         )
     )
-    per_week = Counter(_monday(at) for at in consents)
+    per_week = Counter(_monday(at) for at in consents if at is not None)  # the query kept consented ones only
     weeks = []
     monday = _monday(start)
     while datetime.combine(monday, datetime.min.time(), tzinfo=start.tzinfo) < end:
@@ -164,32 +165,34 @@ async def resident_figures(session: AsyncSession, start: datetime, end: datetime
         monday += timedelta(days=7)
     active_ids: set[int] = set(
         await session.scalars(
-            select(Resident.id).where(*_living(), Resident.last_active_at >= start, Resident.last_active_at < end)
+            select(col(Resident.id)).where(*_living(), col(Resident.last_active_at) >= start, col(Resident.last_active_at) < end)
         )
     )
     active_ids.update(
         await session.scalars(
-            select(ConsultationResponse.resident_id).where(
+            select(col(ConsultationResponse.resident_id)).where(
                 or_(
-                    (ConsultationResponse.started_at >= start) & (ConsultationResponse.started_at < end),
-                    (ConsultationResponse.updated_at >= start) & (ConsultationResponse.updated_at < end),
+                    (col(ConsultationResponse.started_at) >= start) & (col(ConsultationResponse.started_at) < end),
+                    (col(ConsultationResponse.updated_at) >= start) & (col(ConsultationResponse.updated_at) < end),
                 )
             )
         )
     )
     active_ids.update(
-        await session.scalars(select(Feedback.resident_id).where(Feedback.created_at >= start, Feedback.created_at < end))
+        await session.scalars(
+            select(col(Feedback.resident_id)).where(col(Feedback.created_at) >= start, col(Feedback.created_at) < end)
+        )
     )
     active_ids.update(
         await session.scalars(
-            select(SatisfactionAnswer.resident_id).where(
-                SatisfactionAnswer.answered_at >= start,
-                SatisfactionAnswer.answered_at < end,
-                SatisfactionAnswer.resident_id.is_not(None),
+            select(col(SatisfactionAnswer.resident_id)).where(
+                col(SatisfactionAnswer.answered_at) >= start,
+                col(SatisfactionAnswer.answered_at) < end,
+                col(SatisfactionAnswer.resident_id).is_not(None),
             )
         )
     )
-    living = set(await session.scalars(select(Resident.id).where(*_living())))
+    living = set(await session.scalars(select(col(Resident.id)).where(*_living())))
     return ResidentFigures(total=total or 0, new_per_week=weeks, active=len(active_ids & living), unreachable=unreachable or 0)
 
 
@@ -227,29 +230,39 @@ async def consultation_figures(
     consultations = list(
         await session.scalars(
             select(Consultation)
-            .where(Consultation.status != "draft", Consultation.opens_at < end, Consultation.closes_at >= start)
-            .order_by(Consultation.opens_at, Consultation.id)
+            .where(col(Consultation.status) != "draft", col(Consultation.opens_at) < end, col(Consultation.closes_at) >= start)
+            .order_by(col(Consultation.opens_at), col(Consultation.id))
         )
     )
     residents = (
-        await session.execute(select(Resident.neighbourhood, Resident.age_bracket, Resident.consent_at).where(*_living()))
+        await session.execute(
+            select(col(Resident.neighbourhood), col(Resident.age_bracket), col(Resident.consent_at)).where(*_living())
+        )
     ).all()
     hood_codes: list[str | None] = list(
-        await session.scalars(select(Neighbourhood.code).order_by(Neighbourhood.position, Neighbourhood.code))
+        await session.scalars(select(col(Neighbourhood.code)).order_by(col(Neighbourhood.position), col(Neighbourhood.code)))
     )
     age_codes: list[str | None] = [bracket.value for bracket in AgeBracket]
     figures = []
     for consultation in consultations:
+        assert consultation.id is not None  # a stored consultation
         audience_rows = [
             (hood, age)
             for hood, age, consent_at in residents
-            if consent_at < consultation.closes_at and (not consultation.neighbourhoods or hood in consultation.neighbourhoods)
+            if consent_at is not None
+            and consent_at < consultation.closes_at
+            and (not consultation.neighbourhoods or hood in consultation.neighbourhoods)
         ]
         rows = (
             await session.execute(
-                select(ConsultationResponse.status, Resident.neighbourhood, Resident.age_bracket, Resident.erased_at)
-                .join(Resident, Resident.id == ConsultationResponse.resident_id)
-                .where(ConsultationResponse.consultation_id == consultation.id)
+                select(
+                    col(ConsultationResponse.status),
+                    col(Resident.neighbourhood),
+                    col(Resident.age_bracket),
+                    col(Resident.erased_at),
+                )
+                .join(Resident, col(Resident.id) == col(ConsultationResponse.resident_id))
+                .where(col(ConsultationResponse.consultation_id) == consultation.id)
             )
         ).all()
         responses = [(status, hood, age) for status, hood, age, _erased in rows]
@@ -270,7 +283,7 @@ async def consultation_figures(
                 finished=finished,
                 participation_rate=_ratio(started, audience),
                 completion_rate=_ratio(finished, started),
-                published=await publication_of(session, consultation.id) is not None,  # type: ignore[arg-type]
+                published=await publication_of(session, consultation.id) is not None,
                 by_neighbourhood=_shares(
                     hood_codes,
                     [hood for hood, _age in audience_rows],
@@ -291,8 +304,8 @@ async def consultation_figures(
 async def satisfaction_figures(session: AsyncSession, start: datetime, end: datetime, interval_days: int) -> SatisfactionFigures:
     rows = (
         await session.execute(
-            select(SatisfactionAnswer.period, SatisfactionAnswer.score).where(
-                SatisfactionAnswer.answered_at >= start, SatisfactionAnswer.answered_at < end
+            select(col(SatisfactionAnswer.period), col(SatisfactionAnswer.score)).where(
+                col(SatisfactionAnswer.answered_at) >= start, col(SatisfactionAnswer.answered_at) < end
             )
         )
     ).all()
@@ -314,7 +327,9 @@ async def satisfaction_figures(session: AsyncSession, start: datetime, end: date
 
 async def feedback_figures(session: AsyncSession, start: datetime, end: datetime) -> FeedbackFigures:
     rows = list(
-        await session.scalars(select(Feedback.answered_at).where(Feedback.created_at >= start, Feedback.created_at < end))
+        await session.scalars(
+            select(col(Feedback.answered_at)).where(col(Feedback.created_at) >= start, col(Feedback.created_at) < end)
+        )
     )
     return FeedbackFigures(received=len(rows), answered=sum(1 for at in rows if at is not None))
 
@@ -331,29 +346,36 @@ def quantile(values: list[float], q: float) -> float | None:
 
 
 async def report_figures(session: AsyncSession, start: datetime, end: datetime) -> ReportFigures:
-    opened = Counter(await session.scalars(select(Report.category_id).where(Report.created_at >= start, Report.created_at < end)))
+    opened = Counter(
+        await session.scalars(
+            select(col(Report.category_id)).where(col(Report.created_at) >= start, col(Report.created_at) < end)
+        )
+    )
     closed_rows = (
         await session.execute(
-            select(Report.category_id, Report.created_at, Report.closed_at).where(
-                Report.closed_at.is_not(None),
-                Report.closed_at >= start,
-                Report.closed_at < end,
-                Report.status.in_([s.value for s in CLOSED_STATUSES]),
+            select(col(Report.category_id), col(Report.created_at), col(Report.closed_at)).where(
+                col(Report.closed_at).is_not(None),
+                col(Report.closed_at) >= start,
+                col(Report.closed_at) < end,
+                col(Report.status).in_([s.value for s in CLOSED_STATUSES]),
             )
         )
     ).all()
     hours: dict[int, list[float]] = {}
     for category_id, created_at, closed_at in closed_rows:
+        assert closed_at is not None  # the query kept closed reports only
         hours.setdefault(category_id, []).append((closed_at - created_at).total_seconds() / 3600)
     reopened = await session.scalar(
-        select(func.count(func.distinct(ReportStatusChange.report_id))).where(
-            ReportStatusChange.from_status == ReportStatus.FIXED.value,
-            ReportStatusChange.to_status.in_([s.value for s in OPEN_STATUSES]),
-            ReportStatusChange.at >= start,
-            ReportStatusChange.at < end,
+        select(func.count(func.distinct(col(ReportStatusChange.report_id)))).where(
+            col(ReportStatusChange.from_status) == ReportStatus.FIXED.value,
+            col(ReportStatusChange.to_status).in_([s.value for s in OPEN_STATUSES]),
+            col(ReportStatusChange.at) >= start,
+            col(ReportStatusChange.at) < end,
         )
     )
-    categories = list(await session.scalars(select(ReportCategory).order_by(ReportCategory.position, ReportCategory.code)))
+    categories = list(
+        await session.scalars(select(ReportCategory).order_by(col(ReportCategory.position), col(ReportCategory.code)))
+    )
     every = [h for values in hours.values() for h in values]
     return ReportFigures(
         opened=sum(opened.values()),
@@ -365,13 +387,13 @@ async def report_figures(session: AsyncSession, start: datetime, end: datetime) 
             CategoryFigures(
                 code=c.code,
                 name=c.name,
-                opened=opened.get(c.id, 0),  # type: ignore[arg-type]
-                closed=len(hours.get(c.id, [])),  # type: ignore[arg-type]
-                median_hours=quantile(hours.get(c.id, []), 0.5),  # type: ignore[arg-type]
-                p90_hours=quantile(hours.get(c.id, []), 0.9),  # type: ignore[arg-type]
+                opened=opened.get(c.id, 0),
+                closed=len(hours.get(c.id, [])),
+                median_hours=quantile(hours.get(c.id, []), 0.5),
+                p90_hours=quantile(hours.get(c.id, []), 0.9),
             )
             for c in categories
-            if opened.get(c.id) or hours.get(c.id)  # type: ignore[arg-type]
+            if c.id is not None and (opened.get(c.id) or hours.get(c.id))
         ],
     )
 
@@ -399,14 +421,14 @@ async def population_figures(session: AsyncSession, start: datetime, end: dateti
     """Distinct residents who submitted a response in the period, by group, against the population."""
     rows = (
         await session.execute(
-            select(Resident.neighbourhood, Resident.age_bracket, func.count(func.distinct(Resident.id)))
-            .join(ConsultationResponse, ConsultationResponse.resident_id == Resident.id)
+            select(col(Resident.neighbourhood), col(Resident.age_bracket), func.count(func.distinct(col(Resident.id))))
+            .join(ConsultationResponse, col(ConsultationResponse.resident_id) == col(Resident.id))
             .where(
-                ConsultationResponse.status == ResponseStatus.SUBMITTED,
-                ConsultationResponse.submitted_at >= start,
-                ConsultationResponse.submitted_at < end,
+                col(ConsultationResponse.status) == ResponseStatus.SUBMITTED,
+                col(ConsultationResponse.submitted_at) >= start,
+                col(ConsultationResponse.submitted_at) < end,
             )
-            .group_by(Resident.neighbourhood, Resident.age_bracket)
+            .group_by(col(Resident.neighbourhood), col(Resident.age_bracket))
         )
     ).all()
     cells = {(hood, age): int(n) for hood, age, n in rows}

@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from participation.languages import in_language
 from storage.models import Neighbourhood, Resident, Subscription, Topic
 from storage.upsert import insert_ignore, upsert
 
@@ -141,12 +142,7 @@ async def _import(session: AsyncSession, entries: list[dict[str, Any]], model: A
     return ImportResult(created=created, updated=len(entries) - created)
 
 
-def localized(names: dict[str, str], locale: str, default_locale: str = "fr") -> str:
-    """The name in `locale`, else the default locale's, else whatever there is."""
-    for key in (locale, "", default_locale):
-        if key in names:
-            return names[key]
-    return next(iter(names.values()), "")
+localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 async def list_topics(session: AsyncSession) -> list[Topic]:

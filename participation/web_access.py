@@ -16,11 +16,13 @@ from enum import StrEnum
 import pyotp
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import audit
 from participation.roles import Role, roles_of
 from storage.models import AuditEntry, WebSession, WebSignInToken, WebTotpSecret
 from storage.types import utcnow
+from storage.upsert import affected_rows
 
 LINK_TTL = timedelta(minutes=10)
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -89,7 +91,7 @@ async def redeem_sign_in_link(
     """Use the link (once) and open a session; the TOTP step is still owed when required."""
     now = now or utcnow()
     # Claimed by a conditional UPDATE, so two browsers racing with one link cannot both win.
-    found = await session.scalar(select(WebSignInToken).where(WebSignInToken.token_hash == digest(token)))
+    found = await session.scalar(select(WebSignInToken).where(col(WebSignInToken.token_hash) == digest(token)))
     if found is None:
         raise SignInRefused(SignInRefusal.UNKNOWN)
     if found.used_at is not None:
@@ -98,10 +100,10 @@ async def redeem_sign_in_link(
         raise SignInRefused(SignInRefusal.EXPIRED)
     claimed = await session.execute(
         update(WebSignInToken)
-        .where(WebSignInToken.id == found.id, WebSignInToken.used_at.is_(None))  # type: ignore[union-attr]
+        .where(col(WebSignInToken.id) == found.id, col(WebSignInToken.used_at).is_(None))
         .values(used_at=now)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(claimed) != 1:
         raise SignInRefused(SignInRefusal.USED)
     roles = await roles_of(session, found.telegram_id, admin_ids)
     if not is_staff(roles):
@@ -131,7 +133,7 @@ async def current_session(
 ) -> SignedIn | None:
     """The live session behind a cookie, touched; None when ended, idle too long or no longer staff."""
     now = now or utcnow()
-    record = await session.scalar(select(WebSession).where(WebSession.token_hash == digest(cookie)))
+    record = await session.scalar(select(WebSession).where(col(WebSession.token_hash) == digest(cookie)))
     if record is None or record.ended_at is not None:
         return None
     if now - record.last_seen_at > IDLE_TIMEOUT:
@@ -152,8 +154,12 @@ async def current_session(
 async def sign_out(session: AsyncSession, record: WebSession, *, everywhere: bool, now: datetime | None = None) -> int:
     """End this session, or every session of the person; returns how many were ended."""
     now = now or utcnow()
-    query = update(WebSession).where(WebSession.ended_at.is_(None)).values(ended_at=now)  # type: ignore[union-attr]
-    query = query.where(WebSession.telegram_id == record.telegram_id) if everywhere else query.where(WebSession.id == record.id)
+    query = update(WebSession).where(col(WebSession.ended_at).is_(None)).values(ended_at=now)
+    query = (
+        query.where(col(WebSession.telegram_id) == record.telegram_id)
+        if everywhere
+        else query.where(col(WebSession.id) == record.id)
+    )
     ended = await session.execute(query)
     await audit.record(
         session,
@@ -161,7 +167,7 @@ async def sign_out(session: AsyncSession, record: WebSession, *, everywhere: boo
         source=audit.Source.WEB,
         action="web.sign_out_everywhere" if everywhere else "web.sign_out",
     )
-    return int(ended.rowcount)  # type: ignore[attr-defined]
+    return affected_rows(ended)
 
 
 async def totp_secret_for(session: AsyncSession, telegram_id: int) -> WebTotpSecret:
@@ -205,7 +211,7 @@ async def confirm_totp(session: AsyncSession, record: WebSession, code: str, *, 
         failures = await session.scalar(
             select(func.count())
             .select_from(AuditEntry)
-            .where(AuditEntry.action == "web.totp_refused", AuditEntry.subject == f"web_session:{record.id}")
+            .where(col(AuditEntry.action) == "web.totp_refused", col(AuditEntry.subject) == f"web_session:{record.id}")
         )
         if (failures or 0) >= MAX_TOTP_FAILURES:
             record.ended_at = now

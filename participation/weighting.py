@@ -115,13 +115,6 @@ def rake_cells(
     return w
 
 
-def effective_size(weights: np.ndarray) -> float:
-    """Kish's effective sample size: (Σw)² / Σw²."""
-    total = float(weights.sum())
-    squares = float((weights**2).sum())
-    return total * total / squares if squares else 0.0
-
-
 def margin_of_error(n_effective: float, proportion: float = 0.5) -> float | None:
     """Half-width of the 95 % interval of a proportion, in percentage points (worst case p = 0.5)."""
     if n_effective <= 0:

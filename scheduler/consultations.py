@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,14 +19,14 @@ I18N_KEY = "i18n"  # JobContext.extra holds the I18n the application built
 
 async def consultation_jobs(session: AsyncSession, _context: JobContext) -> list[PlannedJob]:
     """One job per opening or closing still to come (or missed while the bot was down)."""
-    jobs = []
+    jobs: list[PlannedJob] = []
     for consultation_id, kind, at in await due_transitions(session):
         action = _opener(consultation_id) if kind == "open" else _closer(consultation_id)
         jobs.append(PlannedJob(job_id=f"consultation.{kind}.{consultation_id}", run_at=at, action=action))
     return jobs
 
 
-def _opener(consultation_id: int):  # type: ignore[no-untyped-def]
+def _opener(consultation_id: int) -> Callable[[JobContext], Awaitable[None]]:
     async def run(context: JobContext) -> None:
         await open_and_announce(consultation_id, context)
 
@@ -68,7 +70,7 @@ async def open_and_announce(consultation_id: int, context: JobContext) -> int:
     return queued
 
 
-def _closer(consultation_id: int):  # type: ignore[no-untyped-def]
+def _closer(consultation_id: int) -> Callable[[JobContext], Awaitable[None]]:
     async def run(context: JobContext) -> None:
         async with context.sessionmaker.begin() as session:
             await close_if_due(session, consultation_id)

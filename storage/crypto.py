@@ -4,8 +4,7 @@ AES-256-GCM (authenticated, from `cryptography`), one random 96-bit nonce per va
 holds comma-separated keys: the first encrypts and all of them decrypt, which is how a key is
 rotated (`palabre keys rotate`). The ring is installed once by whoever assembles the process
 (`palabre run`, the CLI, tests): column types only look it up when a value is read or written.
-Fernet was tried first: 48 µs per value against 6 µs, which made /results of 100,000 residents
-with free texts several seconds slower (bench/RESULTS.md).
+Not Fernet: eight times slower per value, seconds more on large /results (bench/RESULTS.md §6).
 """
 
 from __future__ import annotations

@@ -12,10 +12,6 @@ SessionMaker = async_sessionmaker[AsyncSession]
 SQLITE_QUEUE_SECONDS = 60.0  # a transaction waiting longer for the connection fails (and is retried)
 
 
-def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (exports, Open311) work while the bot writes; busy_timeout makes a writer
@@ -39,9 +35,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if parsed.database in (None, "", ":memory:"):
             raise ValueError("an in-memory SQLite database cannot be shared: give a file path")
         kwargs["connect_args"] = {"timeout": 30}
-        # One connection per process: SQLite has one write lock, so transactions wait their turn
-        # in the pool's FIFO queue instead of fighting for the lock and sleeping in busy_timeout
-        # (bench/answers.py: throughput that grows with the residents instead of collapsing).
+        # One connection per process: transactions queue for SQLite's one write lock (bench/RESULTS.md §6).
         # Readers queue too; transactions are short since none spans a network call.
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=SQLITE_QUEUE_SECONDS)
     else:

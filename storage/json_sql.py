@@ -19,9 +19,8 @@ def json_object_of(session: AsyncSession, key: Any, value: Any, when: ColumnElem
     stored = getattr(value.type, "impl", value.type)  # a TypeDecorator (the answers' values) stores its impl
     if not postgresql and isinstance(stored, JSON):
         value = func.json(value)  # SQLite stores JSON as its text: nest it, don't quote it
-    aggregate = func.json_object_agg(key, value) if postgresql else func.json_group_object(key, value)
-    if when is not None:
-        aggregate = aggregate.filter(when)
+    function = func.json_object_agg(key, value) if postgresql else func.json_group_object(key, value)
+    aggregate: ColumnElement[Any] = function.filter(when) if when is not None else function
     # As text on PostgreSQL: the driver would otherwise decode the json itself. No row gives NULL there, not {}.
     return cast(aggregate, Text) if postgresql else aggregate
 

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import crypto, rekey
@@ -40,7 +41,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema of `engine`'s database up to `revision`."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
 
-    def run(connection) -> None:  # type: ignore[no-untyped-def]
+    def run(connection: Connection) -> None:
         refuse_encryption_without_key(connection, config)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

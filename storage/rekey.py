@@ -57,7 +57,8 @@ def _rewrite(
     where: Any = None,
 ) -> int:
     """Apply `transform` to the raw values of `column` (None: leave it), batch by batch; how many changed."""
-    key, raw = sa.column(pk), sa.column(column, sa.JSON if json_column else sa.Text)
+    key: sa.ColumnClause[Any] = sa.column(pk)
+    raw = sa.column(column, sa.JSON if json_column else sa.Text)
     read = sa.cast(sa.column(column), sa.Text) if json_column else sa.column(column, sa.Text)
     source = sa.table(table, key, raw)
     changed, last = 0, None
@@ -113,7 +114,7 @@ def _text_questions(connection: Connection) -> dict[int, list[str]]:
 
 
 def _answers_of(connection: Connection, consultation_id: int, question_ids: list[str]) -> Any:
-    responses = (
+    responses: sa.Select[Any] = (
         sa.select(sa.column("id"))
         .select_from(sa.table("consultation_response"))
         .where(sa.column("consultation_id") == consultation_id)
@@ -197,5 +198,5 @@ def check_key(connection: Connection) -> None:
             .where(sa.column(column).is_not(None), sa.column(column) != "")
             .limit(1)
         ).scalar()
-        if crypto.is_token(value):
+        if isinstance(value, str) and crypto.is_token(value):
             crypto.decrypt(value)

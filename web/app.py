@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 ENGINE_KEY = web.AppKey("engine", AsyncEngine)
 # Why this process leads but its outbox sender does not run; None when it runs or another process leads.
-SENDER_PROBLEM_KEY = web.AppKey("sender_problem", Callable[[], "str | None"])
+SENDER_PROBLEM_KEY: web.AppKey[Callable[[], str | None]] = web.AppKey("sender_problem")
 
 
 async def healthz(request: web.Request) -> web.Response:

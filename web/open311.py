@@ -26,7 +26,8 @@ from aiohttp import BodyPartReader, web
 from config.settings import Settings
 from notices.reports import ReportNotices
 from participation import audit, open_data
-from participation.categories import active_categories, category_by_code, localized
+from participation.categories import active_categories, category_by_code
+from participation.languages import in_language
 from participation.open_data import PublicRequest
 from participation.reports import (
     MAX_ADDRESS,
@@ -122,12 +123,12 @@ def w3(moment: datetime | None, settings: Settings) -> str | None:
 def service_json(category: ReportCategory, locale: str) -> dict[str, Any]:
     return {
         "service_code": category.code,
-        "service_name": localized(category.name, locale, locale),
+        "service_name": in_language(category.name, locale, locale),
         "description": None,
         "metadata": False,
         "type": "realtime",
         "keywords": None,
-        "group": localized(category.group_name, locale, locale),
+        "group": in_language(category.group_name, locale, locale),
     }
 
 
@@ -140,7 +141,7 @@ def request_json(public: PublicRequest, settings: Settings, extensions: bool, or
         "service_request_id": report.ref,
         "status": open311_status(report.status),
         "status_notes": status_notes,
-        "service_name": localized(category.name, settings.default_locale, settings.default_locale),
+        "service_name": in_language(category.name, settings.default_locale, settings.default_locale),
         "service_code": category.code,
         "description": report.description,
         "agency_responsible": None,
@@ -313,11 +314,10 @@ def parse_filters(query: Any) -> tuple[open_data.RequestFilters, bool]:
         raise Open311Error(400, "status must be open, closed, or both separated by a comma")
     start = parse_w3(parameter(query.get("start_date"), "start_date", 64), "start_date") if query.get("start_date") else None
     end = parse_w3(parameter(query.get("end_date"), "end_date", 64), "end_date") if query.get("end_date") else None
-    if start is None and end is None:
-        end = utcnow()
-    if start is None:
-        start = end - DEFAULT_SPAN  # type: ignore[operator]
-    if end is None:
+    if start is None:  # no start: the span before the end, or before now
+        end = end or utcnow()
+        start = end - DEFAULT_SPAN
+    elif end is None:
         end = start + DEFAULT_SPAN
     if end < start:
         raise Open311Error(400, "end_date is before start_date")

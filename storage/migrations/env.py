@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
@@ -14,7 +15,7 @@ from storage.migrate import include_object
 target_metadata = SQLModel.metadata
 
 
-def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
+def _configure_and_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -38,4 +39,7 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     _configure_and_run(connection)
 else:  # the `alembic` command line, for developers writing migrations
-    asyncio.run(_run_with_own_engine(context.config.get_main_option("sqlalchemy.url")))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic.ini gives no sqlalchemy.url: set the database to migrate")
+    asyncio.run(_run_with_own_engine(url))

@@ -121,8 +121,8 @@ async def test_forget_reaches_the_agents_posts_and_their_queued_copies(
         posted = await session.scalar(
             select(OutboxMessage).where(OutboxMessage.dedupe_key == f"report:{photo_report.id}:agents:new")
         )
-        assert posted is not None and DESCRIPTION in posted.payload["text"]
-        await outbox.mark_sent(session, posted.id)  # type: ignore[arg-type]
+        assert posted is not None and posted.id is not None and DESCRIPTION in posted.payload["text"]
+        await outbox.mark_sent_many(session, [posted.id])
         await report_cards.record_posted(session, posted, SimpleNamespace(message_id=777))
     async with sessionmaker.begin() as session:  # later: a status change (the card's edit waits) and her comment
         report = await session.get(Report, photo_report.id)

@@ -71,7 +71,7 @@ async def sent(sessionmaker: SessionMaker, message: OutboxMessage, telegram_mess
     """Telegram took the message: the sender marks it sent and runs the agents' posts hook."""
     assert message.id is not None
     async with sessionmaker.begin() as session:
-        await outbox.mark_sent(session, message.id)
+        await outbox.mark_sent_many(session, [message.id])
         await report_cards.record_posted(session, message, SimpleNamespace(message_id=telegram_message_id))
 
 
@@ -195,7 +195,7 @@ async def test_a_report_posted_before_cards_existed_gets_its_old_post_edited(ses
     [old], _ = await claim(sessionmaker)
     async with sessionmaker.begin() as session:
         assert old.id is not None
-        await outbox.mark_sent(session, old.id)
+        await outbox.mark_sent_many(session, [old.id])
         await outbox.record_sent_message_id(session, old, SimpleNamespace(message_id=42))
     await show(sessionmaker, report, "👀 Pris en compte")
     posts, [edit] = await claim(sessionmaker)

@@ -9,7 +9,6 @@ from participation.weighting import (
     TRIM_HIGH,
     TRIM_LOW,
     Margins,
-    effective_size,
     margin_of_error,
     rake,
     weigh_cells,
@@ -135,9 +134,7 @@ def test_weighted_estimates_are_closer_to_the_truth_than_raw_ones() -> None:
     assert weights.n_effective < weights.weighted
 
 
-def test_kish_and_margin_of_error() -> None:
-    assert effective_size(np.ones(400)) == pytest.approx(400)
-    assert effective_size(np.array([1.0, 1.0, 4.0])) == pytest.approx(36 / 18)
+def test_margin_of_error() -> None:
     assert margin_of_error(400) == pytest.approx(4.9, abs=0.01)  # the familiar ± 4.9 points for 400 people
 
 

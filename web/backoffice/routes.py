@@ -20,6 +20,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from config.settings import Settings
 from notices.catalogs import translation
@@ -29,7 +30,6 @@ from notices.reports import ReportNotices
 from notices.stats_report import render_pdf, render_png, render_text
 from participation import audit, broadcasts, publication
 from participation import results as results_module
-from participation.categories import localized
 from participation.consultation_file import InvalidConsultation, parse_consultation_file
 from participation.consultations import (
     ConsultationLocked,
@@ -41,6 +41,7 @@ from participation.consultations import (
 from participation.consultations import Status as ConsultationStatus
 from participation.dates import parse_period
 from participation.feedback import FeedbackRefused, list_feedback
+from participation.languages import in_language
 from participation.report_desk import (
     ReportFilter,
     SavedReplyProblem,
@@ -160,7 +161,7 @@ def _context(request: web.Request) -> BackofficeContext:
 
 
 async def _staff_locale(session: AsyncSession, telegram_id: int, default: str) -> str:
-    locale = await session.scalar(select(Resident.locale).where(Resident.telegram_id == telegram_id))
+    locale = await session.scalar(select(col(Resident.locale)).where(col(Resident.telegram_id) == telegram_id))
     return locale if locale in ("fr", "en") else default
 
 
@@ -308,22 +309,26 @@ def _day(text: str) -> date | None:
 
 
 async def _choices(session: AsyncSession, locale: str, default_locale: str) -> dict[str, Any]:
-    categories = list(await session.scalars(select(ReportCategory).order_by(ReportCategory.position, ReportCategory.code)))
-    neighbourhoods = list(await session.scalars(select(Neighbourhood).order_by(Neighbourhood.position, Neighbourhood.code)))
+    categories = list(
+        await session.scalars(select(ReportCategory).order_by(col(ReportCategory.position), col(ReportCategory.code)))
+    )
+    neighbourhoods = list(
+        await session.scalars(select(Neighbourhood).order_by(col(Neighbourhood.position), col(Neighbourhood.code)))
+    )
     # (grant row id, Telegram id): the filter's URL carries the row id, never a person's Telegram id.
     agents = [
         tuple(row)
         for row in (
             await session.execute(
-                select(RoleGrant.id, RoleGrant.telegram_id)
-                .where(RoleGrant.role == Role.AGENT.value)
-                .order_by(RoleGrant.telegram_id)
+                select(col(RoleGrant.id), col(RoleGrant.telegram_id))
+                .where(col(RoleGrant.role) == Role.AGENT.value)
+                .order_by(col(RoleGrant.telegram_id))
             )
         ).all()
     ]
     return {
-        "categories": [(c.code, localized(c.name, locale, default_locale)) for c in categories],
-        "neighbourhoods": [(n.code, localized(n.names, locale, default_locale)) for n in neighbourhoods],
+        "categories": [(c.code, in_language(c.name, locale, default_locale)) for c in categories],
+        "neighbourhoods": [(n.code, in_language(n.names, locale, default_locale)) for n in neighbourhoods],
         "agents": agents,
     }
 
@@ -355,7 +360,7 @@ async def reports_page(p: Page) -> web.Response:
         statuses=list(Status),
         points=points,
         tiles=settings.map_tiles_url,
-        category_name=lambda c: localized(c.name, p.locale, settings.default_locale),
+        category_name=lambda c: in_language(c.name, p.locale, settings.default_locale),
         **choices,
     )
 
@@ -383,7 +388,7 @@ async def _report_view(p: Page, report: Any, *, problem: str | None = None, done
         status=400 if problem else 200,
         report=report,
         tz=settings.tz,
-        category=localized(category.name, p.locale, settings.default_locale),
+        category=in_language(category.name, p.locale, settings.default_locale),
         photos=await photos_of(p.session, report),
         history=await history_of(p.session, report),
         next_statuses=allowed_next(report.status),
@@ -442,7 +447,7 @@ async def replies_page(p: Page) -> web.Response:
             problem = True
         else:
             return _redirect(f"{PREFIX}/replies?done=1")
-    replies = list(await p.session.scalars(select(SavedReply).order_by(SavedReply.title, SavedReply.id)))
+    replies = list(await p.session.scalars(select(SavedReply).order_by(col(SavedReply.title), col(SavedReply.id))))
     return p.render(
         "replies.html",
         replies=replies,
@@ -493,7 +498,7 @@ async def consultations_page(p: Page) -> web.Response:
         "consultations.html",
         rows=rows,
         tz=settings.tz,
-        title=lambda c: localized(c.title, p.locale, settings.default_locale),
+        title=lambda c: in_language(c.title, p.locale, settings.default_locale),
     )
 
 
@@ -542,11 +547,16 @@ async def _results(p: Page, with_responses: bool) -> Any:
 
 
 @staff_page(Role.OFFICIAL)
-async def consultation_page(p: Page, *, problem: str | None = None) -> web.Response:
+async def consultation_page(p: Page) -> web.Response:
+    return await _consultation_page(p)
+
+
+async def _consultation_page(p: Page, *, problem: str | None = None) -> web.Response:
+    """The results page, with the problem of a refused publication when there is one."""
     results = await _results(p, with_responses=False)
     consultation = await get_by_slug(p.session, results.slug)
-    assert consultation is not None
-    published = await publication.publication_of(p.session, consultation.id)  # type: ignore[arg-type]
+    assert consultation is not None and consultation.id is not None
+    published = await publication.publication_of(p.session, consultation.id)
     closed = status_at(consultation) == ConsultationStatus.CLOSED
     done = p.request.query.get("done")
     return p.render(
@@ -594,7 +604,7 @@ async def consultation_publish(p: Page) -> web.Response:
     except publication.PublishRefused as refused:
         if refused.reason == publication.PublishRefusal.UNKNOWN:
             raise web.HTTPNotFound() from refused
-        return await consultation_page.__wrapped__(p, problem=refused.reason.value)  # type: ignore[attr-defined]
+        return await _consultation_page(p, problem=refused.reason.value)
     p.wake = True
     return _redirect(f"{PREFIX}/consultations/{slug}?done=published")
 
@@ -658,9 +668,9 @@ async def broadcasts_page(p: Page) -> web.Response:
     audiences = await _audiences(p.session, p.locale, settings.default_locale)
     recent = list(
         await p.session.scalars(
-            select(Broadcast).where(Broadcast.status != broadcasts.Status.DRAFT).order_by(Broadcast.id.desc()).limit(20)
+            select(Broadcast).where(col(Broadcast.status) != broadcasts.Status.DRAFT).order_by(col(Broadcast.id).desc()).limit(20)
         )
-    )  # type: ignore[attr-defined]
+    )
     if p.form is None:
         return p.render("broadcasts.html", audiences=audiences, draft=None, text="", chosen="all", problem=None, recent=recent)
     chosen, text = p.field("audience"), p.field("text")
@@ -688,14 +698,14 @@ async def _audiences(session: AsyncSession, locale: str, default_locale: str) ->
     from storage.models import Consultation, Topic
 
     found: list[tuple[str, str]] = [("all", "")]
-    for topic in await session.scalars(select(Topic).order_by(Topic.position, Topic.code)):
-        found.append((f"topic:{topic.code}", localized(topic.names, locale, default_locale)))
-    for hood in await session.scalars(select(Neighbourhood).order_by(Neighbourhood.position, Neighbourhood.code)):
-        found.append((f"neighbourhood:{hood.code}", localized(hood.names, locale, default_locale)))
+    for topic in await session.scalars(select(Topic).order_by(col(Topic.position), col(Topic.code))):
+        found.append((f"topic:{topic.code}", in_language(topic.names, locale, default_locale)))
+    for hood in await session.scalars(select(Neighbourhood).order_by(col(Neighbourhood.position), col(Neighbourhood.code))):
+        found.append((f"neighbourhood:{hood.code}", in_language(hood.names, locale, default_locale)))
     for bracket in ("15-29", "30-44", "45-59", "60-74", "75-plus"):
         found.append((f"age:{bracket}", bracket))
-    for consultation in await session.scalars(select(Consultation).order_by(Consultation.opens_at.desc())):
-        found.append((f"consultation:{consultation.slug}", localized(consultation.title, locale, default_locale)))
+    for consultation in await session.scalars(select(Consultation).order_by(col(Consultation.opens_at).desc())):
+        found.append((f"consultation:{consultation.slug}", in_language(consultation.title, locale, default_locale)))
     return found
 
 
@@ -810,7 +820,7 @@ async def roles_page(p: Page) -> web.Response:
             else:
                 await grant_role(p.session, int(user), role, granted_by=actor, source=audit.Source.WEB)
             return _redirect(f"{PREFIX}/roles?done=1")
-    grants = list(await p.session.scalars(select(RoleGrant).order_by(RoleGrant.role, RoleGrant.telegram_id)))
+    grants = list(await p.session.scalars(select(RoleGrant).order_by(col(RoleGrant.role), col(RoleGrant.telegram_id))))
     return p.render(
         "roles.html",
         grants=grants,
