@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from aiogram import Bot
 from georeport import GeoReport
 from sqlalchemy import select
 
@@ -270,3 +271,40 @@ async def test_open311_server_of_the_running_bot(fake: FakeTelegram, palabre: Pa
     assert [(r["service_request_id"], r["description"]) for r in requests] == [(ref, "Plaque d’égout descellée")]
     assert "jean@example.org" not in str(requests)
     fake.assert_no_errors()
+
+
+async def test_a_card_deleted_from_the_group_is_posted_again_then_edited(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
+    fake.group(AGENTS_CHAT, "Agents de la mairie")
+    bot = await prepare(palabre, tmp_path)
+    agent = fake.user(AGENT, "Dominique", language_code="fr").in_chat(AGENTS_CHAT)
+    camille = fake.user(7121, "Camille", language_code="fr")
+    await onboard(camille)
+    await report_pothole(camille, LAT, LON, french=True)
+    await camille.wait_message("Merci de vérifier votre signalement")
+    await human()
+    await camille.tap("Envoyer")
+    ref = REF.search((await camille.wait_message("porte le numéro"))["text"]).group(0)  # type: ignore[union-attr]
+    first = await agent.wait_message(ref, timeout=15)
+    # A group admin deletes the card (here through the Bot API, as Telegram would remove it).
+    admin = Bot(fake.token, session=fake.aiogram_session())
+    try:
+        assert await admin.delete_message(AGENTS_CHAT, first["message_id"])
+    finally:
+        await admin.session.close()
+    assert cards_of(agent, ref) == []
+
+    # The next change cannot edit it: a fresh card is posted, with the current state.
+    await palabre_cli(bot, "report", "status", ref, "acknowledged")
+    fresh = await agent.wait_message(lambda m: "Statut\u00a0: 👀 Pris en compte" in (m.get("caption") or ""), timeout=20)
+    assert fresh["message_id"] != first["message_id"] and fresh.get("photo")
+    # And the one after edits the fresh card in place.
+    await palabre_cli(bot, "report", "status", ref, "in_progress")
+    await agent.wait_message(
+        lambda m: m["message_id"] == fresh["message_id"] and "Statut\u00a0: 🔧 En cours" in (m.get("caption") or ""),
+        timeout=20,
+    )
+    assert [c["message_id"] for c in cards_of(agent, ref)] == [fresh["message_id"]]
+    fake.assert_no_errors(allow=["message to edit not found"])
+    await bot.stop()
