@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetFile, TelegramMethod
-from aiogram.types import CallbackQuery, Chat, File, Message, Update, User
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetFile, SendMessage, TelegramMethod
+from aiogram.types import CallbackQuery, Chat, File, InlineKeyboardMarkup, Message, Update, User
 from sqlalchemy import func, select
 
 from bot.app import build_dispatcher
@@ -300,6 +300,13 @@ async def test_agents_triage_and_residents_hear_in_their_language(people, dispat
     assert "Rebouché ce matin" in to_camille[1] and "Le problème est-il bien réglé\u202f?" in to_camille[1]
     assert "The report" in to_alex[0] and "<b>👀 Acknowledged</b>" in to_alex[0]
     assert "<b>✅ Resolved</b>" in to_alex[1] and "Rebouché ce matin" in to_alex[1] and "really solved" not in to_alex[1]
+
+    # The resolved card offers « Rouvrir »: its menu lists what may follow a closed report.
+    await agent.tap(AgentAction(action="menu", report_id=report.id).pack())  # type: ignore[arg-type]
+    menu = bot.session.requests[-1]
+    assert isinstance(menu, SendMessage) and isinstance(menu.reply_markup, InlineKeyboardMarkup)
+    assert menu.text == f"{report.ref} — statut actuel\u00a0: ✅ Résolu. Choisissez le nouveau statut\u00a0:"
+    assert [row[0].text for row in menu.reply_markup.inline_keyboard] == ["👀 Pris en compte", "🔧 En cours"]
 
     await alex.tap(ReportFixed(report_id=report.id, fixed=False).pack())  # type: ignore[arg-type]
     assert alex.alerts()[-1] == "This question is no longer open."
