@@ -137,7 +137,8 @@ def agent_card(
     head = _("📍 <b>Report {ref}</b>\n<b>Category:</b> {category}\n<b>Place:</b> {place}\n<b>Status:</b> {status_name}").format(
         ref=report.ref,
         category=html.escape(category_label(category, locale, locale)),
-        place=place_text(report),
+        # Erased by its author (/forget): the card shows neither their words nor where they were.
+        place=place_text(report) if report.description else _("removed"),
         status_name=status_label(report.status),
     )
     if assignment is not None:

@@ -154,6 +154,17 @@ async def test_forget_reaches_the_agents_posts_and_their_queued_copies(
         assert comment.payload["text"].startswith("🗑 Signalement")
         [card_edit] = await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == report_cards.CARD_EDIT_KIND))
         assert card_edit.payload["text"].startswith("🗑 Signalement") and card_edit.payload["reply_markup"]
+    # An agent's later change re-renders the card: it still shows nothing of hers.
+    async with sessionmaker.begin() as session:
+        report = await session.get(Report, photo_report.id)
+        assert report is not None
+        await change_status(
+            session, report, "in_progress", author_telegram_id=None, note=None, source=Source.CLI, notifier=notices
+        )
+    async with sessionmaker() as session:
+        [card_edit] = await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == report_cards.CARD_EDIT_KIND))
+        assert "🔧 En cours" in card_edit.payload["text"] and "Contenu retiré à la demande" in card_edit.payload["text"]
+        assert "<b>Lieu\u00a0:</b> retiré" in card_edit.payload["text"]
     # The report keeps its place as open data (report.lat); no copy of the agents' card keeps it.
     leftovers = await find_in_database(engine, [DESCRIPTION, ADDITION, "Dupont", ADDRESS, "45.777310", "3104", "Camille"])
     assert leftovers == []
