@@ -43,7 +43,7 @@ from bench import use_bench_key
 from bot.app import build_dispatcher
 from bot.i18n import build_i18n, compile_catalogs
 from config.settings import Settings
-from handlers.consultations import Act
+from notices.consultations import Act
 from participation import audit
 from participation import consultations as domain
 from participation.consultation_file import parse_consultation_file

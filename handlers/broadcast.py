@@ -18,7 +18,7 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import AudienceCallback, BroadcastCallback
-from handlers.consultations import tr
+from notices.consultations import tr
 from notices.labels import age_bracket_label
 from notices.numbers import format_percent
 from participation import broadcasts, consultations, population, subscriptions

@@ -24,9 +24,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.consultations import tr, when
 from notices import result_texts
-from notices.consultations import queue_polls
+from notices.consultations import queue_polls, tr, when
 from notices.labels import age_bracket_label
 from notices.numbers import format_percent
 from participation import audit, subscriptions

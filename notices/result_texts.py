@@ -24,7 +24,7 @@ def option_line(option: OptionCount, question: QuestionResult, locale: str, _: G
     """« • Chaque semaine : 95 (57,2 %) », with the weighted share beside the raw one when known."""
     share = format_percent(option.percent / 100, locale)
     label = html.escape(option.label)
-    if question.type == "ranking":
+    if question.ranked:
         if option.weighted_percent is not None:
             return _("• {label}: ranked first by {count} ({share}; weighted {weighted})").format(
                 label=label, count=option.count, share=share, weighted=format_percent(option.weighted_percent / 100, locale)
@@ -39,9 +39,9 @@ def option_line(option: OptionCount, question: QuestionResult, locale: str, _: G
 
 def question_note(question: QuestionResult, _: Gettext) -> str:
     """What a reader must know to read the figures: several answers possible, what a scale's ends mean."""
-    if question.type == "multiple":
+    if question.several:
         return _("Several answers were possible: the percentages add up to more than 100 %.")
-    if question.type == "scale" and question.scale is not None and question.scale_labels is not None:
+    if question.scale is not None and question.scale_labels is not None:
         return _("{min} = {min_label}, {max} = {max_label}").format(
             min=question.scale[0], max=question.scale[1], min_label=question.scale_labels[0], max_label=question.scale_labels[1]
         )
@@ -121,7 +121,7 @@ def weighting_lines(
 
 
 def chart_axis_label(question: QuestionResult, _: Gettext) -> str:
-    if question.type == "ranking":
+    if question.ranked:
         return _("residents who ranked it first")
     return _("answers")
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from participation.codes import CODE_PROBLEM, is_code
+from participation.file_problems import problem, problem_lines
 from participation.languages import in_language
 from storage.models import ReportCategory
 
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 LOCALE = re.compile(r"^[a-z]{2}$")
 MAX_NAME = 60  # a category is a button: longer names are cut by Telegram clients
 MAX_CATEGORIES = 200
@@ -48,31 +51,82 @@ class ImportResult:
 localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
-def _text(value: Any, path: str, problems: list[str]) -> dict[str, str]:
+def _texts(value: Any) -> Any:
+    """A plain string (any language) or a mapping locale -> text."""
     if isinstance(value, str):
         value = {ANY_LOCALE: value}
     if not isinstance(value, dict) or not value:
-        problems.append(f"{path}: a text or a mapping locale -> text is needed")
-        return {}
-    texts: dict[str, str] = {}
-    for locale, text in value.items():
-        if locale != ANY_LOCALE and not (isinstance(locale, str) and LOCALE.fullmatch(locale)):
-            problems.append(f"{path}.{locale}: not a locale code (such as fr or en)")
-        elif not isinstance(text, str) or not text.strip():
-            problems.append(f"{path}.{locale}: empty text")
-        elif len(text.strip()) > MAX_NAME:
-            problems.append(f"{path}.{locale}: at most {MAX_NAME} characters")
-        else:
-            texts[str(locale)] = text.strip()
-    return texts
+        raise problem("a text or a mapping locale -> text is needed")
+    return value
 
 
-def _requirement(item: dict[str, Any], key: str, path: str, problems: list[str]) -> bool:
-    value = item.get(key, "optional")
+def _locale(value: Any) -> str:
+    if value != ANY_LOCALE and not (isinstance(value, str) and LOCALE.fullmatch(value)):
+        raise problem("not a locale code (such as fr or en)")
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise problem("empty text")
+    if len(value.strip()) > MAX_NAME:
+        raise problem("at most {max} characters", max=MAX_NAME)
+    return value.strip()
+
+
+def _requirement(value: Any) -> bool:
     if value not in REQUIREMENT:
-        problems.append(f"{path}.{key}: must be required or optional")
-        return False
-    return value == "required"
+        raise problem("must be required or optional")
+    return bool(value == "required")
+
+
+def _code(value: Any, info: ValidationInfo) -> str:
+    if not is_code(value):
+        raise problem(CODE_PROBLEM)
+    seen: set[str] = info.context["seen"] if isinstance(info.context, dict) else set()
+    if value in seen:
+        raise problem("{code} appears twice", code=value)
+    seen.add(value)
+    return str(value)
+
+
+def _mapping(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise problem("a mapping is needed")
+    return value
+
+
+def _count(value: Any) -> Any:
+    if not value:
+        raise problem("at least 1 needed")
+    if len(value) > MAX_CATEGORIES:
+        raise problem("at most {max}", max=MAX_CATEGORIES)
+    return value
+
+
+Texts = Annotated[dict[Annotated[str, BeforeValidator(_locale)], Annotated[str, BeforeValidator(_text)]], BeforeValidator(_texts)]
+Requirement = Annotated[bool, BeforeValidator(_requirement)]
+
+
+class _Category(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, BeforeValidator(_code)]
+    group: Texts
+    name: Texts
+    photo: Requirement = False
+    location: Requirement = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _is_mapping(cls, value: Any) -> Any:
+        return _mapping(value)
+
+
+class _CategoriesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    categories: Annotated[list[_Category], BeforeValidator(_count)]
 
 
 def parse_categories(source: str) -> list[CategorySpec]:
@@ -85,53 +139,18 @@ def parse_categories(source: str) -> list[CategorySpec]:
         raise CategoryFileError([f"not valid YAML{where}"]) from exc
     if not isinstance(document, dict) or not isinstance(document.get("categories"), list):
         raise CategoryFileError(["categories: a list of categories is needed"])
-    items = document["categories"]
-    problems: list[str] = []
-    if not items:
-        problems.append("categories: at least 1 needed")
-    if len(items) > MAX_CATEGORIES:
-        problems.append(f"categories: at most {MAX_CATEGORIES}")
-    for key in document:
-        if key != "categories":
-            problems.append(f"{key}: unknown key")
-    specs: list[CategorySpec] = []
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        path = f"categories[{index}]"
-        if not isinstance(item, dict):
-            problems.append(f"{path}: a mapping is needed")
-            continue
-        for key in item:
-            if key not in ("code", "group", "name", "photo", "location"):
-                problems.append(f"{path}.{key}: unknown key")
-        code = item.get("code")
-        if not isinstance(code, str) or not CODE.fullmatch(code):
-            problems.append(f"{path}.code: 1 to 64 characters of A-Z a-z 0-9 _ . - are needed")
-            code = None
-        elif code in seen:
-            problems.append(f"{path}.code: {code} appears twice")
-        else:
-            seen.add(code)
-        if "group" not in item:
-            problems.append(f"{path}.group: missing")
-        if "name" not in item:
-            problems.append(f"{path}.name: missing")
-        group = _text(item.get("group"), f"{path}.group", problems) if "group" in item else {}
-        name = _text(item.get("name"), f"{path}.name", problems) if "name" in item else {}
-        photo = _requirement(item, "photo", path, problems)
-        location = _requirement(item, "location", path, problems)
-        if code is not None:
-            specs.append(CategorySpec(code, group, name, photo, location))
-    if problems:
-        raise CategoryFileError(problems)
-    return specs
+    try:
+        read = _CategoriesFile.model_validate(document, context={"seen": set()})
+    except ValidationError as error:
+        raise CategoryFileError(problem_lines(error, missing="missing", unknown="unknown key", unknown_first=True)) from None
+    return [CategorySpec(c.code, c.group, c.name, c.photo, c.location) for c in read.categories]
 
 
 async def import_categories(session: AsyncSession, specs: list[CategorySpec]) -> ImportResult:
     """Create or update each category by code, in the file's order. Nothing is deleted."""
     created = updated = 0
     for position, spec in enumerate(specs):
-        row = await session.scalar(select(ReportCategory).where(ReportCategory.code == spec.code))
+        row = await session.scalar(select(ReportCategory).where(col(ReportCategory.code) == spec.code))
         if row is None:
             row = ReportCategory(code=spec.code)
             created += 1
@@ -160,13 +179,15 @@ async def import_sample_categories(session: AsyncSession) -> ImportResult:
 async def active_categories(session: AsyncSession) -> list[ReportCategory]:
     return list(
         await session.scalars(
-            select(ReportCategory).where(ReportCategory.active.is_(True)).order_by(ReportCategory.position, ReportCategory.id)
+            select(ReportCategory)
+            .where(col(ReportCategory.active).is_(True))
+            .order_by(col(ReportCategory.position), col(ReportCategory.id))
         )
     )
 
 
 async def category_by_code(session: AsyncSession, code: str) -> ReportCategory | None:
-    return await session.scalar(select(ReportCategory).where(ReportCategory.code == code))
+    return await session.scalar(select(ReportCategory).where(col(ReportCategory.code) == code))
 
 
 async def demo_categories(session: AsyncSession, default_locale: str, tz: object) -> str:

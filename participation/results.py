@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,10 +18,11 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation.cells import safe_cell, safe_text
-from participation.consultation_file import OTHER
-from participation.consultations import ResponseStatus, localized, status_at
+from participation.consultations import ResponseStatus, status_at
+from participation.consultations.questions import OTHER, Question, Word, localized, questions_of
 from participation.population import consultation_weights
 from participation.weighting import TRIM_HIGH, TRIM_LOW, GroupFigure, margin_of_error
 from storage.crypto import SEALED, decrypt, decrypted, unsealed
@@ -54,6 +55,8 @@ class QuestionResult:
     scale_labels: tuple[str, str] | None = None  # scale only: what its ends mean, when the file says
     n_effective: float | None = None  # Kish's effective size of the weighted answers
     margin_of_error: float | None = None  # 95 %, in percentage points, at p = 0.5
+    ranked: bool = False  # the counts are of first choices (a ranking)
+    several: bool = False  # one could tick several answers: the shares add up to more than 100 %
 
 
 @dataclass
@@ -102,15 +105,19 @@ def _percent(count: int, total: int) -> float:
     return round(100 * count / total, 1) if total else 0.0
 
 
-def _labels(question: dict[str, Any], locale: str, default_locale: str, yes: str, no: str, other: str) -> list[tuple[Any, str]]:
-    qtype = question["type"]
-    if qtype == "yesno":
-        return [("yes", yes), ("no", no)]
-    if qtype == "scale":
-        return [(value, str(value)) for value in range(question["min"], question["max"] + 1)]
-    labels = [(c["id"], localized(c["label"], locale, default_locale)) for c in question.get("choices", [])]
-    if question.get("other"):
-        labels.append((OTHER, other))
+def _labels(question: Question, locale: str, default_locale: str, words: Mapping[Word, str]) -> list[tuple[Any, str]]:
+    """Each option's value and its label in `locale` ("other" last, when the question has one)."""
+    labels = [
+        (
+            option.value,
+            words[option.label]
+            if isinstance(option.label, Word)
+            else localized(option.label, locale, default_locale) or str(option.value),
+        )
+        for option in question.options()
+    ]
+    if question.has_other:
+        labels.append((OTHER, words[Word.OTHER]))
     return labels
 
 
@@ -132,13 +139,13 @@ async def compute_results(
     leaves `responses` empty for callers that only show counts; exports of many responses
     stream them instead (`write_csv`).
     """
-    submitted = ConsultationResponse.status == ResponseStatus.SUBMITTED
+    submitted = col(ConsultationResponse.status) == ResponseStatus.SUBMITTED
     participation = (
         await session.execute(
-            select(Resident.neighbourhood, ConsultationResponse.status, func.count())
-            .join(Resident, Resident.id == ConsultationResponse.resident_id)
-            .where(ConsultationResponse.consultation_id == consultation.id)
-            .group_by(Resident.neighbourhood, ConsultationResponse.status)
+            select(col(Resident.neighbourhood), col(ConsultationResponse.status), func.count())
+            .join(Resident, col(Resident.id) == col(ConsultationResponse.resident_id))
+            .where(col(ConsultationResponse.consultation_id) == consultation.id)
+            .group_by(col(Resident.neighbourhood), col(ConsultationResponse.status))
         )
     ).all()
     by_neighbourhood: dict[str, tuple[int, int]] = {}
@@ -147,23 +154,26 @@ async def compute_results(
         done = count if status == ResponseStatus.SUBMITTED else 0
         by_neighbourhood[neighbourhood or ""] = (started + count, finished + done)
 
-    submitted_ids = select(ConsultationResponse.id).where(ConsultationResponse.consultation_id == consultation.id, submitted)
-    text_ids = [q["id"] for q in consultation.questions if q["type"] == "text"]
-    counted_ids = [q["id"] for q in consultation.questions if q["type"] != "text"]
+    submitted_ids = select(col(ConsultationResponse.id)).where(
+        col(ConsultationResponse.consultation_id) == consultation.id, submitted
+    )
+    typed_questions = questions_of(consultation)
+    text_ids = [q.id for q in typed_questions if q.typed]
+    counted_ids = [q.id for q in typed_questions if not q.typed]
 
     # Distinct answer values per question with their counts: few rows whatever the participation.
     # Text questions are counted with their texts below: grouping by free texts would sort them all.
     grouped: dict[str, list[tuple[Any, int]]] = {}
-    as_text = cast(ConsultationAnswer.value, String)
+    as_text = cast(col(ConsultationAnswer.value), String)
     # PostgreSQL's json has no equality: group by its text. SQLite groups the stored value, which
     # lets it read the answers in the order of ix_consultation_answer_question_value rather than
     # sort 1,000,000 of them (0.8 of the 1.5 s of /results for 100,000 residents).
-    group_key = ConsultationAnswer.value if session.get_bind().dialect.name == "sqlite" else as_text
+    group_key = col(ConsultationAnswer.value) if session.get_bind().dialect.name == "sqlite" else as_text
     for qid, raw, count in (
         await session.execute(
-            select(ConsultationAnswer.question_id, as_text, func.count())
-            .where(ConsultationAnswer.question_id.in_(counted_ids), ConsultationAnswer.response_id.in_(submitted_ids))
-            .group_by(ConsultationAnswer.question_id, group_key)
+            select(col(ConsultationAnswer.question_id), as_text, func.count())
+            .where(col(ConsultationAnswer.question_id).in_(counted_ids), col(ConsultationAnswer.response_id).in_(submitted_ids))
+            .group_by(col(ConsultationAnswer.question_id), group_key)
         )
     ).all():
         grouped.setdefault(qid, []).append((None if raw is None else json.loads(raw), count))
@@ -171,19 +181,19 @@ async def compute_results(
     # Text answers (with how many skipped) and "other" answers, in the order the responses were submitted.
     # The database extracts each sealed token (a skipped answer gives NULL), Python decrypts it:
     # decoding each JSON value in Python cost 0.3 s for 20,000 texts.
-    text_value = ConsultationAnswer.value[SEALED].as_string()
+    text_value = col(ConsultationAnswer.value)[SEALED].as_string()
     texts: dict[str, list[str]] = {}
     skipped_texts: dict[str, int] = {}
     for qid, text, other_text in (
         await session.execute(
-            select(ConsultationAnswer.question_id, text_value, ConsultationAnswer.other_text)
-            .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
+            select(col(ConsultationAnswer.question_id), text_value, col(ConsultationAnswer.other_text))
+            .join(ConsultationResponse, col(ConsultationResponse.id) == col(ConsultationAnswer.response_id))
             .where(
-                ConsultationResponse.consultation_id == consultation.id,
+                col(ConsultationResponse.consultation_id) == consultation.id,
                 submitted,
-                or_(ConsultationAnswer.question_id.in_(text_ids), ConsultationAnswer.other_text != ""),
+                or_(col(ConsultationAnswer.question_id).in_(text_ids), col(ConsultationAnswer.other_text) != ""),
             )
-            .order_by(ConsultationResponse.submitted_at, ConsultationResponse.id)
+            .order_by(col(ConsultationResponse.submitted_at), col(ConsultationResponse.id))
         )
     ).all():
         if qid in text_ids:
@@ -194,55 +204,36 @@ async def compute_results(
         else:
             texts.setdefault(qid, []).append(other_text)
 
+    words = {Word.YES: yes, Word.NO: no, Word.OTHER: other}
     questions = []
-    for question in consultation.questions:
-        qid = question["id"]
+    for question in typed_questions:
+        qid = question.id
         counted = grouped.get(qid, [])
         values = [(v, n) for v, n in counted if v is not None]
         answered, skipped = sum(n for _, n in values), sum(n for v, n in counted if v is None)
-        if question["type"] == "text":
+        if question.typed:
             answered, skipped = len(texts.get(qid, [])), skipped_texts.get(qid, 0)
         result = QuestionResult(
             id=qid,
-            type=question["type"],
-            prompt=localized(question["prompt"], locale, default_locale),
+            type=question.type,
+            prompt=localized(question.prompt, locale, default_locale),
             answered=answered,
             skipped=skipped,
+            texts=texts.get(qid, []),
+            mean=question.mean(values, answered),
+            scale=question.ends(),
+            ranked=question.ordered,
+            several=question.several and not question.ordered,
         )
-        if question["type"] == "text":
-            result.texts = texts.get(qid, [])
-        else:
-            for value, label in _labels(question, locale, default_locale, yes, no, other):
-                if question["type"] == "ranking":
-                    positions = [(v.index(value) + 1, n) for v, n in values if value in v]
-                    firsts = sum(n for v, n in values if v and v[0] == value)
-                    ranked = sum(n for _, n in positions)
-                    result.options.append(
-                        OptionCount(
-                            value,
-                            label,
-                            firsts,
-                            _percent(firsts, answered),
-                            round(sum(p * n for p, n in positions) / ranked, 2) if ranked else None,
-                        )
-                    )
-                else:
-                    count = sum(n for v, n in values if (value in v if isinstance(v, list) else v == value))
-                    result.options.append(OptionCount(value, label, count, _percent(count, answered)))
-            result.texts = texts.get(qid, [])
-            if question["type"] == "scale":
-                result.scale = (question["min"], question["max"])
-                labels = question.get("labels") or {}
-                if labels.get("min") and labels.get("max"):
-                    result.scale_labels = (
-                        localized(labels["min"], locale, default_locale),
-                        localized(labels["max"], locale, default_locale),
-                    )
-                if answered:
-                    result.mean = round(sum(v * n for v, n in values) / answered, 2)
+        for value, label in _labels(question, locale, default_locale, words):
+            count = sum(n for v, n in values if question.matches(v, value))
+            result.options.append(OptionCount(value, label, count, _percent(count, answered), question.mean_rank(value, values)))
+        ends = question.end_labels()
+        if ends is not None and ends[0] and ends[1]:
+            result.scale_labels = (localized(ends[0], locale, default_locale), localized(ends[1], locale, default_locale))
         questions.append(result)
 
-    weighting = await _weigh(session, consultation, questions, counted_ids, group_key, as_text)
+    weighting = await _weigh(session, consultation, typed_questions, questions, counted_ids, group_key, as_text)
     responses = [row async for row in iter_responses(session, consultation)] if with_responses else []
     return Results(
         slug=consultation.slug,
@@ -269,15 +260,10 @@ def without_weighting(results: Results) -> Results:
     return results
 
 
-def _matches(question_type: str, value: Any, option: Any) -> bool:
-    if question_type == "ranking":
-        return bool(value) and value[0] == option
-    return option in value if isinstance(value, list) else value == option
-
-
 async def _weigh(
     session: AsyncSession,
     consultation: Consultation,
+    typed_questions: list[Question],
     questions: list[QuestionResult],
     counted_ids: list[str],
     group_key: Any,
@@ -295,15 +281,21 @@ async def _weigh(
     if weights.weights:
         for qid, raw, hood, age, count in (
             await session.execute(
-                select(ConsultationAnswer.question_id, as_text, Resident.neighbourhood, Resident.age_bracket, func.count())
-                .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
-                .join(Resident, Resident.id == ConsultationResponse.resident_id)
-                .where(
-                    ConsultationResponse.consultation_id == consultation.id,
-                    ConsultationResponse.status == ResponseStatus.SUBMITTED,
-                    ConsultationAnswer.question_id.in_(counted_ids),
+                select(
+                    col(ConsultationAnswer.question_id),
+                    as_text,
+                    col(Resident.neighbourhood),
+                    col(Resident.age_bracket),
+                    func.count(),
                 )
-                .group_by(ConsultationAnswer.question_id, group_key, Resident.neighbourhood, Resident.age_bracket)
+                .join(ConsultationResponse, col(ConsultationResponse.id) == col(ConsultationAnswer.response_id))
+                .join(Resident, col(Resident.id) == col(ConsultationResponse.resident_id))
+                .where(
+                    col(ConsultationResponse.consultation_id) == consultation.id,
+                    col(ConsultationResponse.status) == ResponseStatus.SUBMITTED,
+                    col(ConsultationAnswer.question_id).in_(counted_ids),
+                )
+                .group_by(col(ConsultationAnswer.question_id), group_key, col(Resident.neighbourhood), col(Resident.age_bracket))
             )
         ).all():
             weight = weights.weights.get((hood, age))
@@ -312,7 +304,7 @@ async def _weigh(
             value = json.loads(raw)
             if value is not None:
                 by_question.setdefault(qid, []).append((value, weight, count))
-    for question in questions:
+    for definition, question in zip(typed_questions, questions, strict=True):
         rows = by_question.get(question.id, [])
         total = sum(w * n for _, w, n in rows)
         if not total:
@@ -323,9 +315,9 @@ async def _weigh(
         if question.margin_of_error is not None:
             question.margin_of_error = round(question.margin_of_error, 1)
         for option in question.options:
-            share = sum(w * n for v, w, n in rows if _matches(question.type, v, option.value)) / total
+            share = sum(w * n for v, w, n in rows if definition.matches(v, option.value)) / total
             option.weighted_percent = round(100 * share, 1)
-        if question.type == "scale":
+        if definition.ends() is not None:  # a scale: its mean means something
             question.weighted_mean = round(sum(v * w * n for v, w, n in rows) / total, 2)
     return WeightingSummary(
         source=weights.source,
@@ -349,33 +341,36 @@ async def iter_responses(session: AsyncSession, consultation: Consultation) -> A
     per answer (1,000,000 for 100,000 residents × 10 questions) spent most of an export's time
     in the per-row work of the driver and SQLAlchemy, and decoding each value on its own.
     """
-    answered = ConsultationAnswer.question_id.is_not(None)  # not the outer join's empty row
+    answered = col(ConsultationAnswer.question_id).is_not(None)  # not the outer join's empty row
     query = (
         select(
-            ConsultationResponse.id,
-            Resident.pseudonym,
-            Resident.neighbourhood,
-            ConsultationResponse.submitted_at,
-            Resident.age_bracket,
-            json_object_of(session, ConsultationAnswer.question_id, ConsultationAnswer.value, answered),
+            col(ConsultationResponse.id),
+            col(Resident.pseudonym),
+            col(Resident.neighbourhood),
+            col(ConsultationResponse.submitted_at),
+            col(Resident.age_bracket),
+            json_object_of(session, col(ConsultationAnswer.question_id), col(ConsultationAnswer.value), answered),
             json_object_of(
                 session,
-                ConsultationAnswer.question_id,
-                ConsultationAnswer.other_text,
-                answered & (ConsultationAnswer.other_text != ""),
+                col(ConsultationAnswer.question_id),
+                col(ConsultationAnswer.other_text),
+                answered & (col(ConsultationAnswer.other_text) != ""),
             ),
         )
-        .join(Resident, Resident.id == ConsultationResponse.resident_id)
-        .outerjoin(ConsultationAnswer, ConsultationAnswer.response_id == ConsultationResponse.id)
-        .where(ConsultationResponse.consultation_id == consultation.id, ConsultationResponse.status == ResponseStatus.SUBMITTED)
-        .group_by(
-            ConsultationResponse.id,
-            Resident.pseudonym,
-            Resident.neighbourhood,
-            ConsultationResponse.submitted_at,
-            Resident.age_bracket,
+        .join(Resident, col(Resident.id) == col(ConsultationResponse.resident_id))
+        .outerjoin(ConsultationAnswer, col(ConsultationAnswer.response_id) == col(ConsultationResponse.id))
+        .where(
+            col(ConsultationResponse.consultation_id) == consultation.id,
+            col(ConsultationResponse.status) == ResponseStatus.SUBMITTED,
         )
-        .order_by(ConsultationResponse.submitted_at, ConsultationResponse.id)
+        .group_by(
+            col(ConsultationResponse.id),
+            col(Resident.pseudonym),
+            col(Resident.neighbourhood),
+            col(ConsultationResponse.submitted_at),
+            col(Resident.age_bracket),
+        )
+        .order_by(col(ConsultationResponse.submitted_at), col(ConsultationResponse.id))
         .execution_options(yield_per=2000)
     )
     # By partitions: awaiting row by row cost 7 of the 11 s of an export when it read one row per answer.
@@ -476,18 +471,18 @@ async def write_csv(session: AsyncSession, consultation: Consultation, out: Bina
     """
     has_other = set(
         await session.scalars(
-            select(ConsultationAnswer.question_id)
-            .join(ConsultationResponse, ConsultationResponse.id == ConsultationAnswer.response_id)
+            select(col(ConsultationAnswer.question_id))
+            .join(ConsultationResponse, col(ConsultationResponse.id) == col(ConsultationAnswer.response_id))
             .where(
-                ConsultationResponse.consultation_id == consultation.id,
-                ConsultationResponse.status == ResponseStatus.SUBMITTED,
-                ConsultationAnswer.other_text.is_not(None),
-                ConsultationAnswer.other_text != "",
+                col(ConsultationResponse.consultation_id) == consultation.id,
+                col(ConsultationResponse.status) == ResponseStatus.SUBMITTED,
+                col(ConsultationAnswer.other_text).is_not(None),
+                col(ConsultationAnswer.other_text) != "",
             )
             .distinct()
         )
     )
-    columns = _columns([q["id"] for q in consultation.questions], has_other)
+    columns = _columns([q.id for q in questions_of(consultation)], has_other)
     found = await consultation_weights(session, consultation)
     weights = None if found is None else found.weights
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
@@ -536,6 +531,7 @@ def to_xlsx(results: Results) -> bytes:
 
     workbook = Workbook()
     summary = workbook.active
+    assert summary is not None  # a new workbook has one sheet
     summary.title = "summary"
     append = _safe_append
     append(summary, ["consultation", results.slug, results.title])
@@ -617,7 +613,7 @@ def chart_png(
     from matplotlib.ticker import MaxNLocator
 
     options = list(question.options)
-    if question.type == "scale":
+    if question.scale is not None:
         options.reverse()  # the top of the scale at the top: it reads upwards, like a thermometer
     labels = ["\n".join(textwrap.wrap(option.label, 28)) or "—" for option in options]
     counts = [option.count for option in options]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from participation import audit, outbox
+from participation.consultations.questions import read_questions
 from storage.models import (
     AuditEntry,
     Consultation,
@@ -51,7 +52,7 @@ async def _text_question_ids(session: AsyncSession, closed_before: datetime) -> 
     rows = await session.execute(
         select(col(Consultation.id), col(Consultation.questions)).where(col(Consultation.closes_at) < closed_before)
     )
-    return [(cid, [q["id"] for q in questions if q.get("type") == "text"]) for cid, questions in rows.all()]
+    return [(cid, [q.id for q in read_questions(questions) if q.typed]) for cid, questions in rows.all()]
 
 
 async def purge_free_texts(session: AsyncSession, closed_before: datetime, *, dry_run: bool) -> dict[str, int]:

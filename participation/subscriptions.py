@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from participation.codes import CODE_PROBLEM, is_code
+from participation.file_problems import problem, problem_lines
 from participation.languages import in_language
 from storage.models import Neighbourhood, Resident, Subscription, Topic
 from storage.upsert import insert_ignore, upsert
 
-# At most 32 characters: codes travel in callback data, which Telegram caps at 64 bytes.
-CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 LOCALE_PATTERN = re.compile(r"^[a-z]{2}$")
 MAX_NAME_LENGTH = 60  # a name is a button label
 
@@ -34,24 +35,79 @@ class ImportResult:
     updated: int
 
 
-def _check_names(value: Any, path: str, problems: list[str]) -> dict[str, str]:
+def _names(value: Any) -> Any:
     """A name is a plain string (all languages) or a mapping locale -> text."""
     if isinstance(value, str):
         value = {"": value}
     if not isinstance(value, dict) or not value:
-        problems.append(f"{path}: a text or a mapping of language to text is needed")
-        return {}
-    names: dict[str, str] = {}
-    for locale, text in value.items():
-        if locale != "" and not (isinstance(locale, str) and LOCALE_PATTERN.match(locale)):
-            problems.append(f"{path}.{locale}: not a language code such as fr or en")
-        elif not isinstance(text, str) or not text.strip():
-            problems.append(f"{path}.{locale or 'name'}: an empty name")
-        elif len(text) > MAX_NAME_LENGTH:
-            problems.append(f"{path}.{locale or 'name'}: longer than {MAX_NAME_LENGTH} characters")
-        else:
-            names[locale] = text.strip()
-    return names
+        raise problem("a text or a mapping of language to text is needed")
+    return value
+
+
+def _locale(value: Any) -> str:
+    if value != "" and not (isinstance(value, str) and LOCALE_PATTERN.match(value)):
+        raise problem("not a language code such as fr or en")
+    return str(value)
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise problem("an empty name")
+    if len(value) > MAX_NAME_LENGTH:
+        raise problem("longer than {max} characters", max=MAX_NAME_LENGTH)
+    return value.strip()
+
+
+def _code(value: Any, info: ValidationInfo) -> str:
+    if not is_code(value):
+        raise problem(CODE_PROBLEM)
+    seen: set[str] = info.context["seen"] if isinstance(info.context, dict) else set()
+    if value in seen:
+        raise problem("{code} appears twice", code=value)
+    seen.add(value)
+    return str(value)
+
+
+def _area(value: Any) -> dict[str, Any] | None:
+    found: list[str] = []
+    area = _check_area(value, "", found)
+    if found:
+        at, _, message = found[0].partition(": ")
+        raise problem(message, at=at)
+    return area
+
+
+def _mapping(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise problem("a mapping with code and name is needed")
+    return value
+
+
+Names = Annotated[dict[Annotated[str, BeforeValidator(_locale)], Annotated[str, BeforeValidator(_name)]], BeforeValidator(_names)]
+
+
+class _Topic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, BeforeValidator(_code)]
+    name: Names = Field(default=None, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _is_mapping(cls, value: Any) -> Any:
+        return _mapping(value)
+
+
+class _Neighbourhood(_Topic):
+    area: Annotated[dict[str, Any] | None, BeforeValidator(_area)] = None
+
+
+class _TopicsFile(BaseModel):
+    topics: list[_Topic]
+
+
+class _NeighbourhoodsFile(BaseModel):
+    neighbourhoods: list[_Neighbourhood]
 
 
 def _check_area(value: Any, path: str, problems: list[str]) -> dict[str, Any] | None:
@@ -97,31 +153,18 @@ def parse_file(text: str, key: str) -> list[dict[str, Any]]:
         raise FileInvalid([f"not valid YAML{where}"]) from exc
     if not isinstance(document, dict) or not isinstance(document.get(key), list) or not document[key]:
         raise FileInvalid([f"{key}: a non-empty list is needed"])
-    problems: list[str] = []
+    model = _TopicsFile if key == "topics" else _NeighbourhoodsFile
+    try:
+        read = model.model_validate({key: document[key]}, context={"seen": set()})
+    except ValidationError as error:
+        raise FileInvalid(problem_lines(error, missing="required", unknown="unknown field", unknown_first=False)) from None
     entries: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for index, item in enumerate(document[key]):
-        path = f"{key}[{index}]"
-        if not isinstance(item, dict):
-            problems.append(f"{path}: a mapping with code and name is needed")
-            continue
-        code = item.get("code")
-        if not isinstance(code, str) or not CODE_PATTERN.match(code):
-            problems.append(f"{path}.code: letters a-z, digits, - and _ only (at most 32)")
-        elif code in seen:
-            problems.append(f"{path}.code: {code} appears twice")
-        else:
-            seen.add(code)
-        names = _check_names(item.get("name"), f"{path}.name", problems)
-        entry: dict[str, Any] = {"code": code, "names": names, "position": index}
-        if key == "neighbourhoods":
-            entry["area"] = _check_area(item.get("area"), f"{path}.area", problems)
-        unknown = set(item) - {"code", "name", "area" if key == "neighbourhoods" else "name"}
-        for field in sorted(unknown, key=str):
-            problems.append(f"{path}.{field}: unknown field")
+    items: list[_Topic] = list(read.topics) if isinstance(read, _TopicsFile) else list(read.neighbourhoods)
+    for index, item in enumerate(items):
+        entry: dict[str, Any] = {"code": item.code, "names": item.name, "position": index}
+        if isinstance(item, _Neighbourhood):
+            entry["area"] = item.area
         entries.append(entry)
-    if problems:
-        raise FileInvalid(problems)
     return entries
 
 

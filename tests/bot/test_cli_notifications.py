@@ -60,7 +60,7 @@ def test_topics_and_neighbourhoods_import_and_a_bad_file_changes_nothing(tmp_pat
     bad = palabre(tmp_path, "topics", "import", "bad.yaml")
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.splitlines() == [
-        "bad.yaml: topics[0].code: letters a-z, digits, - and _ only (at most 32)",
+        "bad.yaml: topics[0].code: expected a code of 1 to 32 lowercase letters, digits, - or _",
         "bad.yaml: topics[0].name: a text or a mapping of language to text is needed",
         "bad.yaml: topics[1].name: a text or a mapping of language to text is needed",
         "Nothing was imported (3 problem(s)).",

@@ -85,7 +85,7 @@ def test_bad_categories_file_lists_problems_and_imports_nothing(database: str, t
     result = CliRunner().invoke(main, ["categories", "import", str(path)])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        f"{path}: categories[0].code: 1 to 64 characters of A-Z a-z 0-9 _ . - are needed",
+        f"{path}: categories[0].code: expected a code of 1 to 32 lowercase letters, digits, - or _",
         f"{path}: categories[0].photo: must be required or optional",
         "Nothing was imported.",
     ]

@@ -176,7 +176,7 @@ async def test_leaving_half_way_resumes_after_a_restart(resident_factory, sessio
 
 async def test_a_typed_answer_survives_a_restart_too(resident_factory, sessionmaker, settings) -> None:  # type: ignore[no-untyped-def]
     spec = sample_spec()
-    await setup_consultation(sessionmaker, questions=[spec.questions[4] | {"when": None}])
+    await setup_consultation(sessionmaker, questions=[spec.stored_questions()[4] | {"when": None}])
     eve = resident_factory(3005)
     await onboard(eve, "c_place-du-marche")
     eve.dp = build_dispatcher(settings, sessionmaker, build_i18n(settings.default_locale))

@@ -45,7 +45,7 @@ categories:
     with pytest.raises(CategoryFileError) as caught:
         parse_categories(source)
     assert caught.value.problems == [
-        "categories[0].code: 1 to 64 characters of A-Z a-z 0-9 _ . - are needed",
+        "categories[0].code: expected a code of 1 to 32 lowercase letters, digits, - or _",
         "categories[0].name.fr: empty text",
         "categories[0].photo: must be required or optional",
         "categories[1].group: missing",

@@ -23,10 +23,10 @@ def test_the_sample_file_is_read_as_written() -> None:
     spec = parse_consultation_file((DATA / "consultation_marche.yaml").read_text(encoding="utf-8"), "fr", PARIS)
     assert spec.slug == "place-du-marche"
     assert spec.title["fr"] == "Réaménagement de la place du marché"
-    assert [q["type"] for q in spec.questions] == ["single", "multiple", "scale", "yesno", "text"]
-    assert spec.questions[1]["max"] == 2
+    assert [q.type for q in spec.questions] == ["single", "multiple", "scale", "yesno", "text"]
+    assert spec.questions[1].max_choices == 2
     # YAML reads a bare `no` as false: the condition still names the answer "no".
-    assert spec.questions[4]["when"] == {"question": "pietonne", "in": ["no"]}
+    assert spec.stored_questions()[4]["when"] == {"question": "pietonne", "in": ["no"]}
     assert spec.opens_at.utcoffset().total_seconds() == 3600  # type: ignore[union-attr]
 
 

@@ -62,7 +62,7 @@ neighbourhoods:
         async with sessionmaker.begin() as session:
             await subscriptions.import_neighbourhoods(session, bad)
     assert caught.value.problems == [
-        "neighbourhoods[0].code: letters a-z, digits, - and _ only (at most 32)",
+        "neighbourhoods[0].code: expected a code of 1 to 32 lowercase letters, digits, - or _",
         "neighbourhoods[0].name.fr: an empty name",
         "neighbourhoods[1].area: a GeoJSON Polygon or MultiPolygon is needed",
         "neighbourhoods[2].code: nord appears twice",
