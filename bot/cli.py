@@ -319,13 +319,15 @@ PURGE_LABELS = {
     "report_reporters": "links from reports to their reporters",
     "report_followers": "followers of reports",
     "outbox_messages": "messages that went out (texts of the agents' posts)",
+    "web_sessions": "ended back-office sessions",
+    "web_sign_in_links": "used or expired back-office sign-in links",
 }
 
 
 @privacy.command("purge")
 @click.option("--dry-run", is_flag=True, help="Only show what would be purged.")
 def privacy_purge(dry_run: bool) -> None:
-    """Purge what is past its retention period (FREE_TEXT_RETENTION_DAYS, REPORT_RETENTION_DAYS, OUTBOX_RETENTION_DAYS)."""
+    """Purge what is past its retention period (FREE_TEXT_, REPORT_, OUTBOX_, WEB_SESSION_RETENTION_DAYS)."""
     from participation import retention
 
     settings = settings_or_exit()
@@ -336,6 +338,7 @@ def privacy_purge(dry_run: bool) -> None:
             free_text_days=settings.free_text_retention_days,
             report_days=settings.report_retention_days,
             outbox_days=settings.outbox_retention_days,
+            web_session_days=settings.web_session_retention_days,
             source=Source.CLI,
             dry_run=dry_run,
         )

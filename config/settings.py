@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -69,6 +70,12 @@ class Settings(BaseSettings):
     web_base_url: str | None = None
     web_totp_for: Literal["admin", "staff"] = "admin"
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Addresses or networks (CIDR) of the reverse proxies in front of the back office: only their
+    # X-Forwarded-For and X-Forwarded-Proto are believed. Empty: nobody's (the TCP peer counts).
+    web_trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(default_factory=list)
+    # Days ended or expired back-office sessions and used or expired sign-in links are kept (to
+    # look into an incident) before the daily purge deletes them; 0: at the next purge.
+    web_session_retention_days: int = Field(default=7, ge=0, le=365)
     # Comma-separated keys (AES-256) for personal fields at rest: the first encrypts, all decrypt.
     data_key: SecretStr | None = None
     # Seconds an update that failed for a passing reason (database locked or unreachable, Bot API
@@ -81,6 +88,20 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("web_trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        parts = _split_csv(value)
+        if not isinstance(parts, list):
+            return parts
+        networks = []
+        for part in parts:
+            try:
+                networks.append(ipaddress.ip_network(str(part), strict=False))
+            except ValueError as exc:
+                raise ValueError(f"{part!r} is not an address or a network (e.g. 127.0.0.1, 10.0.0.0/8, ::1)") from exc
+        return networks
 
     @field_validator(
         "agents_chat_id", "redis_url", "webhook_url", "webhook_secret", "bot_token", "web_base_url", "data_key", mode="before"

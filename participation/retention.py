@@ -6,6 +6,8 @@
   REPORT_RETENTION_DAYS; the report itself stays as open data.
 - Messages that went out leave the outbox after OUTBOX_RETENTION_DAYS (their texts quote
   reports and answers); the agents' posts keep only what editing them needs.
+- Back-office sessions that ended and sign-in links used or expired go after
+  WEB_SESSION_RETENTION_DAYS: who signed in when stays in the audit log.
 
 A purge is idempotent: running it twice purges nothing more. The scheduler runs it daily.
 """
@@ -19,7 +21,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from participation import audit, outbox
+from participation import audit, outbox, web_access
 from participation.consultations.questions import read_questions
 from storage.models import (
     AuditEntry,
@@ -112,6 +114,7 @@ async def purge(
     report_days: int,
     source: audit.Source,
     outbox_days: int | None = None,
+    web_session_days: int | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> PurgeReport:
@@ -122,6 +125,8 @@ async def purge(
     counts.update(await purge_report_details(session, now - timedelta(days=report_days), dry_run=dry_run))
     if outbox_days is not None:
         counts["outbox_messages"] = await outbox.purge_done(session, now - timedelta(days=outbox_days), dry_run=dry_run)
+    if web_session_days is not None:
+        counts.update(await web_access.purge_ended(session, now - timedelta(days=web_session_days), dry_run=dry_run))
     report = PurgeReport(counts=counts, dry_run=dry_run)
     if not dry_run:
         await audit.record(session, actor_telegram_id=None, source=source, action=PURGE_ACTION, detail=dict(counts))

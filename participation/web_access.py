@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import pyotp
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -211,7 +211,12 @@ async def confirm_totp(session: AsyncSession, record: WebSession, code: str, *, 
         failures = await session.scalar(
             select(func.count())
             .select_from(AuditEntry)
-            .where(col(AuditEntry.action) == "web.totp_refused", col(AuditEntry.subject) == f"web_session:{record.id}")
+            .where(
+                col(AuditEntry.action) == "web.totp_refused",
+                col(AuditEntry.subject) == f"web_session:{record.id}",
+                # SQLite may give a purged session's id to a new one: only this session's refusals count.
+                col(AuditEntry.at) >= record.created_at,
+            )
         )
         if (failures or 0) >= MAX_TOTP_FAILURES:
             record.ended_at = now
@@ -226,3 +231,23 @@ async def confirm_totp(session: AsyncSession, record: WebSession, code: str, *, 
     await session.flush()
     await audit.record(session, actor_telegram_id=record.telegram_id, source=audit.Source.WEB, action="web.totp_confirmed")
     return True
+
+
+async def purge_ended(session: AsyncSession, before: datetime, *, dry_run: bool) -> dict[str, int]:
+    """Delete sessions ended (signed out, idle, role revoked) and links used or expired before `before`.
+
+    A live session is never touched: it ends only by signing out or by IDLE_TIMEOUT without a page.
+    """
+    sessions = or_(
+        col(WebSession.ended_at) < before,
+        col(WebSession.ended_at).is_(None) & (col(WebSession.last_seen_at) < before - IDLE_TIMEOUT),
+    )
+    links = or_(col(WebSignInToken.used_at) < before, col(WebSignInToken.expires_at) < before)
+    counts = {
+        "web_sessions": int(await session.scalar(select(func.count()).select_from(WebSession).where(sessions)) or 0),
+        "web_sign_in_links": int(await session.scalar(select(func.count()).select_from(WebSignInToken).where(links)) or 0),
+    }
+    if not dry_run:
+        await session.execute(delete(WebSession).where(sessions))
+        await session.execute(delete(WebSignInToken).where(links))
+    return counts

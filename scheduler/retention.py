@@ -24,6 +24,7 @@ async def run_purge(context: JobContext) -> None:
             free_text_days=context.settings.free_text_retention_days,
             report_days=context.settings.report_retention_days,
             outbox_days=context.settings.outbox_retention_days,
+            web_session_days=context.settings.web_session_retention_days,
             source=audit.Source.SCHEDULER,
         )
 

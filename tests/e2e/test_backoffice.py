@@ -393,16 +393,23 @@ async def test_admin_grants_roles_broadcasts_answers_a_resident_and_reads_the_fi
         assert "role.grant" in log and "role.revoke" in log and "web.totp_confirmed" in log
         await shoot(page, screenshots, "21-audit")
 
-        # A broadcast: its audience's size before sending, then its delivery.
+        # A broadcast with a photo: its audience's size before sending, then its delivery as a photo.
+        from PIL import Image
+
+        poster = tmp_path / "affiche.png"
+        Image.new("RGB", (600, 400), (30, 90, 160)).save(poster)
         await page.get_by_role("link", name="Messages groupés").click()
         await page.get_by_label("Destinataires").select_option("all")
         await page.get_by_label("Message", exact=True).fill("Réunion publique jeudi à 18 h")
+        await page.get_by_label("Photo (facultative)").set_input_files(poster)
         await page.get_by_role("button", name="Voir le nombre de destinataires").click()
         assert await page.locator("#audience-size").inner_text() == "Ce message atteindra 2 habitants."
+        assert "La photo accompagne le message" in await page.inner_text("main")
         await shoot(page, screenshots, "22-broadcast-check")
         await page.get_by_role("button", name="Confirmer et envoyer").click()
         for person in (camille, alex):
-            await person.wait_message("Réunion publique jeudi à 18 h", timeout=20)
+            received = await person.wait_message("Réunion publique jeudi à 18 h", timeout=20)
+            assert received.get("photo") and "Réunion publique jeudi à 18 h" in received["caption"]  # sent with sendPhoto
         delivery = page.locator("#delivery")
         while "Envoyés 2" not in " ".join((await delivery.inner_text()).split()):
             await page.reload()  # the sender records each delivery just after Telegram's answer

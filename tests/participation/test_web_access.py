@@ -124,3 +124,60 @@ async def test_too_many_wrong_codes_end_the_session(session: AsyncSession) -> No
         assert not await confirm_totp(session, new.record, wrong, now=now)
     assert new.record.ended_at is not None
     assert await current_session(session, new.cookie, [ADMIN], now=now) is None
+
+
+async def test_the_purge_deletes_ended_sessions_and_spent_links_after_the_delay_and_spares_live_ones(
+    session: AsyncSession,
+) -> None:
+    from participation.web_access import purge_ended
+    from storage.models import WebSession
+
+    await staff(session)
+    start = utcnow() - timedelta(days=10)
+    signed_out = await redeem_sign_in_link(
+        session, (await issue_sign_in_link(session, AGENT, [], now=start)) or "", [], now=start
+    )
+    await sign_out(session, signed_out.record, everywhere=False, now=start)
+    idle = await redeem_sign_in_link(session, (await issue_sign_in_link(session, AGENT, [], now=start)) or "", [], now=start)
+    unused = await issue_sign_in_link(session, AGENT, [], now=start)  # never used, long expired
+    live = await redeem_sign_in_link(session, (await issue_sign_in_link(session, AGENT, [])) or "", [])
+
+    kept_a_week = await purge_ended(session, utcnow() - timedelta(days=14), dry_run=False)
+    assert kept_a_week == {"web_sessions": 0, "web_sign_in_links": 0}
+    dry = await purge_ended(session, utcnow() - timedelta(days=7), dry_run=True)
+    assert dry == {"web_sessions": 2, "web_sign_in_links": 3}
+    assert await session.scalar(select(func.count()).select_from(WebSession)) == 3
+    assert await purge_ended(session, utcnow() - timedelta(days=7), dry_run=False) == dry
+    remaining = list(await session.scalars(select(WebSession.id)))
+    assert remaining == [live.record.id] and idle.record.id not in remaining
+    # The live session's link was used just now: kept until the delay has passed, then the session still works.
+    assert await session.scalar(select(func.count()).select_from(WebSignInToken)) == 1
+    assert (
+        unused is not None
+        and await session.scalar(select(WebSignInToken).where(WebSignInToken.token_hash == digest(unused))) is None
+    )
+    assert await current_session(session, live.cookie, []) is not None
+    assert await purge_ended(session, utcnow() - timedelta(days=7), dry_run=False) == {"web_sessions": 0, "web_sign_in_links": 0}
+
+
+async def test_a_new_session_does_not_inherit_the_wrong_codes_of_a_purged_one(session: AsyncSession) -> None:
+    from participation.web_access import purge_ended
+
+    now = utcnow()
+    first = await redeem_sign_in_link(
+        session, (await issue_sign_in_link(session, ADMIN, [ADMIN], now=now)) or "", [ADMIN], now=now
+    )
+    secret = await totp_secret_for(session, ADMIN)
+    good = pyotp.TOTP(secret.totp_secret).at(now)
+    wrong = "000000" if good != "000000" else "111111"
+    for _attempt in range(MAX_TOTP_FAILURES - 1):
+        assert not await confirm_totp(session, first.record, wrong, now=now)
+    await sign_out(session, first.record, everywhere=False)
+    await purge_ended(session, utcnow() + timedelta(seconds=1), dry_run=False)
+    later = utcnow() + timedelta(seconds=2)
+    second = await redeem_sign_in_link(
+        session, (await issue_sign_in_link(session, ADMIN, [ADMIN], now=later)) or "", [ADMIN], now=later
+    )
+    # On SQLite the new row may take the purged one's id; one wrong code must not end it.
+    assert not await confirm_totp(session, second.record, wrong, now=later)
+    assert second.record.ended_at is None

@@ -28,7 +28,7 @@ from notices.feedback import answer_and_queue
 from notices.impact import neighbourhood_names
 from notices.reports import ReportNotices
 from notices.stats_report import render_pdf, render_png, render_text
-from participation import audit, broadcasts, publication
+from participation import audit, broadcast_photos, broadcasts, publication
 from participation import results as results_module
 from participation.consultation_file import InvalidConsultation, parse_consultation_file
 from participation.consultations import (
@@ -70,8 +70,10 @@ from participation.roles import (
     revoke_role,
 )
 from participation.stats import compute_stats
+from participation.text import clean_text
 from participation.web_access import (
     IDLE_TIMEOUT,
+    LINK_TTL,
     SignedIn,
     SignInRefused,
     confirm_totp,
@@ -94,14 +96,18 @@ from storage.models import (
 )
 from storage.types import utcnow
 from web.backoffice.render import content_security_policy, page
+from web.forwarded import client_address, scheme
 
 log = logging.getLogger("palabre.web")
 
 PREFIX = "/backoffice"
 COOKIE = "palabre_session"
+# Set with the sign-in page and echoed by its form: a sign-in POST from another site carries neither.
+SIGN_IN_COOKIE = "palabre_signin"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 SIGN_IN_ATTEMPTS = 10  # per address and minute: links are long, this only slows a scan down
 MAX_UPLOAD = 512 * 1024
+MAX_TRACKED_ADDRESSES = 10_000
 
 
 @dataclass
@@ -175,16 +181,19 @@ def _redirect(location: str) -> web.Response:
 @web.middleware
 async def https_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     """Behind a proxy that says the browser came over plain HTTP, refuse: cookies and links would leak."""
-    if request.path.startswith(PREFIX) and request.headers.get("X-Forwarded-Proto", "https").lower() != "https":
-        context = _context(request)
+    context = _context(request)
+    if request.path.startswith(PREFIX) and scheme(request, context.settings.web_trusted_proxies) != "https":
         return render(context, context.settings.default_locale, "refused.html", status=403, reason="https")
     return await handler(request)
 
 
 def staff_page(
-    *roles: Role, second_factor: bool = True
+    *roles: Role, second_factor: bool = True, max_body: int | None = None
 ) -> Callable[[Callable[[Page], Awaitable[web.Response]]], Callable[[web.Request], Awaitable[web.Response]]]:
-    """Wrap a page: signed in, second factor given when owed, one of `roles`, CSRF on POST."""
+    """Wrap a page: signed in, second factor given when owed, one of `roles`, CSRF on POST.
+
+    `max_body` lets the page take a larger upload than the server's default, from staff only.
+    """
 
     def wrap(inner: Callable[[Page], Awaitable[web.Response]]) -> Callable[[web.Request], Awaitable[web.Response]]:
         @functools.wraps(inner)
@@ -192,7 +201,14 @@ def staff_page(
             context = _context(request)
             settings = context.settings
             cookie = request.cookies.get(COOKIE)
-            form = await request.post() if request.method == "POST" else None
+            if max_body is not None and request.method == "POST":
+                if not await _may_upload(context, cookie, roles):  # nobody else makes us store a large body
+                    return render(context, settings.default_locale, "refused.html", status=401, reason="signed_out")
+                request = request.clone(client_max_size=max_body)
+            try:
+                form = await request.post() if request.method == "POST" else None
+            except web.HTTPRequestEntityTooLarge:
+                return render(context, settings.default_locale, "refused.html", status=413, reason="too_large")
             # One transaction per request: committed when the page is built, before it is sent.
             async with context.sessionmaker.begin() as session:
                 signed = await current_session(session, cookie, settings.admin_ids) if cookie else None
@@ -221,9 +237,22 @@ def staff_page(
     return wrap
 
 
+async def _may_upload(context: BackofficeContext, cookie: str | None, roles: tuple[Role, ...]) -> bool:
+    """Signed in with one of `roles`, checked before a large body is read (nothing is kept: rolled back)."""
+    if not cookie:
+        return False
+    async with context.sessionmaker() as session:
+        signed = await current_session(session, cookie, context.settings.admin_ids)
+        return signed is not None and (not roles or any(allows(signed.roles, role) for role in roles))
+
+
 def _rate_limited(context: BackofficeContext, request: web.Request) -> bool:
+    """Counted per browser address: behind a trusted proxy, the one it forwards, not the proxy's own."""
     now = time.monotonic()
-    seen = context.attempts[request.remote or "?"]
+    if len(context.attempts) > MAX_TRACKED_ADDRESSES:  # forget the quiet ones, so memory stays bounded
+        for address in [a for a, seen in context.attempts.items() if not seen or now - seen[-1] > 60]:
+            del context.attempts[address]
+    seen = context.attempts[client_address(request, context.settings.web_trusted_proxies)]
     while seen and now - seen[0] > 60:
         seen.popleft()
     seen.append(now)
@@ -236,7 +265,20 @@ def _rate_limited(context: BackofficeContext, request: web.Request) -> bool:
 async def sign_in_form(request: web.Request) -> web.Response:
     """GET of the link: a button, so that link previews (which fetch the address) do not use it up."""
     context = _context(request)
-    return render(context, context.settings.default_locale, "signin.html", token=request.match_info["token"])
+    # The link is bound to its staff member, not to a browser: without this pair, another staff
+    # member's page could post their own link and sign a colleague into their session (login CSRF).
+    nonce = secrets.token_urlsafe(32)
+    response = render(context, context.settings.default_locale, "signin.html", token=request.match_info["token"], nonce=nonce)
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        nonce,
+        path=PREFIX,
+        httponly=True,
+        secure=True,
+        samesite="Strict",
+        max_age=int(LINK_TTL.total_seconds()),
+    )
+    return response
 
 
 async def sign_in(request: web.Request) -> web.Response:
@@ -245,6 +287,10 @@ async def sign_in(request: web.Request) -> web.Response:
     if _rate_limited(context, request):
         return render(context, settings.default_locale, "refused.html", status=429, reason="too_many")
     form = await request.post()
+    nonce = request.cookies.get(SIGN_IN_COOKIE, "")
+    if not nonce or not secrets.compare_digest(str(form.get("csrf", "")), nonce):
+        log.warning("web: a sign-in without its sign-in page was refused")
+        return render(context, settings.default_locale, "refused.html", status=403, reason="csrf")
     token = str(form.get("token", ""))[:100]
     try:
         async with context.sessionmaker.begin() as session:
@@ -262,6 +308,7 @@ async def sign_in(request: web.Request) -> web.Response:
         samesite="Strict",
         max_age=int(IDLE_TIMEOUT.total_seconds()) * 16,
     )
+    response.del_cookie(SIGN_IN_COOKIE, path=PREFIX)
     return response
 
 
@@ -661,9 +708,9 @@ async def consultation_chart(p: Page) -> web.Response:
 # --- Broadcasts, residents' messages, council figures ----------------------------------------------
 
 
-@staff_page(Role.OFFICIAL)
+@staff_page(Role.OFFICIAL, max_body=broadcast_photos.MAX_BYTES + 64 * 1024)
 async def broadcasts_page(p: Page) -> web.Response:
-    """Compose → the audience's size → confirm; then delivery figures (as /broadcast in the chat)."""
+    """Compose (with a photo if wanted) → the audience's size → confirm; then delivery figures (as /broadcast)."""
     settings = p.context.settings
     audiences = await _audiences(p.session, p.locale, settings.default_locale)
     recent = list(
@@ -671,26 +718,46 @@ async def broadcasts_page(p: Page) -> web.Response:
             select(Broadcast).where(col(Broadcast.status) != broadcasts.Status.DRAFT).order_by(col(Broadcast.id).desc()).limit(20)
         )
     )
+    shown: dict[str, Any] = {"audiences": audiences, "recent": recent, "max_caption": broadcasts.MAX_CAPTION}
     if p.form is None:
-        return p.render("broadcasts.html", audiences=audiences, draft=None, text="", chosen="all", problem=None, recent=recent)
+        return p.render("broadcasts.html", draft=None, text="", chosen="all", problem=None, **shown)
     chosen, text = p.field("audience"), p.field("text")
+    upload = p.form.get("photo")
+    photo = upload.file.read(broadcast_photos.MAX_BYTES + 1) if isinstance(upload, web.FileField) else b""
+    problem: str | None = None
     try:
+        audience = broadcasts.Audience.parse(chosen)
+        broadcasts.check_text(text, with_photo=bool(photo))  # before the photo is kept: a refusal leaves no file
+        photo_path = await _store_photo(settings, photo) if photo else None
         draft = await broadcasts.create_draft(
-            p.session, audience=broadcasts.Audience.parse(chosen), text=text, created_by=p.signed.record.telegram_id
+            p.session, audience=audience, text=text, created_by=p.signed.record.telegram_id, photo_path=photo_path
         )
-    except (broadcasts.UnknownAudience, broadcasts.InvalidMessage) as refused:
-        problem = "audience" if isinstance(refused, broadcasts.UnknownAudience) else "text"
+    except broadcasts.UnknownAudience:
+        problem = "audience"
+    except broadcasts.InvalidMessage:
+        problem = "caption" if photo else "text"
+    except broadcast_photos.InvalidPhoto as refused:
+        problem = "photo_" + refused.problem.value
+    if problem is not None:
+        length = len(clean_text(text))
         return p.render(
-            "broadcasts.html",
-            audiences=audiences,
-            draft=None,
-            text=text,
-            chosen=chosen,
-            problem=problem,
-            status=400,
-            recent=recent,
+            "broadcasts.html", draft=None, text=text, chosen=chosen, problem=problem, length=length, status=400, **shown
         )
-    return p.render("broadcasts.html", audiences=audiences, draft=draft, text=text, chosen=chosen, problem=None, recent=recent)
+    return p.render("broadcasts.html", draft=draft, text=text, chosen=chosen, problem=None, **shown)
+
+
+async def _store_photo(settings: Settings, data: bytes) -> str:
+    """Checked, then kept under MEDIA_DIR/broadcasts for the sender to upload; returns its absolute path."""
+    suffix = await asyncio.to_thread(broadcast_photos.check_photo, data)
+    folder = settings.media_dir / "broadcasts"
+    path = (folder / f"{secrets.token_hex(16)}{suffix}").resolve()
+
+    def write() -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    await asyncio.to_thread(write)
+    return str(path)
 
 
 async def _audiences(session: AsyncSession, locale: str, default_locale: str) -> list[tuple[str, str]]:
