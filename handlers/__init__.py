@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.types import Chat
-from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
 from handlers import (
@@ -29,19 +28,11 @@ from handlers import (
     whoami,
 )
 from handlers.guards import MenuFirst, RequireRole
-from handlers.menu import menu_entries
+from notices.access import refusal as _refusal
+from notices.menu import menu_entries
 from participation.residents import has_current_consent
 from participation.roles import Role
 from storage.models import Resident
-
-
-def _refusal(role: Role) -> str:
-    names = {
-        Role.ADMIN: _("Sorry, this command is reserved for administrators."),
-        Role.AGENT: _("Sorry, this is reserved for the town hall's agents."),
-        Role.OFFICIAL: _("Sorry, this command is reserved for officials."),
-    }
-    return names[role]
 
 
 class ConsentGiven(Filter):

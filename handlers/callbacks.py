@@ -1,41 +1,29 @@
-"""Typed callback data shared by several handler modules (prefixes short: 64 bytes in all)."""
+"""Typed callback data of the officials' flows shared by several handler modules (prefixes short: 64 bytes in all).
+
+The residents' callback data live with their keyboards in notices/ and are re-exported here for
+the modules and tests that still import them from this place.
+"""
 
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from notices.menu import LanguageCallback
+from notices.onboarding import ConsentCallback, PrivacyMoreCallback
+from notices.settings import AgeBracketCallback, NeighbourhoodCallback, SettingsCallback, TopicCallback
 
-class LanguageCallback(CallbackData, prefix="lang"):
-    code: str
-
-
-class ConsentCallback(CallbackData, prefix="cons"):
-    accept: bool
-
-
-class SettingsCallback(CallbackData, prefix="set"):
-    action: str
-
-
-# --- Notifications: subscriptions, broadcasts, public meetings ----------------------------------
-
-
-class TopicCallback(CallbackData, prefix="tp"):
-    """Toggle the subscription to a topic (settings)."""
-
-    code: str
-
-
-class NeighbourhoodCallback(CallbackData, prefix="nb"):
-    """Choose a neighbourhood in settings; code "-" means none."""
-
-    code: str
-
-
-class AgeBracketCallback(CallbackData, prefix="ab"):
-    """Choose an age bracket in settings; code "-" means none."""
-
-    code: str
+__all__ = [
+    "AgeBracketCallback",
+    "AudienceCallback",
+    "BroadcastCallback",
+    "ConsentCallback",
+    "LanguageCallback",
+    "MeetingConfirmCallback",
+    "NeighbourhoodCallback",
+    "PrivacyMoreCallback",
+    "SettingsCallback",
+    "TopicCallback",
+]
 
 
 class AudienceCallback(CallbackData, prefix="au"):
@@ -55,9 +43,3 @@ class BroadcastCallback(CallbackData, prefix="bc"):
 
 class MeetingConfirmCallback(CallbackData, prefix="mc"):
     ok: bool
-
-
-class PrivacyMoreCallback(CallbackData, prefix="pm"):
-    """« Learn more » under the short privacy notice: the full notice."""
-
-    full: bool = True

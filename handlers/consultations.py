@@ -16,7 +16,6 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.menu import MENU_CONSULTATIONS
 from notices.consultations import (
     SUMMARY,
     Act,
@@ -33,6 +32,7 @@ from notices.consultations import (
     type_other_prompt,
     typed_text_refusal,
 )
+from notices.menu import MENU_CONSULTATIONS
 from participation import consultations as domain
 from participation.consultations import Refusal, Refused, ResponseStatus, ResponseView
 from participation.consultations.questions import MAX_OTHER_LENGTH, OTHER

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from handlers.consultations import open_consultation
 from handlers.reports import start_report
+from notices.onboarding import unknown_consultation
 from participation.consultations import get_by_slug
 from storage.models import Resident
 
@@ -37,11 +36,7 @@ async def open_payload(
     if consultation:
         found = await get_by_slug(session, consultation.group(1))
         if found is None or found.status == "draft":
-            await message.answer(
-                _("The consultation “{slug}” does not exist (or no longer). See the open ones with /consultations.").format(
-                    slug=html.escape(consultation.group(1))
-                )
-            )
+            await message.answer(unknown_consultation(consultation.group(1)))
             return
         await open_consultation(message, found, session=session, resident=resident, state=state, settings=settings)
     elif payload == "r":

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import html
-
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from notices.feedback import (
-    FeedbackCallback,
-    answer_and_queue,
-    answer_keyboard,
-    submit_and_tell,
-)
+from notices import feedback as say
+from notices.feedback import FeedbackCallback, FeedbackCancel, answer_and_queue, refusal_text, submit_and_tell
 from participation import feedback
 from participation.audit import Source
 from storage.models import Feedback, Resident
@@ -31,17 +24,6 @@ officials_router = Router(name=__name__ + ".officials")
 class FeedbackFlow(StatesGroup):
     writing = State()
     answering = State()
-
-
-def refusal_text(reason: feedback.FeedbackRefusal) -> str:
-    return {
-        feedback.FeedbackRefusal.EMPTY: _("Please write your message as text."),
-        feedback.FeedbackRefusal.TOO_LONG: _("That is too long: {max} characters at most, please.").format(
-            max=feedback.MAX_LENGTH
-        ),
-        feedback.FeedbackRefusal.UNKNOWN: _("This feedback no longer exists."),
-        feedback.FeedbackRefusal.ALREADY_ANSWERED: _("This feedback has already been answered."),
-    }[reason]
 
 
 @router.message(Command("feedback"))
@@ -58,17 +40,31 @@ async def cmd_feedback(
     if command.args:
         await _save(message, command.args, state, session, resident, settings, i18n)
         return
+    await ask_feedback(message, state)
+
+
+async def ask_feedback(message: Message, state: FSMContext) -> None:
+    """Wait for the resident's feedback, in one message (from /feedback or « Write to the town hall »)."""
     await state.set_state(FeedbackFlow.writing)
-    await message.answer(
-        _("💬 Your opinion about this service helps us improve it. Write your idea or complaint in one message (or /cancel).")
-    )
+    text, keyboard = say.feedback_prompt()
+    await message.answer(text, reply_markup=keyboard)
 
 
 @router.message(StateFilter(FeedbackFlow.writing), Command("cancel", "annuler"))
 async def cmd_cancel_feedback(message: Message, state: FSMContext) -> None:
     """/cancel while writing a feedback."""
     await state.clear()
-    await message.answer(_("Cancelled: nothing was sent."))
+    await message.answer(say.cancelled())
+
+
+@router.callback_query(FeedbackCancel.filter(), StateFilter(FeedbackFlow.writing))
+async def on_cancel_feedback(query: CallbackQuery, state: FSMContext) -> None:
+    """« Cancel » under the prompt while writing a feedback."""
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(say.cancelled())
 
 
 @router.message(StateFilter(FeedbackFlow.writing))
@@ -91,10 +87,10 @@ async def _save(
     try:
         await submit_and_tell(session, resident, text, settings, i18n)
     except feedback.FeedbackRefused as refused:
-        await message.answer(refusal_text(refused.reason))
+        await message.answer(refusal_text(refused.reason, len(text or "")))
         return
     await state.clear()
-    await message.answer(_("Thank you! Your message was passed on to the town hall; you will be told here when they answer."))
+    await message.answer(say.feedback_passed_on())
 
 
 @officials_router.message(Command("feedbacks"))
@@ -102,15 +98,11 @@ async def cmd_feedbacks(message: Message, session: AsyncSession) -> None:
     """/feedbacks: the feedback waiting for an answer, each with an answer button."""
     rows = await feedback.list_feedback(session, unanswered_only=True, limit=10)
     if not rows:
-        await message.answer(_("No feedback is waiting for an answer."))
+        await message.answer(say.nothing_waiting())
         return
     for row in rows:
-        await message.answer(
-            _("💬 <b>Feedback #{id}</b> ({date})\n\n{text}").format(
-                id=row.id, date=row.created_at.strftime("%Y-%m-%d"), text=html.escape(row.text, quote=False)
-            ),
-            reply_markup=answer_keyboard(row.id),
-        )
+        text, keyboard = say.feedback_item(row)
+        await message.answer(text, reply_markup=keyboard)
 
 
 @officials_router.callback_query(FeedbackCallback.filter())
@@ -127,14 +119,14 @@ async def on_answer_button(
     await state.update_data(feedback_id=row.id)
     await query.answer()
     if query.message is not None:
-        await query.message.answer(_("Write your answer to feedback #{id} in one message (or /cancel).").format(id=row.id))
+        await query.message.answer(say.answer_prompt(callback_data.id))
 
 
 @officials_router.message(StateFilter(FeedbackFlow.answering), Command("cancel", "annuler"))
 async def cmd_cancel_answer(message: Message, state: FSMContext) -> None:
     """/cancel while answering a feedback."""
     await state.clear()
-    await message.answer(_("Cancelled: nothing was sent."))
+    await message.answer(say.cancelled())
 
 
 @officials_router.message(StateFilter(FeedbackFlow.answering))
@@ -151,12 +143,9 @@ async def on_answer_text(message: Message, state: FSMContext, session: AsyncSess
             i18n=i18n,
         )
     except feedback.FeedbackRefused as refused:
-        await message.answer(refusal_text(refused.reason))
+        await message.answer(refusal_text(refused.reason, len(message.text or "")))
         if refused.reason is not feedback.FeedbackRefusal.EMPTY and refused.reason is not feedback.FeedbackRefusal.TOO_LONG:
             await state.clear()
         return
     await state.clear()
-    if reached:
-        await message.answer(_("Your answer is on its way to the resident."))
-    else:
-        await message.answer(_("Your answer is saved, but its author erased their data and cannot receive it."))
+    await message.answer(say.answer_sent(reached))

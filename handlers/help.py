@@ -5,12 +5,11 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import Message
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.menu import MENU_HELP, staff_commands
-from handlers.texts import help_text
+from notices.help import help_text, staff_section
+from notices.menu import MENU_HELP, staff_commands
 from participation.roles import roles_of
 
 router = Router(name=__name__)
@@ -24,6 +23,5 @@ async def cmd_help(message: Message, session: AsyncSession, settings: Settings) 
     roles = await roles_of(session, message.from_user.id, settings.admin_ids) if message.from_user else frozenset()
     commands = staff_commands(roles)
     if commands:
-        lines = [_("<b>Your commands as town hall staff</b>")] + [f"/{c.command} — {c.description}" for c in commands]
-        text += "\n\n" + "\n".join(lines)
+        text += "\n\n" + staff_section(commands)
     await message.answer(text)

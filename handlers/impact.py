@@ -11,12 +11,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.menu import MENU_IMPACT
-from notices.impact import SatisfactionCallback, neighbourhood_names, render_impact
+from notices import impact as say
+from notices.impact import CommentSkip, SatisfactionCallback, neighbourhood_names, render_impact
+from notices.menu import MENU_IMPACT
 from notices.stats_report import render_pdf, render_text
 from participation import impact, satisfaction, stats
 from participation.dates import parse_period
@@ -61,39 +61,46 @@ async def on_satisfaction(
         session, resident, callback_data.period, callback_data.score, settings.satisfaction_interval_days
     )
     if outcome is not satisfaction.AnswerOutcome.RECORDED:
-        await query.answer(_("This question is closed; thank you all the same."), show_alert=True)
+        await query.answer(say.satisfaction_closed(), show_alert=True)
         return
-    await query.answer(_("Thank you!"))
+    await query.answer(say.satisfaction_thanks())
     await state.set_state(SatisfactionFlow.comment)
     await state.update_data(period=callback_data.period)
     if query.message is not None:
-        await query.message.answer(
-            _("Thank you for your answer ({score}/5)! If you wish, write a comment in one message; otherwise /skip.").format(
-                score=callback_data.score
-            )
-        )
+        text, keyboard = say.comment_prompt(callback_data.period)
+        await query.message.answer(text, reply_markup=keyboard)
 
 
 @router.message(StateFilter(SatisfactionFlow.comment), Command("skip", "cancel", "passer", "annuler"))
 async def cmd_skip_comment(message: Message, state: FSMContext) -> None:
     """/skip: no comment with the satisfaction answer."""
     await state.clear()
-    await message.answer(_("Noted, thank you."))
+    await message.answer(say.comment_skipped())
+
+
+@router.callback_query(CommentSkip.filter(), StateFilter(SatisfactionFlow.comment))
+async def on_skip_comment(query: CallbackQuery, state: FSMContext) -> None:
+    """« Skip » under the invitation to comment."""
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(say.comment_skipped())
 
 
 @router.message(StateFilter(SatisfactionFlow.comment))
 async def on_satisfaction_comment(message: Message, state: FSMContext, session: AsyncSession, resident: Resident) -> None:
     """The optional comment that goes with the satisfaction answer."""
     if not message.text or not message.text.strip():
-        await message.answer(_("Please write your comment as text, or /skip."))
+        await message.answer(say.comment_as_text_please())
         return
     if len(message.text) > MAX_COMMENT:
-        await message.answer(_("That is too long: {max} characters at most, please.").format(max=MAX_COMMENT))
+        await message.answer(say.comment_too_long(len(message.text), MAX_COMMENT))
         return
     period = int((await state.get_data()).get("period", -1))
     await satisfaction.record_comment(session, resident, period, message.text)
     await state.clear()
-    await message.answer(_("Thank you, your comment was recorded."))
+    await message.answer(say.comment_recorded())
 
 
 # --- Figures for officials ----------------------------------------------------------------------
@@ -108,7 +115,7 @@ async def cmd_stats(message: Message, command: CommandObject, session: AsyncSess
             raise ValueError("too many")
         start, end = parse_period(args[0] if args else None, args[1] if len(args) > 1 else None, settings)
     except ValueError:
-        await message.answer(_("Write the period as /stats 2026-09-01 2026-11-30 (or /stats alone for the last 90 days)."))
+        await message.answer(say.stats_usage())
         return
     figures = await stats.compute_stats(session, start, end, now=utcnow(), interval_days=settings.satisfaction_interval_days)
     locale = i18n.current_locale

@@ -6,18 +6,16 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.callbacks import ConsentCallback, LanguageCallback, PrivacyMoreCallback
 from handlers.deeplinks import open_payload, parse_payload
-from handlers.menu import language_keyboard, main_menu
-from handlers.settings import profile_offer
-from handlers.texts import privacy_notice, privacy_notice_full
-from notices.labels import town_hall
+from notices import onboarding as say
+from notices.menu import LanguageCallback, language_keyboard, main_menu
+from notices.onboarding import ConsentCallback, PrivacyMoreCallback, consent_keyboard, privacy_notice, privacy_notice_full
+from notices.settings import profile_offer
 from participation.residents import has_current_consent, record_consent, set_locale
 from storage.models import Resident
 
@@ -31,29 +29,9 @@ class Onboarding(StatesGroup):
     consent = State()
 
 
-def learn_more_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_("📖 Learn more"), callback_data=PrivacyMoreCallback().pack())
-
-
-def consent_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [learn_more_button()],
-            [InlineKeyboardButton(text=_("✅ I agree"), callback_data=ConsentCallback(accept=True).pack())],
-            [InlineKeyboardButton(text=_("No thanks"), callback_data=ConsentCallback(accept=False).pack())],
-        ]
-    )
-
-
 async def ask_language(message: Message, state: FSMContext, commune_name: str = "") -> None:
     await state.set_state(Onboarding.language)
-    await message.answer(
-        _(
-            "👋 Welcome to Palabre, the service of {town_hall} for giving your opinion and reporting problems.\n\n"
-            "Which language do you prefer?"
-        ).format(town_hall=town_hall(commune_name)),
-        reply_markup=language_keyboard(),
-    )
+    await message.answer(say.welcome(commune_name), reply_markup=language_keyboard())
 
 
 async def ask_consent(message: Message, state: FSMContext, settings: Settings) -> None:
@@ -73,10 +51,7 @@ async def finish(message: Message, state: FSMContext, *, session: AsyncSession, 
     """Onboarding done: main menu, the optional profile, then whatever the deep link asked for."""
     payload = (await state.get_data()).get(PAYLOAD_KEY)
     await state.clear()
-    await message.answer(
-        _("🎉 You're all set! Use the menu below to take part.\nType /help at any time."),
-        reply_markup=main_menu(),
-    )
+    await message.answer(say.all_set(), reply_markup=main_menu())
     # Offered, never asked: no state is set, so the menu and any message work as if it was not there.
     # Before the deep link's content, which must stay the last message with buttons.
     offer = await profile_offer(session, resident)
@@ -95,7 +70,7 @@ async def cmd_start(
     payload = parse_payload(command.args)
     if has_current_consent(resident):
         await state.clear()
-        await message.answer(_("👋 Welcome back!"), reply_markup=main_menu())
+        await message.answer(say.welcome_back(), reply_markup=main_menu())
         if payload:
             await open_payload(message, payload, session=session, resident=resident, state=state, settings=settings)
         return
@@ -124,7 +99,7 @@ async def on_language(
     await query.message.edit_reply_markup(reply_markup=None)
     if has_current_consent(resident):
         await state.clear()
-        await query.message.answer(_("✅ I will now speak to you in English."), reply_markup=main_menu())
+        await query.message.answer(say.language_chosen(), reply_markup=main_menu())
     else:
         await ask_consent(query.message, state, settings)
 
@@ -140,7 +115,7 @@ async def on_consent(
 ) -> None:
     """The consent buttons under the privacy notice."""
     if has_current_consent(resident):
-        await query.answer(_("You have already agreed. Thank you!"))
+        await query.answer(say.already_agreed())
         return
     await query.answer()
     if not isinstance(query.message, Message):
@@ -148,12 +123,7 @@ async def on_consent(
     await query.message.edit_reply_markup(reply_markup=None)
     if not callback_data.accept:
         await state.clear()
-        await query.message.answer(
-            _(
-                "All right. We have kept nothing but your Telegram id, needed to answer you.\n"
-                "If you change your mind, type /start."
-            )
-        )
+        await query.message.answer(say.declined())
         return
     await record_consent(session, resident)
     await finish(query.message, state, session=session, resident=resident, settings=settings)
@@ -162,22 +132,19 @@ async def on_consent(
 @router.message(StateFilter(Onboarding.language))
 async def on_unexpected_during_language(message: Message) -> None:
     """Anything but a button while the language is asked: say so, change nothing."""
-    await message.answer(_("Please choose your language with the buttons below."), reply_markup=language_keyboard())
+    await message.answer(say.choose_language_please(), reply_markup=language_keyboard())
 
 
 @router.message(StateFilter(Onboarding.consent))
 async def on_unexpected_during_consent(message: Message) -> None:
     """Anything but a button under the notice: say so, change nothing."""
-    await message.answer(
-        _("To continue, please tap “I agree” or “No thanks” under the notice."),
-        reply_markup=consent_keyboard(),
-    )
+    await message.answer(say.consent_please(), reply_markup=consent_keyboard())
 
 
 @router.message(Command("privacy"))
 async def cmd_privacy(message: Message, settings: Settings) -> None:
     """/privacy: the notice, again."""
-    await message.answer(privacy_notice(settings), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[learn_more_button()]]))
+    await message.answer(privacy_notice(settings), reply_markup=say.learn_more_keyboard())
 
 
 @router.callback_query(PrivacyMoreCallback.filter())

@@ -8,33 +8,25 @@ from datetime import datetime, timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
     ReplyKeyboardRemove,
 )
-from aiogram.utils.i18n import get_i18n
-from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from notices import privacy as say
+from notices.privacy import ForgetCallback
+from participation.languages import in_language
 from participation.privacy import erase_resident, personal_data
-from storage.models import Resident
+from storage.models import Neighbourhood, Resident
 from storage.types import utcnow
 
 router = Router(name=__name__)
-
-
-class ForgetCallback(CallbackData, prefix="forget"):
-    """`nonce` binds the buttons to the one prompt this resident was shown (kept in their state)."""
-
-    confirm: bool
-    nonce: str = ""
 
 
 FORGET_PROMPT_KEY = "forget_prompt"
@@ -54,11 +46,17 @@ async def _prompt_is_live(state: FSMContext, nonce: str) -> bool:
 
 
 @router.message(Command("mydata", "mesdonnees"))
-async def cmd_mydata(message: Message, session: AsyncSession, resident: Resident) -> None:
-    """/mydata: a JSON file with everything Palabre keeps about the resident."""
+async def cmd_mydata(message: Message, session: AsyncSession, resident: Resident, i18n: I18n) -> None:
+    """/mydata: a JSON file with everything Palabre keeps about the resident, and a plain summary of it."""
     data = await personal_data(session, resident)
     document = BufferedInputFile(json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), filename="palabre-my-data.json")
-    await message.answer_document(document, caption=_("📄 Here is everything Palabre keeps about you. To erase it all: /forget"))
+    hood = await session.get(Neighbourhood, resident.neighbourhood) if resident.neighbourhood else None
+    caption = say.mydata_caption(
+        len(data["consultation_responses"]),
+        len(data["reports"]),
+        in_language(hood.names, i18n.current_locale) if hood else None,
+    )
+    await message.answer_document(document, caption=caption)
 
 
 @router.message(Command("forget", "oublier"))
@@ -66,24 +64,8 @@ async def cmd_forget(message: Message, state: FSMContext) -> None:
     """/forget: ask for confirmation first, with buttons valid for this prompt only."""
     nonce = secrets.token_urlsafe(9)
     await state.update_data({FORGET_PROMPT_KEY: {"nonce": nonce, "at": utcnow().isoformat()}})
-    await message.answer(
-        _(
-            "⚠️ <b>Erase my data</b>\n\n"
-            "Your profile, your settings, your follow-ups and everything you typed will be deleted. "
-            "Your answers to consultations will only remain as anonymous counts, and your reports "
-            "without any link to you. You will receive no more messages.\n\nThis cannot be undone."
-        ),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=_("🗑 Yes, erase everything"), callback_data=ForgetCallback(confirm=True, nonce=nonce).pack()
-                    )
-                ],
-                [InlineKeyboardButton(text=_("Cancel"), callback_data=ForgetCallback(confirm=False, nonce=nonce).pack())],
-            ]
-        ),
-    )
+    text, keyboard = say.forget_prompt(nonce)
+    await message.answer(text, reply_markup=keyboard)
 
 
 @router.callback_query(ForgetCallback.filter(F.confirm))
@@ -94,18 +76,17 @@ async def on_forget_confirmed(
     session: AsyncSession,
     resident: Resident,
     settings: Settings,
+    i18n: I18n,
 ) -> None:
     """Erase, then say so: the last message Palabre sends them."""
     if not await _prompt_is_live(state, callback_data.nonce):
         # A forged press, an old prompt, or one left unanswered too long: nothing is erased.
-        await query.answer(
-            _("This button has expired: nothing was erased. To erase your data, type /forget again."), show_alert=True
-        )
+        await query.answer(say.forget_expired(), show_alert=True)
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
         return
-    with get_i18n().use_locale(settings.default_locale):
-        template = _("🗑 Report {ref}: its content was removed at the request of the resident who sent it.")
+    with i18n.use_locale(settings.default_locale):
+        template = say.agents_redaction_template()
     # Clear the conversation first: with the database storage clearing writes its row, which the
     # erasure then deletes; with Redis it removes the keys.
     await state.clear()
@@ -113,10 +94,7 @@ async def on_forget_confirmed(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("✅ Your data has been erased. Goodbye! If you ever come back, type /start."),
-            reply_markup=ReplyKeyboardRemove(),
-        )
+        await query.message.answer(say.erased(), reply_markup=ReplyKeyboardRemove())
 
 
 @router.callback_query(ForgetCallback.filter(~F.confirm))
@@ -125,6 +103,6 @@ async def on_forget_cancelled(query: CallbackQuery, state: FSMContext) -> None:
     data = await state.get_data()
     if FORGET_PROMPT_KEY in data:
         await state.set_data({key: value for key, value in data.items() if key != FORGET_PROMPT_KEY})
-    await query.answer(_("Nothing was erased."))
+    await query.answer(say.nothing_erased())
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)

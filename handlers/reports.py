@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from pathlib import Path
 
@@ -10,35 +9,17 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.menu import MENU_MY_REPORTS, MENU_REPORT, main_menu
-from notices.labels import town_hall
-from notices.reports import (
-    ReportFixed,
-    ReportFollow,
-    ReportNotices,
-    ReportShow,
-    ReportStep,
-    category_label,
-    map_link,
-    short_datetime,
-    status_label,
-)
+from notices import reporting as say
+from notices.menu import MENU_MY_REPORTS, MENU_REPORT, main_menu, stale_button
+from notices.reporting import CANCEL, SKIP, groups_of, location_keyboard, photo_needed_text, photos_keyboard, problem_text
+from notices.reports import ReportFixed, ReportFollow, ReportNotices, ReportShow, ReportStep, category_label
 from participation import categories as cats
-from participation import geocoding, reports, subscriptions
+from participation import geocoding, reports
 from participation.audit import Source
 from participation.geo import valid_coordinates
 from participation.outbox import commit_so_far
@@ -47,10 +28,6 @@ from storage.models import Report, ReportCategory, Resident
 
 router = Router(name=__name__)
 log = logging.getLogger("palabre.reports")
-
-SEND_LOCATION = __("📍 Send my location")
-SKIP = __("⏭ Skip")
-CANCEL = __("❌ Cancel")
 
 # A photo, or an image sent "as a file": residents do both and mean the same.
 IMAGE = F.photo | F.document.mime_type.startswith("image/")
@@ -63,17 +40,6 @@ def image_of(message: Message) -> list[str] | None:
     if message.document is not None and (message.document.mime_type or "").startswith("image/"):
         return [message.document.file_id, message.document.file_unique_id]
     return None
-
-
-def photo_needed_text(settings: Settings) -> str:
-    """A required photo, with another way for someone who has none."""
-    if settings.commune_phone:
-        return _("📷 A photo is needed for this kind of problem. No photo? Call the town hall on {phone}.").format(
-            phone=settings.commune_phone
-        )
-    return _("📷 A photo is needed for this kind of problem. No photo? Please contact {town_hall} directly.").format(
-        town_hall=town_hall(settings.commune_name)
-    )
 
 
 class NotFixed(StatesGroup):
@@ -89,55 +55,17 @@ class ReportFlow(StatesGroup):
     confirm = State()
 
 
-def problem_text(error: ReportError) -> str:
-    """A refusal a resident understands, for each rule of participation.reports."""
-    texts = {
-        Problem.UNKNOWN_CATEGORY: _("This category is no longer available. Please start again with /report."),
-        Problem.DESCRIPTION_EMPTY: _("Please describe the problem in a few words."),
-        Problem.DESCRIPTION_TOO_LONG: _("This description is too long: at most {limit} characters, please.").format(
-            limit=reports.MAX_DESCRIPTION
-        ),
-        Problem.PHOTO_REQUIRED: _("A photo is required for this kind of problem: please send one."),
-        Problem.TOO_MANY_PHOTOS: _("That is enough photos: at most {limit}.").format(limit=reports.MAX_PHOTOS),
-        Problem.LOCATION_REQUIRED: _("The place is required for this kind of problem: send your location or type the address."),
-        Problem.BAD_COORDINATES: _("These coordinates are not valid. Please send your location again."),
-        Problem.ADDRESS_TOO_LONG: _("This address is too long: at most {limit} characters, please.").format(
-            limit=reports.MAX_ADDRESS
-        ),
-    }
-    return texts.get(error.problem, _("Sorry, this could not be saved."))
-
-
-def step_button(text: str, action: str, value: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=ReportStep(action=action, value=value).pack())
-
-
-def cancel_row() -> list[InlineKeyboardButton]:
-    return [step_button(str(CANCEL), "cancel")]
-
-
-def groups_of(categories: list[ReportCategory], locale: str, default: str) -> list[str]:
-    groups: list[str] = []
-    for category in categories:
-        name = cats.localized(category.group_name, locale, default)
-        if name not in groups:
-            groups.append(name)
-    return groups
-
-
 async def show_groups(message: Message, session: AsyncSession, i18n: I18n, settings: Settings, edit: bool = False) -> bool:
     """The category groups as buttons (or the categories at once when there is one group)."""
     categories = await cats.active_categories(session)
     if not categories:
-        await message.answer(_("Reporting is not open yet: the town hall has not set up any category."))
+        await message.answer(say.no_categories())
         return False
     groups = groups_of(categories, i18n.current_locale, settings.default_locale)
     if len(groups) == 1:
         await show_categories(message, categories, 0, i18n, settings, edit)
         return True
-    rows = [[step_button(name, "group", index)] for index, name in enumerate(groups)]
-    markup = InlineKeyboardMarkup(inline_keyboard=[*rows, cancel_row()])
-    text = _("📍 <b>Report a problem</b>\n\nWhat kind of problem is it?")
+    text, markup = say.groups_screen(groups)
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -148,14 +76,7 @@ async def show_groups(message: Message, session: AsyncSession, i18n: I18n, setti
 async def show_categories(
     message: Message, categories: list[ReportCategory], group: int, i18n: I18n, settings: Settings, edit: bool
 ) -> None:
-    locale, default = i18n.current_locale, settings.default_locale
-    groups = groups_of(categories, locale, default)
-    chosen = [c for c in categories if cats.localized(c.group_name, locale, default) == groups[group]]
-    rows = [[step_button(cats.localized(c.name, locale, default), "cat", c.id)] for c in chosen]  # type: ignore[arg-type]
-    if len(groups) > 1:
-        rows.append([step_button(_("⬅️ Back"), "groups")])
-    markup = InlineKeyboardMarkup(inline_keyboard=[*rows, cancel_row()])
-    text = _("📍 <b>{group}</b>\n\nWhich of these?").format(group=html.escape(groups[group]))
+    text, markup = say.categories_screen(categories, group, i18n.current_locale, settings.default_locale)
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -175,74 +96,25 @@ async def current_category(session: AsyncSession, state: FSMContext) -> ReportCa
     return category if category is not None and category.active else None
 
 
-def photos_keyboard(category: ReportCategory, count: int) -> InlineKeyboardMarkup:
-    row = []
-    if count:
-        row.append(step_button(_("✅ Done"), "photos_done"))
-    elif not category.photo_required:
-        row.append(step_button(str(SKIP), "photos_done"))
-    return InlineKeyboardMarkup(inline_keyboard=[r for r in (row, cancel_row()) if r])
-
-
-def location_keyboard(category: ReportCategory) -> ReplyKeyboardMarkup:
-    rows = [[KeyboardButton(text=str(SEND_LOCATION), request_location=True)]]
-    second = [KeyboardButton(text=str(CANCEL))]
-    if not category.location_required:
-        second.insert(0, KeyboardButton(text=str(SKIP)))
-    rows.append(second)
-    return ReplyKeyboardMarkup(
-        keyboard=rows, resize_keyboard=True, one_time_keyboard=True, input_field_placeholder=_("Type the address")
-    )
-
-
 async def ask_location(message: Message, state: FSMContext, category: ReportCategory) -> None:
     await state.set_state(ReportFlow.location)
-    text = _(
-        "Where is it? On the spot: tap “📍 Send my location”. Elsewhere: type the address (e.g. 12 rue des Lilas) "
-        "or choose the place on the map (📎 › Location)."
-    )
-    if not category.location_required:
-        text += "\n" + _("(Optional for this kind of problem.)")
-    await message.answer(text, reply_markup=location_keyboard(category))
+    text, markup = say.location_prompt(category)
+    await message.answer(text, reply_markup=markup)
 
 
 async def after_location(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n, settings: Settings) -> None:
     """Offer the open reports nearby, if any, else go to the summary."""
     data = await state.get_data()
-    await message.answer(
-        _("📍 Place noted.") if data.get("lat") is not None or data.get("address") else _("Noted."), reply_markup=main_menu()
-    )
+    await message.answer(say.place_noted(data.get("lat") is not None or bool(data.get("address"))), reply_markup=main_menu())
     if data.get("lat") is not None:
         nearby = await reports.find_nearby(session, category_id=data["category_id"], lat=data["lat"], lon=data["lon"])
         if nearby:
             await state.update_data(nearby=[n.report.id for n in nearby])
             await state.set_state(ReportFlow.duplicates)
-            lines = [_("🔎 Somebody may already have reported it. Is it one of these?"), ""]
-            rows = []
             category = await reports.category_of(session, nearby[0].report)  # find_nearby keeps to one category
-            label = html.escape(category_label(category, i18n.current_locale, settings.default_locale))
-            for found in nearby:
-                # Never another resident's words (description, typed address): category, place, status.
-                lines.append(
-                    _("• <b>{ref}</b>: {category}, {distance} m away ({place}), {status}").format(
-                        ref=found.report.ref,
-                        category=label,
-                        distance=round(found.distance_m),
-                        place=map_link(found.report),
-                        status=status_label(found.report.status),
-                    )
-                )
-                rows.append(
-                    [
-                        InlineKeyboardButton(
-                            text=_("👉 Yes, follow {ref}").format(ref=found.report.ref),
-                            callback_data=ReportFollow(report_id=found.report.id).pack(),  # type: ignore[arg-type]
-                        )
-                    ]
-                )
-            rows.append([step_button(_("No, it is a new problem"), "new")])
-            rows.append(cancel_row())
-            await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+            label = category_label(category, i18n.current_locale, settings.default_locale)
+            text, markup = say.duplicates_screen(nearby, label)
+            await message.answer(text, reply_markup=markup)
             return
     await show_summary(message, state, session, i18n, settings)
 
@@ -252,53 +124,22 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
     category = await current_category(session, state)
     if category is None:
         await state.clear()
-        await message.answer(
-            _("This category is no longer available. Please start again with /report."), reply_markup=main_menu()
-        )
+        await message.answer(say.category_gone(), reply_markup=main_menu())
         return
-    place = await place_of(session, data, i18n, settings)
+    place = await say.place_of(session, data, i18n.current_locale, settings.default_locale)
     await state.set_state(ReportFlow.confirm)
-    await message.answer(
-        _(
-            "Please check your report:\n\n<b>Category:</b> {category}\n<b>Description:</b> {description}\n"
-            "<b>Photos:</b> {photos}\n<b>Place:</b> {place}"
-        ).format(
-            category=html.escape(category_label(category, i18n.current_locale, settings.default_locale)),
-            description=html.escape(data.get("description", "")),
-            photos=len(data.get("photos", [])),
-            place=place,
-        ),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [step_button(_("✅ Send"), "send")],
-                [step_button(_("✏️ Change the description"), "edit_desc"), step_button(_("📍 Change the place"), "edit_place")],
-                cancel_row(),
-            ]
-        ),
+    text, markup = say.summary_screen(
+        category_label(category, i18n.current_locale, settings.default_locale),
+        data.get("description", ""),
+        len(data.get("photos", [])),
+        place,
     )
-
-
-async def place_of(session: AsyncSession, data: dict, i18n: I18n, settings: Settings) -> str:  # type: ignore[type-arg]
-    """Where the problem is, as a resident reads it: a street and a neighbourhood, never coordinates."""
-    lat, lon, address = data.get("lat"), data.get("lon"), data.get("address")
-    if lat is None or lon is None:
-        return html.escape(address or "") or _("not given")
-    parts = [html.escape(address) if address else _("the position you sent")]
-    code = await reports.neighbourhood_at(session, lat, lon)
-    names = {n.code: n.names for n in await subscriptions.list_neighbourhoods(session)} if code else {}
-    if code in names:
-        parts.append(
-            _("neighbourhood {name}").format(
-                name=html.escape(subscriptions.localized(names[code], i18n.current_locale, settings.default_locale))
-            )
-        )
-    link = f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=19/{lat:.6f}/{lon:.6f}"
-    return _('{place} (<a href="{link}">see on the map</a>)').format(place=" — ".join(parts), link=html.escape(link))
+    await message.answer(text, reply_markup=markup)
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
-    await message.answer(_("Report cancelled: nothing was saved."), reply_markup=main_menu())
+    await message.answer(say.report_cancelled(), reply_markup=main_menu())
 
 
 async def download_photos(bot: Bot, session: AsyncSession, report: Report, media_dir: Path) -> None:
@@ -339,7 +180,7 @@ async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
         return
     await query.message.edit_reply_markup(reply_markup=None)
     if await state.get_state() not in ReportFlow.__all_states_names__:
-        await query.message.answer(_("This report is already closed."))
+        await query.message.answer(say.report_closed())
         return
     await cancel(query.message, state)
 
@@ -361,16 +202,15 @@ async def on_edit(query: CallbackQuery, callback_data: ReportStep, state: FSMCon
     """« Modifier » under the summary: the description or the place again, then back to the summary."""
     category = await current_category(session, state)
     if category is None or not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(stale_button())
         return
     await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     if callback_data.action == "edit_desc":
         await state.update_data(editing=True)
         await state.set_state(ReportFlow.description)
-        await query.message.answer(
-            _("✏️ Type the new description."), reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()])
-        )
+        text, markup = say.edit_description_prompt()
+        await query.message.answer(text, reply_markup=markup)
         return
     await ask_location(query.message, state, category)
 
@@ -392,33 +232,30 @@ async def on_category_step(
         return
     if callback_data.action == "group":
         if not 0 <= callback_data.value < len(groups_of(categories, i18n.current_locale, settings.default_locale)):
-            await query.message.answer(_("This button is no longer valid."))
+            await query.message.answer(stale_button())
             return
         await show_categories(query.message, categories, callback_data.value, i18n, settings, edit=True)
         return
     category = next((c for c in categories if c.id == callback_data.value), None)
     if category is None:
-        await query.message.answer(_("This category is no longer available. Please start again with /report."))
+        await query.message.answer(say.category_gone())
         return
     data = await state.get_data()
     await state.update_data(category_id=category.id, photos=data.get("photos", []))
-    label = html.escape(category_label(category, i18n.current_locale, settings.default_locale))
+    label = category_label(category, i18n.current_locale, settings.default_locale)
     if data.get("description"):  # the caption of a photo sent first
-        await query.message.edit_text(_("📍 <b>{category}</b>").format(category=label))
+        await query.message.edit_text(say.category_chosen(label))
         await ask_photos(query.message, state, category, settings)
         return
     await state.set_state(ReportFlow.description)
-    if data.get("photos"):
-        text = _("📍 <b>{category}</b>\n\nPhoto received 👍 Now describe the problem in a few words.")
-    else:
-        text = _("📍 <b>{category}</b>\n\nDescribe the problem in a few words. You can also start with a photo.")
-    await query.message.edit_text(text.format(category=label), reply_markup=InlineKeyboardMarkup(inline_keyboard=[cancel_row()]))
+    text, markup = say.description_prompt(label, bool(data.get("photos")))
+    await query.message.edit_text(text, reply_markup=markup)
 
 
 @router.message(StateFilter(ReportFlow.category))
 async def on_text_during_category(message: Message) -> None:
     """Anything but a button while the category is asked."""
-    await message.answer(_("Please choose the kind of problem with the buttons above, or type /cancel."))
+    await message.answer(say.choose_category_please())
 
 
 # --- Description -----------------------------------------------------------------------------
@@ -434,13 +271,8 @@ async def ask_photos(message: Message, state: FSMContext, category: ReportCatego
     """The photo step; photos sent earlier count."""
     await state.set_state(ReportFlow.photos)
     count = len((await state.get_data()).get("photos", []))
-    if count:
-        text = _("📷 Photo {count} received. Another one? If not, tap “✅ Done”.").format(count=count)
-    elif category.photo_required:
-        text = photo_needed_text(settings)
-    else:
-        text = _("📷 If you can, send a photo ({limit} at most). If not, tap “⏭ Skip”.").format(limit=reports.MAX_PHOTOS)
-    await message.answer(text, reply_markup=photos_keyboard(category, count))
+    text, markup = say.photos_prompt(category, count, settings)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.message(StateFilter(ReportFlow.description), IMAGE)
@@ -455,7 +287,7 @@ async def on_photo_before_description(
     if message.caption:
         await on_description_text(message, message.caption, state, session, i18n, settings)
         return
-    await message.answer(_("Photo received 👍 Now describe the problem in a few words."))
+    await message.answer(say.photo_received_describe())
 
 
 async def on_description_text(
@@ -464,14 +296,12 @@ async def on_description_text(
     category = await current_category(session, state)
     if category is None:
         await state.clear()
-        await message.answer(
-            _("This category is no longer available. Please start again with /report."), reply_markup=main_menu()
-        )
+        await message.answer(say.category_gone(), reply_markup=main_menu())
         return
     try:
         description = reports.check_description(text)
     except ReportError as error:
-        await message.answer(problem_text(error))
+        await message.answer(problem_text(error, len(text)))
         return
     await state.update_data(description=description)
     if (await state.get_data()).get("editing"):  # « Modifier » from the summary: straight back to it
@@ -484,7 +314,7 @@ async def on_description_text(
 @router.message(StateFilter(ReportFlow.description))
 async def on_not_a_description(message: Message) -> None:
     """A sticker, a voice message… where the description was expected."""
-    await message.answer(_("Please describe the problem in a few words, or send a photo."))
+    await message.answer(say.describe_please())
 
 
 # --- Photos ----------------------------------------------------------------------------------
@@ -497,9 +327,7 @@ async def on_photo(message: Message, state: FSMContext, session: AsyncSession) -
     image = image_of(message)
     if category is None or image is None:
         await state.clear()
-        await message.answer(
-            _("This category is no longer available. Please start again with /report."), reply_markup=main_menu()
-        )
+        await message.answer(say.category_gone(), reply_markup=main_menu())
         return
     photos = list((await state.get_data()).get("photos", []))
     if len(photos) >= reports.MAX_PHOTOS:
@@ -509,10 +337,7 @@ async def on_photo(message: Message, state: FSMContext, session: AsyncSession) -
         return
     photos.append(image)
     await state.update_data(photos=photos)
-    await message.answer(
-        _("📷 Photo {count} received. Another one? If not, tap “✅ Done”.").format(count=len(photos)),
-        reply_markup=photos_keyboard(category, len(photos)),
-    )
+    await message.answer(say.photo_count(len(photos)), reply_markup=photos_keyboard(category, len(photos)))
 
 
 @router.callback_query(ReportStep.filter(F.action == "photos_done"), StateFilter(ReportFlow.photos))
@@ -520,7 +345,7 @@ async def on_photos_done(query: CallbackQuery, state: FSMContext, session: Async
     """Done (or Skip) after the photos."""
     category = await current_category(session, state)
     if category is None or not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(stale_button())
         return
     if category.photo_required and not (await state.get_data()).get("photos"):
         await query.answer(photo_needed_text(settings), show_alert=True)
@@ -552,7 +377,7 @@ async def on_not_a_photo(message: Message, state: FSMContext, session: AsyncSess
     if category is not None and category.photo_required and not count:
         await message.answer(photo_needed_text(settings), reply_markup=markup)
         return
-    await message.answer(_("Please send a photo, or use the buttons below."), reply_markup=markup)
+    await message.answer(say.send_photo_please(), reply_markup=markup)
 
 
 # --- Location --------------------------------------------------------------------------------
@@ -631,7 +456,7 @@ async def on_not_a_location(message: Message, state: FSMContext, session: AsyncS
     """A sticker, photo… where the place was expected."""
     category = await current_category(session, state)
     markup = location_keyboard(category) if category else None
-    await message.answer(_("Please send your location with the button below, or type the address."), reply_markup=markup)
+    await message.answer(say.send_location_please(), reply_markup=markup)
 
 
 # --- Duplicates, confirmation ------------------------------------------------------------------
@@ -645,17 +470,13 @@ async def on_follow(
     offered = (await state.get_data()).get("nearby", [])
     report = await reports.report_by_id(session, callback_data.report_id) if callback_data.report_id in offered else None
     if report is None or report.status not in OPEN_STATUSES or not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(stale_button())
         return
     await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     outcome = await reports.follow(session, report, resident)
     await state.clear()
-    if outcome == reports.FollowOutcome.OWN:
-        text = _("This is your own report {ref}: we already tell you of every change.")
-    else:
-        text = _("👍 Thank you! You now follow report {ref}: we will tell you of every change.")
-    await query.message.answer(text.format(ref=report.ref), reply_markup=main_menu())
+    await query.message.answer(say.follow_outcome(outcome == reports.FollowOutcome.OWN, report.ref), reply_markup=main_menu())
 
 
 @router.callback_query(ReportStep.filter(F.action == "new"), StateFilter(ReportFlow.duplicates))
@@ -701,18 +522,13 @@ async def on_send(
     await state.clear()
     await query.message.edit_reply_markup(reply_markup=None)
     await download_photos(bot, session, report, settings.media_dir)
-    await query.message.answer(
-        _(
-            "✅ Thank you! Your report has the number <b>{ref}</b>.\nWe will tell you of every step. Find it in “📋 My reports”."
-        ).format(ref=report.ref),
-        reply_markup=main_menu(),
-    )
+    await query.message.answer(say.report_sent(report.ref), reply_markup=main_menu())
 
 
 @router.message(StateFilter(ReportFlow.duplicates, ReportFlow.confirm))
 async def on_text_during_buttons(message: Message) -> None:
     """Anything typed while buttons are expected."""
-    await message.answer(_("Please use the buttons above, or type /cancel."))
+    await message.answer(say.use_buttons_please())
 
 
 # --- My reports, "is it fixed?" ---------------------------------------------------------------
@@ -724,29 +540,10 @@ async def cmd_my_reports(message: Message, session: AsyncSession, resident: Resi
     """/myreports or the menu entry: own and followed reports with their status."""
     mine = await reports.reports_of(session, resident)
     if not mine:
-        await message.answer(_("You have no report yet. Tap “📍 Report a problem” to make one."))
+        await message.answer(say.no_reports())
         return
-    lines = [_("📋 <b>Your reports</b>"), ""]
-    rows = []
-    for item in mine:
-        whose = _("yours") if item.mine else _("followed")
-        lines.append(
-            _("• <b>{ref}</b> — {category} — {status} ({whose})").format(
-                ref=item.report.ref,
-                category=html.escape(category_label(item.category, i18n.current_locale, settings.default_locale)),
-                status=status_label(item.report.status),
-                whose=whose,
-            )
-        )
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text=_("History of {ref}").format(ref=item.report.ref),
-                    callback_data=ReportShow(report_id=item.report.id).pack(),
-                )
-            ]
-        )  # type: ignore[arg-type]
-    await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows[:10]))
+    text, markup = say.my_reports_screen(mine, i18n.current_locale, settings.default_locale)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ReportShow.filter())
@@ -756,28 +553,12 @@ async def on_show_history(
     """One report's details and history (only for its reporter and followers)."""
     report = await reports.report_by_id(session, callback_data.report_id)
     if report is None or not await reports.is_related(session, report, resident) or not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(stale_button())
         return
     await query.answer()
     category = await reports.category_of(session, report)
-    locale = i18n.current_locale
-    lines = [
-        _("📍 <b>Report {ref}</b>\n<b>Category:</b> {category}\n<b>Status:</b> {status}").format(
-            ref=report.ref,
-            category=html.escape(category_label(category, locale, settings.default_locale)),
-            status=status_label(report.status),
-        ),
-        "",
-        html.escape(report.description[:1000]),
-        "",
-        _("<b>History</b>"),
-    ]
-    for change in await reports.history_of(session, report):
-        line = f"• {short_datetime(change.at, locale, settings)} — {status_label(change.to_status)}"
-        if change.note:
-            line += f"\n  💬 {html.escape(change.note)}"
-        lines.append(line)
-    await query.message.answer("\n".join(lines)[:4096])
+    changes = await reports.history_of(session, report)
+    await query.message.answer(say.history_text(report, category, changes, i18n.current_locale, settings))
 
 
 @router.callback_query(ReportFixed.filter())
@@ -793,29 +574,25 @@ async def on_fixed_answer(
     """The reporter's "is it really fixed?" answer; "no" reopens the report."""
     report = await reports.report_by_id(session, callback_data.report_id)
     if report is None:
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(stale_button())
         return
     answer = await reports.answer_fixed_question(
         session, report, resident, callback_data.fixed, notifier=ReportNotices(i18n, settings)
     )
     if answer == reports.FixedAnswer.NOT_ASKED:
-        await query.answer(_("This question is no longer open."))
+        await query.answer(say.fixed_question_closed())
         return
     await query.answer()
     if not isinstance(query.message, Message):
         return
     await query.message.edit_reply_markup(reply_markup=None)
     if answer == reports.FixedAnswer.THANKS:
-        await query.message.answer(_("🙏 Thank you for confirming!"))
+        await query.message.answer(say.thanks_for_confirming())
     else:
         await state.set_state(NotFixed.why)
         await state.update_data(report_id=report.id)
-        await query.message.answer(
-            _("Thank you for telling us. Report {ref} is reopened and the agents have been told.").format(ref=report.ref)
-            + "\n\n"
-            + _("What is still wrong? Write it in a message or send a photo: we will pass it on to the agents."),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[step_button(str(SKIP), "why_skip")]]),
-        )
+        text, markup = say.reopened_ask_why(report.ref)
+        await query.message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ReportStep.filter(F.action == "why_skip"), StateFilter(NotFixed.why))
@@ -835,11 +612,11 @@ async def on_why_not_fixed(
     report = await reports.report_by_id(session, int((await state.get_data()).get("report_id", 0)))
     await state.clear()
     if report is None or report.resident_id != resident.id:
-        await message.answer(_("This report is already closed."), reply_markup=main_menu())
+        await message.answer(say.report_closed(), reply_markup=main_menu())
         return
     image = image_of(message)
     text = " ".join((message.text or message.caption or "").split())[: reports.MAX_NOTE] or None
     await ReportNotices(i18n, settings).reporter_adds(
         session, report, text, image[0] if image else None, f"report:{report.id}:agents:adds:{message.message_id}"
     )
-    await message.answer(_("Thank you, the agents have it."), reply_markup=main_menu())
+    await message.answer(say.agents_have_it(), reply_markup=main_menu())

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import html
-
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from notices import access as say
 from participation.web_access import LINK_TTL, issue_sign_in_link
 
 router = Router(name=__name__)
@@ -25,15 +23,11 @@ async def cmd_web(message: Message, session: AsyncSession, settings: Settings) -
     """/web: staff get a sign-in link valid once for a few minutes; residents a polite refusal."""
     assert message.from_user is not None
     if not settings.web_enabled:
-        await message.answer(_("The web back office is not enabled for this commune."))
+        await message.answer(say.web_disabled())
         return
     token = await issue_sign_in_link(session, message.from_user.id, settings.admin_ids)
     if token is None:
-        await message.answer(_("Sorry, the web back office is reserved for the town hall's staff."))
+        await message.answer(say.web_refused())
         return
     minutes = int(LINK_TTL.total_seconds() // 60)
-    await message.answer(
-        _("🔐 Your sign-in link to the back office, valid once for {minutes} minutes:\n{url}\nDo not share it.").format(
-            minutes=minutes, url=html.escape(sign_in_url(settings, token))
-        )
-    )
+    await message.answer(say.sign_in_link(sign_in_url(settings, token), minutes))

@@ -5,21 +5,10 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
-from aiogram.utils.i18n import gettext as _
+
+from notices.access import whoami_text
 
 router = Router(name=__name__)
-
-
-def whoami_text(user_id: int | None, chat_id: int, chat_type: str) -> str:
-    """The ids of the person and, in a group, of the group, with what each is for."""
-    lines = []
-    if chat_type != "private":
-        lines.append(_("🆔 This group's id: <code>{chat_id}</code>").format(chat_id=chat_id))
-        lines.append(_("To have new reports posted here, put it in the AGENTS_CHAT_ID setting."))
-    if user_id is not None:
-        lines.append(_("🆔 Your Telegram id: <code>{user_id}</code>").format(user_id=user_id))
-        lines.append(_("An administrator uses it in ADMIN_IDS or to grant you a role."))
-    return "\n".join(lines)
 
 
 @router.message(Command("whoami"))

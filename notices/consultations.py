@@ -142,11 +142,11 @@ def refusal_text(error: Refused, settings: Settings) -> str:
     if reason == Refusal.NOT_IN_AUDIENCE:
         return _("This consultation is meant for the residents of other neighbourhoods.")
     if reason == Refusal.STALE:
-        return _("This button belongs to an earlier step: nothing was changed. Please use the latest message.")
+        return _("This button is no longer active. Please use the latest message, further down.")
     if reason == Refusal.TOO_MANY:
         return _("You can choose at most {max} answers.").format(max=detail["max"])
     if reason == Refusal.TOO_LONG:
-        return _("Your answer is {length} characters long: please keep it to {max} characters.").format(
+        return _("Your answer is too long ({length} characters out of {max} allowed). Shorten it, then send it again.").format(
             length=detail["length"], max=detail["max"]
         )
     if reason == Refusal.EMPTY:
@@ -282,9 +282,10 @@ def _summary(view: ResponseView, settings: Settings, limit: int) -> Screen:
     lines = [f"<b>{tr(view.consultation.title)}</b>"]
     if submitted:
         lines.append(
-            _("✅ Your answers are recorded. You can change them until {date}.").format(
-                date=when(view.consultation.closes_at, settings)
-            )
+            _(
+                "✅ Thank you, your answers are recorded. We will send you the results and the council's decision. "
+                "(You can change them until {date}.)"
+            ).format(date=when(view.consultation.closes_at, settings))
         )
     else:
         lines.append(_("Here are your answers. Check them, then tap “Submit”."))

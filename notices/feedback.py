@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from notices.locales import recipient_locale
 from participation import feedback, outbox
 from participation.audit import Source
 from storage.models import Feedback, Resident
@@ -19,6 +20,12 @@ from storage.models import Feedback, Resident
 
 class FeedbackCallback(CallbackData, prefix="fba"):
     id: int
+
+
+class FeedbackCancel(CallbackData, prefix="fbx"):
+    """« Cancel » under the feedback prompt: nothing is sent."""
+
+    action: str = "cancel"
 
 
 def answer_keyboard(feedback_id: int) -> InlineKeyboardMarkup:
@@ -44,17 +51,13 @@ def render_answer(row: Feedback) -> dict[str, Any]:
     }
 
 
-def _locale(i18n: I18n, locale: str | None) -> str:
-    return locale if locale in i18n.available_locales else i18n.default_locale
-
-
 async def submit_and_tell(
     session: AsyncSession, resident: Resident, text: str | None, settings: Settings, i18n: I18n
 ) -> Feedback:
     """Record the feedback and queue a notice to every official, each in their language."""
     row = await feedback.submit(session, resident, text)
     for official in await feedback.officials_to_tell(session, settings.admin_ids):
-        with i18n.use_locale(_locale(i18n, official.locale)):
+        with i18n.use_locale(recipient_locale(official.locale, i18n)):
             payload = render_new_feedback(row)
         await outbox.enqueue(
             session,
@@ -74,7 +77,7 @@ async def answer_and_queue(
     delivery = await feedback.answer(session, feedback_id, text, actor_telegram_id=actor_telegram_id, source=source)
     if delivery.chat_id is None:
         return False
-    with i18n.use_locale(_locale(i18n, delivery.locale)):
+    with i18n.use_locale(recipient_locale(delivery.locale, i18n)):
         payload = render_answer(delivery.feedback)
     await outbox.enqueue(
         session,
@@ -86,3 +89,54 @@ async def answer_and_queue(
         dedupe_key=f"fba:{feedback_id}",
     )
     return True
+
+
+def refusal_text(reason: feedback.FeedbackRefusal, length: int = 0) -> str:
+    """Why a feedback or an answer was refused; `length` is what was typed, for « too long »."""
+    if reason is feedback.FeedbackRefusal.TOO_LONG:
+        return _("Your message is too long ({length} characters out of {max} allowed). Shorten it, then send it again.").format(
+            length=length, max=feedback.MAX_LENGTH
+        )
+    return {
+        feedback.FeedbackRefusal.EMPTY: _("Please write your message as text."),
+        feedback.FeedbackRefusal.UNKNOWN: _("This feedback no longer exists."),
+        feedback.FeedbackRefusal.ALREADY_ANSWERED: _("This feedback has already been answered."),
+    }[reason]
+
+
+def feedback_prompt() -> tuple[str, InlineKeyboardMarkup]:
+    """Ask for the feedback, with a button to give up (no command to remember)."""
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("❌ Cancel"), callback_data=FeedbackCancel().pack())]]
+    )
+    return _("💬 An idea, a remark about this service? Write it in one message."), keyboard
+
+
+def cancelled() -> str:
+    return _("Cancelled: nothing was sent.")
+
+
+def feedback_passed_on() -> str:
+    return _("Thank you! Your message was passed on to the town hall; you will be told here when they answer.")
+
+
+def nothing_waiting() -> str:
+    return _("No feedback is waiting for an answer.")
+
+
+def feedback_item(row: feedback.FeedbackRow) -> tuple[str, InlineKeyboardMarkup]:
+    """One feedback in an official's /feedbacks list, with its answer button."""
+    text = _("💬 <b>Feedback #{id}</b> ({date})\n\n{text}").format(
+        id=row.id, date=row.created_at.strftime("%Y-%m-%d"), text=html.escape(row.text, quote=False)
+    )
+    return text, answer_keyboard(row.id)
+
+
+def answer_prompt(feedback_id: int) -> str:
+    return _("Write your answer to feedback #{id} in one message (or /cancel).").format(id=feedback_id)
+
+
+def answer_sent(reached: bool) -> str:
+    if reached:
+        return _("Your answer is on its way to the resident.")
+    return _("Your answer is saved, but its author erased their data and cannot receive it.")

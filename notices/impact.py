@@ -24,6 +24,12 @@ class SatisfactionCallback(CallbackData, prefix="sat"):
     score: int
 
 
+class CommentSkip(CallbackData, prefix="sks"):
+    """« Skip » under the invitation to comment a satisfaction answer."""
+
+    period: int
+
+
 def render_impact(result: impact.Impact, locale: str, default_locale: str) -> str:
     """The resident's impact: a one-line summary, then their consultations and reports."""
     lines = [
@@ -46,14 +52,14 @@ def render_impact(result: impact.Impact, locale: str, default_locale: str) -> st
         lines.append(_("{mark} {title}: {state}").format(mark=mark, title=title, state=state))
     if result.reports:
         lines += ["", _("<b>Reports</b>")]
-    for item in result.reports:
-        whose = _("your report") if item.mine else _("followed")
-        resolved = item.time_to_resolution
+    for report in result.reports:
+        whose = _("your report") if report.mine else _("followed")
+        resolved = report.time_to_resolution
         line = _("{ref} · {category} ({whose}): {status}").format(
-            ref=item.ref,
-            category=html.escape(in_language(item.category, locale, default_locale)),
+            ref=report.ref,
+            category=html.escape(in_language(report.category, locale, default_locale)),
             whose=whose,
-            status=status_label(item.status),
+            status=status_label(report.status),
         )
         if resolved is not None:
             line += " — " + _("closed in {duration}").format(duration=duration(resolved.total_seconds() / 3600, locale))
@@ -113,3 +119,41 @@ def impact_summary(result: impact.Impact) -> str:
             fixed = _("none is fixed yet.")
         parts.append(f"{made} {fixed}")
     return " ".join(parts)
+
+
+def satisfaction_closed() -> str:
+    return _("This question is closed; thank you all the same.")
+
+
+def satisfaction_thanks() -> str:
+    return _("Thank you!")
+
+
+def comment_prompt(period: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The invitation to comment, with a button to skip it (no English command to type)."""
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("⏭ Skip"), callback_data=CommentSkip(period=period).pack())]]
+    )
+    return _("Thank you! Would you like to add a comment? Write it, or tap “⏭ Skip”."), keyboard
+
+
+def comment_skipped() -> str:
+    return _("Noted, thank you.")
+
+
+def comment_as_text_please() -> str:
+    return _("Please write your comment as text, or /skip.")
+
+
+def comment_too_long(length: int, limit: int) -> str:
+    return _("Your comment is too long ({length} characters out of {max} allowed). Shorten it, then send it again.").format(
+        length=length, max=limit
+    )
+
+
+def comment_recorded() -> str:
+    return _("Thank you, your comment was recorded.")
+
+
+def stats_usage() -> str:
+    return _("Write the period as /stats 2026-09-01 2026-11-30 (or /stats alone for the last 90 days).")

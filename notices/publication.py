@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,14 +117,41 @@ def opening_message(
     return "sendMessage", {"text": "\n\n".join(lines), "reply_markup": {"inline_keyboard": [[button]]}}
 
 
-def reminder_message(consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str) -> tuple[str, dict[str, Any]]:
+def time_left(title: str, date: str, left: timedelta) -> str:
+    """« Only a few hours left », with the real remaining time: under an hour, in hours, or in days."""
+    hours = round(left.total_seconds() / 3600)
+    count = hours
+    if left < timedelta(hours=1):
+        text = _("⏰ Less than an hour left to give your opinion on “{title}” (closes on {date}). It takes 2 minutes.")
+    elif hours <= 1:
+        text = _("⏰ Only one hour left to give your opinion on “{title}” (closes on {date}). It takes 2 minutes.")
+    elif hours < 24:
+        text = ngettext(
+            "⏰ Only {count} hour left to give your opinion on “{title}” (closes on {date}). It takes 2 minutes.",
+            "⏰ Only {count} hours left to give your opinion on “{title}” (closes on {date}). It takes 2 minutes.",
+            hours,
+        )
+    elif round(hours / 24) <= 1:
+        text = _("⏰ Only one day left to give your opinion on “{title}” (closes on {date}). It takes 2 minutes.")
+    else:
+        count = round(hours / 24)
+        text = ngettext(
+            "⏰ Only {count} day left to give your opinion on “{title}” (closes on {date}). It takes 2 minutes.",
+            "⏰ Only {count} days left to give your opinion on “{title}” (closes on {date}). It takes 2 minutes.",
+            count,
+        )
+    return text.format(count=count, title=title, date=date)
+
+
+def reminder_message(
+    consultation: Consultation, tz: ZoneInfo, locale: str, default_locale: str, now: datetime | None = None
+) -> tuple[str, dict[str, Any]]:
     """The reminder before closing, with a button that opens the consultation where one stopped."""
-    text = _(
-        "⏰ <b>{title}</b> closes on {date}.\n"
-        "You have not sent your answers yet: it takes a few minutes, and if you started, your answers so far are kept."
-    ).format(
-        title=html.escape(in_language(consultation.title, locale, default_locale)),
-        date=spoken_date(consultation.closes_at, tz, locale),
+    closes_at = consultation.closes_at if consultation.closes_at.tzinfo else consultation.closes_at.replace(tzinfo=UTC)
+    text = time_left(
+        html.escape(in_language(consultation.title, locale, default_locale)),
+        spoken_date(consultation.closes_at, tz, locale),
+        closes_at - (now or datetime.now(UTC)),
     )
     button = {"text": _("🗳 Answer now"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
     return "sendMessage", {"text": text, "reply_markup": {"inline_keyboard": [[button]]}}

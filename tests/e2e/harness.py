@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # On an idle machine a start takes a few seconds; the deadline grows with the load (patience.py).
 START_TIMEOUT = 60.0
 CAUGHT_UP = "scheduler: caught up at start"
-PROFILE_OFFER = {"fr": "Si vous le souhaitez", "en": "If you wish"}  # the start of the offer after onboarding
+PROFILE_OFFER = {"fr": "📝 Facultatif", "en": "📝 Optional"}  # the start of the offer after onboarding
 
 
 def free_port() -> int:

@@ -254,7 +254,7 @@ async def answer_garden(user: FakeUser, choice: str) -> None:
     await user.wait_message("Voici vos réponses")
     await human()
     await user.tap("Envoyer")
-    await user.wait_message("Vos réponses sont enregistrées")
+    await user.wait_message("vos réponses sont enregistrées")
 
 
 async def test_official_imports_a_file_fixes_its_error_and_exports_what_residents_tapped(

@@ -21,7 +21,7 @@ from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 from tests.e2e.harness import ROOT, PalabreFactory, onboard
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-STALE = "Ce bouton appartient à une étape précédente\u00a0: rien n’a été modifié. Utilisez le dernier message."
+STALE = "Ce bouton n’est plus actif. Utilisez le dernier message, plus bas."
 INVALID = "Ce bouton n’est plus valable."
 
 
@@ -116,9 +116,9 @@ async def test_three_residents_answer_and_the_results_show_their_taps(
     await camille.press("🗳 Consultations")
     await camille.wait_message("Les consultations ouvertes pour vous")
     await camille.tap("Réaménagement de la place du marché")
-    await camille.wait_message("Vos réponses sont enregistrées")
+    await camille.wait_message("vos réponses sont enregistrées")
     await tap_and_wait(camille, "✏️ 1", "Question 1/5")
-    changed = await tap_and_wait(camille, "Chaque mois", "Vos réponses sont enregistrées")
+    changed = await tap_and_wait(camille, "Chaque mois", "vos réponses sont enregistrées")
     assert "→ Chaque mois" in changed["text"]
 
     # Alex stops half-way; the bot restarts; Alex comes back at the next question.
@@ -134,7 +134,7 @@ async def test_three_residents_answer_and_the_results_show_their_taps(
     await tap_and_wait(alex, "2", "Question 4/4")
     await tap_and_wait(alex, "Oui", "Voici vos réponses")
     await alex.tap("Envoyer")
-    await alex.wait_message("Vos réponses sont enregistrées")
+    await alex.wait_message("vos réponses sont enregistrées")
 
     # Lou skips the optional question.
     first = await open_from_list(lou)
@@ -143,7 +143,7 @@ async def test_three_residents_answer_and_the_results_show_their_taps(
     await tap_and_wait(lou, "5", "Question 4/4")
     await tap_and_wait(lou, "Oui", "Voici vos réponses")
     await lou.tap("Envoyer")
-    await lou.wait_message("Vos réponses sont enregistrées")
+    await lou.wait_message("vos réponses sont enregistrées")
 
     # A stale button (question 1, from a snapshot) and forged data change nothing.
     stale_data = next(

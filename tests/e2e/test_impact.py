@@ -93,7 +93,7 @@ async def test_feedback_reaches_the_officials_and_their_answer_the_resident(fake
     await onboard(anne, "en")
 
     await anne.send_command("/feedback")
-    await anne.wait_message("Your opinion about this service")
+    await anne.wait_message("An idea, a remark about this service?")
     await asyncio.sleep(PAUSE)
     await anne.send_text("Could the bot remind me of council meetings?")
     await anne.wait_message("Thank you! Your message was passed on")
@@ -143,7 +143,7 @@ async def test_satisfaction_question_goes_once_per_period_across_a_restart(fake:
     await fake.user(john).wait_message("A quick question", timeout=30)
     await asyncio.sleep(PAUSE)
     await fake.user(marie).tap("4", message=question)
-    await fake.user(marie).wait_message("Merci pour votre réponse (4/5)")
+    await fake.user(marie).wait_message("Voulez-vous ajouter un commentaire")
 
     await bot.restart()
     await bot.caught_up()  # whatever the new start would ask again has been asked

@@ -59,7 +59,7 @@ async def test_a_revisited_multiple_choice_with_other_can_be_validated_and_submi
     summary = await alice.wait_message("Voici vos réponses")
     assert "Des arbres, Autre\u00a0: Un kiosque" in summary["text"]
     await alice.tap("📨 Envoyer", summary)
-    done = await alice.wait_message("Vos réponses sont enregistrées")
+    done = await alice.wait_message("vos réponses sont enregistrées")
     assert "Un kiosque" in done["text"]
     fake.assert_no_errors()
 

@@ -34,7 +34,7 @@ async def test_new_resident_is_onboarded_in_french(fake: FakeTelegram, palabre: 
     await camille.tap("J’accepte")
     done = await camille.wait_message("C’est parti")
     assert camille.reply_keyboard() == FRENCH_MENU, done
-    offer = await camille.wait_message("Si vous le souhaitez")  # the optional profile, skipped in one tap
+    offer = await camille.wait_message("📝 Facultatif")  # the optional profile, skipped in one tap
     await camille.tap("Pas maintenant", message=offer)
     assert (await camille.wait_callback_answer())["text"].startswith("C’est noté")
     await camille.wait_message(lambda m: m["message_id"] == offer["message_id"] and not m.get("reply_markup"))  # its buttons go
@@ -60,12 +60,18 @@ async def test_resident_who_chooses_english_gets_everything_in_english(fake: Fak
     assert "Why:" in notice["text"]
     await alex.tap("I agree")
     await alex.wait_message("You're all set")
-    await alex.wait_message("If you wish")
+    await alex.wait_message("📝 Optional")
     assert alex.reply_keyboard() == ENGLISH_MENU
     await alex.press("⚙️ Settings")
     assert "Language: 🇬🇧 English" in (await alex.wait_message("Settings"))["text"]
     await alex.send_text("what is this?")
-    assert (await alex.wait_message())["text"] == "Sorry, I did not understand that. Please use the menu below 👇"
+    not_understood = await alex.wait_message()
+    assert not_understood["text"] == "I did not understand your message. What would you like to do?"
+    assert [row[0]["text"] for row in not_understood["reply_markup"]["inline_keyboard"]] == [
+        "📍 Report a problem",
+        "💬 Write to the town hall",
+        "🗳 Consultations",
+    ]
 
 
 async def test_consent_step_comes_back_after_a_restart(fake: FakeTelegram, palabre: PalabreFactory) -> None:

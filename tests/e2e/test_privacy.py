@@ -19,7 +19,7 @@ async def test_mydata_then_forget(fake: FakeTelegram, palabre: PalabreFactory) -
 
     await seraphine.send_command("/mydata")
     sent = await seraphine.wait_message(lambda m: "document" in m)
-    assert "Voici tout ce que Palabre conserve" in sent["caption"]
+    assert "Voici tout ce que nous gardons sur vous (fichier technique, lisible sur ordinateur)" in sent["caption"]
     data = json.loads(fake.files[sent["document"]["file_id"]].data)
     assert data["resident"]["telegram_id"] == TELEGRAM_ID and data["resident"]["language"] == "fr"
     assert data["resident"]["consent_at"] is not None
@@ -88,7 +88,7 @@ async def test_forget_after_answering_and_reporting_keeps_the_counts_and_nothing
         await user.wait_message("Voici vos réponses")
         await human()
         await user.tap("Envoyer")
-        await user.wait_message("Vos réponses sont enregistrées")
+        await user.wait_message("vos réponses sont enregistrées")
     await report_pothole(margot, LAT, LON, french=True)
     await margot.wait_message("Merci de vérifier votre signalement")
     await human()

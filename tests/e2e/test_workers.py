@@ -60,7 +60,7 @@ async def answer_all(user: FakeUser, first: str, scale: str, yesno: str) -> None
     await tap_and_wait(user, scale, "Question 4/4")
     await tap_and_wait(user, yesno, "Voici vos réponses")
     await user.tap("Envoyer")
-    await user.wait_message("Vos réponses sont enregistrées")
+    await user.wait_message("vos réponses sont enregistrées")
 
 
 async def test_answers_alternating_between_two_webhook_workers_count_once(
@@ -88,7 +88,7 @@ async def test_answers_alternating_between_two_webhook_workers_count_once(
     await tap_and_wait(camille, "4", "Question 4/4")
     await tap_and_wait(camille, "Oui", "Voici vos réponses")
     await camille.tap("Envoyer")
-    await camille.wait_message("Vos réponses sont enregistrées")
+    await camille.wait_message("vos réponses sont enregistrées")
     await answer_all(alex, "Chaque mois", "2", "Oui")
     await answer_all(lou, "Chaque semaine", "5", "Oui")
 

@@ -87,13 +87,19 @@ async def test_a_resident_answers_every_question_type_with_buttons(resident_fact
         == "Nous ne pouvons lire que du texte (pas les messages vocaux). Écrivez votre réponse, ou utilisez les boutons."
     )
     await camille.send("x" * 60)
-    assert camille.last_reply() == "Votre réponse fait 60 caractères\u00a0: limitez-la à 50 caractères, s’il vous plaît."
+    assert (
+        camille.last_reply()
+        == "Votre réponse est trop longue (60 caractères sur 50 possibles). Raccourcissez-la puis renvoyez-la."
+    )
     await camille.send("Trop de <bruit>")
     summary = camille.last_reply()
     assert "Voici vos réponses" in summary and "→ Des arbres, Des bancs" in summary and "→ Trop de &lt;bruit&gt;" in summary
     await press(camille, "📨 Envoyer")
     assert alerts(camille)[-1] == "Merci\u202f! Vos réponses sont enregistrées."
-    assert "Vos réponses sont enregistrées. Vous pouvez les modifier jusqu’au" in camille.last_reply()
+    assert (
+        "✅ Merci, vos réponses sont enregistrées. Nous vous enverrons les résultats et la décision du conseil. (Modifiable jusqu’au"
+        in camille.last_reply()
+    )
     assert await answers_of(sessionmaker, 3001) == {
         "frequence": "hebdo",
         "priorites": ["arbres", "bancs"],
@@ -111,7 +117,7 @@ async def test_stale_double_and_forged_taps_change_nothing(resident_factory, ses
     await alex.tap(first_question["Chaque semaine"])
     await alex.tap(first_question["Chaque semaine"])  # a double tap
     await alex.tap(first_question["Jamais"])  # a button of the earlier message
-    stale = "Ce bouton appartient à une étape précédente\u00a0: rien n’a été modifié. Utilisez le dernier message."
+    stale = "Ce bouton n’est plus actif. Utilisez le dernier message, plus bas."
     assert alerts(alex)[-2:] == [stale, stale]
     async with sessionmaker() as session:
         response = await session.scalar(select(ConsultationResponse))
@@ -134,7 +140,7 @@ async def test_stale_double_and_forged_taps_change_nothing(resident_factory, ses
 
 async def test_taps_arriving_at_the_same_time_count_once(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     """A nervous double tap reaches the bot as updates handled at once (polling runs updates
-    concurrently): one counts, the others are told their button belongs to an earlier step."""
+    concurrently): one counts, the others are told their button is no longer active."""
     await setup_consultation(sessionmaker)
     lou = resident_factory(3003)
     await onboard(lou, "c_place-du-marche")
@@ -142,7 +148,7 @@ async def test_taps_arriving_at_the_same_time_count_once(resident_factory, sessi
     await asyncio.gather(
         lou.tap(first_question["Chaque semaine"]), lou.tap(first_question["Chaque semaine"]), lou.tap(first_question["Jamais"])
     )
-    stale = "Ce bouton appartient à une étape précédente\u00a0: rien n’a été modifié. Utilisez le dernier message."
+    stale = "Ce bouton n’est plus actif. Utilisez le dernier message, plus bas."
     assert alerts(lou)[-2:] == [stale, stale]
     assert await answers_of(sessionmaker, 3003) == {"frequence": "hebdo"}
     async with sessionmaker() as session:

@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from handlers.feedback import FeedbackCallback
 from handlers.impact import SatisfactionCallback
+from notices.feedback import FeedbackCancel
+from notices.impact import CommentSkip
 from participation import satisfaction
 from storage.db import SessionMaker
 from storage.models import (
@@ -34,7 +36,8 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     await make_official(sessionmaker, 6001)
 
     await anne.send("/feedback")
-    assert anne.last_reply().startswith("💬 Your opinion about this service helps us improve it.")
+    assert anne.last_reply() == "💬 An idea, a remark about this service? Write it in one message."
+    assert buttons(anne) == [("❌ Cancel", FeedbackCancel().pack())]
     await anne.send_sticker()
     assert anne.last_reply() == "Please write your message as text."
     await anne.send("The buttons are <too> small")
@@ -75,7 +78,15 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     assert audits.count("feedback.answer") == 1
 
     await anne.send("/feedback " + "x" * 2001)
-    assert anne.last_reply() == "That is too long: 2000 characters at most, please."
+    assert anne.last_reply() == "Your message is too long (2001 characters out of 2000 allowed). Shorten it, then send it again."
+    await official.send("/feedback")  # in French, the same shape; nothing was stored
+    await official.send("é" * 2050)
+    assert (
+        official.last_reply()
+        == "Votre message est trop long (2050 caractères sur 2000 possibles). Raccourcissez-le puis renvoyez-le."
+    )
+    async with sessionmaker() as session:
+        assert len((await session.scalars(select(Feedback))).all()) == 1
 
 
 async def test_impact_lists_consultations_and_sums_them_up(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
@@ -129,10 +140,16 @@ async def test_satisfaction_answer_with_a_comment_and_stale_buttons_refused(
     await anne.tap(SatisfactionCallback(period=period, score=4).pack())  # changes her mind
     assert (
         anne.last_reply()
-        == "Merci pour votre réponse (4/5)\u202f! Si vous le souhaitez, écrivez un commentaire en un message\u202f; sinon /passer."
+        == "Merci\u202f! Voulez-vous ajouter un commentaire\u202f? Écrivez-le, ou touchez «\u202f⏭ Passer\u202f»."
     )
+    assert buttons(anne) == [("⏭ Passer", CommentSkip(period=period).pack())]
     await anne.send_sticker()
     assert anne.last_reply() == "Écrivez votre commentaire sous forme de texte, ou /passer."
+    await anne.send("z" * (satisfaction.MAX_COMMENT + 5))
+    assert anne.last_reply() == (
+        f"Votre commentaire est trop long ({satisfaction.MAX_COMMENT + 5} caractères sur {satisfaction.MAX_COMMENT} possibles). "
+        "Raccourcissez-le puis renvoyez-le."
+    )
     await anne.send("Pratique pour signaler les nids-de-poule")
     assert anne.last_reply() == "Merci, votre commentaire est enregistré."
     async with sessionmaker() as session:
@@ -158,3 +175,26 @@ async def test_stats_for_officials_only_as_text_and_report(resident_factory, ses
     documents = [r for r in official.session.requests if type(r).__name__ == "SendDocument" and r.chat_id == 6401]
     assert len(documents) == 1 and documents[0].document.filename == "palabre-stats.pdf"
     assert documents[0].document.data.startswith(b"%PDF")
+
+
+async def test_buttons_give_up_a_feedback_or_skip_a_comment_without_typing_a_command(
+    resident_factory, sessionmaker: SessionMaker, settings
+) -> None:  # type: ignore[no-untyped-def]
+    anne = resident_factory(6501)
+    await onboard(anne, "fr")
+    await anne.send("/feedback")
+    await anne.tap(FeedbackCancel().pack())
+    assert anne.last_reply() == "Annulé\u00a0: rien n’a été envoyé."
+    await anne.send("Finalement rien")  # no longer waiting for feedback: not sent to the town hall
+    period = satisfaction.period_of(utcnow(), settings.satisfaction_interval_days)
+    async with sessionmaker.begin() as session:
+        session.add(SatisfactionRound(period=period))
+    await anne.tap(SatisfactionCallback(period=period, score=5).pack())
+    await anne.tap(CommentSkip(period=period).pack())
+    assert anne.last_reply() == "C’est noté, merci."
+    await anne.tap(CommentSkip(period=period).pack())  # the same button again: nothing waits for it
+    assert alerts(anne)[-1] == "Ce bouton n’est plus valable."
+    async with sessionmaker() as session:
+        assert (await session.scalars(select(Feedback))).all() == []
+        answers = [(a.score, a.comment) for a in await session.scalars(select(SatisfactionAnswer))]
+    assert answers == [(5, None)]

@@ -85,3 +85,31 @@ async def test_a_new_notice_version_asks_for_consent_again(resident_factory, ses
     await camille.tap(ConsentCallback(accept=True).pack())
     row = await resident_row(sessionmaker, 2010)
     assert row is not None and row.consent_version == NOTICE_VERSION
+
+
+async def test_a_message_not_understood_offers_what_people_usually_want(resident_factory, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    from notices.menu import MenuPick
+    from tests.handlers.notifications_helpers import buttons, onboard
+
+    camille = resident_factory(2010)
+    await onboard(camille)
+    await camille.send("Bonjour, il y a un trou dans ma rue")
+    assert camille.last_reply() == "Je n’ai pas compris votre message. Que voulez-vous faire\u202f?"
+    assert buttons(camille) == [
+        ("📍 Signaler un problème", MenuPick(item="report").pack()),
+        ("💬 Écrire à la mairie", MenuPick(item="feedback").pack()),
+        ("🗳 Consultations", MenuPick(item="consultations").pack()),
+    ]
+    await camille.tap(MenuPick(item="feedback").pack())
+    assert camille.last_reply().startswith("💬 ")  # the /feedback prompt: her next message goes to the town hall
+    await camille.send("Il y a un trou dans ma rue, 3 rue des Lilas")
+    assert "Votre message est transmis à la mairie" in camille.last_reply()
+    await camille.send("???")
+    await camille.tap(MenuPick(item="consultations").pack())
+    assert "consultation" in camille.last_reply().lower()
+
+    alex = resident_factory(2011, language_code="en")
+    await onboard(alex, "en")
+    await alex.send_sticker()
+    assert alex.last_reply() == "I did not understand your message. What would you like to do?"
+    assert [text for text, _ in buttons(alex)] == ["📍 Report a problem", "💬 Write to the town hall", "🗳 Consultations"]

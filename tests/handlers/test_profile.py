@@ -104,7 +104,10 @@ async def test_onboarding_offers_the_profile_and_one_tap_skips_it(resident_facto
     welcome, offer = camille.replies()[-2:]
     assert welcome.startswith("🎉 C’est parti")
     assert reply_keyboard(camille) == FRENCH_MENU  # the main menu is there, offer or not
-    assert offer.startswith("📝 Si vous le souhaitez") and "C’est facultatif" in offer
+    assert offer == (
+        "📝 Facultatif\u00a0: indiquez votre quartier et votre âge. Vous recevrez les nouvelles de votre quartier, "
+        "et la mairie saura si tous les habitants sont représentés."
+    )
     assert buttons(camille) == [
         ("🏘 Mon quartier", SettingsCallback(action="nbh").pack()),
         ("🎂 Ma tranche d’âge", SettingsCallback(action="age").pack()),
@@ -139,6 +142,9 @@ async def test_the_offer_shows_only_what_the_commune_and_the_resident_leave_open
 ) -> None:  # type: ignore[no-untyped-def]
     camille = resident_factory(3107)
     await onboard(camille)  # no neighbourhoods listed: only the age bracket is offered
+    assert (
+        camille.last_reply() == "📝 Facultatif\u00a0: indiquez votre âge. La mairie saura si tous les habitants sont représentés."
+    )
     assert [text for text, _ in buttons(camille)] == ["🎂 Ma tranche d’âge", "Pas maintenant"]
     await camille.tap(SettingsCallback(action="age").pack())
     await camille.tap(AgeBracketCallback(code="15-29").pack())
@@ -149,3 +155,73 @@ async def test_the_offer_shows_only_what_the_commune_and_the_resident_leave_open
     await camille.send("/start")
     await camille.tap(ConsentCallback(accept=True).pack())
     assert camille.last_reply().startswith("🎉 C’est parti")  # nothing left to offer
+
+
+AGE_BUTTONS = [
+    ("15 à 29 ans", AgeBracketCallback(code="15-29").pack()),
+    ("30 à 44 ans", AgeBracketCallback(code="30-44").pack()),
+    ("45 à 59 ans", AgeBracketCallback(code="45-59").pack()),
+    ("60 à 74 ans", AgeBracketCallback(code="60-74").pack()),
+    ("75 ans et plus", AgeBracketCallback(code="75-plus").pack()),
+    ("Pas maintenant", SettingsCallback(action="later").pack()),
+]
+
+
+async def test_a_chosen_neighbourhood_is_confirmed_and_the_age_bracket_asked_next(
+    resident_factory, sessionmaker: SessionMaker
+) -> None:  # type: ignore[no-untyped-def]
+    await import_lists(sessionmaker)
+    camille = resident_factory(3108)
+    await onboard(camille)
+    await camille.tap(SettingsCallback(action="nbh").pack())  # from the offer after onboarding
+    await camille.tap(NeighbourhoodCallback(code="centre").pack())
+    assert camille.last_reply() == "✅ Quartier enregistré\u00a0: Centre-ville. Et votre tranche d’âge\u202f?"
+    assert buttons(camille) == AGE_BUTTONS
+    await camille.tap(AgeBracketCallback(code="30-44").pack())
+    assert "Tranche d’âge\u00a0: 30 à 44 ans" in camille.last_reply()
+    assert await profile(sessionmaker, 3108) == ("centre", "30-44")
+
+    # The age bracket known, a new neighbourhood from Settings shows the settings as they are now.
+    await camille.send("/settings")
+    await camille.tap(SettingsCallback(action="nbh").pack())
+    await camille.tap(NeighbourhoodCallback(code="nord").pack())
+    assert camille.last_reply().startswith("⚙️ <b>Paramètres</b>") and "Quartier\u00a0: Nord" in camille.last_reply()
+
+
+async def test_from_settings_too_the_age_bracket_follows_the_neighbourhood_and_can_wait(
+    resident_factory, sessionmaker: SessionMaker
+) -> None:  # type: ignore[no-untyped-def]
+    await import_lists(sessionmaker)
+    alex = resident_factory(3109, language_code="en")
+    await onboard(alex, "en")
+    await alex.send("/settings")
+    await alex.tap(SettingsCallback(action="nbh").pack())
+    await alex.tap(NeighbourhoodCallback(code="centre").pack())
+    assert alex.last_reply() == "✅ Neighbourhood saved: City centre. And your age bracket?"
+    assert [text for text, _ in buttons(alex)] == ["15 to 29", "30 to 44", "45 to 59", "60 to 74", "75 and over", "Not now"]
+    await alex.tap(SettingsCallback(action="later").pack())
+    assert alerts(alex)[-1] == "All right. You can do it any time in ⚙️ Settings."
+    assert await profile(sessionmaker, 3109) == ("centre", None)
+
+
+def document_caption(person) -> str:  # type: ignore[no-untyped-def]
+    return [r for r in person.session.requests if type(r).__name__ == "SendDocument"][-1].caption
+
+
+async def test_mydata_sums_the_file_up_in_plain_words(resident_factory, sessionmaker: SessionMaker) -> None:  # type: ignore[no-untyped-def]
+    await import_lists(sessionmaker)
+    camille = resident_factory(3110)
+    await onboard(camille)
+    await camille.tap(NeighbourhoodCallback(code="centre").pack())
+    await camille.send("/mesdonnees")
+    assert document_caption(camille) == (
+        "📄 Voici tout ce que nous gardons sur vous (fichier technique, lisible sur ordinateur).\n"
+        "En bref\u00a0: 0 consultation, 0 signalement, quartier Centre-ville.\nPour tout effacer\u00a0: /oublier"
+    )
+    alex = resident_factory(3111, language_code="en")
+    await onboard(alex, "en")
+    await alex.send("/mydata")
+    assert document_caption(alex) == (
+        "📄 Here is everything we keep about you (a technical file, readable on a computer).\n"
+        "In short: 0 consultations, 0 reports, no neighbourhood given.\nTo erase it all: /forget"
+    )

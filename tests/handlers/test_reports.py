@@ -217,7 +217,9 @@ async def test_refusals_are_clear_and_store_nothing(people, sessionmaker) -> Non
     await camille.send_sticker()
     assert camille.last_reply() == "Décrivez le problème en quelques mots, ou envoyez une photo."
     await camille.send("x" * 2001)
-    assert camille.last_reply() == "Cette description est trop longue\u00a0: 2000 caractères au maximum, s’il vous plaît."
+    assert camille.last_reply() == (
+        "Votre description est trop longue (2001 caractères sur 2000 possibles). Raccourcissez-la puis renvoyez-la."
+    )
     await camille.send("Des sacs abandonnés")
     await camille.tap(step("photos_done"))  # no photo, but one is required
     assert (
@@ -249,6 +251,20 @@ async def test_refusals_are_clear_and_store_nothing(people, sessionmaker) -> Non
     assert lou.last_reply() == "Ce signalement est déjà terminé."
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+async def test_a_description_too_long_says_by_how_much_and_to_send_it_again(people, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    alex = people(3024, "en")
+    await alex.onboard("en")
+    await alex.send("/report")
+    await alex.tap(step("group", 0))
+    await alex.tap(step("cat", await category_id(sessionmaker, "voirie-chaussee")))
+    await alex.send("y" * 2345)
+    assert (
+        alex.last_reply() == "Your description is too long (2345 characters out of 2000 allowed). Shorten it, then send it again."
+    )
+    await alex.send("A deep pothole")  # the shorter one is taken: on to the photos
+    assert alex.last_reply().startswith("📷")
 
 
 async def test_agents_triage_and_residents_hear_in_their_language(people, dispatcher, sessionmaker) -> None:  # type: ignore[no-untyped-def]

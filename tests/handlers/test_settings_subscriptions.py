@@ -29,10 +29,14 @@ async def test_resident_follows_topics_picks_a_neighbourhood_and_mutes_everythin
     await camille.tap(SettingsCallback(action="nbh").pack())
     assert [text for text, _ in buttons(camille)] == ["Centre-ville", "Nord", "Je préfère ne pas le dire"]
     await camille.tap(NeighbourhoodCallback(code="centre").pack())
+    assert camille.last_reply() == "✅ Quartier enregistré\u00a0: Centre-ville. Et votre tranche d’âge\u202f?"
+    await camille.send("/settings")
     assert "Quartier\u00a0: Centre-ville" in camille.last_reply()
     assert "Thèmes suivis\u00a0: 1" in camille.last_reply()
     await camille.tap(SettingsCallback(action="off").pack())
-    assert alerts(camille)[-1].startswith("🔕 Les notifications sont désactivées")
+    assert alerts(camille)[-1] == (
+        "🔕 Vous ne recevrez plus les annonces de la mairie. Nous vous tiendrons toujours au courant de vos signalements."
+    )
     assert ("🔔 Activer les notifications", SettingsCallback(action="on").pack()) in buttons(camille)
     async with sessionmaker() as session:
         row = await session.scalar(select(Resident).where(Resident.telegram_id == 3001))

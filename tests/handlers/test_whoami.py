@@ -10,7 +10,7 @@ from aiogram.types import Chat, Message, MessageEntity, Update, User
 from sqlalchemy import func, select
 
 from bot.i18n import build_i18n
-from handlers.menu import bot_commands
+from notices.menu import bot_commands
 from storage.db import SessionMaker
 from storage.models import Resident
 from tests.handlers.conftest import RecordingSession

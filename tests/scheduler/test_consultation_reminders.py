@@ -66,8 +66,10 @@ async def test_reminder_goes_once_to_unfinished_and_silent_subscribers_in_their_
         claimed = (await session.scalars(select(ConsultationReminder))).all()
     texts = {row.chat_id: row.payload["text"] for row in rows}
     assert set(texts) == {1, 2}
-    assert texts[1].startswith("⏰ <b>Réaménagement de la place du marché</b> se termine le ")
-    assert texts[2].startswith("⏰ <b>Redesign of the market square</b> closes on ")
+    assert texts[1].startswith(
+        "⏰ Plus qu’un jour pour donner votre avis sur «\u202fRéaménagement de la place du marché\u202f» (fin le "
+    )
+    assert texts[2].startswith("⏰ Only one day left to give your opinion on “Redesign of the market square” (closes on ")
     for row in rows:
         (button,) = row.payload["reply_markup"]["inline_keyboard"][0]
         assert button["callback_data"] == PickConsultation(cid=consultation.id).pack()

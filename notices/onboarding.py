@@ -1,12 +1,87 @@
-"""Longer texts used by several handlers, built in the current locale."""
+"""Onboarding as residents read it: the welcome, the privacy notices and consent, and where a deep link lands."""
 
 from __future__ import annotations
 
 import html
 
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from config.settings import Settings
+from notices.labels import town_hall
+
+
+class ConsentCallback(CallbackData, prefix="cons"):
+    accept: bool
+
+
+class PrivacyMoreCallback(CallbackData, prefix="pm"):
+    """« Learn more » under the short privacy notice: the full notice."""
+
+    full: bool = True
+
+
+def learn_more_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("📖 Learn more"), callback_data=PrivacyMoreCallback().pack())
+
+
+def learn_more_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[learn_more_button()]])
+
+
+def consent_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [learn_more_button()],
+            [InlineKeyboardButton(text=_("✅ I agree"), callback_data=ConsentCallback(accept=True).pack())],
+            [InlineKeyboardButton(text=_("No thanks"), callback_data=ConsentCallback(accept=False).pack())],
+        ]
+    )
+
+
+def welcome(commune_name: str) -> str:
+    """The first message: who speaks, what for, and the language question."""
+    return _(
+        "👋 Welcome to Palabre, the service of {town_hall} for giving your opinion and reporting problems.\n\n"
+        "Which language do you prefer?"
+    ).format(town_hall=town_hall(commune_name))
+
+
+def all_set() -> str:
+    return _("🎉 You're all set! Use the menu below to take part.\nType /help at any time.")
+
+
+def welcome_back() -> str:
+    return _("👋 Welcome back!")
+
+
+def language_chosen() -> str:
+    """Said in the language just chosen."""
+    return _("✅ I will now speak to you in English.")
+
+
+def already_agreed() -> str:
+    return _("You have already agreed. Thank you!")
+
+
+def declined() -> str:
+    return _("All right. We have kept nothing but your Telegram id, needed to answer you.\nIf you change your mind, type /start.")
+
+
+def choose_language_please() -> str:
+    return _("Please choose your language with the buttons below.")
+
+
+def consent_please() -> str:
+    return _("To continue, please tap “I agree” or “No thanks” under the notice.")
+
+
+def unknown_consultation(slug: str) -> str:
+    """A deep link to a consultation that does not exist (or no longer)."""
+    return _("The consultation “{slug}” does not exist (or no longer). See the open ones with /consultations.").format(
+        slug=html.escape(slug)
+    )
 
 
 def controller_name(settings: Settings) -> str:
@@ -61,16 +136,4 @@ def privacy_notice_full(settings: Settings) -> str:
         free_days=settings.free_text_retention_days,
         report_days=settings.report_retention_days,
         outbox_days=settings.outbox_retention_days,
-    )
-
-
-def help_text() -> str:
-    return _(
-        "ℹ️ <b>How Palabre works</b>\n\n"
-        "🗳 <b>Consultations</b>: give your opinion on the town's projects in a few taps.\n"
-        "📍 <b>Report a problem</b>: a pothole, a broken street light, litter… with a photo and the place.\n"
-        "📋 <b>My reports</b>: follow what happens to them.\n"
-        "⚙️ <b>Settings</b>: language and preferences.\n\n"
-        "Use the menu at the bottom of the screen, or the commands: /consultations, /report, "
-        "/myreports, /settings, /privacy, /help."
     )
