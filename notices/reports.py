@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from notices.labels import spoken_date
+from notices.locales import recipient_locale
 from participation import outbox, report_cards
 from participation.languages import in_language
 from participation.report_desk import assignment_of
@@ -216,10 +217,6 @@ class ReportNotices:
         self.i18n = i18n
         self.settings = settings
 
-    def _locale(self, resident: Resident | None) -> str:
-        locale = resident.locale if resident is not None else None
-        return locale if locale in self.i18n.available_locales else self.settings.default_locale
-
     def _when(self) -> str:
         return short_datetime(utcnow(), self.settings.default_locale, self.settings)
 
@@ -303,7 +300,7 @@ class ReportNotices:
         await self._tell_agents(session, report, change, original)
         for person in recipients:
             assert person.telegram_id is not None
-            locale = self._locale(person)
+            locale = recipient_locale(person, self.i18n)
             with self.i18n.context(), self.i18n.use_locale(locale):
                 text = status_notice(report, category, change, person, original, locale, self.settings)
                 payload: dict[str, Any] = {"text": text}

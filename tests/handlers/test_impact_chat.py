@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -10,6 +11,7 @@ from handlers.feedback import FeedbackCallback
 from handlers.impact import SatisfactionCallback
 from notices.feedback import FeedbackCancel
 from notices.impact import CommentSkip
+from notices.labels import spoken_date
 from participation import satisfaction
 from storage.db import SessionMaker
 from storage.models import (
@@ -58,7 +60,7 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     await official.send("/feedbacks")
     assert (
         official.last_reply()
-        == f"💬 <b>Message n°\u00a0{row.id}</b> ({row.created_at:%Y-%m-%d})\n\nThe buttons are &lt;too&gt; small"
+        == f"💬 <b>Message n°\u00a0{row.id}</b> ({spoken_date(row.created_at, ZoneInfo('Europe/Paris'), 'fr', with_time=False)})\n\nThe buttons are &lt;too&gt; small"
     )
     await official.tap(buttons(official)[0][1])
     assert official.last_reply() == f"Écrivez votre réponse à l’avis n°{row.id} en un message (ou /annuler)."
