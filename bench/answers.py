@@ -230,7 +230,7 @@ async def run(
         statements[0] += 1
 
     first_id = 1_000_000
-    gc.freeze()  # as `palabre run` does once its imports are done (bot/cli.py)
+    gc.freeze()  # as `palabre run` does once its imports are done (bot/cli/run.py)
     # Warm-up: imports, compiled queries and caches, so that the first level is not penalised.
     warm = await prepare(sessionmaker, settings, first_id=first_id, residents=5, questions=questions)
     first_id += 5

@@ -1,7 +1,7 @@
 """Broadcast: the outbox sender delivering to 10,000 (and 100,000) recipients through a fake Bot API.
 
 Three processes per scenario, so that none competes with another for the event loop:
-- the fake Bot API server (tests/e2e/fake_telegram.py) on 127.0.0.1, enforcing the configured rate
+- the fake Bot API server (tests/e2e/fake_telegram/) on 127.0.0.1, enforcing the configured rate
   as Telegram enforces its own (429 with retry_after beyond it), one message per second per chat;
 - the sender (bot/sender.py's OutboxSender at that rate) over an SQLite outbox filled in bulk
   beforehand, run until every message is sent; its peak memory is its own;
@@ -102,7 +102,7 @@ async def send(db: Path, url: str, token: str, rate: float) -> dict[str, float]:
     from storage.db import make_engine, make_sessionmaker
     from storage.models import OutboxMessage
 
-    gc.freeze()  # as `palabre run` does once its imports are done (bot/cli.py)
+    gc.freeze()  # as `palabre run` does once its imports are done (bot/cli/run.py)
     engine = make_engine(f"sqlite+aiosqlite:///{db}")
     sessionmaker = make_sessionmaker(engine)
     # Built like bot/app.py's sender client: no reply retry, it paces and postpones by itself.

@@ -26,12 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from notices import result_texts
 from notices.consultations import queue_polls, tr, when
+from notices.dates import date_refusal
 from notices.labels import age_bracket_label
 from notices.numbers import format_percent
 from participation import audit, subscriptions
 from participation import consultations as domain
 from participation import results as results_module
 from participation.consultation_file import InvalidConsultation, parse_consultation
+from participation.dates import DateRefused, parse_moment
 from storage.types import utcnow
 
 router = Router(name=__name__)
@@ -242,18 +244,6 @@ def slugify(title: str) -> str:
     return slug or "consultation"
 
 
-def parse_moment(text: str, settings: Settings) -> datetime | None:
-    """A date typed as 2026-12-01 18:00 or 01/12/2026 18:00, in the commune's time zone."""
-    text = text.strip()
-    for pattern in ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            moment = datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-        return moment.replace(tzinfo=settings.tz)
-    return None
-
-
 @router.message(Command("newconsultation"))
 async def cmd_new(message: Message, state: FSMContext) -> None:
     """/newconsultation: create a simple consultation step by step."""
@@ -367,9 +357,10 @@ async def on_open_now(query: CallbackQuery, state: FSMContext) -> None:
 @router.message(StateFilter(NewConsultation.opens), F.text)
 async def on_opens(message: Message, state: FSMContext, settings: Settings) -> None:
     """The opening date typed."""
-    moment = parse_moment(message.text or "", settings)
-    if moment is None:
-        await message.answer(_("I could not read this date. Please type it like 2026-12-01 08:00."))
+    try:
+        moment = parse_moment(message.text or "", settings.tz)
+    except DateRefused as refused:
+        await message.answer(date_refusal(refused))
         return
     await state.update_data(opens_at=moment.isoformat())
     await state.set_state(NewConsultation.closes)
@@ -379,10 +370,11 @@ async def on_opens(message: Message, state: FSMContext, settings: Settings) -> N
 @router.message(StateFilter(NewConsultation.closes), F.text)
 async def on_closes(message: Message, state: FSMContext, session: AsyncSession, settings: Settings) -> None:
     """The closing date typed: the draft is saved and shown for review."""
-    moment = parse_moment(message.text or "", settings)
     data = await state.get_data()
-    if moment is None:
-        await message.answer(_("I could not read this date. Please type it like 2026-12-15 20:00."))
+    try:
+        moment = parse_moment(message.text or "", settings.tz)
+    except DateRefused as refused:
+        await message.answer(date_refusal(refused))
         return
     if moment <= max(datetime.fromisoformat(data["opens_at"]), datetime.now(settings.tz) + timedelta(minutes=1)):
         await message.answer(_("The closing date must be after the opening date, and in the future."))

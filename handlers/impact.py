@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from notices import impact as say
+from notices.dates import period_refusal
 from notices.impact import CommentSkip, SatisfactionCallback, neighbourhood_names, render_impact
 from notices.menu import MENU_IMPACT
 from notices.stats_report import render_pdf, render_text
 from participation import impact, satisfaction, stats
-from participation.dates import parse_period
+from participation.dates import DateRefused, parse_period, split_period
 from storage.models import Resident
 from storage.types import utcnow
 
@@ -109,13 +110,10 @@ async def on_satisfaction_comment(message: Message, state: FSMContext, session: 
 @officials_router.message(Command("stats"))
 async def cmd_stats(message: Message, command: CommandObject, session: AsyncSession, settings: Settings, i18n: I18n) -> None:
     """/stats [FROM [TO]]: the council's figures as text and the one-page report as an image."""
-    args = (command.args or "").split()
     try:
-        if len(args) > 2:
-            raise ValueError("too many")
-        start, end = parse_period(args[0] if args else None, args[1] if len(args) > 1 else None, settings)
-    except ValueError:
-        await message.answer(say.stats_usage())
+        start, end = parse_period(*split_period(command.args or "", settings.tz), settings)
+    except DateRefused as refused:
+        await message.answer(period_refusal(refused))
         return
     figures = await stats.compute_stats(session, start, end, now=utcnow(), interval_days=settings.satisfaction_interval_days)
     locale = i18n.current_locale

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import html
-import re
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -20,18 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from handlers.broadcast import audience_from, audience_keyboard
 from handlers.callbacks import AudienceCallback, MeetingConfirmCallback
+from notices.dates import date_refusal
 from notices.meetings import MeetingCallback, format_when
 from participation import broadcasts, meetings
 from participation.audit import Source
 from participation.broadcasts import Audience
+from participation.dates import DateRefused, parse_moment
 from storage.models import Resident
 from storage.types import utcnow
 
 # Officials' side (guarded by RequireRole(OFFICIAL)) and residents' side (consent needed).
 router = Router(name=__name__)
 residents_router = Router(name=__name__ + ".residents")
-
-DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%d/%m/%Y %Hh", "%Y-%m-%d %H:%M")
 
 
 class MeetingFlow(StatesGroup):
@@ -40,17 +38,6 @@ class MeetingFlow(StatesGroup):
     place = State()
     audience = State()
     confirm = State()
-
-
-def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
-    """A local date and time such as 12/12/2026 18:30 (in TIMEZONE), as an aware datetime."""
-    cleaned = re.sub(r"\s+", " ", text.strip().lower().replace(" à ", " ").replace(" at ", " "))
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, pattern).replace(tzinfo=tz)
-        except ValueError:
-            continue
-    return None
 
 
 # --- officials ---------------------------------------------------------------------------------
@@ -85,9 +72,10 @@ async def on_meeting_title(message: Message, state: FSMContext) -> None:
 @router.message(StateFilter(MeetingFlow.when), F.text)
 async def on_meeting_when(message: Message, state: FSMContext, settings: Settings) -> None:
     """The date and time, in the commune's time zone."""
-    starts_at = parse_when(message.text or "", settings.tz)
-    if starts_at is None:
-        await message.answer(_("I could not read this date. Please write it like 12/12/2026 18:30."))
+    try:
+        starts_at = parse_moment(message.text or "", settings.tz, time_needed=True)
+    except DateRefused as refused:
+        await message.answer(date_refusal(refused))
         return
     if starts_at <= utcnow():
         await message.answer(_("This date has passed. Please give a date in the future."))

@@ -153,7 +153,3 @@ def comment_too_long(length: int, limit: int) -> str:
 
 def comment_recorded() -> str:
     return _("Thank you, your comment was recorded.")
-
-
-def stats_usage() -> str:
-    return _("Write the period as /stats 2026-09-01 2026-11-30 (or /stats alone for the last 90 days).")

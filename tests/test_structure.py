@@ -141,7 +141,7 @@ def test_a_broken_layer_fails_the_import_contracts(tmp_path: Path, where: str, l
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "static", "templates"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     if where == "bot/cli_broken.py":  # the command line importing a handler itself
-        cli = tmp_path / "bot" / "cli.py"
+        cli = tmp_path / "bot" / "cli" / "roles.py"
         cli.write_text(cli.read_text(encoding="utf-8") + "\nfrom handlers.reports import router as _router\n", encoding="utf-8")
     else:
         (tmp_path / where).write_text('"""A module that breaks a layer."""\n\n' + line, encoding="utf-8")

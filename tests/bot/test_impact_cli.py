@@ -103,8 +103,5 @@ def test_stats_in_every_format(tmp_path: Path) -> None:
     assert pdf is not None and pdf.stdout.strip() == "Wrote reports/conseil.pdf."
     assert (tmp_path / "reports" / "conseil.pdf").read_bytes().startswith(b"%PDF")
     bad = palabre("stats", "--from", "2026-12-01", "--to", "2026-11-01", cwd=tmp_path)
-    assert (
-        bad.returncode == 2
-        and bad.stderr.strip() == "--from and --to are days like 2026-09-01, and --from must not come after --to."
-    )
+    assert bad.returncode == 2 and bad.stderr.strip() == "--from must not come after --to."
     assert "Traceback" not in palabre("stats", "--from", "demain", cwd=tmp_path).stderr

@@ -25,6 +25,7 @@ from participation import outbox
 from storage.db import make_engine, make_sessionmaker
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
 from tests.e2e.patience import patient
+from tests.participation.reports_support import CATEGORIES_YAML
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # On an idle machine a start takes a few seconds; the deadline grows with the load (patience.py).
@@ -254,3 +255,27 @@ async def onboard(user: FakeUser, language: str = "fr") -> dict[str, Any]:
     welcome = await user.wait_message("C’est parti" if language == "fr" else "You're all set")
     await user.wait_message(PROFILE_OFFER[language])
     return welcome
+
+
+async def palabre_cli(bot: BotProcess, *args: str) -> str:
+    """Run a `palabre` command beside the story's bot, on its database, as the operator would: its standard output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=bot.workdir,
+        env=bot.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=patient(60))
+    assert process.returncode == 0, (out + err).decode()
+    return out.decode()
+
+
+async def import_categories(bot: BotProcess, folder: Path) -> str:
+    """The report categories of tests/participation/reports_support.py, imported with `palabre categories import`."""
+    path = folder / "categories.yaml"
+    path.write_text(CATEGORIES_YAML, encoding="utf-8")
+    return await palabre_cli(bot, "categories", "import", str(path))

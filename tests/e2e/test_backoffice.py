@@ -16,17 +16,8 @@ from storage.models import Consultation, WebSignInToken
 from storage.types import utcnow
 from tests.e2e.browser import chromium, shoot
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
-from tests.e2e.harness import BotProcess, PalabreFactory, onboard
-from tests.e2e.test_reports import (
-    AGENTS_CHAT,
-    LAT,
-    LON,
-    REF,
-    human,
-    palabre_cli,
-    report_pothole,
-)
-from tests.participation.reports_support import CATEGORIES_YAML
+from tests.e2e.harness import BotProcess, PalabreFactory, import_categories, onboard, palabre_cli
+from tests.e2e.test_reports import AGENTS_CHAT, file_pothole, human
 
 AGENT = 7001
 OFFICIAL = 7002
@@ -39,9 +30,7 @@ NO_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
 async def start(palabre: PalabreFactory, tmp_path: Path, **env: str) -> BotProcess:
     bot = palabre.process(AGENTS_CHAT_ID=AGENTS_CHAT, WEB_ENABLED="true", MAP_TILES_URL=NO_TILES, **env)
     bot.env["WEB_BASE_URL"] = bot.http_url
-    categories = tmp_path / "categories.yaml"
-    categories.write_text(CATEGORIES_YAML, encoding="utf-8")
-    await palabre_cli(bot, "categories", "import", str(categories))
+    await import_categories(bot, tmp_path)
     await palabre_cli(bot, "role", "grant", str(AGENT), "agent")
     await palabre_cli(bot, "role", "grant", str(OFFICIAL), "official")
     await palabre_cli(bot, "role", "grant", str(SECOND_AGENT), "agent")
@@ -88,11 +77,7 @@ async def test_agent_signs_in_filters_reports_and_changes_a_status_the_reporter_
 
     camille = fake.user(7101, "Camille", language_code="fr")
     await onboard(camille)
-    await report_pothole(camille, LAT, LON, french=True)
-    await camille.wait_message("Merci de vérifier votre signalement")
-    await human()
-    await camille.tap("Envoyer")
-    ref = REF.search((await camille.wait_message("porte le numéro"))["text"]).group(0)  # type: ignore[union-attr]
+    ref = await file_pothole(camille)
 
     # A resident asking for a link is politely refused, and no link exists for them.
     await human()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 import time
 from collections.abc import Callable, Iterable
 
@@ -19,8 +18,7 @@ from storage.db import make_engine, make_sessionmaker
 from storage.models import Resident
 from storage.types import utcnow
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.harness import BotProcess, PalabreFactory
-from tests.e2e.patience import patient
+from tests.e2e.harness import PalabreFactory, palabre_cli
 
 FIRST_ID = 500_000
 
@@ -44,23 +42,6 @@ async def unreachable_ids(database_url: str) -> set[int]:
             return set(await session.scalars(select(Resident.telegram_id).where(Resident.unreachable_at.is_not(None))))
     finally:
         await engine.dispose()
-
-
-async def palabre_cli(bot: BotProcess, *args: str) -> str:
-    """Run a `palabre` command beside the running bot, on the same database (without blocking the fake)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=bot.workdir,
-        env=bot.env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=patient(60))
-    assert process.returncode == 0, err.decode()
-    return out.decode()
 
 
 def delivered(fake: FakeTelegram, ids: Iterable[int], marker: str = "mairie") -> dict[int, int]:

@@ -7,28 +7,22 @@ from pathlib import Path
 from storage.db import make_engine
 from tests.dbscan import find_in_database
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.harness import PalabreFactory, onboard
-from tests.e2e.test_reports import AGENT, AGENTS_CHAT, CATEGORIES_YAML, KEY, LAT, LON, REF, human, palabre_cli, report_pothole
+from tests.e2e.harness import PalabreFactory, import_categories, onboard, palabre_cli
+from tests.e2e.test_reports import AGENT, AGENTS_CHAT, KEY, LAT, LON, file_pothole
 
 RESIDENT = 987_000_313
 
 
 async def test_debug_logs_and_forget_leave_no_personal_data(fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path) -> None:
     bot = palabre.process(AGENTS_CHAT_ID=AGENTS_CHAT, OPEN311_API_KEYS=KEY, LOG_LEVEL="DEBUG")
-    categories = tmp_path / "categories.yaml"
-    categories.write_text(CATEGORIES_YAML, encoding="utf-8")
-    await palabre_cli(bot, "categories", "import", str(categories))
+    await import_categories(bot, tmp_path)
     await palabre_cli(bot, "role", "grant", str(AGENT), "agent")
     await bot.start()
     fake.group(AGENTS_CHAT, "Agents de la mairie")
     agent = fake.user(AGENT, "Dominique", language_code="fr").in_chat(AGENTS_CHAT)
     zephyrine = fake.user(RESIDENT, "Zéphyrine", language_code="fr")
     await onboard(zephyrine)
-    await report_pothole(zephyrine, LAT, LON, french=True)
-    await zephyrine.wait_message("Merci de vérifier votre signalement")
-    await human()
-    await zephyrine.tap("Envoyer")
-    ref = REF.search((await zephyrine.wait_message("porte le numéro"))["text"]).group(0)  # type: ignore[union-attr]
+    ref = await file_pothole(zephyrine)
     post = await agent.wait_message(ref, timeout=15)
     assert "nid-de-poule profond" in post["caption"]
 

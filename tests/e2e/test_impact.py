@@ -15,9 +15,8 @@ from storage.db import make_engine, make_sessionmaker
 from storage.models import Consultation, ConsultationResponse, Report, ReportCategory, Resident, SatisfactionAnswer
 from storage.types import utcnow
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.harness import PalabreFactory, onboard
+from tests.e2e.harness import PalabreFactory, import_categories, onboard
 from tests.e2e.test_broadcasts import open_chats, palabre_cli
-from tests.participation.reports_support import CATEGORIES_YAML
 
 PAUSE = 0.25  # people take a moment between taps (the fake enforces Telegram's rate limits)
 
@@ -26,9 +25,7 @@ async def test_impact_shows_the_answered_consultation_and_the_fixed_report(
     fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
 ) -> None:
     bot = palabre.process()
-    categories = tmp_path / "categories.yaml"
-    categories.write_text(CATEGORIES_YAML, encoding="utf-8")
-    await palabre_cli(bot, "categories", "import", str(categories))
+    await import_categories(bot, tmp_path)
     await bot.start()
     camille = fake.user(820_001)
     await onboard(camille)

@@ -10,10 +10,8 @@ from sqlalchemy import func, select
 from storage.db import make_engine, make_sessionmaker
 from storage.models import ConsultationAnswer, Feedback, Report
 from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.harness import PalabreFactory, onboard
+from tests.e2e.harness import PalabreFactory, import_categories, onboard
 from tests.e2e.test_consultations import import_file, with_times
-from tests.e2e.test_reports import palabre_cli
-from tests.participation.reports_support import CATEGORIES_YAML
 
 TEXT_QUESTION = """questions:
   - id: idee
@@ -38,9 +36,7 @@ async def test_menu_buttons_open_their_item_instead_of_being_saved_as_words(
 ) -> None:
     await import_file(palabre.database_url, with_times(tmp_path, closes_in=timedelta(days=7), questions=TEXT_QUESTION))
     bot = palabre.process()
-    categories = tmp_path / "categories.yaml"
-    categories.write_text(CATEGORIES_YAML, encoding="utf-8")
-    await palabre_cli(bot, "categories", "import", str(categories))
+    await import_categories(bot, tmp_path)
     await bot.start()
     lea = fake.user(3101, "Léa")
     await onboard(lea)

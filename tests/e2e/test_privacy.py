@@ -65,7 +65,7 @@ async def test_forget_after_answering_and_reporting_keeps_the_counts_and_nothing
     from datetime import timedelta
 
     from tests.e2e.test_consultations import import_file, open_from_list, palabre_cli, tap_and_wait, with_times
-    from tests.e2e.test_reports import LAT, LON, human, prepare, report_pothole
+    from tests.e2e.test_reports import file_pothole, human, prepare
 
     await import_file(palabre.database_url, with_times(tmp_path, closes_in=timedelta(days=7)))
     fake.group(-1005001, "Agents de la mairie")
@@ -89,11 +89,7 @@ async def test_forget_after_answering_and_reporting_keeps_the_counts_and_nothing
         await human()
         await user.tap("Envoyer")
         await user.wait_message("vos réponses sont enregistrées")
-    await report_pothole(margot, LAT, LON, french=True)
-    await margot.wait_message("Merci de vérifier votre signalement")
-    await human()
-    await margot.tap("Envoyer")
-    await margot.wait_message("porte le numéro")
+    await file_pothole(margot)
 
     def counts(output: str) -> list[str]:  # the count lines, not the list of free texts
         return [line for line in output.splitlines() if ("(" in line and "%" in line) or line.startswith("Participation")]

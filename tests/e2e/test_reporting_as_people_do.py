@@ -13,9 +13,7 @@ from storage.db import make_engine, make_sessionmaker
 from storage.models import Report, ReportPhoto
 from tests.e2e.fake_geocoder import FakeGeocoder, feature
 from tests.e2e.fake_telegram import SAMPLE_JPEG, FakeTelegram
-from tests.e2e.harness import PalabreFactory, onboard
-from tests.e2e.test_reports import palabre_cli
-from tests.participation.reports_support import CATEGORIES_YAML
+from tests.e2e.harness import PalabreFactory, import_categories, onboard
 
 REF = re.compile(r"PAL-\d{4}-\d{6}")
 COORDINATES = re.compile(r"\d+\.\d{4,}, \d+\.\d{4,}")
@@ -50,9 +48,7 @@ async def test_photo_first_typed_address_and_change_then_file_image_and_position
     )
     geocoder.positions.append(feature("8 Place de Jaude 63000 Clermont-Ferrand", 3.0830, 45.7772, street="Place de Jaude"))
     bot = palabre.process(GEOCODER_URL=geocoder.url, COMMUNE_PHONE="04 73 00 00 00")
-    categories = tmp_path / "categories.yaml"
-    categories.write_text(CATEGORIES_YAML, encoding="utf-8")
-    await palabre_cli(bot, "categories", "import", str(categories))
+    await import_categories(bot, tmp_path)
     await bot.start()
     camille = fake.user(5101, "Camille")
     await onboard(camille)
@@ -120,9 +116,7 @@ async def test_without_a_photo_or_without_the_geocoder_the_resident_is_not_stuck
 ) -> None:
     # Nothing listens on this address search: the typed address is kept as it was typed.
     bot = palabre.process(GEOCODER_URL="http://127.0.0.1:9", COMMUNE_PHONE="04 73 00 00 00")
-    categories = tmp_path / "categories.yaml"
-    categories.write_text(CATEGORIES_YAML, encoding="utf-8")
-    await palabre_cli(bot, "categories", "import", str(categories))
+    await import_categories(bot, tmp_path)
     await bot.start()
     lou = fake.user(5102, "Lou")
     await onboard(lou)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 from pathlib import Path
 
 import httpx
@@ -14,9 +13,9 @@ from sqlalchemy import select
 
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Report, ReportPhoto
-from tests.e2e.fake_telegram import FakeTelegram, FakeUser, Json
-from tests.e2e.harness import BotProcess, PalabreFactory, onboard
-from tests.participation.reports_support import CATEGORIES_YAML
+from tests.e2e.fake_telegram import FakeTelegram, FakeUser
+from tests.e2e.fake_telegram.limits import Json
+from tests.e2e.harness import BotProcess, PalabreFactory, import_categories, onboard, palabre_cli
 
 AGENTS_CHAT = -1005001
 AGENT = 7001
@@ -32,28 +31,9 @@ async def human() -> None:
     await asyncio.sleep(HUMAN_PAUSE)
 
 
-async def palabre_cli(bot: BotProcess, *args: str) -> str:
-    """Run a `palabre` command against the story's database, as the operator would."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=bot.workdir,
-        env=bot.env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    assert process.returncode == 0, output.decode()
-    return output.decode()
-
-
 async def prepare(palabre: PalabreFactory, tmp_path: Path) -> BotProcess:
     bot = palabre.process(AGENTS_CHAT_ID=AGENTS_CHAT, OPEN311_API_KEYS=KEY)
-    categories = tmp_path / "categories.yaml"
-    categories.write_text(CATEGORIES_YAML, encoding="utf-8")
-    assert "Imported 3 categories" in await palabre_cli(bot, "categories", "import", str(categories))
+    assert "Imported 3 categories" in await import_categories(bot, tmp_path)
     await palabre_cli(bot, "role", "grant", str(AGENT), "agent")
     return await bot.start()
 
@@ -79,6 +59,16 @@ async def report_pothole(person: FakeUser, lat: float, lon: float, french: bool)
     await person.wait_message("Où est-ce" if french else "Where is it")
     await human()
     await person.send_location(lat, lon)
+
+
+async def file_pothole(person: FakeUser) -> str:
+    """A French resident reports the pothole at the school and sends it: the reference the bot gives back."""
+    await report_pothole(person, LAT, LON, french=True)
+    await person.wait_message("Merci de vérifier votre signalement")
+    await human()
+    await person.tap("Envoyer")
+    confirmation = await person.wait_message("porte le numéro")
+    return REF.search(confirmation["text"]).group(0)  # type: ignore[union-attr]
 
 
 async def read_report(database_url: str, ref: str) -> tuple[Report | None, list[ReportPhoto]]:
@@ -116,12 +106,7 @@ async def test_one_card_per_report_edited_in_place_with_notes_and_the_reporters_
     # A resident reports a pothole with a photo and a location, and gets a reference at once.
     camille = fake.user(7101, "Camille", language_code="fr")
     await onboard(camille)
-    await report_pothole(camille, LAT, LON, french=True)
-    await camille.wait_message("Merci de vérifier votre signalement")
-    await human()
-    await camille.tap("Envoyer")
-    confirmation = await camille.wait_message("porte le numéro")
-    ref = REF.search(confirmation["text"]).group(0)  # type: ignore[union-attr]
+    ref = await file_pothole(camille)
 
     # The agents' group gets its card with the photo, the place and the buttons.
     card = await agent.wait_message(ref, timeout=15)

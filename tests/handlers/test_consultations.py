@@ -304,7 +304,9 @@ async def test_an_official_builds_and_publishes_a_consultation_in_the_chat(resid
     await press(admin, "✅ Plus de question")
     await press(admin, "Maintenant")
     await admin.send("demain")
-    assert admin.last_reply() == "Nous n’avons pas compris cette date. Écrivez-la par exemple 15/12/2026 20:00."
+    assert admin.last_reply() == (
+        "Nous n’avons pas compris cette date. Écrivez-la par exemple\u00a0: «\u202f1er décembre 18h30\u202f», «\u202f01/12/2026 18h30\u202f» ou «\u202f2026-12-01 18:30\u202f»."
+    )
     await admin.send("31/12/2099 20:00")
     assert "Relisez la consultation" in admin.last_reply() and "eclairage-du-parc" in admin.last_reply()
     async with sessionmaker() as session:

@@ -167,9 +167,9 @@ async def test_stats_for_officials_only_as_text_and_report(resident_factory, ses
     assert anne.last_reply() == "Désolé, cette commande est réservée aux élus et chargés de participation."
     await make_official(sessionmaker, 6401)
     await official.send("/stats 2026-13-01")
-    assert (
-        official.last_reply()
-        == "Indiquez la période ainsi\u00a0: /stats 2026-09-01 2026-11-30 (ou /stats seul pour les 90 derniers jours)."
+    assert official.last_reply() == (
+        "Ce jour ou cette heure n’existe pas\u00a0: vérifiez la date saisie. "
+        "Pour une période\u00a0: /stats 1/09 30/11 (ou /stats seul pour les 90 derniers jours)."
     )
     await official.send("/stats")
     assert official.last_reply().startswith("Les chiffres de Palabre, du ")

@@ -29,7 +29,9 @@ async def test_official_announces_a_meeting_residents_answer_and_the_count_shows
     assert official.last_reply().startswith("📅 Nouvelle réunion publique.")
     await official.send("Avenir de la place <du> marché")
     await official.send("demain soir")
-    assert official.last_reply() == "Nous n’avons pas compris cette date. Écrivez-la comme ceci, par exemple 12/12/2026 18:30."
+    assert official.last_reply() == (
+        "Nous n’avons pas compris cette date. Écrivez-la par exemple\u00a0: «\u202f1er décembre 18h30\u202f», «\u202f01/12/2026 18h30\u202f» ou «\u202f2026-12-01 18:30\u202f»."
+    )
     await official.send("01/01/2020 18:30")
     assert official.last_reply() == "Cette date est passée. Indiquez une date à venir."
     await official.send(when.strftime("%d/%m/%Y %H:%M"))

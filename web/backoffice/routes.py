@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
 from aiogram.utils.i18n import I18n
@@ -39,7 +40,7 @@ from participation.consultations import (
     status_at,
 )
 from participation.consultations import Status as ConsultationStatus
-from participation.dates import parse_period
+from participation.dates import DateRefused, parse_day, parse_period
 from participation.feedback import FeedbackRefused, list_feedback
 from participation.languages import in_language
 from participation.report_desk import (
@@ -348,10 +349,11 @@ async def home(p: Page) -> web.Response:
 # --- Reports -------------------------------------------------------------------------------------
 
 
-def _day(text: str) -> date | None:
+def _day(text: str, tz: ZoneInfo) -> date | None:
+    """A filter's day, in the grammar officials type everywhere (the browser's date picker sends 2026-12-01)."""
     try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
+        return parse_day(text, tz) if text else None
+    except DateRefused:
         return None
 
 
@@ -390,8 +392,8 @@ async def reports_page(p: Page) -> web.Response:
         status=p.field("status") if p.field("status") in {s.value for s in Status} else None,
         category=p.field("category") or None,
         neighbourhood=p.field("neighbourhood") or None,
-        since=_day(p.field("since")),
-        until=_day(p.field("until")),
+        since=_day(p.field("since"), p.context.settings.tz),
+        until=_day(p.field("until"), p.context.settings.tz),
         agent=agent,
     )
     rows = await list_reports(p.session, wanted)
