@@ -48,8 +48,9 @@ from config.logs import setup_logging
 from config.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus, set_staff_menus
+from participation import report_cards
 from participation.consultations import POLL_KIND, record_poll_sent
-from participation.outbox import AGENTS_POST_KIND, record_sent_message_id
+from participation.outbox import AGENTS_POST_KIND
 from participation.roles import staff_in_reach
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
@@ -175,7 +176,10 @@ class BackgroundWork:
             self._bot,
             self._sessionmaker,
             rate=self._settings.broadcast_rate,
-            sent_hooks={POLL_KIND: record_poll_sent, AGENTS_POST_KIND: record_sent_message_id},
+            sent_hooks={POLL_KIND: record_poll_sent, AGENTS_POST_KIND: report_cards.record_posted},
+            # The agents' card of a report: edits and replies find the card's message when they go out.
+            resolvers={AGENTS_POST_KIND: report_cards.prepare_posts, report_cards.CARD_EDIT_KIND: report_cards.prepare_edits},
+            refused_hooks={report_cards.CARD_EDIT_KIND: report_cards.edit_refused},
             # Confirmed broadcasts are expanded into the outbox chunk by chunk, paced by sending.
             feeders=[
                 BroadcastFeeder(self._sessionmaker, self._i18n, self._settings),

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from participation import audit, consultations, outbox
+from participation import audit, consultations, outbox, report_cards
 from participation import feedback as feedback_module
 from participation import satisfaction as satisfaction_module
 from participation.reports import reports_personal_data, unlink_resident
@@ -132,7 +132,9 @@ async def redact_agents_posts(session: AsyncSession, reports: list[tuple[int, st
         )
         for row in rows:
             field = "caption" if row.method == "sendPhoto" else "text"
-            kept = {key: value for key, value in row.payload.items() if key in ("photo", "reply_markup")}
+            kept = {
+                key: value for key, value in row.payload.items() if key in ("photo", "reply_markup", report_cards.REPLY_MARKER)
+            }
             row.payload = {**kept, field: notice(ref)}
             session.add(row)
             # A post still in flight gets its edit from the sender's hook, once its message id is known.
@@ -140,6 +142,18 @@ async def redact_agents_posts(session: AsyncSession, reports: list[tuple[int, st
                 assert row.id is not None  # read from the table
                 await outbox.enqueue_post_edit(session, row.chat_id, row.id, row.sent_message_id, field, row.payload)
                 edits += 1
+        # Edits of the card not sent yet carry the old text: they say the notice too (the card gets it anyway).
+        waiting = await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == report_cards.CARD_EDIT_KIND,
+                OutboxMessage.dedupe_key.like(f"report:{report_id}:card:%"),
+                OutboxMessage.status.in_([outbox.Status.PENDING, outbox.Status.SENDING, outbox.Status.HELD]),
+            )
+        )
+        for row in waiting:
+            field = "caption" if row.method == "editMessageCaption" else "text"
+            row.payload = {**row.payload, field: notice(ref)}
+            session.add(row)
     await session.flush()
     return edits
 
