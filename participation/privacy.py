@@ -145,9 +145,9 @@ async def redact_agents_posts(session: AsyncSession, reports: list[tuple[int, st
         # Edits of the card not sent yet carry the old text: they say the notice too (the card gets it anyway).
         waiting = await session.scalars(
             select(OutboxMessage).where(
-                OutboxMessage.kind == report_cards.CARD_EDIT_KIND,
-                OutboxMessage.dedupe_key.like(f"report:{report_id}:card:%"),
-                OutboxMessage.status.in_([outbox.Status.PENDING, outbox.Status.SENDING, outbox.Status.HELD]),
+                col(OutboxMessage.kind) == report_cards.CARD_EDIT_KIND,
+                col(OutboxMessage.dedupe_key).like(f"report:{report_id}:card:%"),
+                col(OutboxMessage.status).in_([outbox.Status.PENDING, outbox.Status.SENDING, outbox.Status.HELD]),
             )
         )
         for row in waiting:
