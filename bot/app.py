@@ -49,8 +49,9 @@ from config.settings import Settings
 from handlers import build_root_router
 from handlers.menu import set_command_menus
 from notices.menus import queue_staff_menu
+from participation import report_cards
 from participation.consultations import POLL_KIND, record_poll_sent
-from participation.outbox import AGENTS_POST_KIND, record_sent_message_id
+from participation.outbox import AGENTS_POST_KIND
 from participation.roles import staff_in_reach
 from scheduler.core import JobContext, Scheduler
 from scheduler.sources import JOB_SOURCES
@@ -176,7 +177,10 @@ class BackgroundWork:
             self._bot,
             self._sessionmaker,
             rate=self._settings.broadcast_rate,
-            sent_hooks={POLL_KIND: record_poll_sent, AGENTS_POST_KIND: record_sent_message_id},
+            sent_hooks={POLL_KIND: record_poll_sent, AGENTS_POST_KIND: report_cards.record_posted},
+            # The agents' card of a report: edits and replies find the card's message when they go out.
+            resolvers={AGENTS_POST_KIND: report_cards.prepare_posts, report_cards.CARD_EDIT_KIND: report_cards.prepare_edits},
+            refused_hooks={report_cards.CARD_EDIT_KIND: report_cards.edit_refused},
             # Confirmed broadcasts are expanded into the outbox chunk by chunk, paced by sending.
             feeders=[
                 BroadcastFeeder(self._sessionmaker, self._i18n, self._settings),
@@ -323,9 +327,10 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
             await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True)
         else:
             if webhook:
+                assert settings.webhook_url is not None and settings.webhook_secret is not None  # checked by Settings
                 await bot.set_webhook(
-                    settings.webhook_url,  # type: ignore[arg-type]
-                    secret_token=settings.webhook_secret.get_secret_value(),  # type: ignore[union-attr]
+                    settings.webhook_url,
+                    secret_token=settings.webhook_secret.get_secret_value(),
                     allowed_updates=dp.resolve_used_update_types(),
                 )
                 await dp.emit_startup(bot=bot)

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from config.settings import Settings
 from notices import broadcasts as broadcast_texts
 from notices import meetings as meeting_texts
+from notices.locales import recipient_locale
 from participation import broadcasts, outbox
 from storage.db import SessionMaker
 from storage.models import Meeting
@@ -33,11 +34,12 @@ class BroadcastFeeder:
             if found is None:
                 return False
             broadcast, recipients = found
+            assert broadcast.id is not None  # read from the table
             meeting = await session.get(Meeting, broadcast.meeting_id) if broadcast.meeting_id else None
             rendered: dict[str, tuple[str, dict[str, Any]]] = {}
             rows = []
             for recipient in recipients:
-                locale = recipient.locale if recipient.locale in self._i18n.available_locales else self._i18n.default_locale
+                locale = recipient_locale(recipient.locale, self._i18n)
                 if locale not in rendered:
                     with self._i18n.context(), self._i18n.use_locale(locale):
                         if meeting is not None:
@@ -52,7 +54,7 @@ class BroadcastFeeder:
                         "method": method,
                         "payload": payload,
                         "kind": "meeting" if meeting is not None else "broadcast",
-                        "dedupe_key": broadcasts.dedupe_key(broadcast.id, recipient.resident_id),  # type: ignore[arg-type]
+                        "dedupe_key": broadcasts.dedupe_key(broadcast.id, recipient.resident_id),
                         "broadcast_id": broadcast.id,
                     }
                 )

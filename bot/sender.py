@@ -70,6 +70,13 @@ CHAT_MEMORY = 2_000
 
 # Called after a successful send, by message kind (e.g. remember the poll id of a native poll).
 SentHook = Callable[[AsyncSession, OutboxMessage, Any], Awaitable[None]]
+# Called in the claim's transaction for the claimed messages of a kind; returns those to send now
+# (the others it postponed or closed itself), e.g. an edit given the message id it must change.
+Resolver = Callable[[AsyncSession, list[OutboxMessage]], Awaitable[list[OutboxMessage]]]
+# Called, by message kind, when Telegram refuses a message (400/404), instead of failing it plainly.
+RefusedHook = Callable[[AsyncSession, OutboxMessage, str], Awaitable[None]]
+# Telegram's answer to an edit that changes nothing: the message already says it, a success.
+NOT_MODIFIED = "message is not modified"
 # Adds one bounded chunk of rows to the outbox before each batch (a confirmed broadcast being
 # expanded); True when it added something. Kept here so that expansion is paced by sending.
 Feeder = Callable[[], Awaitable[bool]]
@@ -256,10 +263,10 @@ class _Recorder:
         delivered = [outcome for outcome in outcomes if isinstance(outcome, Delivered)]
         # Deliveries first: a message that did arrive is sent, whatever else the group says about
         # its chat (a 403 from the same resident stops only what is still waiting).
-        await outbox.mark_sent_many(session, [outcome.message.id for outcome in delivered])  # type: ignore[arg-type]
-        for outcome in delivered:
-            if outcome.hook is not None:
-                await outcome.hook(session, outcome.message, outcome.result)
+        await outbox.mark_sent_many(session, [outcome.message.id for outcome in delivered if outcome.message.id is not None])
+        for done in delivered:
+            if done.hook is not None:
+                await done.hook(session, done.message, done.result)
         for outcome in outcomes:
             if isinstance(outcome, Blocked):
                 await outbox.mark_unreachable(session, outcome.chat_id, "403 forbidden")
@@ -284,6 +291,8 @@ class OutboxSender:
         *,
         rate: float,
         sent_hooks: dict[str, SentHook] | None = None,
+        resolvers: dict[str, Resolver] | None = None,
+        refused_hooks: dict[str, RefusedHook] | None = None,
         feeders: list[Feeder] | None = None,
         max_in_flight: int = 64,
         fence: Fence | None = None,
@@ -295,6 +304,8 @@ class OutboxSender:
         self._sessionmaker = sessionmaker
         self._limiter = RateLimiter(rate)
         self._hooks = sent_hooks or {}
+        self._resolvers = resolvers or {}
+        self._refused_hooks = refused_hooks or {}
         self._feeders = feeders or []
         # A batch is about one second of sending: it bounds what is claimed at any time.
         self.batch_size = max(1, min(200, int(rate)))
@@ -401,7 +412,7 @@ class OutboxSender:
             if not self._may_send():
                 raise LeadershipLost
             async with self._sessionmaker.begin() as session:
-                batch = await outbox.claim_due(session, limit=limit)
+                batch = await self._resolve(session, await outbox.claim_due(session, limit=limit))
                 if batch and self._fence is not None:
                     # In the claim's transaction: what a stale leader claims is rolled back.
                     await self._fence.confirm(session)
@@ -420,6 +431,17 @@ class OutboxSender:
             self._next_claim_at = 0.0
         else:  # nothing due: look again later, or as soon as something is enqueued (wake)
             self._next_claim_at = time.monotonic() + IDLE_POLL_SECONDS
+
+    async def _resolve(self, session: AsyncSession, batch: list[OutboxMessage]) -> list[OutboxMessage]:
+        """Let each kind's resolver prepare its claimed messages; the batch keeps its order."""
+        if not self._resolvers or not any(message.kind in self._resolvers for message in batch):
+            return batch
+        kept: set[int] = set()
+        for kind, resolver in self._resolvers.items():
+            mine = [message for message in batch if message.kind == kind]
+            if mine:
+                kept.update(id(message) for message in await resolver(session, mine))
+        return [message for message in batch if message.kind not in self._resolvers or id(message) in kept]
 
     async def _dispatch(self, claim: int, message: OutboxMessage) -> None:
         assert message.id is not None
@@ -491,14 +513,14 @@ class OutboxSender:
         self._recorder.hurry()
         await asyncio.gather(*self._deliveries, return_exceptions=True)
         await self._recorder.flush()
-        unsent = [message.id for _, message in self._queue]
+        unsent = [message.id for _, message in self._queue if message.id is not None]
         self._queue.clear()
         if unsent and self.fenced:
             # A new leader may have released and claimed them again already: theirs to send now.
             log.warning("outbox: leadership lost; %d claimed messages are left to the next leader", len(unsent))
         elif unsent:
             async with self._sessionmaker.begin() as session:
-                await outbox.release(session, unsent)  # type: ignore[arg-type]
+                await outbox.release(session, unsent)
             self._claimed -= len(unsent)
 
     async def _call(self, message: OutboxMessage) -> Outcome:
@@ -520,7 +542,12 @@ class OutboxSender:
         except (TelegramBadRequest, TelegramNotFound, ValueError, FileNotFoundError) as exc:
             # Telegram refused the message itself: sending it again would fail the same way.
             reason = type(exc).__name__ + ": " + str(getattr(exc, "message", exc))
+            if message.method.startswith("edit") and NOT_MODIFIED in reason:
+                return Delivered(message, None, self._hooks.get(message.kind))
             log.warning("outbox: message %s refused (%s)", message_id, reason)
+            refused = self._refused_hooks.get(message.kind)
+            if refused is not None:
+                return lambda session: refused(session, message, reason)
             return lambda session: outbox.fail(session, message_id, reason)
         except (TimeoutError, TelegramNetworkError, TelegramServerError, OSError) as exc:
             reason = type(exc).__name__

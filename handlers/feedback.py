@@ -94,14 +94,14 @@ async def _save(
 
 
 @officials_router.message(Command("feedbacks"))
-async def cmd_feedbacks(message: Message, session: AsyncSession) -> None:
+async def cmd_feedbacks(message: Message, session: AsyncSession, settings: Settings, i18n: I18n) -> None:
     """/feedbacks: the feedback waiting for an answer, each with an answer button."""
     rows = await feedback.list_feedback(session, unanswered_only=True, limit=10)
     if not rows:
         await message.answer(say.nothing_waiting())
         return
     for row in rows:
-        text, keyboard = say.feedback_item(row)
+        text, keyboard = say.feedback_item(row, settings, i18n.current_locale)
         await message.answer(text, reply_markup=keyboard)
 
 

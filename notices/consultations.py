@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
 from notices.labels import capitalized, spoken_date, town_hall
+from notices.locales import recipient_locale
 from participation import consultations as domain
 from participation import outbox
 from participation.consultations import OpenConsultation, Refusal, Refused, ResponseStatus, ResponseView
@@ -47,7 +48,7 @@ async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I
     question = domain.questions_of(consultation)[0]
     count = 0
     for resident in await domain.poll_audience(session, consultation):
-        locale = resident.locale or default_locale
+        locale = recipient_locale(resident, i18n)
         with i18n.use_locale(locale):
             intro = _(
                 "🗳 {town_hall} asks you: “{title}”. You can answer until {date}.\n"

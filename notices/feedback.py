@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
+from notices.labels import spoken_date
 from notices.locales import recipient_locale
 from participation import feedback, outbox
 from participation.audit import Source
@@ -124,11 +125,10 @@ def nothing_waiting() -> str:
     return _("No feedback is waiting for an answer.")
 
 
-def feedback_item(row: feedback.FeedbackRow) -> tuple[str, InlineKeyboardMarkup]:
-    """One feedback in an official's /feedbacks list, with its answer button."""
-    text = _("💬 <b>Feedback #{id}</b> ({date})\n\n{text}").format(
-        id=row.id, date=row.created_at.strftime("%Y-%m-%d"), text=html.escape(row.text, quote=False)
-    )
+def feedback_item(row: feedback.FeedbackRow, settings: Settings, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    """One feedback in an official's /feedbacks list, with its answer button (its day as a mairie writes it)."""
+    day = spoken_date(row.created_at, settings.tz, locale, with_time=False)
+    text = _("💬 <b>Feedback #{id}</b> ({date})\n\n{text}").format(id=row.id, date=day, text=html.escape(row.text, quote=False))
     return text, answer_keyboard(row.id)
 
 

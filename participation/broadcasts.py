@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Result, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import audit, outbox
 from participation.consultations import ResponseStatus, status_at
@@ -34,6 +35,7 @@ from storage.models import (
     Topic,
 )
 from storage.types import utcnow
+from storage.upsert import affected_rows
 
 MAX_TEXT = 3500  # Telegram allows 4096; room is left for the header added in each language
 MAX_CAPTION = 900  # Telegram allows 1024 characters of caption under a photo
@@ -103,55 +105,70 @@ class Recipient:
     locale: str | None
 
 
-def reachable_residents() -> Select[Any]:
+# Resident id, Telegram id and locale: who receives a notification, and in which language.
+RecipientQuery = Select[int | None, int | None, str | None]
+
+
+def recipients_from(rows: Result[int | None, int | None, str | None]) -> list[Recipient]:
+    """The recipients a RecipientQuery found: stored residents, each with a Telegram id (the query requires one)."""
+    recipients: list[Recipient] = []
+    for resident_id, telegram_id, locale in rows:
+        assert resident_id is not None and telegram_id is not None
+        recipients.append(Recipient(resident_id, telegram_id, locale))
+    return recipients
+
+
+def reachable_residents() -> RecipientQuery:
     """Residents a notification may go to: consented, not erased, notifications on, bot not blocked."""
-    return select(Resident.id, Resident.telegram_id, Resident.locale).where(
-        Resident.telegram_id.is_not(None),
-        Resident.consent_at.is_not(None),
-        Resident.consent_version == NOTICE_VERSION,
-        Resident.erased_at.is_(None),
-        Resident.unreachable_at.is_(None),
-        Resident.notifications_enabled.is_(True),
+    return select(col(Resident.id), col(Resident.telegram_id), col(Resident.locale)).where(
+        col(Resident.telegram_id).is_not(None),
+        col(Resident.consent_at).is_not(None),
+        col(Resident.consent_version) == NOTICE_VERSION,
+        col(Resident.erased_at).is_(None),
+        col(Resident.unreachable_at).is_(None),
+        col(Resident.notifications_enabled).is_(True),
     )
 
 
-async def participants_of(session: AsyncSession, slug: str) -> Select[Any]:
+async def participants_of(session: AsyncSession, slug: str) -> Select[int | None]:
     """Resident ids of those who took part in consultation `slug` (submitted a response)."""
-    consultation_id = await session.scalar(select(Consultation.id).where(Consultation.slug == slug))
+    consultation_id = await session.scalar(select(col(Consultation.id)).where(col(Consultation.slug) == slug))
     if consultation_id is None:
         raise UnknownAudience(f"consultation:{slug}")
-    return select(ConsultationResponse.resident_id).where(
-        ConsultationResponse.consultation_id == consultation_id,
-        ConsultationResponse.status == ResponseStatus.SUBMITTED,
+    return select(col(ConsultationResponse.resident_id)).where(
+        col(ConsultationResponse.consultation_id) == consultation_id,
+        col(ConsultationResponse.status) == ResponseStatus.SUBMITTED,
     )
 
 
-async def audience_query(session: AsyncSession, audience: Audience) -> Select[Any]:
+async def audience_query(session: AsyncSession, audience: Audience) -> RecipientQuery:
     """The recipients of `audience`, as a query (never loaded all at once)."""
     query = reachable_residents()
     if audience.kind == AudienceKind.TOPIC:
         if await session.get(Topic, audience.value) is None:
             raise UnknownAudience(str(audience))
-        query = query.where(Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == audience.value)))
+        query = query.where(
+            col(Resident.id).in_(select(col(Subscription.resident_id)).where(col(Subscription.topic_code) == audience.value))
+        )
     elif audience.kind == AudienceKind.NEIGHBOURHOOD:
         if await session.get(Neighbourhood, audience.value) is None:
             raise UnknownAudience(str(audience))
-        query = query.where(Resident.neighbourhood == audience.value)
+        query = query.where(col(Resident.neighbourhood) == audience.value)
     elif audience.kind == AudienceKind.AGE:
         if audience.value is None or not AgeBracket.known(audience.value):
             raise UnknownAudience(str(audience))
-        query = query.where(Resident.age_bracket == audience.value)
+        query = query.where(col(Resident.age_bracket) == audience.value)
     elif audience.kind == AudienceKind.CONSULTATION:
         assert audience.value is not None
-        query = query.where(Resident.id.in_(await participants_of(session, audience.value)))
+        query = query.where(col(Resident.id).in_(await participants_of(session, audience.value)))
     elif audience.kind == AudienceKind.UNDERREPRESENTED:
         query = await _under_represented_query(session, query, audience)
     return query
 
 
-async def _under_represented_query(session: AsyncSession, query: Select[Any], audience: Audience) -> Select[Any]:
+async def _under_represented_query(session: AsyncSession, query: RecipientQuery, audience: Audience) -> RecipientQuery:
     """Residents of the consultation's audience, in an under-represented group, who have not submitted."""
-    consultation = await session.scalar(select(Consultation).where(Consultation.slug == audience.value))
+    consultation = await session.scalar(select(Consultation).where(col(Consultation.slug) == audience.value))
     if consultation is None:
         raise UnknownAudience(str(audience))
     if status_at(consultation) != ConsultationStatus.OPEN:
@@ -161,13 +178,16 @@ async def _under_represented_query(session: AsyncSession, query: Select[Any], au
         raise AudienceUnavailable(str(audience), "no_population")
     hoods = [g.code for g in groups if g.dimension == "neighbourhood"]
     ages = [g.code for g in groups if g.dimension == "age"]
-    answered = select(ConsultationResponse.resident_id).where(
-        ConsultationResponse.consultation_id == consultation.id,
-        ConsultationResponse.status == ResponseStatus.SUBMITTED,
+    answered = select(col(ConsultationResponse.resident_id)).where(
+        col(ConsultationResponse.consultation_id) == consultation.id,
+        col(ConsultationResponse.status) == ResponseStatus.SUBMITTED,
     )
-    query = query.where(Resident.id.not_in(answered), or_(Resident.neighbourhood.in_(hoods), Resident.age_bracket.in_(ages)))
+    query = query.where(
+        col(Resident.id).not_in(answered),
+        or_(col(Resident.neighbourhood).in_(hoods), col(Resident.age_bracket).in_(ages)),
+    )
     if consultation.neighbourhoods:
-        query = query.where(Resident.neighbourhood.in_(consultation.neighbourhoods))
+        query = query.where(col(Resident.neighbourhood).in_(consultation.neighbourhoods))
     return query
 
 
@@ -222,11 +242,11 @@ async def confirm(
     session: AsyncSession, broadcast_id: int, *, actor_telegram_id: int | None, source: audit.Source
 ) -> Broadcast | None:
     """Confirm a draft (claimed: a double tap confirms once); None when it is not a draft of `actor`."""
-    query = update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == Status.DRAFT)
+    query = update(Broadcast).where(col(Broadcast.id) == broadcast_id, col(Broadcast.status) == Status.DRAFT)
     if source == audit.Source.CHAT:
-        query = query.where(Broadcast.created_by == actor_telegram_id)
+        query = query.where(col(Broadcast.created_by) == actor_telegram_id)
     result = await session.execute(query.values(status=Status.CONFIRMED, confirmed_at=utcnow()))
-    if not result.rowcount:
+    if not affected_rows(result):
         return None
     broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
     assert broadcast is not None
@@ -258,16 +278,16 @@ async def cancel(session: AsyncSession, broadcast_id: int, *, actor_telegram_id:
 async def next_chunk(session: AsyncSession, *, limit: int = CHUNK) -> tuple[Broadcast, list[Recipient]] | None:
     """The next recipients of the oldest confirmed broadcast, after its cursor; None when none waits."""
     broadcast = await session.scalar(
-        select(Broadcast).where(Broadcast.status == Status.CONFIRMED).order_by(Broadcast.id).limit(1)
+        select(Broadcast).where(col(Broadcast.status) == Status.CONFIRMED).order_by(col(Broadcast.id)).limit(1)
     )
     if broadcast is None:
         return None
     try:
         query = await audience_query(session, audience_of(broadcast))
     except UnknownAudience:  # the topic or neighbourhood was removed after confirmation
-        query = reachable_residents().where(Resident.id.is_(None))
-    rows = await session.execute(query.where(Resident.id > broadcast.cursor).order_by(Resident.id).limit(limit))
-    return broadcast, [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+        query = reachable_residents().where(col(Resident.id).is_(None))
+    rows = await session.execute(query.where(col(Resident.id) > broadcast.cursor).order_by(col(Resident.id)).limit(limit))
+    return broadcast, recipients_from(rows)
 
 
 async def advance_cursor(
@@ -292,7 +312,7 @@ async def advance_cursor(
         values.update(status=done, queued_at=utcnow())
     if values:
         model = type(row)
-        await session.execute(update(model).where(model.id == row.id, model.status == expanding).values(**values))
+        await session.execute(update(model).where(col(model.id) == row.id, col(model.status) == expanding).values(**values))
 
 
 async def chunk_done(session: AsyncSession, broadcast: Broadcast, recipients: list[Recipient], *, limit: int = CHUNK) -> None:

@@ -8,11 +8,13 @@ from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import audit
 from participation.text import clean_visible
 from storage.models import Feedback, Resident
 from storage.types import utcnow
+from storage.upsert import affected_rows
 
 MAX_LENGTH = 2000
 
@@ -73,25 +75,28 @@ async def submit(session: AsyncSession, resident: Resident, text: str | None, *,
 async def list_feedback(session: AsyncSession, *, unanswered_only: bool = False, limit: int = 50) -> list[FeedbackRow]:
     """The most recent feedback first."""
     query = (
-        select(Feedback, Resident.pseudonym)
-        .join(Resident, Resident.id == Feedback.resident_id)
-        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+        select(Feedback, col(Resident.pseudonym))
+        .join(Resident, col(Resident.id) == col(Feedback.resident_id))
+        .order_by(col(Feedback.created_at).desc(), col(Feedback.id).desc())
         .limit(limit)
     )
     if unanswered_only:
-        query = query.where(Feedback.answered_at.is_(None))
+        query = query.where(col(Feedback.answered_at).is_(None))
     rows = await session.execute(query)
-    return [
-        FeedbackRow(
-            id=fb.id,
-            pseudonym=pseudonym,
-            text=fb.text,
-            created_at=fb.created_at,
-            answer=fb.answer,
-            answered_at=fb.answered_at,
+    listed: list[FeedbackRow] = []
+    for fb, pseudonym in rows.all():
+        assert fb.id is not None  # read from the table
+        listed.append(
+            FeedbackRow(
+                id=fb.id,
+                pseudonym=pseudonym,
+                text=fb.text,
+                created_at=fb.created_at,
+                answer=fb.answer,
+                answered_at=fb.answered_at,
+            )
         )
-        for fb, pseudonym in rows.all()
-    ]
+    return listed
 
 
 async def answer(
@@ -108,17 +113,17 @@ async def answer(
     at = now or utcnow()
     claimed = await session.execute(
         update(Feedback)
-        .where(Feedback.id == feedback_id, Feedback.answered_at.is_(None))
+        .where(col(Feedback.id) == feedback_id, col(Feedback.answered_at).is_(None))
         .values(answer=cleaned, answered_at=at, answered_by=actor_telegram_id)
     )
     row = await session.get(Feedback, feedback_id)
     if row is None:
         raise FeedbackRefused(FeedbackRefusal.UNKNOWN)
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(claimed) != 1:
         raise FeedbackRefused(FeedbackRefusal.ALREADY_ANSWERED)
     await session.refresh(row)
     resident = await session.get(Resident, row.resident_id)
-    assert resident is not None
+    assert resident is not None and resident.id is not None
     await audit.record(
         session,
         actor_telegram_id=actor_telegram_id,
@@ -129,14 +134,14 @@ async def answer(
     return AnswerDelivery(
         feedback=row,
         chat_id=None if resident.erased_at is not None else resident.telegram_id,
-        resident_id=resident.id,  # type: ignore[arg-type]
+        resident_id=resident.id,
         locale=resident.locale,
     )
 
 
 async def personal_data(session: AsyncSession, resident: Resident) -> list[dict[str, str | None]]:
     """The resident's feedback and the answers they got (for /mydata)."""
-    rows = await session.scalars(select(Feedback).where(Feedback.resident_id == resident.id).order_by(Feedback.id))
+    rows = await session.scalars(select(Feedback).where(col(Feedback.resident_id) == resident.id).order_by(col(Feedback.id)))
     return [
         {
             "written_at": row.created_at.isoformat(),
@@ -158,9 +163,15 @@ async def officials_to_tell(session: AsyncSession, admin_ids: list[int]) -> list
     """Who hears of a new feedback: officials and admins (in their language when we know it)."""
     from storage.models import RoleGrant
 
-    ids = set(admin_ids) | set(await session.scalars(select(RoleGrant.telegram_id).where(RoleGrant.role == "official")))
-    locales = (
-        dict((await session.execute(select(Resident.telegram_id, Resident.locale).where(Resident.telegram_id.in_(ids)))).all())
+    ids = set(admin_ids) | set(await session.scalars(select(col(RoleGrant.telegram_id)).where(col(RoleGrant.role) == "official")))
+    locales: dict[int | None, str | None] = (
+        dict(
+            (
+                await session.execute(
+                    select(col(Resident.telegram_id), col(Resident.locale)).where(col(Resident.telegram_id).in_(ids))
+                )
+            ).all()
+        )
         if ids
         else {}
     )

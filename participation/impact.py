@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import publication
 from participation.consultations import ResponseStatus
@@ -81,23 +82,26 @@ class Impact:
 async def consultations_of(session: AsyncSession, resident: Resident, *, now: datetime) -> list[ConsultationImpact]:
     """The consultations the resident answered (or started), most recent first."""
     rows = await session.execute(
-        select(Consultation, ConsultationResponse.status)
-        .join(ConsultationResponse, ConsultationResponse.consultation_id == Consultation.id)
-        .where(ConsultationResponse.resident_id == resident.id)
-        .order_by(Consultation.closes_at.desc(), Consultation.id.desc())
+        select(Consultation, col(ConsultationResponse.status))
+        .join(ConsultationResponse, col(ConsultationResponse.consultation_id) == col(Consultation.id))
+        .where(col(ConsultationResponse.resident_id) == resident.id)
+        .order_by(col(Consultation.closes_at).desc(), col(Consultation.id).desc())
     )
-    return [
-        ConsultationImpact(
-            consultation_id=c.id,  # type: ignore[arg-type]
-            slug=c.slug,
-            title=c.title,
-            closes_at=c.closes_at,
-            closed=c.closes_at <= now,
-            finished=status == ResponseStatus.SUBMITTED,
-            publication=await publication_of(session, c.id),  # type: ignore[arg-type]
+    impacts: list[ConsultationImpact] = []
+    for c, status in rows.all():
+        assert c.id is not None  # read from the table
+        impacts.append(
+            ConsultationImpact(
+                consultation_id=c.id,
+                slug=c.slug,
+                title=c.title,
+                closes_at=c.closes_at,
+                closed=c.closes_at <= now,
+                finished=status == ResponseStatus.SUBMITTED,
+                publication=await publication_of(session, c.id),
+            )
         )
-        for c, status in rows.all()
-    ]
+    return impacts
 
 
 async def impact_of(session: AsyncSession, resident: Resident, *, now: datetime) -> Impact:

@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, delete, func, select, update
+from sqlalchemy import CursorResult, Result, String, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import col
 
 from storage.models import OutboxMessage, Resident
 from storage.types import utcnow
@@ -55,6 +57,18 @@ class Status(StrEnum):
     UNREACHABLE = "unreachable"
     # Waiting in a restored backup: it may have gone out after the backup was taken (db restore).
     HELD = "held"
+    # Not sent because it no longer had a purpose (an edit outdated by a newer one).
+    SKIPPED = "skipped"
+
+
+def _table() -> Table:
+    """The outbox's Table, for the inserts that skip duplicates (SQLModel does not type `__table__`)."""
+    return OutboxMessage.metadata.tables["outbox_message"]
+
+
+def _changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE changed (an UPDATE's result is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 async def enqueue(
@@ -88,7 +102,7 @@ async def enqueue(
         return True
     return await insert_ignore(
         session,
-        OutboxMessage.__table__,  # type: ignore[arg-type]
+        _table(),
         row.model_dump(exclude={"id"}),
         ["dedupe_key"],
     )
@@ -117,7 +131,7 @@ async def enqueue_many(session: AsyncSession, messages: list[dict[str, Any]]) ->
         ).model_dump(exclude={"id"})
         for message in messages
     ]
-    return await insert_many_ignore(session, OutboxMessage.__table__, rows, ["dedupe_key"])  # type: ignore[arg-type]
+    return await insert_many_ignore(session, _table(), rows, ["dedupe_key"])
 
 
 async def release_in_flight(session: AsyncSession) -> int:
@@ -127,17 +141,17 @@ async def release_in_flight(session: AsyncSession) -> int:
     delivered just before the process stopped, without the delivery being recorded.
     """
     result = await session.execute(
-        update(OutboxMessage).where(OutboxMessage.status == Status.SENDING).values(status=Status.PENDING)
+        update(OutboxMessage).where(col(OutboxMessage.status) == Status.SENDING).values(status=Status.PENDING)
     )
-    return result.rowcount or 0
+    return _changed(result)
 
 
 async def release(session: AsyncSession, message_ids: list[int]) -> None:
     """Hand back claimed messages that were not sent (the sender stopping): not a try."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == Status.SENDING)
-        .values(status=Status.PENDING, attempts=OutboxMessage.attempts - 1)
+        .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.status) == Status.SENDING)
+        .values(status=Status.PENDING, attempts=col(OutboxMessage.attempts) - 1)
     )
 
 
@@ -146,9 +160,9 @@ async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None =
     now = now or utcnow()
     ids = list(
         await session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == Status.PENDING, OutboxMessage.not_before <= now)
-            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            select(col(OutboxMessage.id))
+            .where(col(OutboxMessage.status) == Status.PENDING, col(OutboxMessage.not_before) <= now)
+            .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
             .limit(limit)
         )
     )
@@ -156,15 +170,15 @@ async def claim_due(session: AsyncSession, *, limit: int, now: datetime | None =
         return []
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), _NotIndexed(OutboxMessage.status) == Status.PENDING)
-        .values(status=Status.SENDING, attempts=OutboxMessage.attempts + 1)
+        .where(col(OutboxMessage.id).in_(ids), _NotIndexed(col(OutboxMessage.status)) == Status.PENDING)
+        .values(status=Status.SENDING, attempts=col(OutboxMessage.attempts) + 1)
         # The rows are read again just below: nothing in the session to synchronise.
         .execution_options(synchronize_session=False)
     )
     rows = await session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == Status.SENDING)
-        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == Status.SENDING)
+        .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
         .execution_options(populate_existing=True)
     )
     return list(rows)
@@ -177,7 +191,7 @@ async def mark_sent_many(session: AsyncSession, message_ids: list[int]) -> None:
         return
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids))
+        .where(col(OutboxMessage.id).in_(message_ids))
         .values(status=Status.SENT, sent_at=utcnow(), last_error=None)
         # No ORM object of these rows is kept in the session: nothing to synchronise.
         .execution_options(synchronize_session=False)
@@ -189,10 +203,10 @@ async def postpone(session: AsyncSession, message_id: int, seconds: float, reaso
     # Only while still claimed: a 403 recorded meanwhile stopped it, and must not be undone.
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == Status.SENDING)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == Status.SENDING)
         .values(
             status=Status.PENDING,
-            attempts=OutboxMessage.attempts - 1,
+            attempts=col(OutboxMessage.attempts) - 1,
             not_before=until if until is not None else utcnow() + timedelta(seconds=seconds),
             last_error=reason[:300],
         )
@@ -208,7 +222,7 @@ async def retry_or_fail(session: AsyncSession, message: OutboxMessage, reason: s
         not_before = utcnow() + timedelta(seconds=min(2**message.attempts, 300))
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.status == Status.SENDING)  # see postpone
+        .where(col(OutboxMessage.id) == message.id, col(OutboxMessage.status) == Status.SENDING)  # see postpone
         .values(status=status, not_before=not_before, last_error=reason[:300])
     )
     return status
@@ -218,8 +232,18 @@ async def fail(session: AsyncSession, message_id: int, reason: str) -> None:
     """Give up at once: Telegram refused the message itself (it would refuse it again)."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == Status.SENDING)  # see postpone
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == Status.SENDING)  # see postpone
         .values(status=Status.FAILED, last_error=reason[:300])
+    )
+
+
+async def skip(session: AsyncSession, message_ids: list[int], reason: str) -> None:
+    """Close claimed messages without sending them: they have no purpose any more."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.status) == Status.SENDING)
+        .values(status=Status.SKIPPED, last_error=reason[:300])
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -227,11 +251,13 @@ async def mark_unreachable(session: AsyncSession, chat_id: int, reason: str) -> 
     """The resident blocked the bot: stop every message to them and remember it."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status.in_([Status.PENDING, Status.SENDING]))
+        .where(col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.status).in_([Status.PENDING, Status.SENDING]))
         .values(status=Status.UNREACHABLE, last_error=reason[:300])
     )
     await session.execute(
-        update(Resident).where(Resident.telegram_id == chat_id, Resident.unreachable_at.is_(None)).values(unreachable_at=utcnow())
+        update(Resident)
+        .where(col(Resident.telegram_id) == chat_id, col(Resident.unreachable_at).is_(None))
+        .values(unreachable_at=utcnow())
     )
 
 
@@ -255,16 +281,17 @@ async def record_sent_message_id(session: AsyncSession, message: OutboxMessage, 
         return
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id)
+        .where(col(OutboxMessage.id) == message.id)
         .values(sent_message_id=message_id)
         .execution_options(synchronize_session=False)
     )
     # Its author erased their data while it was in flight: the text was redacted in the row
     # (not in what went out), so the edit is queued now that the message id is known.
-    current = await session.scalar(select(OutboxMessage.payload).where(OutboxMessage.id == message.id))
+    current = await session.scalar(select(col(OutboxMessage.payload)).where(col(OutboxMessage.id) == message.id))
     field = "caption" if message.method == "sendPhoto" else "text"
     if current is not None and current.get(field) != message.payload.get(field):
-        await enqueue_post_edit(session, message.chat_id, message.id, message_id, field, current)  # type: ignore[arg-type]
+        assert message.id is not None
+        await enqueue_post_edit(session, message.chat_id, message.id, message_id, field, current)
 
 
 async def enqueue_post_edit(
@@ -284,7 +311,7 @@ async def enqueue_post_edit(
     )
 
 
-DONE_STATUSES = (Status.SENT, Status.FAILED, Status.UNREACHABLE)
+DONE_STATUSES = (Status.SENT, Status.FAILED, Status.UNREACHABLE, Status.SKIPPED)
 
 
 async def purge_done(session: AsyncSession, older_than: datetime, *, dry_run: bool) -> int:
@@ -293,10 +320,10 @@ async def purge_done(session: AsyncSession, older_than: datetime, *, dry_run: bo
     The agents' posts of reports stay, reduced to what editing them needs (chat, message id,
     buttons): their text goes, and an erasure can still reach the copy in the group.
     """
-    done = OutboxMessage.status.in_([s.value for s in DONE_STATUSES]) & (
-        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < older_than
+    done = col(OutboxMessage.status).in_([s.value for s in DONE_STATUSES]) & (
+        func.coalesce(col(OutboxMessage.sent_at), col(OutboxMessage.created_at)) < older_than
     )
-    kept = (OutboxMessage.kind == AGENTS_POST_KIND) & OutboxMessage.sent_message_id.is_not(None)
+    kept = (col(OutboxMessage.kind) == AGENTS_POST_KIND) & col(OutboxMessage.sent_message_id).is_not(None)
     deletable = int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(done, ~kept)) or 0)
     posts = list(await session.scalars(select(OutboxMessage).where(done, kept)))
     reducible = [row for row in posts if set(row.payload) - {"reply_markup"}]
@@ -315,16 +342,16 @@ async def after_restore(session: AsyncSession, *, taken_at: datetime | None, res
     Messages claimed or pending when the backup was taken may have been delivered since; sending
     them again would repeat every notice and broadcast of that time.
     """
-    waiting = OutboxMessage.status.in_([Status.PENDING.value, Status.SENDING.value])
+    waiting: ColumnElement[bool] = col(OutboxMessage.status).in_([Status.PENDING.value, Status.SENDING.value])
     if taken_at is not None:
-        waiting = waiting & (OutboxMessage.created_at <= taken_at)
+        waiting = waiting & (col(OutboxMessage.created_at) <= taken_at)
     result = await session.execute(
         update(OutboxMessage)
         .where(waiting)
         .values(status=Status.PENDING if resend else Status.HELD)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return _changed(result)
 
 
 @dataclass(frozen=True)
@@ -340,9 +367,9 @@ class DeliveryFigures:
 
 
 async def delivery_figures(session: AsyncSession, *, broadcast_id: int | None = None) -> DeliveryFigures:
-    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    query = select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
     if broadcast_id is not None:
-        query = query.where(OutboxMessage.broadcast_id == broadcast_id)
+        query = query.where(col(OutboxMessage.broadcast_id) == broadcast_id)
     counts = dict((await session.execute(query)).all())
     return DeliveryFigures(
         sent=counts.get(Status.SENT, 0),

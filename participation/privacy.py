@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from participation import audit, consultations, outbox
+from participation import audit, consultations, outbox, report_cards
 from participation import feedback as feedback_module
 from participation import satisfaction as satisfaction_module
 from participation.reports import reports_personal_data, unlink_resident
@@ -49,11 +50,11 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
     """Everything stored about `resident`, as plain JSON-ready data (the /mydata file)."""
     assert resident.telegram_id is not None
     telegram_id = resident.telegram_id
-    roles = list(await session.scalars(select(RoleGrant.role).where(RoleGrant.telegram_id == telegram_id)))
+    roles = list(await session.scalars(select(col(RoleGrant.role)).where(col(RoleGrant.telegram_id) == telegram_id)))
     conversations = [
         {"state": row.state, "data": row.data, "updated_at": _iso(row.updated_at)}
         for row in await session.scalars(
-            select(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id)))
+            select(ConversationState).where(col(ConversationState.key).like(_conversation_key_pattern(telegram_id)))
         )
     ]
     messages = [
@@ -65,7 +66,7 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
             "text": row.payload.get("text") or row.payload.get("caption") or row.payload.get("question"),
         }
         for row in await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.chat_id == telegram_id).order_by(OutboxMessage.id)
+            select(OutboxMessage).where(col(OutboxMessage.chat_id) == telegram_id).order_by(col(OutboxMessage.id))
         )
     ]
     return {
@@ -88,17 +89,24 @@ async def personal_data(session: AsyncSession, resident: Resident) -> dict[str, 
         **await reports_personal_data(session, resident),
         "subscribed_topics": list(
             await session.scalars(
-                select(Subscription.topic_code).where(Subscription.resident_id == resident.id).order_by(Subscription.topic_code)
+                select(col(Subscription.topic_code))
+                .where(col(Subscription.resident_id) == resident.id)
+                .order_by(col(Subscription.topic_code))
             )
         ),
         "meeting_answers": [
             {"meeting": title, "starts_at": _iso(starts_at), "will_come": will_come, "answered_at": _iso(answered_at)}
             for title, starts_at, will_come, answered_at in (
                 await session.execute(
-                    select(Meeting.title, Meeting.starts_at, MeetingAnswer.will_come, MeetingAnswer.answered_at)
-                    .join(Meeting, Meeting.id == MeetingAnswer.meeting_id)
-                    .where(MeetingAnswer.resident_id == resident.id)
-                    .order_by(Meeting.starts_at)
+                    select(
+                        col(Meeting.title),
+                        col(Meeting.starts_at),
+                        col(MeetingAnswer.will_come),
+                        col(MeetingAnswer.answered_at),
+                    )
+                    .join(Meeting, col(Meeting.id) == col(MeetingAnswer.meeting_id))
+                    .where(col(MeetingAnswer.resident_id) == resident.id)
+                    .order_by(col(Meeting.starts_at))
                 )
             ).all()
         ],
@@ -118,18 +126,34 @@ async def redact_agents_posts(session: AsyncSession, reports: list[tuple[int, st
     for report_id, ref in reports:
         rows = await session.scalars(
             select(OutboxMessage).where(
-                OutboxMessage.kind == outbox.AGENTS_POST_KIND, OutboxMessage.dedupe_key.like(f"report:{report_id}:agents:%")
+                col(OutboxMessage.kind) == outbox.AGENTS_POST_KIND,
+                col(OutboxMessage.dedupe_key).like(f"report:{report_id}:agents:%"),
             )
         )
         for row in rows:
             field = "caption" if row.method == "sendPhoto" else "text"
-            kept = {key: value for key, value in row.payload.items() if key in ("photo", "reply_markup")}
+            kept = {
+                key: value for key, value in row.payload.items() if key in ("photo", "reply_markup", report_cards.REPLY_MARKER)
+            }
             row.payload = {**kept, field: notice(ref)}
             session.add(row)
             # A post still in flight gets its edit from the sender's hook, once its message id is known.
             if row.sent_message_id is not None:
-                await outbox.enqueue_post_edit(session, row.chat_id, row.id, row.sent_message_id, field, row.payload)  # type: ignore[arg-type]
+                assert row.id is not None  # read from the table
+                await outbox.enqueue_post_edit(session, row.chat_id, row.id, row.sent_message_id, field, row.payload)
                 edits += 1
+        # Edits of the card not sent yet carry the old text: they say the notice too (the card gets it anyway).
+        waiting = await session.scalars(
+            select(OutboxMessage).where(
+                col(OutboxMessage.kind) == report_cards.CARD_EDIT_KIND,
+                col(OutboxMessage.dedupe_key).like(f"report:{report_id}:card:%"),
+                col(OutboxMessage.status).in_([outbox.Status.PENDING, outbox.Status.SENDING, outbox.Status.HELD]),
+            )
+        )
+        for row in waiting:
+            field = "caption" if row.method == "editMessageCaption" else "text"
+            row.payload = {**row.payload, field: notice(ref)}
+            session.add(row)
     await session.flush()
     return edits
 
@@ -144,25 +168,29 @@ async def erase_resident(session: AsyncSession, resident: Resident, *, agents_no
     assert resident.telegram_id is not None
     telegram_id = resident.telegram_id
     pseudonym = f"erased:{resident.pseudonym}"
-    reports = [
-        (report_id, ref)
-        for report_id, ref in (
-            await session.execute(select(Report.id, Report.ref).where(Report.resident_id == resident.id))
-        ).all()
-    ]
+    reports: list[tuple[int, str]] = []
+    for report_id, ref in (
+        await session.execute(select(col(Report.id), col(Report.ref)).where(col(Report.resident_id) == resident.id))
+    ).all():
+        assert report_id is not None  # read from the table
+        reports.append((report_id, ref))
     await redact_agents_posts(session, reports, agents_notice or (lambda ref: ref))
     await unlink_resident(session, resident)
-    await session.execute(delete(ConversationState).where(ConversationState.key.like(_conversation_key_pattern(telegram_id))))
-    await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
-    await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
-    await session.execute(delete(Subscription).where(Subscription.resident_id == resident.id))
+    await session.execute(
+        delete(ConversationState).where(col(ConversationState.key).like(_conversation_key_pattern(telegram_id)))
+    )
+    await session.execute(delete(OutboxMessage).where(col(OutboxMessage.chat_id) == telegram_id))
+    await session.execute(delete(RoleGrant).where(col(RoleGrant.telegram_id) == telegram_id))
+    await session.execute(delete(Subscription).where(col(Subscription.resident_id) == resident.id))
     # Meeting answers stay, tied only to the bare pseudonym: the count of who comes is unchanged.
     await consultations.erase_personal_data(session, resident)
-    await session.execute(delete(Feedback).where(Feedback.resident_id == resident.id))
+    await session.execute(delete(Feedback).where(col(Feedback.resident_id) == resident.id))
     await satisfaction_module.erase_personal_data(session, resident)
     # The audit trail stays (accountability) but no longer names the person.
-    await session.execute(update(AuditEntry).where(AuditEntry.actor_telegram_id == telegram_id).values(actor_telegram_id=None))
-    await session.execute(update(AuditEntry).where(AuditEntry.subject == str(telegram_id)).values(subject=pseudonym))
+    await session.execute(
+        update(AuditEntry).where(col(AuditEntry.actor_telegram_id) == telegram_id).values(actor_telegram_id=None)
+    )
+    await session.execute(update(AuditEntry).where(col(AuditEntry.subject) == str(telegram_id)).values(subject=pseudonym))
     resident.telegram_id = None
     resident.locale = None
     resident.consent_at = None

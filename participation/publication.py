@@ -20,13 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import audit, outbox
-from participation.broadcasts import CHUNK, Recipient, advance_cursor, reachable_residents
+from participation.broadcasts import CHUNK, Recipient, RecipientQuery, advance_cursor, reachable_residents, recipients_from
 from participation.consultation_file import DURATION
 from participation.consultations import ResponseStatus, Status, get_by_slug, status_at
 from participation.text import clean_text, has_visible
@@ -71,7 +71,7 @@ def check_decision(text: str) -> str:
 
 
 async def publication_of(session: AsyncSession, consultation_id: int) -> Publication | None:
-    return await session.scalar(select(Publication).where(Publication.consultation_id == consultation_id))
+    return await session.scalar(select(Publication).where(col(Publication.consultation_id) == consultation_id))
 
 
 async def publishable(session: AsyncSession, slug: str, *, now: datetime | None = None) -> Consultation:
@@ -81,22 +81,23 @@ async def publishable(session: AsyncSession, slug: str, *, now: datetime | None 
         raise PublishRefused(PublishRefusal.UNKNOWN)
     if status_at(consultation, now) != Status.CLOSED:
         raise PublishRefused(PublishRefusal.NOT_CLOSED)
-    if await publication_of(session, consultation.id) is not None:  # type: ignore[arg-type]
+    assert consultation.id is not None  # read from the table
+    if await publication_of(session, consultation.id) is not None:
         raise PublishRefused(PublishRefusal.ALREADY_PUBLISHED)
     return consultation
 
 
-def recipients_query(consultation: Consultation) -> Select[Any]:
+def recipients_query(consultation: Consultation) -> RecipientQuery:
     """Participants who submitted, and subscribers of its topic: reachable, each once."""
-    took_part = select(ConsultationResponse.resident_id).where(
-        ConsultationResponse.consultation_id == consultation.id,
-        ConsultationResponse.status == ResponseStatus.SUBMITTED,
+    took_part = select(col(ConsultationResponse.resident_id)).where(
+        col(ConsultationResponse.consultation_id) == consultation.id,
+        col(ConsultationResponse.status) == ResponseStatus.SUBMITTED,
     )
-    condition = Resident.id.in_(took_part)
+    condition: ColumnElement[bool] = col(Resident.id).in_(took_part)
     if consultation.topic:
         condition = or_(
             condition,
-            Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == consultation.topic)),
+            col(Resident.id).in_(select(col(Subscription.resident_id)).where(col(Subscription.topic_code) == consultation.topic)),
         )
     return reachable_residents().where(condition)
 
@@ -123,12 +124,13 @@ async def publish(
     decision = check_decision(decision)
     translations = {locale: check_decision(text) for locale, text in (translations or {}).items()}
     consultation = await publishable(session, slug, now=now)
+    assert consultation.id is not None  # read from the table
     recipients = await count_recipients(session, consultation)
     inserted = await insert_ignore(
         session,
-        Publication.__table__,  # type: ignore[arg-type]
+        Publication,
         Publication(
-            consultation_id=consultation.id,  # type: ignore[arg-type]
+            consultation_id=consultation.id,
             decision=decision,
             translations=translations,
             author_telegram_id=actor_telegram_id,
@@ -140,7 +142,7 @@ async def publish(
     )
     if not inserted:
         raise PublishRefused(PublishRefusal.ALREADY_PUBLISHED)
-    publication = await publication_of(session, consultation.id)  # type: ignore[arg-type]
+    publication = await publication_of(session, consultation.id)
     assert publication is not None
     await audit.record(
         session,
@@ -157,16 +159,16 @@ async def publish(
 async def next_chunk(session: AsyncSession, *, limit: int = CHUNK) -> tuple[Publication, Consultation, list[Recipient]] | None:
     """The next recipients of the oldest publication still being queued; None when none waits."""
     publication = await session.scalar(
-        select(Publication).where(Publication.status == PublicationStatus.QUEUING).order_by(Publication.id).limit(1)
+        select(Publication).where(col(Publication.status) == PublicationStatus.QUEUING).order_by(col(Publication.id)).limit(1)
     )
     if publication is None:
         return None
     consultation = await session.get(Consultation, publication.consultation_id)
     assert consultation is not None
     rows = await session.execute(
-        recipients_query(consultation).where(Resident.id > publication.cursor).order_by(Resident.id).limit(limit)
+        recipients_query(consultation).where(col(Resident.id) > publication.cursor).order_by(col(Resident.id)).limit(limit)
     )
-    return publication, consultation, [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+    return publication, consultation, recipients_from(rows)
 
 
 async def chunk_done(session: AsyncSession, publication: Publication, recipients: list[Recipient], *, limit: int = CHUNK) -> None:
@@ -210,7 +212,7 @@ async def reminders_to_plan(session: AsyncSession) -> list[PlannedReminder]:
     while the bot was down is due at once (and is sent only if the consultation is still open).
     """
     consultations = (
-        await session.scalars(select(Consultation).where(Consultation.status.in_([Status.SCHEDULED, Status.OPEN])))
+        await session.scalars(select(Consultation).where(col(Consultation.status).in_([Status.SCHEDULED, Status.OPEN])))
     ).all()
     consultations = [c for c in consultations if c.reminders]
     if not consultations:
@@ -218,8 +220,8 @@ async def reminders_to_plan(session: AsyncSession) -> list[PlannedReminder]:
     claimed = set(
         (
             await session.execute(
-                select(ConsultationReminder.consultation_id, ConsultationReminder.offset).where(
-                    ConsultationReminder.consultation_id.in_([c.id for c in consultations])
+                select(col(ConsultationReminder.consultation_id), col(ConsultationReminder.offset)).where(
+                    col(ConsultationReminder.consultation_id).in_([c.id for c in consultations])
                 )
             )
         ).all()
@@ -230,7 +232,8 @@ async def reminders_to_plan(session: AsyncSession) -> list[PlannedReminder]:
             if (consultation.id, offset) in claimed:
                 continue
             due_at = max(consultation.closes_at - parse_offset(offset), consultation.opens_at)
-            planned.append(PlannedReminder(consultation.id, offset, due_at))  # type: ignore[arg-type]
+            assert consultation.id is not None  # read from the table
+            planned.append(PlannedReminder(consultation.id, offset, due_at))
     return planned
 
 
@@ -255,7 +258,7 @@ async def claim_reminder(
     outcome = ReminderOutcome.SENT if state == Status.OPEN else ReminderOutcome.SKIPPED
     inserted = await insert_ignore(
         session,
-        ConsultationReminder.__table__,  # type: ignore[arg-type]
+        ConsultationReminder,
         ConsultationReminder(consultation_id=consultation_id, offset=offset, claimed_at=now, outcome=outcome.value).model_dump(
             exclude={"id"}
         ),
@@ -269,30 +272,34 @@ async def claim_reminder(
 async def reminder_recipients(session: AsyncSession, consultation: Consultation) -> list[Recipient]:
     """Who gets a reminder: those who started without finishing, and subscribers of its topic
     (within its neighbourhoods, if it has any) who have not answered; reachable, each once."""
-    unfinished = select(ConsultationResponse.resident_id).where(
-        ConsultationResponse.consultation_id == consultation.id,
-        ConsultationResponse.status == ResponseStatus.IN_PROGRESS,
+    unfinished = select(col(ConsultationResponse.resident_id)).where(
+        col(ConsultationResponse.consultation_id) == consultation.id,
+        col(ConsultationResponse.status) == ResponseStatus.IN_PROGRESS,
     )
-    condition = Resident.id.in_(unfinished)
+    condition: ColumnElement[bool] = col(Resident.id).in_(unfinished)
     if consultation.topic:
-        answered = select(ConsultationResponse.resident_id).where(ConsultationResponse.consultation_id == consultation.id)
-        subscriber = Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == consultation.topic))
-        invited = subscriber & Resident.id.not_in(answered)
+        answered = select(col(ConsultationResponse.resident_id)).where(
+            col(ConsultationResponse.consultation_id) == consultation.id
+        )
+        subscriber = col(Resident.id).in_(
+            select(col(Subscription.resident_id)).where(col(Subscription.topic_code) == consultation.topic)
+        )
+        invited = subscriber & col(Resident.id).not_in(answered)
         if consultation.neighbourhoods:
-            invited = invited & Resident.neighbourhood.in_(consultation.neighbourhoods)
+            invited = invited & col(Resident.neighbourhood).in_(consultation.neighbourhoods)
         condition = or_(condition, invited)
     query = reachable_residents().where(condition)
     if consultation.neighbourhoods:
         # Someone who moved out of the audience cannot finish anyway: no reminder.
-        query = query.where(Resident.neighbourhood.in_(consultation.neighbourhoods))
-    rows = await session.execute(query.order_by(Resident.id))
-    return [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+        query = query.where(col(Resident.neighbourhood).in_(consultation.neighbourhoods))
+    rows = await session.execute(query.order_by(col(Resident.id)))
+    return recipients_from(rows)
 
 
 async def record_reminder_count(session: AsyncSession, consultation_id: int, offset: str, count: int) -> None:
     await session.execute(
         update(ConsultationReminder)
-        .where(ConsultationReminder.consultation_id == consultation_id, ConsultationReminder.offset == offset)
+        .where(col(ConsultationReminder.consultation_id) == consultation_id, col(ConsultationReminder.offset) == offset)
         .values(recipient_count=count)
     )
 
@@ -307,12 +314,12 @@ async def announcement_recipients(session: AsyncSession, consultation: Consultat
     query = reachable_residents()
     if consultation.topic:
         query = query.where(
-            Resident.id.in_(select(Subscription.resident_id).where(Subscription.topic_code == consultation.topic))
+            col(Resident.id).in_(select(col(Subscription.resident_id)).where(col(Subscription.topic_code) == consultation.topic))
         )
     if consultation.neighbourhoods:
-        query = query.where(Resident.neighbourhood.in_(consultation.neighbourhoods))
-    rows = await session.execute(query.order_by(Resident.id))
-    return [Recipient(row.id, row.telegram_id, row.locale) for row in rows]
+        query = query.where(col(Resident.neighbourhood).in_(consultation.neighbourhoods))
+    rows = await session.execute(query.order_by(col(Resident.id)))
+    return recipients_from(rows)
 
 
 def announcement_dedupe_key(consultation_id: int, resident_id: int) -> str:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import audit
 from participation.geo import bounding_box, haversine_m, point_in_area, valid_coordinates
@@ -115,7 +116,7 @@ class FollowOutcome(StrEnum):
 
 
 class ReportNotifier(Protocol):
-    """Renders and enqueues what people are told about reports (see bot/report_notices.py)."""
+    """Renders and enqueues what people are told about reports (notices/reports.py: ReportNotices)."""
 
     async def report_created(self, session: AsyncSession, report: Report, category: ReportCategory) -> None: ...
 
@@ -129,6 +130,10 @@ class ReportNotifier(Protocol):
     ) -> None: ...
 
     async def reopened_by_reporter(self, session: AsyncSession, report: Report) -> None: ...
+
+    async def assigned(self, session: AsyncSession, report: Report) -> None:
+        """The report was given to an agent, or to nobody (participation/report_desk.py: assign)."""
+        ...
 
 
 def check_description(text: str) -> str:
@@ -202,11 +207,12 @@ async def create_report(
         raise ReportError(Problem.PHOTO_REQUIRED)
     if neighbourhood is None and lat is not None and lon is not None:
         neighbourhood = await neighbourhood_at(session, lat, lon)
+    assert category.id is not None  # categories are stored by the import
     now = utcnow()
     report = Report(
         # A placeholder until the id is known: the reference is built from it.
         ref=f"tmp-{secrets.token_hex(8)}",
-        category_id=category.id,  # type: ignore[arg-type]
+        category_id=category.id,
         resident_id=resident.id if resident else None,
         status=Status.NEW,
         description=description,
@@ -222,12 +228,13 @@ async def create_report(
     )
     session.add(report)
     await session.flush()
+    assert report.id is not None  # flushed: the database gave it its id
     report.ref = f"PAL-{now.year}-{report.id:06d}"
     for position, photo in enumerate(photos):
         session.add(
             ReportPhoto(report_id=report.id, file_id=photo.file_id, file_unique_id=photo.file_unique_id, position=position)
-        )  # type: ignore[arg-type]
-    session.add(ReportStatusChange(report_id=report.id, from_status=None, to_status=Status.NEW, source=source.value, at=now))  # type: ignore[arg-type]
+        )
+    session.add(ReportStatusChange(report_id=report.id, from_status=None, to_status=Status.NEW, source=source.value, at=now))
     await session.flush()
     await notifier.report_created(session, report, category)
     return report
@@ -236,9 +243,9 @@ async def create_report(
 async def neighbourhood_at(session: AsyncSession, lat: float, lon: float) -> str | None:
     """The code of the first neighbourhood (in the file's order) whose `area` contains the point."""
     rows = await session.execute(
-        select(Neighbourhood.code, Neighbourhood.area)
-        .where(Neighbourhood.area.is_not(None))  # type: ignore[union-attr]
-        .order_by(Neighbourhood.position, Neighbourhood.code)
+        select(col(Neighbourhood.code), col(Neighbourhood.area))
+        .where(col(Neighbourhood.area).is_not(None))
+        .order_by(col(Neighbourhood.position), col(Neighbourhood.code))
     )
     for code, area in rows.all():
         if area and point_in_area(lon, lat, area):
@@ -269,10 +276,10 @@ async def find_nearby(
     min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_m)
     rows = await session.scalars(
         select(Report).where(
-            Report.category_id == category_id,
-            Report.created_at >= since,
-            Report.status.in_([s.value for s in OPEN_STATUSES]),
-            Report.cell.in_(cells_covering(min_lat, max_lat, min_lon, max_lon)),  # type: ignore[union-attr]
+            col(Report.category_id) == category_id,
+            col(Report.created_at) >= since,
+            col(Report.status).in_([s.value for s in OPEN_STATUSES]),
+            col(Report.cell).in_(cells_covering(min_lat, max_lat, min_lon, max_lon)),
         )
     )
     found = [Nearby(r, haversine_m(lat, lon, r.lat, r.lon)) for r in rows if r.lat is not None and r.lon is not None]
@@ -285,7 +292,7 @@ async def follow(session: AsyncSession, report: Report, resident: Resident) -> F
         return FollowOutcome.OWN
     inserted = await insert_ignore(
         session,
-        ReportFollower.__table__,  # type: ignore[arg-type]
+        ReportFollower.metadata.tables["report_follower"],  # SQLModel does not type `__table__`
         {"report_id": report.id, "resident_id": resident.id, "created_at": utcnow()},
         ["report_id", "resident_id"],
     )
@@ -294,12 +301,12 @@ async def follow(session: AsyncSession, report: Report, resident: Resident) -> F
 
 async def recipients_of(session: AsyncSession, report: Report) -> list[Resident]:
     """The reporter and the followers who can still be written to."""
-    follower_ids = select(ReportFollower.resident_id).where(ReportFollower.report_id == report.id)
+    follower_ids = select(col(ReportFollower.resident_id)).where(col(ReportFollower.report_id) == report.id)
     rows = await session.scalars(
         select(Resident)
-        .where(or_(Resident.id == report.resident_id, Resident.id.in_(follower_ids)))  # type: ignore[union-attr]
-        .where(Resident.telegram_id.is_not(None), Resident.erased_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Resident.id)
+        .where(or_(col(Resident.id) == report.resident_id, col(Resident.id).in_(follower_ids)))
+        .where(col(Resident.telegram_id).is_not(None), col(Resident.erased_at).is_(None))
+        .order_by(col(Resident.id))
     )
     return list(rows)
 
@@ -322,13 +329,14 @@ async def change_status(
     current = Status(report.status)
     if target not in TRANSITIONS[current]:
         raise ReportError(Problem.TRANSITION_NOT_ALLOWED, f"{current.value} -> {target.value}")
+    assert report.id is not None  # a report whose status changes is stored
     now = utcnow()
     if target == Status.DUPLICATE and duplicate_of is not None:
         if duplicate_of.id == report.id:
             raise ReportError(Problem.SAME_REPORT)
         report.duplicate_of_id = duplicate_of.id
     change = ReportStatusChange(
-        report_id=report.id,  # type: ignore[arg-type]
+        report_id=report.id,
         from_status=current.value,
         to_status=target.value,
         note=note,
@@ -391,7 +399,7 @@ async def answer_fixed_question(
 
 
 async def report_by_ref(session: AsyncSession, ref: str) -> Report | None:
-    return await session.scalar(select(Report).where(Report.ref == ref.strip().upper()))
+    return await session.scalar(select(Report).where(col(Report.ref) == ref.strip().upper()))
 
 
 async def report_by_id(session: AsyncSession, report_id: int) -> Report | None:
@@ -406,7 +414,9 @@ async def category_of(session: AsyncSession, report: Report) -> ReportCategory:
 
 async def photos_of(session: AsyncSession, report: Report) -> list[ReportPhoto]:
     return list(
-        await session.scalars(select(ReportPhoto).where(ReportPhoto.report_id == report.id).order_by(ReportPhoto.position))
+        await session.scalars(
+            select(ReportPhoto).where(col(ReportPhoto.report_id) == report.id).order_by(col(ReportPhoto.position))
+        )
     )
 
 
@@ -414,8 +424,8 @@ async def history_of(session: AsyncSession, report: Report) -> list[ReportStatus
     return list(
         await session.scalars(
             select(ReportStatusChange)
-            .where(ReportStatusChange.report_id == report.id)
-            .order_by(ReportStatusChange.at, ReportStatusChange.id)
+            .where(col(ReportStatusChange.report_id) == report.id)
+            .order_by(col(ReportStatusChange.at), col(ReportStatusChange.id))
         )
     )
 
@@ -429,12 +439,12 @@ class MyReport:
 
 async def reports_of(session: AsyncSession, resident: Resident, limit: int = 20) -> list[MyReport]:
     """The resident's own reports and the ones they follow, newest first."""
-    followed = select(ReportFollower.report_id).where(ReportFollower.resident_id == resident.id)
+    followed = select(col(ReportFollower.report_id)).where(col(ReportFollower.resident_id) == resident.id)
     rows = await session.execute(
         select(Report, ReportCategory)
-        .join(ReportCategory, ReportCategory.id == Report.category_id)
-        .where(or_(Report.resident_id == resident.id, Report.id.in_(followed)))  # type: ignore[union-attr]
-        .order_by(Report.created_at.desc(), Report.id.desc())  # type: ignore[attr-defined]
+        .join(ReportCategory, col(ReportCategory.id) == col(Report.category_id))
+        .where(or_(col(Report.resident_id) == resident.id, col(Report.id).in_(followed)))
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
         .limit(limit)
     )
     return [MyReport(r, c, r.resident_id == resident.id) for r, c in rows.all()]
@@ -446,7 +456,9 @@ async def is_related(session: AsyncSession, report: Report, resident: Resident) 
         return True
     return (
         await session.scalar(
-            select(ReportFollower.id).where(ReportFollower.report_id == report.id, ReportFollower.resident_id == resident.id)
+            select(col(ReportFollower.id)).where(
+                col(ReportFollower.report_id) == report.id, col(ReportFollower.resident_id) == resident.id
+            )
         )
     ) is not None
 
@@ -485,12 +497,12 @@ async def unlink_resident(session: AsyncSession, resident: Resident) -> None:
     photos, status) with no link to them and without what they typed (description, address);
     what they followed is forgotten; history rows no longer name them."""
     await session.execute(
-        update(Report).where(Report.resident_id == resident.id).values(resident_id=None, description="", address=None)
+        update(Report).where(col(Report.resident_id) == resident.id).values(resident_id=None, description="", address=None)
     )
-    await session.execute(delete(ReportFollower).where(ReportFollower.resident_id == resident.id))
+    await session.execute(delete(ReportFollower).where(col(ReportFollower.resident_id) == resident.id))
     if resident.telegram_id is not None:
         await session.execute(
             update(ReportStatusChange)
-            .where(ReportStatusChange.author_telegram_id == resident.telegram_id)
+            .where(col(ReportStatusChange.author_telegram_id) == resident.telegram_id)
             .values(author_telegram_id=None)
         )

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation.privacy import NOTICE_VERSION
 from storage.models import Resident
@@ -37,17 +38,17 @@ class AgeBracket(StrEnum):
 
 async def get_or_create_resident(session: AsyncSession, telegram_id: int) -> Resident:
     """The resident behind a Telegram user; only the id is stored until they consent."""
-    resident = await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+    resident = await session.scalar(select(Resident).where(col(Resident.telegram_id) == telegram_id))
     if resident is not None:
         return resident
     # Insert-or-ignore: two workers seeing the same new user at once must not fail.
     await insert_ignore(
         session,
-        Resident.__table__,  # type: ignore[arg-type]
+        Resident,
         Resident(telegram_id=telegram_id).model_dump(exclude={"id"}),
         ["telegram_id"],
     )
-    resident = await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+    resident = await session.scalar(select(Resident).where(col(Resident.telegram_id) == telegram_id))
     assert resident is not None
     return resident
 

@@ -8,11 +8,12 @@ from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation.text import clean_visible
 from storage.models import Resident, SatisfactionAnswer, SatisfactionRound
 from storage.types import utcnow
-from storage.upsert import insert_ignore, upsert
+from storage.upsert import affected_rows, insert_ignore, upsert
 
 # Periods are counted from this day, so that every process agrees on where a period starts.
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -62,27 +63,32 @@ async def claim_round(
         return None  # a period that is over is not asked any more
     if not await insert_ignore(
         session,
-        SatisfactionRound.__table__,
+        SatisfactionRound,
         {"period": period, "queued_at": at, "recipients": 0},
-        ["period"],  # type: ignore[arg-type]
+        ["period"],
     ):
         return None
     start = period_start(period, interval_days)
     rows = await session.execute(
-        select(Resident.id, Resident.telegram_id, Resident.locale)
+        select(col(Resident.id), col(Resident.telegram_id), col(Resident.locale))
         .where(
-            Resident.telegram_id.is_not(None),
-            Resident.consent_at.is_not(None),
-            Resident.consent_at <= start,
-            Resident.erased_at.is_(None),
-            Resident.unreachable_at.is_(None),
-            Resident.notifications_enabled.is_(True),
-            Resident.last_active_at >= start - timedelta(days=interval_days),
+            col(Resident.telegram_id).is_not(None),
+            col(Resident.consent_at).is_not(None),
+            col(Resident.consent_at) <= start,
+            col(Resident.erased_at).is_(None),
+            col(Resident.unreachable_at).is_(None),
+            col(Resident.notifications_enabled).is_(True),
+            col(Resident.last_active_at) >= start - timedelta(days=interval_days),
         )
-        .order_by(Resident.id)
+        .order_by(col(Resident.id))
     )
-    recipients = [Recipient(resident_id=r, telegram_id=t, locale=loc) for r, t, loc in rows.all()]
-    await session.execute(update(SatisfactionRound).where(SatisfactionRound.period == period).values(recipients=len(recipients)))
+    recipients: list[Recipient] = []
+    for resident_id, telegram_id, locale in rows.all():
+        assert resident_id is not None and telegram_id is not None  # stored rows, filtered on a Telegram id
+        recipients.append(Recipient(resident_id=resident_id, telegram_id=telegram_id, locale=locale))
+    await session.execute(
+        update(SatisfactionRound).where(col(SatisfactionRound.period) == period).values(recipients=len(recipients))
+    )
     return recipients
 
 
@@ -97,7 +103,7 @@ async def record_answer(
         return AnswerOutcome.INVALID
     await upsert(
         session,
-        SatisfactionAnswer.__table__,  # type: ignore[arg-type]
+        SatisfactionAnswer,
         {"period": period, "resident_id": resident.id, "score": score, "answered_at": at},
         ["period", "resident_id"],
         ["score", "answered_at"],
@@ -112,15 +118,17 @@ async def record_comment(session: AsyncSession, resident: Resident, period: int,
         return False
     result = await session.execute(
         update(SatisfactionAnswer)
-        .where(SatisfactionAnswer.period == period, SatisfactionAnswer.resident_id == resident.id)
+        .where(col(SatisfactionAnswer.period) == period, col(SatisfactionAnswer.resident_id) == resident.id)
         .values(comment=cleaned)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(affected_rows(result))
 
 
 async def personal_data(session: AsyncSession, resident: Resident) -> list[dict[str, object]]:
     rows = await session.scalars(
-        select(SatisfactionAnswer).where(SatisfactionAnswer.resident_id == resident.id).order_by(SatisfactionAnswer.period)
+        select(SatisfactionAnswer)
+        .where(col(SatisfactionAnswer.resident_id) == resident.id)
+        .order_by(col(SatisfactionAnswer.period))
     )
     return [{"answered_at": row.answered_at.isoformat(), "score": row.score, "comment": row.comment} for row in rows]
 
@@ -128,5 +136,7 @@ async def personal_data(session: AsyncSession, resident: Resident) -> list[dict[
 async def erase_personal_data(session: AsyncSession, resident: Resident) -> None:
     """Keep the scores as anonymous counts; drop the comments (free text) and the link."""
     await session.execute(
-        update(SatisfactionAnswer).where(SatisfactionAnswer.resident_id == resident.id).values(comment=None, resident_id=None)
+        update(SatisfactionAnswer)
+        .where(col(SatisfactionAnswer.resident_id) == resident.id)
+        .values(comment=None, resident_id=None)
     )

@@ -10,12 +10,13 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation.codes import CODE_PROBLEM, is_code
 from participation.file_problems import problem, problem_lines
 from participation.languages import in_language
 from storage.models import Neighbourhood, Resident, Subscription, Topic
-from storage.upsert import insert_ignore, upsert
+from storage.upsert import affected_rows, insert_ignore, upsert
 
 LOCALE_PATTERN = re.compile(r"^[a-z]{2}$")
 MAX_NAME_LENGTH = 60  # a name is a button label
@@ -177,10 +178,12 @@ async def import_neighbourhoods(session: AsyncSession, text: str) -> ImportResul
     return await _import(session, parse_file(text, "neighbourhoods"), Neighbourhood, ["names", "area", "position"])
 
 
-async def _import(session: AsyncSession, entries: list[dict[str, Any]], model: Any, columns: list[str]) -> ImportResult:
-    existing = set(await session.scalars(select(model.code)))
+async def _import(
+    session: AsyncSession, entries: list[dict[str, Any]], model: type[Topic] | type[Neighbourhood], columns: list[str]
+) -> ImportResult:
+    existing = set(await session.scalars(select(col(model.code))))
     for entry in entries:
-        await upsert(session, model.__table__, entry, ["code"], columns)
+        await upsert(session, model, entry, ["code"], columns)
     created = sum(1 for entry in entries if entry["code"] not in existing)
     return ImportResult(created=created, updated=len(entries) - created)
 
@@ -189,29 +192,30 @@ localized = in_language  # one fallback order for every text in several language
 
 
 async def list_topics(session: AsyncSession) -> list[Topic]:
-    return list(await session.scalars(select(Topic).order_by(Topic.position, Topic.code)))
+    return list(await session.scalars(select(Topic).order_by(col(Topic.position), col(Topic.code))))
 
 
 async def list_neighbourhoods(session: AsyncSession) -> list[Neighbourhood]:
-    return list(await session.scalars(select(Neighbourhood).order_by(Neighbourhood.position, Neighbourhood.code)))
+    return list(await session.scalars(select(Neighbourhood).order_by(col(Neighbourhood.position), col(Neighbourhood.code))))
 
 
 async def subscribed_topics(session: AsyncSession, resident: Resident) -> set[str]:
-    return set(await session.scalars(select(Subscription.topic_code).where(Subscription.resident_id == resident.id)))
+    return set(await session.scalars(select(col(Subscription.topic_code)).where(col(Subscription.resident_id) == resident.id)))
 
 
 async def toggle_topic(session: AsyncSession, resident: Resident, topic_code: str) -> bool | None:
     """Subscribe or unsubscribe; returns the new state, or None when the topic does not exist."""
     if await session.get(Topic, topic_code) is None:
         return None
+    assert resident.id is not None  # a resident who taps buttons is stored
     removed = await session.execute(
-        delete(Subscription).where(Subscription.resident_id == resident.id, Subscription.topic_code == topic_code)
+        delete(Subscription).where(col(Subscription.resident_id) == resident.id, col(Subscription.topic_code) == topic_code)
     )
-    if removed.rowcount:
+    if affected_rows(removed):
         return False
     await insert_ignore(
         session,
-        Subscription.__table__,  # type: ignore[arg-type]
+        Subscription,
         Subscription(resident_id=resident.id, topic_code=topic_code).model_dump(exclude={"id"}),
         ["resident_id", "topic_code"],
     )

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notices.locales import recipient_locale
 from notices.publication import opening_message
 from participation import outbox, publication
 from participation.broadcasts import CHUNK
@@ -49,7 +50,7 @@ async def open_and_announce(consultation_id: int, context: JobContext) -> int:
             return 0
         rows = []
         for recipient in await publication.announcement_recipients(session, consultation):
-            locale = recipient.locale if recipient.locale in i18n.available_locales else i18n.default_locale
+            locale = recipient_locale(recipient.locale, i18n)
             with i18n.context(), i18n.use_locale(locale):
                 method, payload = opening_message(
                     consultation, settings.tz, locale, settings.default_locale, settings.commune_name

@@ -49,7 +49,7 @@ class JobContext:
 class PlannedJob:
     job_id: str
     run_at: datetime
-    action: Callable[[JobContext], Awaitable[None]]
+    action: Callable[[JobContext], Awaitable[object]]  # what a job returns (a count, for tests) is not used
 
 
 JobSource = Callable[[AsyncSession, JobContext], Awaitable[list[PlannedJob]]]

@@ -7,6 +7,7 @@ from functools import partial
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notices.locales import recipient_locale
 from notices.meetings import render_reminder
 from participation import meetings, outbox
 from scheduler.core import JobContext, PlannedJob
@@ -16,14 +17,17 @@ I18N_KEY = "i18n"  # JobContext.extra holds the I18n the application built
 
 async def meeting_reminder_jobs(session: AsyncSession, context: JobContext) -> list[PlannedJob]:
     """One job per meeting whose reminder has not gone out; a time already passed runs at once."""
-    return [
-        PlannedJob(
-            job_id=f"meeting-reminder:{meeting.id}",
-            run_at=meetings.reminder_time(meeting),
-            action=partial(send_meeting_reminder, meeting.id),  # type: ignore[arg-type]
+    jobs: list[PlannedJob] = []
+    for meeting in await meetings.reminders_to_plan(session):
+        assert meeting.id is not None  # read from the table
+        jobs.append(
+            PlannedJob(
+                job_id=f"meeting-reminder:{meeting.id}",
+                run_at=meetings.reminder_time(meeting),
+                action=partial(send_meeting_reminder, meeting.id),
+            )
         )
-        for meeting in await meetings.reminders_to_plan(session)
-    ]
+    return jobs
 
 
 async def send_meeting_reminder(meeting_id: int, context: JobContext) -> int:
@@ -39,7 +43,7 @@ async def send_meeting_reminder(meeting_id: int, context: JobContext) -> int:
             return 0
         queued = 0
         for recipient in await meetings.attendees(session, meeting_id):
-            locale = recipient.locale if recipient.locale in i18n.available_locales else i18n.default_locale
+            locale = recipient_locale(recipient.locale, i18n)
             with i18n.context(), i18n.use_locale(locale):
                 method, payload = render_reminder(meeting, context.settings.tz, locale)
             queued += await outbox.enqueue(

@@ -7,6 +7,7 @@ from functools import partial
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notices.locales import recipient_locale
 from notices.publication import reminder_message
 from participation import outbox, publication
 from participation.broadcasts import CHUNK
@@ -21,7 +22,7 @@ async def consultation_reminder_jobs(session: AsyncSession, context: JobContext)
         PlannedJob(
             job_id=f"consultation-reminder:{planned.consultation_id}:{planned.offset}",
             run_at=planned.due_at,
-            action=partial(send_consultation_reminder, planned.consultation_id, planned.offset),  # type: ignore[arg-type]
+            action=partial(send_consultation_reminder, planned.consultation_id, planned.offset),
         )
         for planned in await publication.reminders_to_plan(session)
     ]
@@ -42,7 +43,7 @@ async def send_consultation_reminder(consultation_id: int, offset: str, context:
             return 0
         rows = []
         for recipient in await publication.reminder_recipients(session, consultation):
-            locale = recipient.locale if recipient.locale in i18n.available_locales else i18n.default_locale
+            locale = recipient_locale(recipient.locale, i18n)
             with i18n.context(), i18n.use_locale(locale):
                 method, payload = reminder_message(consultation, context.settings.tz, locale, default_locale)
             rows.append(

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notices.impact import render_question
+from notices.locales import recipient_locale
 from participation import outbox, satisfaction
 from scheduler.core import JobContext, PlannedJob
 
@@ -24,7 +25,7 @@ async def satisfaction_jobs(session: AsyncSession, context: JobContext) -> list[
         PlannedJob(
             job_id=f"satisfaction:{period}",
             run_at=start,
-            action=partial(send_satisfaction_round, period),  # type: ignore[arg-type]
+            action=partial(send_satisfaction_round, period),
         )
     ]
 
@@ -43,7 +44,7 @@ async def send_satisfaction_round(period: int, context: JobContext) -> int:
             return 0
         queued = 0
         for recipient in recipients:
-            locale = recipient.locale if recipient.locale in i18n.available_locales else i18n.default_locale
+            locale = recipient_locale(recipient.locale, i18n)
             with i18n.context(), i18n.use_locale(locale):
                 payload = render_question(period)
             queued += await outbox.enqueue(

@@ -61,9 +61,11 @@ async def scrub_sqlite(engine: AsyncEngine) -> None:
         return
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None  # a connection just opened has its driver's
         # VACUUM refuses to run in a transaction: on the driver's connection, in autocommit.
-        await raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
-        await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        await driver.execute("VACUUM")
+        await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 async def ping(engine: AsyncEngine) -> bool:

@@ -527,6 +527,8 @@ class ReportAssignment(SQLModel, table=True):
         foreign_key="report.id", ondelete="CASCADE", primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
     agent_telegram_id: int = Field(sa_type=BigInteger, index=True)
+    # Encrypted: the agent's name as Telegram gave it when they took the report (None from the back office).
+    agent_name: str | None = Field(default=None, sa_type=EncryptedText)
     assigned_by: int | None = Field(default=None, sa_type=BigInteger)
     assigned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -613,3 +615,29 @@ class PopulationMargins(SQLModel, table=True):
     neighbourhoods: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     age_brackets: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- The agents' card of a report (issue 15) ---------------------------------------------------
+
+
+class ReportCard(SQLModel, table=True):
+    """A report's one card in the agents' group: the outbox row that posts it, then its Telegram message id.
+
+    Every change of the report edits this card in place; an edit carries the `version` it renders,
+    and one older than the card's is skipped, so that the last state wins whatever the order.
+    """
+
+    __tablename__ = "report_card"
+
+    report_id: int = Field(
+        foreign_key="report.id", ondelete="CASCADE", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    chat_id: int = Field(sa_type=BigInteger)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox_message.id", ondelete="SET NULL")
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    # sendPhoto (edits change the caption) or sendMessage (edits change the text).
+    method: str = Field(max_length=32)
+    version: int = 0
+    # How many times it was posted: a card deleted from the group is posted again.
+    posts: int = 1
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -30,6 +30,7 @@ TOKEN_COLUMNS: list[tuple[str, str, str]] = [
     ("feedback", "id", "answer"),
     ("satisfaction_answer", "id", "comment"),
     ("web_totp_secret", "telegram_id", "totp_secret"),
+    ("report_assignment", "report_id", "agent_name"),
 ]
 # Typed answers are sealed inside the answers' JSON column: {"sealed": token}.
 ANSWERS = ("consultation_answer", "id", "value")

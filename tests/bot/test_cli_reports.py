@@ -120,8 +120,8 @@ def test_report_status_from_the_command_line_tells_reporter_and_follower(databas
     (camille_id, to_camille), (alex_id, to_alex) = sent
     assert (camille_id, alex_id) == (9101, 9102)
     assert "Votre signalement" in to_camille["text"] and "Rebouché ce matin" in to_camille["text"]
-    assert "reply_markup" in to_camille  # "is it really fixed?"
-    assert "The report" in to_alex["text"] and "Fixed" in to_alex["text"] and "reply_markup" not in to_alex
+    assert "reply_markup" in to_camille  # "is the problem really solved?"
+    assert "The report" in to_alex["text"] and "Resolved" in to_alex["text"] and "reply_markup" not in to_alex
 
 
 def test_export_geojson_and_csv_without_personal_data(database: str, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from aiogram.exceptions import (
 from aiogram.methods import TelegramMethod
 from aiogram.types import Chat, Message
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.sender import OutboxSender
 from participation import outbox
@@ -139,6 +140,38 @@ async def test_refused_message_fails_with_its_reason_and_network_error_is_retrie
     assert result["m5"][0] == Status.FAILED and "chat not found" in (result["m5"][1] or "")
     assert result["m6"][0] == Status.SENT and result["m7"][0] == Status.SENT
     assert sorted(session.delivered) == [(6, "m6"), (7, "m7")]
+
+
+async def test_an_edit_telegram_finds_unchanged_is_a_success_and_refusals_reach_their_kinds_hook(
+    sessionmaker: SessionMaker,
+) -> None:
+    def script(chat: int, n: int, method: TelegramMethod[Any]) -> None:
+        if chat == 8:
+            raise TelegramBadRequest(
+                method=method,
+                message="Bad Request: message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message",
+            )
+        if chat == 9:
+            raise TelegramBadRequest(method=method, message="Bad Request: message to edit not found")
+
+    refused: list[tuple[str, str]] = []
+
+    async def on_refused(db: AsyncSession, message: OutboxMessage, reason: str) -> None:
+        refused.append((message.payload["text"], reason))
+        assert message.id is not None
+        await outbox.fail(db, message.id, reason)
+
+    async with sessionmaker.begin() as db:
+        for chat in (8, 9):
+            payload = {"text": f"e{chat}", "message_id": 3}
+            await outbox.enqueue(db, chat_id=chat, method="editMessageText", payload=payload, kind="card")
+    sender = OutboxSender(Bot(TOKEN, session=ScriptedSession(script)), sessionmaker, rate=30, refused_hooks={"card": on_refused})
+    await run_until_settled(sender, sessionmaker)
+    result = await statuses(sessionmaker)
+    assert result["e8"] == (Status.SENT, None)
+    assert result["e9"][0] == Status.FAILED
+    assert refused == [("e9", "TelegramBadRequest: Bad Request: message to edit not found")]
 
 
 async def test_one_chat_gets_at_most_one_message_per_second(sessionmaker: SessionMaker) -> None:

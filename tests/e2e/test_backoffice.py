@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -170,6 +171,21 @@ async def test_agent_signs_in_filters_reports_and_changes_a_status_the_reporter_
         # The reporter hears it in the chat, as when an agent taps in the group.
         notice = await camille.wait_message("Une équipe passe demain matin", timeout=15)
         assert ref in notice["text"] and "En cours" in notice["text"]
+        # The report's one card in the agents' group is edited in place: its status and who handles it.
+        watcher = fake.user(7098, "Lou").in_chat(AGENTS_CHAT)
+
+        def card_text(message: dict[str, Any]) -> str:
+            return str(message.get("caption") or message.get("text") or "")
+
+        await watcher.wait_message(
+            lambda m: (
+                card_text(m).startswith(f"📍 Signalement {ref}")
+                and "Statut\u00a0: 🔧 En cours" in card_text(m)
+                and f"Suivi par\u00a0: agent {AGENT}" in card_text(m)
+            ),
+            timeout=15,
+        )
+        assert len([m for m in watcher.messages if card_text(m).startswith(f"📍 Signalement {ref}")]) == 1
 
         # Sign out everywhere: the session no longer opens any page.
         await page.get_by_role("button", name="Se déconnecter partout").click()

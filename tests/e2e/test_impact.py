@@ -77,7 +77,7 @@ async def test_impact_shows_the_answered_consultation_and_the_fixed_report(
         "✅ Réaménagement de la place du marché\u00a0: résultats publiés\u202f; le conseil a décidé\u00a0: La place devient piétonne le samedi."
         in text
     )
-    assert "PAL-2026-000042 · Nid-de-poule (votre signalement)\u00a0: ✅ Réparé — clos en 3 jours" in text
+    assert "PAL-2026-000042 · Nid-de-poule (votre signalement)\u00a0: ✅ Résolu — clos en 3 jours" in text
     fake.assert_no_errors()
 
 

@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 
 import httpx
+from aiogram import Bot
 from georeport import GeoReport
 from sqlalchemy import select
 
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Report, ReportPhoto
 from tests.e2e.fake_telegram import FakeTelegram, FakeUser
+from tests.e2e.fake_telegram.limits import Json
 from tests.e2e.harness import BotProcess, PalabreFactory, import_categories, onboard, palabre_cli
 
 AGENTS_CHAT = -1005001
@@ -80,7 +82,20 @@ async def read_report(database_url: str, ref: str) -> tuple[Report | None, list[
         await engine.dispose()
 
 
-async def test_pothole_reported_followed_triaged_fixed_and_reopened(
+def cards_of(agent: FakeUser, ref: str) -> list[Json]:
+    """The report's cards in the agents' group, as they are now (edits applied)."""
+    return [m for m in agent.messages if (m.get("caption") or m.get("text") or "").startswith(f"📍 Signalement {ref}")]
+
+
+def buttons_of(message: Json) -> list[str]:
+    return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+
+
+def replies_to(agent: FakeUser, message: Json) -> list[Json]:
+    return [m for m in agent.messages if (m.get("reply_to_message") or {}).get("message_id") == message["message_id"]]
+
+
+async def test_one_card_per_report_edited_in_place_with_notes_and_the_reporters_comment_as_replies(
     fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
 ) -> None:
     fake.group(AGENTS_CHAT, "Agents de la mairie")
@@ -93,9 +108,10 @@ async def test_pothole_reported_followed_triaged_fixed_and_reopened(
     await onboard(camille)
     ref = await file_pothole(camille)
 
-    # The agents' group gets it with the photo, the place and the buttons.
-    post = await agent.wait_message(ref, timeout=15)
-    assert post.get("photo") and "nid-de-poule profond" in post["caption"] and "Voirie" in post["caption"]
+    # The agents' group gets its card with the photo, the place and the buttons.
+    card = await agent.wait_message(ref, timeout=15)
+    assert card.get("photo") and "nid-de-poule profond" in card["caption"] and "Voirie" in card["caption"]
+    assert buttons_of(card) == ["👀 Prendre en compte", "🙋 Je m’en occupe", "🔧 Changer le statut", "🔁 Doublon de…"]
     # The post leaves the outbox once the report is committed: the report and its photo are stored,
     # the photo downloaded with getFile into MEDIA_DIR.
     report, photos = await read_report(palabre.database_url, ref)
@@ -114,57 +130,106 @@ async def test_pothole_reported_followed_triaged_fixed_and_reopened(
 
     # Someone who is not an agent cannot use the buttons.
     await human()
-    await passer_by.tap("Prendre en compte", message=post)
+    await passer_by.tap("Prendre en compte", message=card)
     assert (await passer_by.wait_callback_answer())["text"] == "Désolé, c’est réservé aux agents de la mairie."
 
-    # The agent acknowledges; both residents hear it in their language.
+    # An agent takes it: a toast for them, and the card names them.
     await human()
-    await agent.tap("Prendre en compte", message=post)
-    await agent.wait_message("statut passé à 👀 Pris en compte")
-    assert "Pris en compte" in (await camille.wait_message(f"Votre signalement {ref}", timeout=15))["text"]
-    assert "Acknowledged" in (await alex.wait_message(f"The report {ref} you follow", timeout=15))["text"]
+    await agent.tap("Je m’en occupe", message=card)
+    assert (await agent.wait_callback_answer())["text"] == f"✅ {ref}\u00a0: vous le suivez désormais."
+    await agent.wait_message(lambda m: m["message_id"] == card["message_id"] and "Suivi par\u00a0: Dominique" in m["caption"])
 
-    # Then marks it fixed with a note typed as a reply.
+    # Schedules it with a public note typed as a reply: the menu replies to the card and becomes the prompt.
     await human()
-    await agent.tap("Changer le statut", message=post)
-    await agent.wait_message("Nouveau statut")
+    await agent.tap("Changer le statut", message=card)
+    menu = await agent.wait_message("Choisissez le nouveau statut")
+    assert menu["reply_to_message"]["message_id"] == card["message_id"]
+    assert f"{ref} — statut actuel\u00a0: 🆕 Nouveau." in menu["text"]
     await human()
-    await agent.tap("✅ Réparé")
+    await agent.tap("📅 Intervention programmée", message=menu)
     prompt = await agent.wait_message("Répondez à ce message")
+    assert prompt["message_id"] == menu["message_id"]
     await human()
-    await agent.send_text("Rebouché ce matin", reply_to=prompt)
-    await agent.wait_message("statut passé à ✅ Réparé")
-    fixed_fr = await camille.wait_message("Rebouché ce matin", timeout=15)
-    assert "✅ Réparé" in fixed_fr["text"] and "Est-ce vraiment réparé\u202f?" in fixed_fr["text"]
-    fixed_en = await alex.wait_message("Rebouché ce matin", timeout=15)
-    assert "✅ Fixed" in fixed_en["text"] and "really fixed" not in fixed_en["text"]
+    await agent.send_text("Passage de l’équipe voirie jeudi", reply_to=prompt)
+    await agent.wait_message(lambda m: m["message_id"] == menu["message_id"] and "statut passé à 📅" in m["text"])
+    note = await agent.wait_message("Passage de l’équipe voirie jeudi", timeout=15)
+    assert note["text"].startswith(f"💬 Note publique sur {ref}") and note["reply_to_message"]["message_id"] == card["message_id"]
+    assert "📅 Intervention programmée" in (await camille.wait_message(f"Votre signalement {ref}", timeout=15))["text"]
+    assert "Action scheduled" in (await alex.wait_message(f"The report {ref} you follow", timeout=15))["text"]
 
-    # The reporter says it is not fixed: the report reopens and the agents are told.
+    # Then marks it resolved without a note.
     await human()
-    await camille.tap("Non, pas encore", message=fixed_fr)
-    await camille.wait_message("est rouvert")
-    reopened = await agent.wait_message("pas réparé", timeout=15)
-    assert ref in reopened["caption"]
-    # No dead end: the reporter may say why, with a photo, and the agents get it.
+    await agent.tap("Changer le statut", message=card)
+    menu = await agent.wait_message("Choisissez le nouveau statut")
     await human()
-    await camille.send_photo(caption="Le trou est toujours là, plus profond")
+    await agent.tap("✅ Résolu", message=menu)
+    await agent.wait_message("Répondez à ce message")
+    await human()
+    await agent.tap("Sans note", message=menu)
+    resolved = await camille.wait_message("Le problème est-il bien réglé", timeout=15)
+    assert "✅ Résolu" in resolved["text"]
+    closed = await agent.wait_message(lambda m: m["message_id"] == card["message_id"] and "✅ Résolu" in m["caption"], timeout=15)
+    assert buttons_of(closed) == ["↩️ Rouvrir"]  # a closed report can only be reopened
+
+    # The reporter says it is not solved yet, and why: the report reopens, the comment answers the card.
+    await human()
+    await camille.tap("Non, pas encore", message=resolved)
+    await camille.wait_message("est rouvert, comme vous l’avez demandé")
+    await human()
+    await camille.send_text("Le trou est toujours là, plus profond")
     await camille.wait_message("les agents l’ont bien reçu")
-    why = await agent.wait_message(f"L’auteur du signalement {ref} ajoute", timeout=15)
-    assert why.get("photo") and "Le trou est toujours là, plus profond" in why["caption"]
+    comment = await agent.wait_message("Le trou est toujours là, plus profond", timeout=15)
+    assert comment["reply_to_message"]["message_id"] == card["message_id"]
+    await agent.wait_message(
+        lambda m: m["message_id"] == card["message_id"] and "a ajouté un message" in m.get("caption", ""), timeout=15
+    )
     report, _ = await read_report(palabre.database_url, ref)
     assert report is not None and report.status == "acknowledged"
-    # The follower hears of the reopening too (the first message after the "fixed" one).
-    again = await alex.wait_message(f"The report {ref}", after=fixed_en, timeout=15)
-    assert "👀 Acknowledged" in again["text"]
 
-    # What they see in "my reports".
-    await human()
-    await alex.press("📋 My reports")
-    mine = await alex.wait_message("Your reports")
-    assert ref in mine["text"] and "followed" in mine["text"]
+    # One card in the group, showing the last status and the buttons valid for it; the rest replies to it.
+    await agent.wait_idle()
+    [final] = cards_of(agent, ref)
+    assert "Statut\u00a0: 👀 Pris en compte" in final["caption"] and "Suivi par\u00a0: Dominique" in final["caption"]
+    assert buttons_of(final) == ["🙋 Je m’en occupe", "🔧 Changer le statut", "🔁 Doublon de…"]
+    assert [m["message_id"] for m in replies_to(agent, final) if "statut" not in m.get("text", "")] == [
+        note["message_id"],
+        comment["message_id"],
+    ]
+    # The follower hears of the reopening too (the first message after the "resolved" one).
+    again = await alex.wait_message(f"The report {ref}", after=resolved_for(alex), timeout=15)
+    assert "👀 Acknowledged" in again["text"]
     fake.assert_no_errors()
     await bot.stop()
-    assert "nid-de-poule" not in bot.logs and "Rebouché" not in bot.logs and str(LAT) not in bot.logs
+    assert "nid-de-poule" not in bot.logs and "Passage de l’équipe" not in bot.logs and str(LAT) not in bot.logs
+
+
+def resolved_for(person: FakeUser) -> Json:
+    return next(m for m in reversed(person.messages) if "✅ Resolved" in m.get("text", ""))
+
+
+async def test_a_change_made_while_the_card_is_on_its_way_ends_on_the_card(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
+    fake.group(AGENTS_CHAT, "Agents de la mairie")
+    bot = await prepare(palabre, tmp_path)
+    agent = fake.user(AGENT, "Dominique", language_code="fr").in_chat(AGENTS_CHAT)
+    # Telegram takes the card but its answer (with the card's message id) is held back.
+    held = fake.trap("sendPhoto", "Signalement")
+    camille = fake.user(7111, "Camille", language_code="fr")
+    await onboard(camille)
+    await report_pothole(camille, LAT, LON, french=True)
+    await camille.wait_message("Merci de vérifier votre signalement")
+    await human()
+    await camille.tap("Envoyer")
+    ref = REF.search((await camille.wait_message("porte le numéro"))["text"]).group(0)  # type: ignore[union-attr]
+    await asyncio.wait_for(held.hit.wait(), 15)
+    # Meanwhile the operator sets the status from the command line: the card's edit is queued now.
+    assert f"Report {ref} is now in_progress." in await palabre_cli(bot, "report", "status", ref, "in_progress")
+    held.release()
+    card = await agent.wait_message(lambda m: "Statut\u00a0: 🔧 En cours" in (m.get("caption") or ""), timeout=20)
+    assert [c["message_id"] for c in cards_of(agent, ref)] == [card["message_id"]]
+    fake.assert_no_errors()
+    await bot.stop()
 
 
 async def test_open311_server_of_the_running_bot(fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path) -> None:
@@ -191,3 +256,40 @@ async def test_open311_server_of_the_running_bot(fake: FakeTelegram, palabre: Pa
     assert [(r["service_request_id"], r["description"]) for r in requests] == [(ref, "Plaque d’égout descellée")]
     assert "jean@example.org" not in str(requests)
     fake.assert_no_errors()
+
+
+async def test_a_card_deleted_from_the_group_is_posted_again_then_edited(
+    fake: FakeTelegram, palabre: PalabreFactory, tmp_path: Path
+) -> None:
+    fake.group(AGENTS_CHAT, "Agents de la mairie")
+    bot = await prepare(palabre, tmp_path)
+    agent = fake.user(AGENT, "Dominique", language_code="fr").in_chat(AGENTS_CHAT)
+    camille = fake.user(7121, "Camille", language_code="fr")
+    await onboard(camille)
+    await report_pothole(camille, LAT, LON, french=True)
+    await camille.wait_message("Merci de vérifier votre signalement")
+    await human()
+    await camille.tap("Envoyer")
+    ref = REF.search((await camille.wait_message("porte le numéro"))["text"]).group(0)  # type: ignore[union-attr]
+    first = await agent.wait_message(ref, timeout=15)
+    # A group admin deletes the card (here through the Bot API, as Telegram would remove it).
+    admin = Bot(fake.token, session=fake.aiogram_session())
+    try:
+        assert await admin.delete_message(AGENTS_CHAT, first["message_id"])
+    finally:
+        await admin.session.close()
+    assert cards_of(agent, ref) == []
+
+    # The next change cannot edit it: a fresh card is posted, with the current state.
+    await palabre_cli(bot, "report", "status", ref, "acknowledged")
+    fresh = await agent.wait_message(lambda m: "Statut\u00a0: 👀 Pris en compte" in (m.get("caption") or ""), timeout=20)
+    assert fresh["message_id"] != first["message_id"] and fresh.get("photo")
+    # And the one after edits the fresh card in place.
+    await palabre_cli(bot, "report", "status", ref, "in_progress")
+    await agent.wait_message(
+        lambda m: m["message_id"] == fresh["message_id"] and "Statut\u00a0: 🔧 En cours" in (m.get("caption") or ""),
+        timeout=20,
+    )
+    assert [c["message_id"] for c in cards_of(agent, ref)] == [fresh["message_id"]]
+    fake.assert_no_errors(allow=["message to edit not found"])
+    await bot.stop()

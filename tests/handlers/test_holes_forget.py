@@ -13,11 +13,11 @@ from config.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
 from handlers.privacy import FORGET_PROMPT_TTL, ForgetCallback
 from notices.reports import ReportNotices
-from participation import outbox
+from participation import outbox, report_cards
 from participation.audit import Source
-from participation.reports import create_report
+from participation.reports import change_status, create_report
 from storage.db import SessionMaker
-from storage.models import OutboxMessage, Resident
+from storage.models import OutboxMessage, Report, Resident
 from storage.types import utcnow
 from tests.dbscan import find_in_database
 from tests.participation.reports_support import load_categories
@@ -25,6 +25,7 @@ from tests.participation.reports_support import load_categories
 AGENTS = -1005001
 DESCRIPTION = "Un trou énorme devant la boulangerie Dupont"
 ADDRESS = "14 rue des Tilleuls"
+ADDITION = "Toujours là, et la bouche d’égout aussi"
 
 
 @pytest.fixture
@@ -122,7 +123,16 @@ async def test_forget_reaches_the_agents_posts_and_their_queued_copies(
         )
         assert posted is not None and posted.id is not None and DESCRIPTION in posted.payload["text"]
         await outbox.mark_sent_many(session, [posted.id])
-        await outbox.record_sent_message_id(session, posted, SimpleNamespace(message_id=777))
+        await report_cards.record_posted(session, posted, SimpleNamespace(message_id=777))
+    async with sessionmaker.begin() as session:  # later: a status change (the card's edit waits) and her comment
+        report = await session.get(Report, photo_report.id)
+        assert report is not None
+        await change_status(
+            session, report, "acknowledged", author_telegram_id=None, note=None, source=Source.CLI, notifier=notices
+        )
+        await notices.reporter_adds(session, report, ADDITION, None, f"report:{report.id}:agents:adds:1")
+        [card_edit] = await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == report_cards.CARD_EDIT_KIND))
+        assert DESCRIPTION in card_edit.payload["text"]
 
     await camille.send("/forget")
     await camille.tap(ForgetCallback(confirm=True, nonce=forget_nonce(camille)).pack())
@@ -138,8 +148,25 @@ async def test_forget_reaches_the_agents_posts_and_their_queued_copies(
         assert edit.payload["reply_markup"] == posted.payload["reply_markup"]  # agents can still handle the report
         queued = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"report:{waiting.id}:agents:new"))
         assert queued is not None and queued.status == "pending" and waiting.ref in queued.payload["text"]
+        # Her comment, a reply to the card, and the card's waiting edit say the notice instead.
+        comment = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("%:agents:adds:1")))
+        assert comment is not None and comment.payload[report_cards.REPLY_MARKER] == photo_report.id
+        assert comment.payload["text"].startswith("🗑 Signalement")
+        [card_edit] = await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == report_cards.CARD_EDIT_KIND))
+        assert card_edit.payload["text"].startswith("🗑 Signalement") and card_edit.payload["reply_markup"]
+    # An agent's later change re-renders the card: it still shows nothing of hers.
+    async with sessionmaker.begin() as session:
+        report = await session.get(Report, photo_report.id)
+        assert report is not None
+        await change_status(
+            session, report, "in_progress", author_telegram_id=None, note=None, source=Source.CLI, notifier=notices
+        )
+    async with sessionmaker() as session:
+        [card_edit] = await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == report_cards.CARD_EDIT_KIND))
+        assert "🔧 En cours" in card_edit.payload["text"] and "Contenu retiré à la demande" in card_edit.payload["text"]
+        assert "<b>Lieu\u00a0:</b> retiré" in card_edit.payload["text"]
     # The report keeps its place as open data (report.lat); no copy of the agents' card keeps it.
-    leftovers = await find_in_database(engine, [DESCRIPTION, "Dupont", ADDRESS, "45.777310", "3104", "Camille"])
+    leftovers = await find_in_database(engine, [DESCRIPTION, ADDITION, "Dupont", ADDRESS, "45.777310", "3104", "Camille"])
     assert leftovers == []
     async with sessionmaker() as session:
         assert not any("45.7773" in str(row.payload) for row in await session.scalars(select(OutboxMessage)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -10,6 +11,7 @@ from handlers.feedback import FeedbackCallback
 from handlers.impact import SatisfactionCallback
 from notices.feedback import FeedbackCancel
 from notices.impact import CommentSkip
+from notices.labels import spoken_date
 from participation import satisfaction
 from storage.db import SessionMaker
 from storage.models import (
@@ -56,11 +58,14 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     await anne.tap(FeedbackCallback(id=row.id).pack())
     assert alerts(anne)[-1] == "Sorry, this command is reserved for officials."
     await official.send("/feedbacks")
-    assert official.last_reply() == f"💬 <b>Avis n°{row.id}</b> ({row.created_at:%Y-%m-%d})\n\nThe buttons are &lt;too&gt; small"
+    assert (
+        official.last_reply()
+        == f"💬 <b>Message n°\u00a0{row.id}</b> ({spoken_date(row.created_at, ZoneInfo('Europe/Paris'), 'fr', with_time=False)})\n\nThe buttons are &lt;too&gt; small"
+    )
     await official.tap(buttons(official)[0][1])
     assert official.last_reply() == f"Écrivez votre réponse à l’avis n°{row.id} en un message (ou /annuler)."
     await official.send("Nous les agrandissons dès lundi.")
-    assert official.last_reply() == "Votre réponse est en route vers l’habitant."
+    assert official.last_reply() == "Votre réponse a été envoyée."
     await official.tap(FeedbackCallback(id=row.id).pack())  # an old button: answered already
     assert alerts(official)[-1] == "Cet avis a déjà reçu une réponse."
     await official.send("/feedbacks")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,16 +11,18 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.methods import AnswerCallbackQuery, GetFile, TelegramMethod
-from aiogram.types import CallbackQuery, Chat, File, Message, Update, User
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetFile, SendMessage, TelegramMethod
+from aiogram.types import CallbackQuery, Chat, File, InlineKeyboardMarkup, Message, Update, User
 from sqlalchemy import func, select
 
 from bot.app import build_dispatcher
 from bot.i18n import build_i18n
 from config.settings import Settings
 from handlers.callbacks import ConsentCallback, LanguageCallback
-from notices.reports import AgentAction, ReportFixed, ReportFollow, ReportStep
+from notices.reports import AgentAction, ReportFixed, ReportFollow, ReportNotices, ReportStep
 from participation.audit import Source
+from participation.report_cards import CARD_EDIT_KIND, REPLY_MARKER
+from participation.report_desk import assign
 from participation.roles import Role, grant_role
 from storage.db import SessionMaker
 from storage.models import OutboxMessage, Report, ReportFollower, ReportPhoto, ReportStatusChange
@@ -283,13 +286,22 @@ async def test_agents_triage_and_residents_hear_in_their_language(people, dispat
     assert refusals[-1].text == "Désolé, c’est réservé aux agents de la mairie."
 
     await agent.tap(AgentAction(action="ack", report_id=report.id).pack())  # type: ignore[arg-type]
+    assert agent_toasts(bot)[-1] == f"✅ {report.ref}\u00a0: statut passé à 👀 Pris en compte."
     await agent.tap(AgentAction(action="ack", report_id=report.id).pack())  # a double tap: nothing twice
+    assert agent_toasts(bot)[-1] == f"Déjà fait\u00a0: {report.ref} est au statut 👀 Pris en compte."
+    await agent.tap(AgentAction(action="take", report_id=report.id).pack())  # type: ignore[arg-type]
+    assert agent_toasts(bot)[-1] == f"✅ {report.ref}\u00a0: vous le suivez désormais."
     await agent.tap(AgentAction(action="set", report_id=report.id, status="fixed").pack())  # type: ignore[arg-type]
+    # The status menu (the tapped message) becomes the prompt for a note.
     prompt = bot.session.requests[-1]
-    assert "Répondez à ce message" in prompt.text
-    prompt_id = bot.session.last_message_id
+    assert isinstance(prompt, EditMessageText) and "Répondez à ce message" in prompt.text
+    prompt_id = prompt.message_id
+    assert prompt_id is not None
     await agent.reply(prompt_id + 1, "Ceci ne répond pas au message")  # ignored: not a reply to the prompt
     await agent.reply(prompt_id, "Rebouché ce matin")
+    outcome = bot.session.requests[-1]
+    assert isinstance(outcome, EditMessageText) and outcome.message_id == prompt_id
+    assert outcome.text == f"✅ {report.ref}\u00a0: statut passé à ✅ Résolu."
 
     async with sessionmaker() as session:
         history = (await session.scalars(select(ReportStatusChange).order_by(ReportStatusChange.id))).all()
@@ -301,20 +313,41 @@ async def test_agents_triage_and_residents_hear_in_their_language(people, dispat
     to_camille = [m.payload["text"] for m in await outbox(sessionmaker, 3031)]
     to_alex = [m.payload["text"] for m in await outbox(sessionmaker, 3032)]
     assert "Votre signalement" in to_camille[0] and "<b>👀 Pris en compte</b>" in to_camille[0]
-    assert "Rebouché ce matin" in to_camille[1] and "Est-ce vraiment réparé\u202f?" in to_camille[1]
+    assert "Rebouché ce matin" in to_camille[1] and "Le problème est-il bien réglé\u202f?" in to_camille[1]
     assert "The report" in to_alex[0] and "<b>👀 Acknowledged</b>" in to_alex[0]
-    assert "<b>✅ Fixed</b>" in to_alex[1] and "Rebouché ce matin" in to_alex[1] and "really fixed" not in to_alex[1]
+    assert "<b>✅ Resolved</b>" in to_alex[1] and "Rebouché ce matin" in to_alex[1] and "really solved" not in to_alex[1]
+
+    # The resolved card offers « Rouvrir »: its menu lists what may follow a closed report.
+    await agent.tap(AgentAction(action="menu", report_id=report.id).pack())  # type: ignore[arg-type]
+    menu = bot.session.requests[-1]
+    assert isinstance(menu, SendMessage) and isinstance(menu.reply_markup, InlineKeyboardMarkup)
+    assert menu.text == f"{report.ref} — statut actuel\u00a0: ✅ Résolu. Choisissez le nouveau statut\u00a0:"
+    assert [row[0].text for row in menu.reply_markup.inline_keyboard] == ["👀 Pris en compte", "🔧 En cours"]
 
     await alex.tap(ReportFixed(report_id=report.id, fixed=False).pack())  # type: ignore[arg-type]
     assert alex.alerts()[-1] == "This question is no longer open."
     await camille.tap(ReportFixed(report_id=report.id, fixed=False).pack())  # type: ignore[arg-type]
-    assert "est rouvert" in camille.last_reply()
+    assert "est rouvert, comme vous l’avez demandé" in camille.last_reply()
     async with sessionmaker() as session:
         reopened = await session.get(Report, report.id)
     assert reopened is not None and reopened.status == "acknowledged"
-    agents_posts = await outbox(sessionmaker, AGENTS_CHAT)
-    assert "n’est <b>pas réparé</b>" in agents_posts[-1].payload["caption"]
+    # The agents' group has one card, the note as a reply to it, and one edit waiting: the last state.
+    agents_rows = await outbox(sessionmaker, AGENTS_CHAT)
+    [card] = [m for m in agents_rows if m.method == "sendPhoto" and REPLY_MARKER not in m.payload]
+    assert card.payload["photo"] and "Nouveau" in card.payload["caption"]  # as posted: the edit changes it
+    [note] = [m for m in agents_rows if REPLY_MARKER in m.payload]
+    assert "Rebouché ce matin" in note.payload["text"] and note.payload[REPLY_MARKER] == report.id
+    [edit] = [m for m in agents_rows if m.kind == CARD_EDIT_KIND]
+    assert "rouvert\u00a0: l’auteur du signalement dit que le problème n’est pas réglé" in edit.payload["caption"]
+    assert "<b>Statut\u00a0:</b> 👀 Pris en compte" in edit.payload["caption"]
+    assert 'Suivi par\u00a0:</b> <a href="tg://user?id=4242">Agent</a>' in edit.payload["caption"]
+    buttons = [b["text"] for row in edit.payload["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["🙋 Je m’en occupe", "🔧 Changer le statut", "🔁 Doublon de…"]
     assert "acknowledged" in [m.payload["text"] for m in await outbox(sessionmaker, 3032)][-1].lower()
+
+
+def agent_toasts(bot: Bot) -> list[str]:
+    return [m.text for m in bot.session.requests if isinstance(m, AnswerCallbackQuery) and m.text]
 
 
 async def test_deep_link_r_opens_the_report_flow(people) -> None:  # type: ignore[no-untyped-def]
@@ -347,13 +380,24 @@ async def test_agent_marks_a_duplicate_by_reference_and_notes_are_bounded(people
     await agent.tap(AgentAction(action="dup", report_id=copy.id).pack())  # type: ignore[arg-type]
     await agent.reply(bot.session.last_message_id, original.ref.lower())
     assert bot.session.requests[-1].text == f"✅ {copy.ref}\u00a0: statut passé à 🔁 Doublon."
+    [card_edit] = [
+        m for m in await outbox(sessionmaker, AGENTS_CHAT) if m.kind == CARD_EDIT_KIND and copy.ref in m.payload["caption"]
+    ]
+    assert f"<b>Dernier changement\u00a0:</b> doublon de {original.ref}" in card_edit.payload["caption"]
     [to_alex] = [m.payload["text"] for m in await outbox(sessionmaker, 3052)]
     assert f"It is the same problem as report {original.ref}: you now follow that one." in to_alex
 
     # A public note is bounded: too long, it is refused and nothing changes.
     await agent.tap(AgentAction(action="set", report_id=original.id, status="in_progress").pack())  # type: ignore[arg-type]
-    await agent.reply(bot.session.last_message_id, "n" * 1001)
+    await agent.reply(1, "n" * 1001)  # the tapped menu became the prompt
     assert bot.session.requests[-1].text == "Cette note est trop longue\u00a0: 1000 caractères au maximum."
+    # A status that cannot follow says which can, and the same status says it is done already.
+    await agent.tap(AgentAction(action="set", report_id=copy.id, status="duplicate").pack())  # type: ignore[arg-type]
+    assert agent_toasts(bot)[-1] == f"Déjà fait\u00a0: {copy.ref} est au statut 🔁 Doublon."
+    await agent.tap(AgentAction(action="set", report_id=copy.id, status="action_scheduled").pack())  # type: ignore[arg-type]
+    assert agent_toasts(bot)[-1] == (
+        f"{copy.ref} est au statut 🔁 Doublon\u202f; il ne peut passer qu’à\u00a0: 👀 Pris en compte, 🔧 En cours."
+    )
     async with sessionmaker() as session:
         assert (await session.get(Report, original.id)).status == "new"  # type: ignore[union-attr]
     await alex.send("/myreports")
@@ -418,3 +462,47 @@ async def test_saved_replies_are_offered_in_the_agents_group_and_sent_as_the_not
         last = (await session.scalars(select(ReportStatusChange).order_by(ReportStatusChange.id.desc()))).first()  # type: ignore[attr-defined]
     assert last is not None and (last.to_status, last.note) == ("fixed", "Le trou est rebouché, merci.")
     assert "Le trou est rebouché, merci." in (await outbox(sessionmaker, 3061))[-1].payload["text"]
+
+
+async def test_an_assignment_from_the_back_office_shows_on_the_card(people, sessionmaker, settings) -> None:  # type: ignore[no-untyped-def]
+    camille = people(3061)
+    await camille.onboard()
+    await file_pothole(camille, sessionmaker)
+    await camille.tap(step("send"))
+    notices = ReportNotices(build_i18n(settings.default_locale), settings)
+    async with sessionmaker.begin() as session:
+        report = await session.scalar(select(Report))
+        assert report is not None
+        await assign(session, report, 5550, by=1, source=Source.WEB, notifier=notices)  # as web/backoffice does
+    [edit] = [m for m in await outbox(sessionmaker, AGENTS_CHAT) if m.kind == CARD_EDIT_KIND]
+    assert '<b>Suivi par\u00a0:</b> <a href="tg://user?id=5550">agent 5550</a>' in edit.payload["caption"]
+    assert "<b>Dernier changement\u00a0:</b> confié à" in edit.payload["caption"]
+    async with sessionmaker.begin() as session:
+        report = await session.scalar(select(Report))
+        assert report is not None
+        await assign(session, report, None, by=1, source=Source.WEB, notifier=notices)
+    # The newer state replaced the edit still waiting: the card will say it is no longer assigned.
+    [edit] = [m for m in await outbox(sessionmaker, AGENTS_CHAT) if m.kind == CARD_EDIT_KIND]
+    assert "Suivi par" not in edit.payload["caption"] and "plus confié à personne" in edit.payload["caption"]
+
+
+def test_the_card_stays_within_telegrams_caption_limit_whatever_the_description(settings) -> None:  # type: ignore[no-untyped-def]
+    from notices.reports import CAPTION_LIMIT, agent_card
+    from storage.models import ReportAssignment, ReportCategory
+
+    i18n = build_i18n(settings.default_locale)
+    category = ReportCategory(code="voirie", group_name={"fr": "Voirie"}, name={"fr": "Nid-de-poule"})
+    report = Report(id=7, ref="PAL-2026-000007", category_id=1, status="new", description="Tags & <graffitis> " * 120)
+    with i18n.context(), i18n.use_locale("fr"):
+        caption = agent_card(
+            report,
+            category,
+            3,
+            settings,
+            CAPTION_LIMIT,
+            assignment=ReportAssignment(report_id=7, agent_telegram_id=42, agent_name="Dominique"),
+            last_change="statut 🆕 Nouveau",
+        )
+    assert len(caption) <= CAPTION_LIMIT and caption.endswith("…")
+    # Cut between characters, never inside an HTML entity: Telegram would refuse the caption.
+    assert "Tags &amp; &lt;graffitis&gt;" in caption and re.search(r"&[a-z]*…$", caption) is None

@@ -67,3 +67,6 @@ class RecordingNotifier:
 
     async def reopened_by_reporter(self, session: AsyncSession, report: Report) -> None:
         self.calls.append(("reopened", report.ref))
+
+    async def assigned(self, session: AsyncSession, report: Report) -> None:
+        self.calls.append(("assigned", report.ref))

@@ -46,7 +46,8 @@ async def test_every_filter_narrows_the_list(session: AsyncSession) -> None:
     await change_status(
         session, noise, "fixed", author_telegram_id=AGENT, note=None, source=Source.WEB, notifier=RecordingNotifier()
     )
-    await assign(session, far, AGENT, by=1, source=Source.WEB)
+    notifier = RecordingNotifier()
+    await assign(session, far, AGENT, by=1, source=Source.WEB, notifier=notifier)
 
     async def refs(**wanted: object) -> list[str]:
         return [row.report.ref for row in await list_reports(session, ReportFilter(**wanted))]  # type: ignore[arg-type]
@@ -59,7 +60,9 @@ async def test_every_filter_narrows_the_list(session: AsyncSession) -> None:
     today = utcnow().date()
     assert await refs(since=today, until=today) == [noise.ref, far.ref, pothole.ref]
     assert await refs(until=today - timedelta(days=1)) == [] and await refs(since=date(2099, 1, 1)) == []
-    await assign(session, far, None, by=1, source=Source.WEB)
+    await assign(session, far, None, by=1, source=Source.WEB, notifier=notifier)
+    # Both changes reach the notifier: the agents' card shows who handles the report.
+    assert notifier.calls == [("assigned", far.ref), ("assigned", far.ref)]
     assert await refs(agent=AGENT) == []
     assert [e.detail for e in await entries(session) if e.action == "report.assign"] == [{"agent": AGENT}, {"agent": None}]
 

@@ -31,7 +31,7 @@ def environment(locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translation(locale), newstyle=False)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translation(locale), newstyle=False)  # type: ignore[attr-defined]  # added at run time by jinja2.ext.i18n, undeclared
     env.globals["locale_name"] = lambda code: Locale.parse(code).get_display_name(locale)
     return env
 

@@ -514,7 +514,15 @@ async def report_assign(p: Page) -> web.Response:
     report = await _report_or_404(p)
     agent = p.field("agent")
     target = int(agent) if agent.isdigit() and len(agent) < 20 else None
-    await assign(p.session, report, target, by=p.signed.record.telegram_id, source=audit.Source.WEB)
+    await assign(
+        p.session,
+        report,
+        target,
+        by=p.signed.record.telegram_id,
+        source=audit.Source.WEB,
+        notifier=ReportNotices(p.context.i18n, p.context.settings),
+    )
+    p.wake = True
     return _redirect(f"{PREFIX}/reports/{report.id}?done=assigned")
 
 
