@@ -47,7 +47,8 @@ from bot.supervision import Supervisor, TaskState
 from config.logs import setup_logging
 from config.settings import Settings
 from handlers import build_root_router
-from handlers.menu import set_command_menus, set_staff_menus
+from handlers.menu import set_command_menus
+from notices.menus import queue_staff_menu
 from participation import report_cards
 from participation.consultations import POLL_KIND, record_poll_sent
 from participation.outbox import AGENTS_POST_KIND
@@ -312,9 +313,11 @@ async def run_bot(settings: Settings, role: ProcessRole = ProcessRole.ALL) -> No
         if role != ProcessRole.WORKER:
             try:
                 await set_command_menus(bot, i18n)
-                async with sessionmaker() as session:
-                    team = await staff_in_reach(session, settings.admin_ids)
-                await set_staff_menus(bot, i18n, team)
+                # Each staff member's own menu, in their language, through the outbox like every later change.
+                async with sessionmaker.begin() as session:
+                    with i18n.context():
+                        for telegram_id in await staff_in_reach(session, settings.admin_ids):
+                            await queue_staff_menu(session, telegram_id, settings.admin_ids, i18n)
             except Exception:
                 log.warning("could not set the command menus; continuing", exc_info=True)
         if role == ProcessRole.ALL and not webhook:

@@ -59,7 +59,7 @@ class CleanTextMiddleware(BaseMiddleware):
                 if (value := getattr(message, name)) and strip_controls(value) != value
             }
             if changes:
-                event = event.model_copy(update={"message": message.model_copy(update=changes)})  # type: ignore[union-attr]
+                event = event.model_copy(update={"message": message.model_copy(update=changes)})
         return await handler(event, data)
 
 

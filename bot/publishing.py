@@ -45,11 +45,12 @@ class PublicationFeeder:
             if found is None:
                 return False
             item, consultation, recipients = found
+            assert item.id is not None
             rendered = {key: value for key, value in self._rendered.items() if key[0] == item.id}
             rows = []
             for recipient in recipients:
                 locale = recipient.locale if recipient.locale in self._i18n.available_locales else self._i18n.default_locale
-                key = (item.id, locale)  # type: ignore[arg-type]
+                key = (item.id, locale)
                 if key not in rendered:
                     rendered[key] = await self._render(session, item, consultation, locale)
                 for part, (method, payload) in enumerate(rendered[key]):
@@ -60,7 +61,7 @@ class PublicationFeeder:
                             "method": method,
                             "payload": payload,
                             "kind": KIND,
-                            "dedupe_key": publication.dedupe_key(item.id, recipient.resident_id, part),  # type: ignore[arg-type]
+                            "dedupe_key": publication.dedupe_key(item.id, recipient.resident_id, part),
                         }
                     )
             await outbox.enqueue_many(session, rows)

@@ -52,6 +52,9 @@ ALLOWED_METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "editMessageText": methods.EditMessageText,
     "editMessageCaption": methods.EditMessageCaption,  # an erased report's photo post in the agents' group
     "editMessageReplyMarkup": methods.EditMessageReplyMarkup,
+    # A staff member's own command menu, set or removed after their roles change (notices/menus.py).
+    "setMyCommands": methods.SetMyCommands,
+    "deleteMyCommands": methods.DeleteMyCommands,
 }
 for _method in ALLOWED_METHODS.values():  # answer models built once per process (bot/response_models.py)
     hold_response_model(_method.__returning__)
@@ -88,7 +91,8 @@ def build_method(message: OutboxMessage) -> TelegramMethod[Any]:
         value = params.get(field)
         if isinstance(value, dict) and "path" in value:
             params[field] = FSInputFile(value["path"], filename=value.get("filename"))
-    params.setdefault("chat_id", message.chat_id)
+    if "chat_id" in method_class.model_fields:  # a menu's scope names its chat itself
+        params.setdefault("chat_id", message.chat_id)
     return method_class(**params)
 
 

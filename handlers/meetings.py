@@ -1,25 +1,23 @@
-"""Public meetings: officials announce them step by step; residents answer; invitations and reminders."""
+"""Public meetings: officials announce them step by step; residents answer. Screens in notices/meetings.py."""
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
-from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from handlers.broadcast import audience_from, audience_keyboard
-from handlers.callbacks import AudienceCallback, MeetingConfirmCallback
+from handlers.broadcast import audience_from
+from notices import meetings as screens
+from notices.broadcasts import AudienceCallback, audience_keyboard
 from notices.dates import date_refusal
-from notices.meetings import MeetingCallback, format_when
+from notices.meetings import MeetingCallback, MeetingConfirmCallback
 from participation import broadcasts, meetings
 from participation.audit import Source
 from participation.broadcasts import Audience
@@ -47,14 +45,14 @@ class MeetingFlow(StatesGroup):
 async def cmd_meeting(message: Message, state: FSMContext) -> None:
     """/meeting: announce a public meeting, step by step."""
     await state.set_state(MeetingFlow.title)
-    await message.answer(_("📅 New public meeting. What is its title? /cancel to stop."))
+    await message.answer(screens.ask_title())
 
 
 @router.message(StateFilter(MeetingFlow), Command("cancel", "annuler"))
 async def cmd_cancel_meeting(message: Message, state: FSMContext) -> None:
     """/cancel during the announcement: nothing is created."""
     await state.clear()
-    await message.answer(_("Cancelled: nothing was sent."))
+    await message.answer(screens.cancelled())
 
 
 @router.message(StateFilter(MeetingFlow.title), F.text)
@@ -62,11 +60,11 @@ async def on_meeting_title(message: Message, state: FSMContext) -> None:
     """The title."""
     title = (message.text or "").strip()
     if not title or len(title) > meetings.MAX_TITLE:
-        await message.answer(_("A title of at most {limit} characters, please.").format(limit=meetings.MAX_TITLE))
+        await message.answer(screens.bad_title(meetings.MAX_TITLE))
         return
     await state.update_data(title=title)
     await state.set_state(MeetingFlow.when)
-    await message.answer(_("🕒 When does it start? For example: 12/12/2026 18:30"))
+    await message.answer(screens.ask_when())
 
 
 @router.message(StateFilter(MeetingFlow.when), F.text)
@@ -78,44 +76,49 @@ async def on_meeting_when(message: Message, state: FSMContext, settings: Setting
         await message.answer(date_refusal(refused))
         return
     if starts_at <= utcnow():
-        await message.answer(_("This date has passed. Please give a date in the future."))
+        await message.answer(screens.past_date())
         return
     await state.update_data(starts_at=starts_at.isoformat())
     await state.set_state(MeetingFlow.place)
-    await message.answer(_("📍 Where will it take place?"))
+    await message.answer(screens.ask_place())
 
 
 @router.message(StateFilter(MeetingFlow.place), F.text)
-async def on_meeting_place(message: Message, state: FSMContext, session: AsyncSession, i18n: Any) -> None:
+async def on_meeting_place(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n) -> None:
     """The place; then the audience."""
     place = (message.text or "").strip()
     if not place or len(place) > meetings.MAX_PLACE:
-        await message.answer(_("A place of at most {limit} characters, please.").format(limit=meetings.MAX_PLACE))
+        await message.answer(screens.bad_place(meetings.MAX_PLACE))
         return
     await state.update_data(place=place)
     await state.set_state(MeetingFlow.audience)
-    await message.answer(_("👥 Who should be invited?"), reply_markup=await audience_keyboard(session, "m", i18n.current_locale))
+    await message.answer(screens.ask_audience(), reply_markup=await audience_keyboard(session, "m", i18n.current_locale))
 
 
 @router.message(StateFilter(MeetingFlow.title, MeetingFlow.when, MeetingFlow.place))
 async def on_meeting_other(message: Message) -> None:
     """Anything but text during the announcement."""
-    await message.answer(_("Please answer with a text. /cancel to stop."))
+    await message.answer(screens.text_please())
 
 
 @router.callback_query(AudienceCallback.filter(F.flow == "m"))
 async def on_meeting_audience(
-    query: CallbackQuery, callback_data: AudienceCallback, state: FSMContext, session: AsyncSession, settings: Settings, i18n: Any
+    query: CallbackQuery,
+    callback_data: AudienceCallback,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     """The audience: show the summary and how many will be invited."""
     audience = audience_from(callback_data)
     if audience is None or await state.get_state() != MeetingFlow.audience.state:
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(screens.stale_button())
         return
     try:
         count = await broadcasts.count_audience(session, audience)
     except broadcasts.UnknownAudience:
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(screens.stale_button())
         return
     data = await state.update_data(audience=str(audience))
     await state.set_state(MeetingFlow.confirm)
@@ -123,27 +126,10 @@ async def on_meeting_audience(
     if not isinstance(query.message, Message):
         return
     await query.message.edit_reply_markup(reply_markup=None)
-    summary = ngettext(
-        "<b>{title}</b>\n🕒 {when}\n📍 {place}\n\nThe invitation will be sent to {count} resident. Announce it?",
-        "<b>{title}</b>\n🕒 {when}\n📍 {place}\n\nThe invitation will be sent to {count} residents. Announce it?",
-        count,
-    ).format(
-        title=html.escape(data["title"]),
-        when=format_when(datetime.fromisoformat(data["starts_at"]), settings.tz, i18n.current_locale),
-        place=html.escape(data["place"]),
-        count=count,
+    screen = screens.summary(
+        data["title"], datetime.fromisoformat(data["starts_at"]), data["place"], count, settings.tz, i18n.current_locale
     )
-    await query.message.answer(
-        summary,
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(text=_("✅ Announce"), callback_data=MeetingConfirmCallback(ok=True).pack()),
-                    InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=MeetingConfirmCallback(ok=False).pack()),
-                ]
-            ]
-        ),
-    )
+    await query.message.answer(screen.text, reply_markup=screen.reply_markup)
 
 
 @router.callback_query(MeetingConfirmCallback.filter())
@@ -153,7 +139,7 @@ async def on_meeting_confirm(
     """Confirmation: the meeting is created and the invitation queued, once."""
     data = await state.get_data()
     if await state.get_state() != MeetingFlow.confirm.state or "audience" not in data:
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(screens.stale_button())
         return
     await state.clear()
     await query.answer()
@@ -161,11 +147,11 @@ async def on_meeting_confirm(
         return
     await query.message.edit_reply_markup(reply_markup=None)
     if not callback_data.ok:
-        await query.message.answer(_("Cancelled: nothing was sent."))
+        await query.message.answer(screens.cancelled())
         return
     starts_at = datetime.fromisoformat(data["starts_at"])
     if starts_at <= utcnow():
-        await query.message.answer(_("This date has passed. Please give a date in the future."))
+        await query.message.answer(screens.past_date())
         return
     try:
         _meeting, invitation = await meetings.announce(
@@ -178,35 +164,15 @@ async def on_meeting_confirm(
             source=Source.CHAT,
         )
     except broadcasts.UnknownAudience:
-        await query.message.answer(_("This button is no longer valid."))
+        await query.message.answer(screens.stale_button())
         return
-    await query.message.answer(
-        ngettext(
-            "✅ Meeting announced: the invitation is on its way to {count} resident. See the answers with /meetings.",
-            "✅ Meeting announced: the invitation is on its way to {count} residents. See the answers with /meetings.",
-            invitation.recipient_count,
-        ).format(count=invitation.recipient_count)
-    )
+    await query.message.answer(screens.announced(invitation.recipient_count))
 
 
 @router.message(Command("meetings"))
-async def cmd_meetings(message: Message, session: AsyncSession, settings: Settings, i18n: Any) -> None:
+async def cmd_meetings(message: Message, session: AsyncSession, settings: Settings, i18n: I18n) -> None:
     """/meetings: upcoming meetings and how many will come."""
-    upcoming = await meetings.upcoming(session)
-    if not upcoming:
-        await message.answer(_("No public meeting is planned."))
-        return
-    lines = [_("📅 <b>Upcoming public meetings</b>")]
-    for item in upcoming:
-        lines.append(
-            _("• <b>{title}</b>, {when}: {coming} will come, {not_coming} cannot.").format(
-                title=html.escape(item.meeting.title),
-                when=format_when(item.meeting.starts_at, settings.tz, i18n.current_locale),
-                coming=item.coming,
-                not_coming=item.not_coming,
-            )
-        )
-    await message.answer("\n".join(lines))
+    await message.answer(screens.upcoming_list(await meetings.upcoming(session), settings.tz, i18n.current_locale))
 
 
 # --- residents -----------------------------------------------------------------------------------
@@ -218,11 +184,5 @@ async def on_meeting_answer(
 ) -> None:
     """ "I'll come" / "I can't" under an invitation; the last tap counts."""
     outcome = await meetings.answer(session, callback_data.id, resident, callback_data.come)
-    if outcome == meetings.AnswerOutcome.UNKNOWN:
-        await query.answer(_("This button is no longer valid."))
-    elif outcome == meetings.AnswerOutcome.PAST:
-        await query.answer(_("This meeting has already taken place."))
-    elif callback_data.come:
-        await query.answer(_("✅ Noted: see you there! You will get a reminder the day before."), show_alert=True)
-    else:
-        await query.answer(_("Noted. Thank you for letting us know."), show_alert=True)
+    text, alert = screens.answer_toast(outcome, callback_data.come)
+    await query.answer(text, show_alert=alert)

@@ -1,28 +1,13 @@
-"""The Telegram command menus, set at start: one per language, and each staff member's own."""
+"""The Telegram command menus set at start, one per language (each staff member's own goes through the outbox: notices/menus.py)."""
 
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.types import BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
 from config.settings import SUPPORTED_LOCALES
-from notices.menu import bot_commands, staff_commands
-from participation.roles import Role
-
-
-async def set_staff_menus(bot: Bot, i18n: I18n, staff: dict[int, frozenset[Role]]) -> None:
-    """Each staff member sees their own commands in the menu (a chat scope per person), in the default language."""
-    with i18n.context(), i18n.use_locale(i18n.default_locale):
-        for telegram_id, roles in staff.items():
-            extra = staff_commands(roles)
-            if extra:
-                commands = bot_commands(i18n.default_locale) + extra
-                try:
-                    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=telegram_id))
-                except TelegramBadRequest:  # someone who never opened the bot's chat: their menu waits
-                    continue
+from notices.menu import bot_commands
 
 
 async def set_command_menus(bot: Bot, i18n: I18n) -> None:

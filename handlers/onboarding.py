@@ -14,6 +14,7 @@ from config.settings import Settings
 from handlers.deeplinks import open_payload, parse_payload
 from notices import onboarding as say
 from notices.menu import LanguageCallback, language_keyboard, main_menu
+from notices.menus import queue_menu_if_staff
 from notices.onboarding import ConsentCallback, PrivacyMoreCallback, consent_keyboard, privacy_notice, privacy_notice_full
 from notices.settings import profile_offer
 from participation.residents import has_current_consent, record_consent, set_locale
@@ -64,10 +65,18 @@ async def finish(message: Message, state: FSMContext, *, session: AsyncSession, 
 
 @router.message(CommandStart())
 async def cmd_start(
-    message: Message, command: CommandObject, state: FSMContext, resident: Resident, session: AsyncSession, settings: Settings
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    resident: Resident,
+    session: AsyncSession,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     """/start, with or without a deep-link payload."""
     payload = parse_payload(command.args)
+    # A staff member's own menu could not be set before they wrote to the bot.
+    await queue_menu_if_staff(session, resident, settings.admin_ids, i18n)
     if has_current_consent(resident):
         await state.clear()
         await message.answer(say.welcome_back(), reply_markup=main_menu())
@@ -93,6 +102,8 @@ async def on_language(
     """A language button: during onboarding, or from /settings."""
     await set_locale(session, resident, callback_data.code)
     i18n.current_locale = callback_data.code
+    # A staff member's own menu follows their language too.
+    await queue_menu_if_staff(session, resident, settings.admin_ids, i18n)
     await query.answer()
     if not isinstance(query.message, Message):
         return

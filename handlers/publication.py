@@ -1,26 +1,23 @@
-"""Results publication by officials (/publish SLUG → decision → preview → confirm), and its rendering.
+"""Results publication by officials: /publish (a consultation picked from buttons, or typed) → decision → preview → confirm.
 
-Also renders, in the current locale, what residents receive: the outcome of a consultation and
-the reminders before it closes (used by bot/publishing.py and scheduler/reminders.py).
+What residents receive is composed in notices/publication.py and queued by bot/publishing.py.
 """
 
 from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, ngettext
-from aiogram.utils.i18n import gettext as _
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings
-from notices.publication import (
-    compute,
-    outcome_texts,
-)
+from handlers.consultations_admin import picked, show_picker
+from notices import publication as screens
+from notices.consultations_admin import PickFor
+from notices.publication import PublishCallback, compute, outcome_texts
 from participation import publication as domain
 from participation.audit import Source
 from participation.publication import PublishRefusal, PublishRefused
@@ -32,59 +29,40 @@ class PublishFlow(StatesGroup):
     decision = State()
 
 
-class PublishCallback(CallbackData, prefix="pb"):
-    """Confirm (ok) or cancel (no) the publication of consultation `cid`."""
-
-    action: str
-    cid: int
-
-
-# --- What residents receive ---------------------------------------------------------------------
-
-
-# --- Officials ----------------------------------------------------------------------------------
-
-
-def refusal_text(reason: PublishRefusal) -> str:
-    return {
-        PublishRefusal.UNKNOWN: _("No consultation has this slug (see /consultations_admin)."),
-        PublishRefusal.NOT_CLOSED: _("This consultation is not closed yet: its outcome can be published once it closes."),
-        PublishRefusal.ALREADY_PUBLISHED: _(
-            "The outcome of this consultation was already published. To add something, send a broadcast to its participants (/broadcast)."
-        ),
-        PublishRefusal.EMPTY: _("Please type the council’s decision as text."),
-        PublishRefusal.TOO_LONG: _("The decision can be at most {limit} characters. Please shorten it.").format(
-            limit=domain.MAX_DECISION
-        ),
-    }[reason]
-
-
 @router.message(Command("publish"))
 async def cmd_publish(message: Message, command: CommandObject, session: AsyncSession, state: FSMContext) -> None:
-    """/publish SLUG: publish the outcome of a closed consultation with the council's decision."""
+    """/publish [SLUG]: publish the outcome of a closed consultation with the council's decision."""
     slug = (command.args or "").strip()
-    if not slug or len(slug) > 60:
-        await message.answer(_("Usage: /publish SLUG, for a closed consultation."))
+    if not slug:
+        await show_picker(message, session, "p")
         return
+    await ask_decision(message, slug[:60], session, state)
+
+
+@router.callback_query(PickFor.filter(F.a == "p"))
+async def on_pick_publish(query: CallbackQuery, callback_data: PickFor, session: AsyncSession, state: FSMContext) -> None:
+    """A consultation picked for /publish."""
+    consultation = await picked(query, callback_data, session)
+    if consultation is not None and isinstance(query.message, Message):
+        await ask_decision(query.message, consultation.slug, session, state)
+
+
+async def ask_decision(message: Message, slug: str, session: AsyncSession, state: FSMContext) -> None:
     try:
         consultation = await domain.publishable(session, slug)
     except PublishRefused as refused:
-        await message.answer(refusal_text(refused.reason))
+        await message.answer(screens.refusal_text(refused.reason))
         return
     await state.set_state(PublishFlow.decision)
     await state.update_data(cid=consultation.id, slug=consultation.slug)
-    await message.answer(
-        _(
-            "🏛 Type the council’s decision on this consultation, as residents will read it (at most {limit} characters). /cancel to stop."
-        ).format(limit=domain.MAX_DECISION)
-    )
+    await message.answer(screens.ask_decision(consultation))
 
 
 @router.message(StateFilter(PublishFlow), Command("cancel", "annuler"))
 async def cmd_cancel_publish(message: Message, state: FSMContext) -> None:
     """/cancel while writing the decision: nothing is published."""
     await state.clear()
-    await message.answer(_("Cancelled: nothing was published."))
+    await message.answer(screens.cancelled())
 
 
 @router.message(StateFilter(PublishFlow.decision), F.text)
@@ -95,40 +73,23 @@ async def on_decision(message: Message, state: FSMContext, session: AsyncSession
         decision = domain.check_decision(message.text or "")
         consultation = await domain.publishable(session, data.get("slug", ""))
     except PublishRefused as refused:
-        await message.answer(refusal_text(refused.reason))
+        await message.answer(screens.refusal_text(refused.reason))
         if refused.reason not in (PublishRefusal.EMPTY, PublishRefusal.TOO_LONG):
             await state.clear()
         return
+    assert consultation.id is not None
     await state.update_data(decision=decision)
     results = await compute(session, consultation, i18n.current_locale, settings.default_locale)
     for text in outcome_texts(results, decision, i18n.current_locale):
         await message.answer(text)
-    count = await domain.count_recipients(session, consultation)
-    await message.answer(
-        ngettext(
-            "Above is the message (with one chart per question). It will be sent to {count} resident, in their language. Publish it?",
-            "Above is the message (with one chart per question). It will be sent to {count} residents, each in their language. Publish it?",
-            count,
-        ).format(count=count),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=_("✅ Publish"), callback_data=PublishCallback(action="ok", cid=consultation.id).pack()
-                    ),  # type: ignore[arg-type]
-                    InlineKeyboardButton(
-                        text=_("✖️ Cancel"), callback_data=PublishCallback(action="no", cid=consultation.id).pack()
-                    ),  # type: ignore[arg-type]
-                ]
-            ]
-        ),
-    )
+    screen = screens.confirm_screen(await domain.count_recipients(session, consultation), consultation.id)
+    await message.answer(screen.text, reply_markup=screen.reply_markup)
 
 
 @router.message(StateFilter(PublishFlow.decision))
 async def on_decision_other(message: Message) -> None:
     """A sticker, a photo… where the decision was expected."""
-    await message.answer(_("Please type the council’s decision as text. /cancel to stop."))
+    await message.answer(screens.decision_as_text())
 
 
 @router.callback_query(PublishCallback.filter(F.action == "ok"))
@@ -138,7 +99,7 @@ async def on_publish_confirm(
     """Confirmation: the outcome goes out (once, whatever the number of taps)."""
     data = await state.get_data()
     if await state.get_state() != PublishFlow.decision.state or data.get("cid") != callback_data.cid or "decision" not in data:
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(screens.stale_button())
         return
     try:
         published = await domain.publish(
@@ -146,19 +107,13 @@ async def on_publish_confirm(
         )
     except PublishRefused as refused:
         await state.clear()
-        await query.answer(refusal_text(refused.reason), show_alert=True)
+        await query.answer(screens.refusal_text(refused.reason), show_alert=True)
         return
     await state.clear()
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            ngettext(
-                "✅ Published: the outcome is on its way to {count} resident.",
-                "✅ Published: the outcome is on its way to {count} residents.",
-                published.recipient_count,
-            ).format(count=published.recipient_count)
-        )
+        await query.message.answer(screens.published(published.recipient_count))
 
 
 @router.callback_query(PublishCallback.filter(F.action == "no"))
@@ -168,4 +123,4 @@ async def on_publish_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(_("Cancelled: nothing was published."))
+        await query.message.answer(screens.cancelled())

@@ -1,8 +1,9 @@
-"""Public meetings as residents receive them: the invitation and the reminder."""
+"""Public meetings as residents receive them (the invitation and the reminder) and as officials announce them."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,8 +11,11 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from notices.labels import spoken_date
+from notices.screens import Screen
+from participation.meetings import AnswerOutcome, MeetingCounts
 from storage.models import Meeting
 
 
@@ -48,3 +52,106 @@ class MeetingCallback(CallbackData, prefix="mt"):
 
     id: int
     come: bool
+
+
+class MeetingConfirmCallback(CallbackData, prefix="mc"):
+    ok: bool
+
+
+# --- What officials read while announcing a meeting -----------------------------------------------
+
+
+def ask_title() -> str:
+    return _("📅 New public meeting. What is its title? /cancel to stop.")
+
+
+def cancelled() -> str:
+    return _("Cancelled: nothing was sent.")
+
+
+def bad_title(limit: int) -> str:
+    return _("A title of at most {limit} characters, please.").format(limit=limit)
+
+
+def ask_when() -> str:
+    return _("🕒 When does it start? For example: 12/12/2026 18:30")
+
+
+def past_date() -> str:
+    return _("This date has passed. Please give a date in the future.")
+
+
+def ask_place() -> str:
+    return _("📍 Where will it take place?")
+
+
+def bad_place(limit: int) -> str:
+    return _("A place of at most {limit} characters, please.").format(limit=limit)
+
+
+def ask_audience() -> str:
+    return _("👥 Who should be invited?")
+
+
+def text_please() -> str:
+    return _("Please answer with a text. /cancel to stop.")
+
+
+def stale_button() -> str:
+    return _("This button is no longer valid.")
+
+
+def summary(title: str, starts_at: datetime, place: str, count: int, tz: ZoneInfo, locale: str) -> Screen:
+    """The meeting as residents will read it, how many will be invited, and « Announce » / « Cancel »."""
+    text = ngettext(
+        "<b>{title}</b>\n🕒 {when}\n📍 {place}\n\nThe invitation will be sent to {count} resident. Announce it?",
+        "<b>{title}</b>\n🕒 {when}\n📍 {place}\n\nThe invitation will be sent to {count} residents. Announce it?",
+        count,
+    ).format(title=html.escape(title), when=format_when(starts_at, tz, locale), place=html.escape(place), count=count)
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("✅ Announce"), callback_data=MeetingConfirmCallback(ok=True).pack()),
+                InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=MeetingConfirmCallback(ok=False).pack()),
+            ]
+        ]
+    )
+    return Screen(text, keyboard)
+
+
+def announced(count: int) -> str:
+    return ngettext(
+        "✅ Meeting announced: the invitation is on its way to {count} resident. See the answers with /meetings.",
+        "✅ Meeting announced: the invitation is on its way to {count} residents. See the answers with /meetings.",
+        count,
+    ).format(count=count)
+
+
+def upcoming_list(items: Sequence[MeetingCounts], tz: ZoneInfo, locale: str) -> str:
+    if not items:
+        return _("No public meeting is planned.")
+    lines = [_("📅 <b>Upcoming public meetings</b>")]
+    for item in items:
+        lines.append(
+            _("• <b>{title}</b>, {when}: {coming} will come, {not_coming} cannot.").format(
+                title=html.escape(item.meeting.title),
+                when=format_when(item.meeting.starts_at, tz, locale),
+                coming=item.coming,
+                not_coming=item.not_coming,
+            )
+        )
+    return "\n".join(lines)
+
+
+# --- What a resident reads after answering an invitation ------------------------------------------
+
+
+def answer_toast(outcome: AnswerOutcome, come: bool) -> tuple[str, bool]:
+    """The toast after « I'll come » / « I can't », and whether it shows as an alert."""
+    if outcome == AnswerOutcome.UNKNOWN:
+        return _("This button is no longer valid."), False
+    if outcome == AnswerOutcome.PAST:
+        return _("This meeting has already taken place."), False
+    if come:
+        return _("✅ Noted: see you there! You will get a reminder the day before."), True
+    return _("Noted. Thank you for letting us know."), True

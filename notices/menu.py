@@ -128,4 +128,5 @@ def staff_commands(roles: frozenset[Role]) -> list[BotCommand]:
         ]
     if Role.ADMIN in roles:
         commands.append(BotCommand(command="grant", description=_("Give a role to an official or an agent")))
+        commands.append(BotCommand(command="roles", description=_("Who has which role; take a role back")))
     return commands

@@ -1,4 +1,5 @@
-"""Published results as residents receive them: the outcome texts, chart captions, the announcement of an opening consultation and the reminder of a closing one."""
+"""Published results as residents receive them (the outcome texts, chart captions, the announcement of an opening
+consultation and the reminder of a closing one), and what officials read while publishing."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notices import result_texts
-from notices.consultations import PickConsultation
+from notices.consultations import PickConsultation, tr
 from notices.labels import spoken_date, town_hall
+from notices.screens import Screen
+from participation import publication as publication_domain
 from participation import results as results_module
 from participation.languages import in_language
+from participation.publication import PublishRefusal
 from storage.models import Consultation
 
 MAX_MESSAGE = 4000  # Telegram refuses more than 4096 characters
@@ -113,7 +119,7 @@ def opening_message(
     if consultation.description:
         lines.append(html.escape(in_language(consultation.description, locale, default_locale)))
     lines.append(_("You can answer until {date}.").format(date=spoken_date(consultation.closes_at, tz, locale)))
-    button = {"text": _("🗳 Answer"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
+    button = {"text": _("🗳 Answer"), "callback_data": PickConsultation(cid=consultation.id).pack()}
     return "sendMessage", {"text": "\n\n".join(lines), "reply_markup": {"inline_keyboard": [[button]]}}
 
 
@@ -153,5 +159,77 @@ def reminder_message(
         spoken_date(consultation.closes_at, tz, locale),
         closes_at - (now or datetime.now(UTC)),
     )
-    button = {"text": _("🗳 Answer now"), "callback_data": PickConsultation(cid=consultation.id).pack()}  # type: ignore[arg-type]
+    button = {"text": _("🗳 Answer now"), "callback_data": PickConsultation(cid=consultation.id).pack()}
     return "sendMessage", {"text": text, "reply_markup": {"inline_keyboard": [[button]]}}
+
+
+# --- What officials read while publishing ---------------------------------------------------------
+
+
+def refusal_text(reason: PublishRefusal) -> str:
+    return {
+        PublishRefusal.UNKNOWN: _("No consultation has this slug: choose it with /publish."),
+        PublishRefusal.NOT_CLOSED: _("This consultation is not closed yet: its outcome can be published once it closes."),
+        PublishRefusal.ALREADY_PUBLISHED: _(
+            "The outcome of this consultation was already published. To add something, send a broadcast to its participants (/broadcast)."
+        ),
+        PublishRefusal.EMPTY: _("Please type the council’s decision as text."),
+        PublishRefusal.TOO_LONG: _("The decision can be at most {limit} characters. Please shorten it.").format(
+            limit=publication_domain.MAX_DECISION
+        ),
+    }[reason]
+
+
+def ask_decision(consultation: Consultation) -> str:
+    return _(
+        "🏛 <b>{title}</b>\nType the council’s decision on this consultation, as residents will read it (at most {limit} characters). /cancel to stop."
+    ).format(title=tr(consultation.title), limit=publication_domain.MAX_DECISION)
+
+
+def cancelled() -> str:
+    return _("Cancelled: nothing was published.")
+
+
+def decision_as_text() -> str:
+    return _("Please type the council’s decision as text. /cancel to stop.")
+
+
+def stale_button() -> str:
+    return _("This button is no longer valid.")
+
+
+class PublishCallback(CallbackData, prefix="pb"):
+    """Confirm (ok) or cancel (no) the publication of consultation `cid`."""
+
+    action: str
+    cid: int
+
+
+def confirm_screen(count: int, consultation_id: int) -> Screen:
+    return Screen(
+        ngettext(
+            "Above is the message (with one chart per question). It will be sent to {count} resident, in their language. Publish it?",
+            "Above is the message (with one chart per question). It will be sent to {count} residents, each in their language. Publish it?",
+            count,
+        ).format(count=count),
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=_("✅ Publish"), callback_data=PublishCallback(action="ok", cid=consultation_id).pack()
+                    ),
+                    InlineKeyboardButton(
+                        text=_("✖️ Cancel"), callback_data=PublishCallback(action="no", cid=consultation_id).pack()
+                    ),
+                ]
+            ]
+        ),
+    )
+
+
+def published(count: int) -> str:
+    return ngettext(
+        "✅ Published: the outcome is on its way to {count} resident.",
+        "✅ Published: the outcome is on its way to {count} residents.",
+        count,
+    ).format(count=count)

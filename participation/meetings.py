@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import audit, broadcasts
 from participation.broadcasts import Audience, Recipient
@@ -61,12 +62,8 @@ async def announce(
     session.add(meeting)
     await session.flush()
     invitation = await broadcasts.create_draft(session, audience=audience, text="", created_by=created_by, meeting_id=meeting.id)
-    confirmed = await broadcasts.confirm(
-        session,
-        invitation.id,
-        actor_telegram_id=created_by,
-        source=source,  # type: ignore[arg-type]
-    )
+    assert invitation.id is not None
+    confirmed = await broadcasts.confirm(session, invitation.id, actor_telegram_id=created_by, source=source)
     assert confirmed is not None
     await audit.record(
         session,
@@ -88,7 +85,7 @@ async def answer(session: AsyncSession, meeting_id: int, resident: Resident, wil
         return AnswerOutcome.PAST
     await upsert(
         session,
-        MeetingAnswer.__table__,  # type: ignore[arg-type]
+        MeetingAnswer.__table__,  # type: ignore[attr-defined]  # SQLModel does not declare the table it builds
         {"meeting_id": meeting_id, "resident_id": resident.id, "will_come": will_come, "answered_at": utcnow()},
         ["meeting_id", "resident_id"],
         ["will_come", "answered_at"],
@@ -100,16 +97,18 @@ async def counts(session: AsyncSession, meeting: Meeting) -> MeetingCounts:
     row = (
         await session.execute(
             select(
-                func.coalesce(func.sum(case((MeetingAnswer.will_come.is_(True), 1), else_=0)), 0),
-                func.coalesce(func.sum(case((MeetingAnswer.will_come.is_(False), 1), else_=0)), 0),
-            ).where(MeetingAnswer.meeting_id == meeting.id)
+                func.coalesce(func.sum(case((col(MeetingAnswer.will_come).is_(True), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((col(MeetingAnswer.will_come).is_(False), 1), else_=0)), 0),
+            ).where(col(MeetingAnswer.meeting_id) == meeting.id)
         )
     ).one()
     return MeetingCounts(meeting, int(row[0]), int(row[1]))
 
 
 async def upcoming(session: AsyncSession, *, now: datetime | None = None) -> list[MeetingCounts]:
-    meetings = await session.scalars(select(Meeting).where(Meeting.starts_at > (now or utcnow())).order_by(Meeting.starts_at))
+    meetings = await session.scalars(
+        select(Meeting).where(col(Meeting.starts_at) > (now or utcnow())).order_by(col(Meeting.starts_at))
+    )
     return [await counts(session, meeting) for meeting in meetings]
 
 
@@ -120,7 +119,9 @@ def reminder_time(meeting: Meeting) -> datetime:
 async def reminders_to_plan(session: AsyncSession, *, now: datetime | None = None) -> list[Meeting]:
     """Meetings whose reminder has not gone out and that have not started yet."""
     return list(
-        await session.scalars(select(Meeting).where(Meeting.reminder_claimed_at.is_(None), Meeting.starts_at > (now or utcnow())))
+        await session.scalars(
+            select(Meeting).where(col(Meeting.reminder_claimed_at).is_(None), col(Meeting.starts_at) > (now or utcnow()))
+        )
     )
 
 
@@ -130,14 +131,14 @@ async def claim_reminder(session: AsyncSession, meeting_id: int, *, now: datetim
     result = await session.execute(
         update(Meeting)
         .where(
-            Meeting.id == meeting_id,
-            Meeting.reminder_claimed_at.is_(None),
-            Meeting.starts_at > now,
-            Meeting.starts_at <= now + REMINDER_BEFORE,
+            col(Meeting.id) == meeting_id,
+            col(Meeting.reminder_claimed_at).is_(None),
+            col(Meeting.starts_at) > now,
+            col(Meeting.starts_at) <= now + REMINDER_BEFORE,
         )
         .values(reminder_claimed_at=now)
     )
-    if not result.rowcount:
+    if not result.rowcount:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
         return None
     return await session.get(Meeting, meeting_id, populate_existing=True)
 
@@ -145,15 +146,15 @@ async def claim_reminder(session: AsyncSession, meeting_id: int, *, now: datetim
 async def attendees(session: AsyncSession, meeting_id: int) -> list[Recipient]:
     """Those who said they will come and can still be written to (the reminder is what they asked for)."""
     rows = await session.execute(
-        select(Resident.id, Resident.telegram_id, Resident.locale)
-        .join(MeetingAnswer, MeetingAnswer.resident_id == Resident.id)
+        select(col(Resident.id), col(Resident.telegram_id), col(Resident.locale))
+        .join(MeetingAnswer, col(MeetingAnswer.resident_id) == Resident.id)
         .where(
-            MeetingAnswer.meeting_id == meeting_id,
-            MeetingAnswer.will_come.is_(True),
-            Resident.telegram_id.is_not(None),
-            Resident.erased_at.is_(None),
-            Resident.unreachable_at.is_(None),
+            col(MeetingAnswer.meeting_id) == meeting_id,
+            col(MeetingAnswer.will_come).is_(True),
+            col(Resident.telegram_id).is_not(None),
+            col(Resident.erased_at).is_(None),
+            col(Resident.unreachable_at).is_(None),
         )
-        .order_by(Resident.id)
+        .order_by(col(Resident.id))
     )
     return [Recipient(row.id, row.telegram_id, row.locale) for row in rows]

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from participation import audit
 from storage.models import Resident, RoleGrant
@@ -37,7 +38,7 @@ def parse_grantable_role(name: str) -> Role:
 
 
 async def roles_of(session: AsyncSession, telegram_id: int, admin_ids: Iterable[int]) -> frozenset[Role]:
-    granted = await session.scalars(select(RoleGrant.role).where(RoleGrant.telegram_id == telegram_id))
+    granted = await session.scalars(select(col(RoleGrant.role)).where(col(RoleGrant.telegram_id) == telegram_id))
     roles = {Role(name) for name in granted}
     if telegram_id in set(admin_ids):
         roles.add(Role.ADMIN)
@@ -60,7 +61,7 @@ async def grant_role(
     """Grant `role`; False when the user already had it. Audited either way it changes."""
     inserted = await insert_ignore(
         session,
-        RoleGrant.__table__,  # type: ignore[arg-type]
+        RoleGrant.__table__,  # type: ignore[attr-defined]  # SQLModel does not declare the table it builds
         RoleGrant(telegram_id=telegram_id, role=role.value, granted_by=granted_by).model_dump(exclude={"id"}),
         ["telegram_id", "role"],
     )
@@ -78,7 +79,7 @@ async def grant_role(
 
 async def list_grants(session: AsyncSession) -> list[RoleGrant]:
     """Every role given (admins from ADMIN_IDS are not stored), by user then role."""
-    return list(await session.scalars(select(RoleGrant).order_by(RoleGrant.telegram_id, RoleGrant.role)))
+    return list(await session.scalars(select(RoleGrant).order_by(col(RoleGrant.telegram_id), col(RoleGrant.role))))
 
 
 async def staff(session: AsyncSession, admin_ids: Iterable[int]) -> dict[int, frozenset[Role]]:
@@ -94,7 +95,7 @@ async def staff_in_reach(session: AsyncSession, admin_ids: Iterable[int]) -> dic
     team = await staff(session, admin_ids)
     if not team:
         return team
-    opened = set(await session.scalars(select(Resident.telegram_id).where(Resident.telegram_id.in_(list(team)))))  # type: ignore[attr-defined]
+    opened = set(await session.scalars(select(col(Resident.telegram_id)).where(col(Resident.telegram_id).in_(list(team)))))
     return {telegram_id: roles for telegram_id, roles in team.items() if telegram_id in opened}
 
 
@@ -107,8 +108,10 @@ async def revoke_role(
     source: audit.Source,
 ) -> bool:
     """Take `role` back; False when the user did not have it. Their web sessions end at the next page."""
-    removed = await session.execute(delete(RoleGrant).where(RoleGrant.telegram_id == telegram_id, RoleGrant.role == role.value))
-    if removed.rowcount:  # type: ignore[attr-defined]
+    removed = await session.execute(
+        delete(RoleGrant).where(col(RoleGrant.telegram_id) == telegram_id, col(RoleGrant.role) == role.value)
+    )
+    if removed.rowcount:  # type: ignore[attr-defined]  # a DELETE returns a CursorResult, typed as Result
         await audit.record(
             session,
             actor_telegram_id=revoked_by,
@@ -117,4 +120,4 @@ async def revoke_role(
             subject=str(telegram_id),
             detail={"role": role.value},
         )
-    return bool(removed.rowcount)  # type: ignore[attr-defined]
+    return bool(removed.rowcount)  # type: ignore[attr-defined]  # as above

@@ -6,6 +6,8 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import fail, in_session, settings_or_exit
+from bot.i18n import build_i18n
+from notices.roles import after_role_change
 from participation.audit import Source
 from participation.roles import Role, UnknownRole, grant_role, list_grants, parse_grantable_role, revoke_role
 from storage.models import RoleGrant
@@ -24,6 +26,14 @@ def grantable_or_exit(role_name: str) -> Role:
         fail(f"Unknown role {role_name!r}: choose agent or official (admins are set with ADMIN_IDS).", 2)
 
 
+async def _after_role_change(session: AsyncSession, user_id: int, granted: Role | None) -> None:
+    """Queue the person's new command menu (and, for a grant, the commands they now have)."""
+    settings = settings_or_exit()
+    i18n = build_i18n(settings.default_locale)
+    with i18n.context():
+        await after_role_change(session, user_id, settings.admin_ids, i18n, granted_role=granted)
+
+
 @role.command("grant")
 @click.argument("user_id", type=int)
 @click.argument("role_name", metavar="ROLE")
@@ -32,7 +42,10 @@ def role_grant(user_id: int, role_name: str) -> None:
     role_value = grantable_or_exit(role_name)
 
     async def work(session: AsyncSession) -> bool:
-        return await grant_role(session, user_id, role_value, granted_by=None, source=Source.CLI)
+        done = await grant_role(session, user_id, role_value, granted_by=None, source=Source.CLI)
+        if done:  # the news and the menu go out through the outbox once this commits
+            await _after_role_change(session, user_id, role_value)
+        return done
 
     if in_session(settings_or_exit(), work):
         click.echo(f"{user_id} now has the role {role_value.value}.")
@@ -65,7 +78,10 @@ def role_revoke(user_id: int, role_name: str) -> None:
     role_value = grantable_or_exit(role_name)
 
     async def work(session: AsyncSession) -> bool:
-        return await revoke_role(session, user_id, role_value, revoked_by=None, source=Source.CLI)
+        done = await revoke_role(session, user_id, role_value, revoked_by=None, source=Source.CLI)
+        if done:
+            await _after_role_change(session, user_id, None)
+        return done
 
     if in_session(settings_or_exit(), work):
         click.echo(f"{user_id} no longer has the role {role_value.value}.")

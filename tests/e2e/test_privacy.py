@@ -27,7 +27,7 @@ async def test_mydata_then_forget(fake: FakeTelegram, palabre: PalabreFactory) -
     admin = fake.user(1999, "Admin")
     await onboard(admin)
     await admin.send_command(f"/grant {TELEGRAM_ID} agent")  # something else that names her
-    await admin.wait_message("rôle")
+    await admin.wait_message("est maintenant")
 
     await seraphine.send_command("/forget")
     await seraphine.wait_message("Effacer mes données")

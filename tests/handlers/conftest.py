@@ -16,7 +16,7 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import TelegramMethod
+from aiogram.methods import GetMe, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
@@ -54,6 +54,8 @@ class RecordingSession(BaseSession):
                 if len(button.get("callback_data", "").encode()) > 64:
                     raise TelegramBadRequest(method=method, message="Bad Request: BUTTON_DATA_INVALID")
         returning = method.__returning__
+        if isinstance(method, GetMe):
+            return User(id=BOT_ID, is_bot=True, first_name="Palabre", username="palabre_test_bot")  # type: ignore[return-value]
         if returning is Message or "Message" in str(returning):
             chat_id = int(params.get("chat_id", 0))
             return Message(  # type: ignore[return-value]

@@ -301,7 +301,8 @@ async def test_an_official_builds_and_publishes_a_consultation_in_the_chat(resid
     await admin.send("Oui\nNon\nSeulement l’été")
     await press(admin, "Oui / non")
     await admin.send("Participeriez-vous à une balade nocturne ?")
-    await press(admin, "✅ Plus de question")
+    await press(admin, "✅ Terminer (pas d’autre question)")
+    await press(admin, "Passer ➡️")  # no English version: English readers see the French
     await press(admin, "Maintenant")
     await admin.send("demain")
     assert admin.last_reply() == (
@@ -309,11 +310,17 @@ async def test_an_official_builds_and_publishes_a_consultation_in_the_chat(resid
     )
     await admin.send("31/12/2099 20:00")
     assert "Relisez la consultation" in admin.last_reply() and "eclairage-du-parc" in admin.last_reply()
+    # Question kinds in plain words, not the file's codes.
+    assert "1. Faut-il éclairer le parc la nuit ? [choix unique]" in admin.last_reply()
+    assert "2. Participeriez-vous à une balade nocturne ? [oui ou non]" in admin.last_reply()
     async with sessionmaker() as session:
         draft = await c.get_by_slug(session, "eclairage-du-parc")
         assert draft is not None and draft.status == "draft"
     await press(admin, "📢 Publier")
     assert "Publiée" in admin.last_reply()
+    # The whole link to share, and how to print the poster.
+    assert "Lien à partager\u00a0: https://t.me/palabre_test_bot?start=c_eclairage-du-parc" in admin.last_reply()
+    assert "<code>palabre qr eclairage-du-parc --output affiche.pdf</code>" in admin.last_reply()
     async with sessionmaker() as session:
         published = await c.get_by_slug(session, "eclairage-du-parc")
         assert published is not None and c.status_at(published) == c.Status.OPEN

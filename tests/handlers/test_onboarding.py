@@ -64,7 +64,7 @@ async def test_grant_needs_admin_and_works_for_admin(resident_factory, sessionma
     await intruder.send("/grant 2004 official")
     assert intruder.last_reply() == "Désolé, cette commande est réservée aux administrateurs."
     await admin.send("/grant 2005 official")
-    assert admin.last_reply() == "✅ 2005 a maintenant le rôle official."
+    assert admin.last_reply().startswith("✅ 2005 est maintenant «\u202félu ou chargé de participation\u202f».")
     await admin.send("/grant 2005 mayor")
     assert admin.last_reply() == "Rôle inconnu. Choisissez agent ou official."
     async with sessionmaker() as session:

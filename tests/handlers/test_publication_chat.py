@@ -35,15 +35,17 @@ async def test_official_publishes_the_outcome_of_a_closed_consultation_once(resi
     assert official.last_reply() == (
         "Cette consultation n’est pas encore close\u00a0: son bilan pourra être publié à sa clôture."
     )
-    await official.send("/publish")
-    assert official.last_reply() == "Utilisation\u00a0: /publish IDENTIFIANT, pour une consultation close."
+    await official.send("/publish")  # nothing closed yet: no button to offer
+    assert official.last_reply() == (
+        "Aucune consultation n’est encore close\u00a0: une décision se publie une fois la consultation close."
+    )
     await official.send("/publish inconnue")
-    assert official.last_reply() == "Aucune consultation ne porte cet identifiant (voir /consultations_admin)."
+    assert official.last_reply() == "Aucune consultation ne porte cet identifiant\u00a0: choisissez-la avec /publish."
 
     async with sessionmaker.begin() as session:
         await close(session, consultation)
     await official.send("/publish place-du-marche")
-    assert official.last_reply().startswith("🏛 Écrivez la décision du conseil sur cette consultation")
+    assert official.last_reply().startswith("🏛 <b>Réaménagement de la place du marché</b>\nÉcrivez la décision du conseil")
     await official.send_sticker()
     assert official.last_reply() == "Veuillez écrire la décision du conseil sous forme de texte. /annuler pour arrêter."
     await official.send("x" * 2001)

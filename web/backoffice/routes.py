@@ -28,6 +28,7 @@ from notices.catalogs import translation
 from notices.feedback import answer_and_queue
 from notices.impact import neighbourhood_names
 from notices.reports import ReportNotices
+from notices.roles import after_role_change
 from notices.stats_report import render_pdf, render_png, render_text
 from participation import audit, broadcast_photos, broadcasts, publication
 from participation import results as results_module
@@ -885,9 +886,18 @@ async def roles_page(p: Page) -> web.Response:
         else:
             actor = p.signed.record.telegram_id
             if p.field("action") == "revoke":
-                await revoke_role(p.session, int(user), role, revoked_by=actor, source=audit.Source.WEB)
+                changed = await revoke_role(p.session, int(user), role, revoked_by=actor, source=audit.Source.WEB)
             else:
-                await grant_role(p.session, int(user), role, granted_by=actor, source=audit.Source.WEB)
+                changed = await grant_role(p.session, int(user), role, granted_by=actor, source=audit.Source.WEB)
+            if changed:  # the person's menu (and, for a grant, their commands) go out after the commit
+                with p.context.i18n.context():
+                    await after_role_change(
+                        p.session,
+                        int(user),
+                        p.context.settings.admin_ids,
+                        p.context.i18n,
+                        granted_role=None if p.field("action") == "revoke" else role,
+                    )
             return _redirect(f"{PREFIX}/roles?done=1")
     grants = list(await p.session.scalars(select(RoleGrant).order_by(col(RoleGrant.role), col(RoleGrant.telegram_id))))
     return p.render(
