@@ -6,23 +6,15 @@ Composed in DEFAULT_LOCALE (handlers/agents.py sets it for the whole group).
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from notices.reports import AgentAction, SavedReplyPick, status_label
+from notices.screens import Screen
 from participation import reports
 from participation.reports import Problem, ReportError, Status
 from storage.models import Report, SavedReply
-
-
-@dataclass(frozen=True)
-class Screen:
-    """A message to send or to edit into: its text and its buttons."""
-
-    text: str
-    reply_markup: InlineKeyboardMarkup | None = None
 
 
 def stale_button() -> str:

@@ -17,6 +17,7 @@ from notices.numbers import format_percent
 from notices.screens import Screen
 from participation import broadcasts, consultations, population, subscriptions
 from participation.broadcasts import BroadcastFigures
+from participation.languages import in_language
 from participation.residents import AgeBracket
 from storage.models import Broadcast
 
@@ -52,12 +53,12 @@ class BroadcastCallback(CallbackData, prefix="bc"):
 async def audience_keyboard(session: AsyncSession, flow: str, locale: str) -> InlineKeyboardMarkup:
     rows = [[InlineKeyboardButton(text=_("👥 Everyone"), callback_data=AudienceCallback(flow=flow, kind="a").pack())]]
     for topic in await subscriptions.list_topics(session):
-        label = _("🏷 Topic: {name}").format(name=subscriptions.localized(topic.names, locale))
+        label = _("🏷 Topic: {name}").format(name=in_language(topic.names, locale))
         rows.append(
             [InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="t", code=topic.code).pack())]
         )
     for item in await subscriptions.list_neighbourhoods(session):
-        label = _("🏘 Neighbourhood: {name}").format(name=subscriptions.localized(item.names, locale))
+        label = _("🏘 Neighbourhood: {name}").format(name=in_language(item.names, locale))
         rows.append(
             [InlineKeyboardButton(text=label, callback_data=AudienceCallback(flow=flow, kind="n", code=item.code).pack())]
         )
@@ -106,7 +107,7 @@ async def under_represented_text(session: AsyncSession, slug: str, locale: str) 
     groups = await population.under_represented(session, consultation) if consultation is not None else None
     if not groups:
         return _("No group is under-represented among the participants at the moment.")
-    names = {item.code: subscriptions.localized(item.names, locale) for item in await subscriptions.list_neighbourhoods(session)}
+    names = {item.code: in_language(item.names, locale) for item in await subscriptions.list_neighbourhoods(session)}
     lines = [_("📉 Under-represented among the participants:")]
     for group in groups:
         label = names.get(group.code, group.code) if group.dimension == "neighbourhood" else age_bracket_label(group.code)

@@ -4,7 +4,6 @@ screen and the summary, the words of every refusal, and the native polls queued 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from notices.labels import capitalized, spoken_date, town_hall
 from notices.locales import recipient_locale
+from notices.screens import Screen
 from participation import consultations as domain
 from participation import outbox
 from participation.consultations import OpenConsultation, Refusal, Refused, ResponseStatus, ResponseView
 from participation.consultations.questions import OTHER, Input, Option, Question, Word
+from participation.languages import in_language
 from storage.models import Consultation
 
 
@@ -34,7 +35,7 @@ def fallback_locale() -> str:
 
 def tr(text: dict[str, str] | None) -> str:
     """A consultation's own text in the resident's language, escaped for HTML."""
-    return html.escape(domain.localized(text, current_locale(), fallback_locale()))
+    return html.escape(in_language(text, current_locale(), fallback_locale()))
 
 
 def when(moment: datetime, settings: Settings) -> str:
@@ -55,11 +56,11 @@ async def queue_polls(session: AsyncSession, consultation: Consultation, i18n: I
                 "Your vote is seen by the town hall, not by other residents."
             ).format(
                 town_hall=capitalized(town_hall(settings.commune_name)),
-                title=html.escape(domain.localized(consultation.title, locale, default_locale)),
+                title=html.escape(in_language(consultation.title, locale, default_locale)),
                 date=spoken_date(consultation.closes_at, settings.tz, locale),
             )
             options = [option_label(option, locale, default_locale, escape=False)[:100] for option in question.options()]
-            title = domain.localized(question.prompt, locale, default_locale)[:300]
+            title = in_language(question.prompt, locale, default_locale)[:300]
         if not await domain.register_poll(session, consultation, resident):
             continue
         # Stored rows; poll_audience keeps only residents with a chat.
@@ -112,21 +113,13 @@ SAFE_MESSAGE_LENGTH = 4000  # Telegram refuses messages over 4096 characters (af
 ROW_OF_SHORT = 6  # yes/no and a scale's steps side by side, up to this many a row
 
 
-@dataclass(frozen=True)
-class Screen:
-    """A message as it is shown: its text and its buttons."""
-
-    text: str
-    reply_markup: InlineKeyboardMarkup | None = None
-
-
 def option_label(option: Option, locale: str | None = None, default_locale: str | None = None, *, escape: bool = True) -> str:
     """An option's words: the file's label in the language, the bot's own word, or the value itself."""
     if isinstance(option.label, Word):
         return {Word.YES: _("Yes"), Word.NO: _("No"), Word.OTHER: _("Other")}[option.label]
     if option.label is None:
         return str(option.value)
-    text = domain.localized(option.label, locale or current_locale(), default_locale or fallback_locale())
+    text = in_language(option.label, locale or current_locale(), default_locale or fallback_locale())
     return html.escape(text) if escape else text
 
 
@@ -298,7 +291,7 @@ def _summary(view: ResponseView, settings: Settings, limit: int) -> Screen:
             given = answer_text(question, view.answers[question.id], view.other_texts.get(question.id), limit=limit)
         else:
             given = _("(not answered yet)")
-        prompt = domain.localized(question.prompt, current_locale(), fallback_locale())
+        prompt = in_language(question.prompt, current_locale(), fallback_locale())
         if limit < MAX_SHOWN_TEXT and len(prompt) > 2 * limit:
             prompt = prompt[: 2 * limit] + "…"
         lines.append(f"{number}. {html.escape(prompt)}\n→ {given}")

@@ -25,6 +25,7 @@ from notices.screens import Screen
 from participation import consultations as domain
 from participation import results as results_module
 from participation import subscriptions
+from participation.languages import in_language
 from storage.models import Consultation
 
 PAGE_SIZE = 8  # consultations per picker page: more buttons make the keyboard hard to read on a phone
@@ -121,7 +122,7 @@ def unknown_slug(slug: str) -> str:
 
 async def group_labeller(session: AsyncSession, locale: str) -> Callable[[str, str], str]:
     """Names of the population's groups in `locale`: neighbourhoods by their name, age brackets in words."""
-    names = {item.code: subscriptions.localized(item.names, locale) for item in await subscriptions.list_neighbourhoods(session)}
+    names = {item.code: in_language(item.names, locale) for item in await subscriptions.list_neighbourhoods(session)}
     return lambda dimension, code: names.get(code, code) if dimension == "neighbourhood" else age_bracket_label(code)
 
 

@@ -37,9 +37,10 @@ def answer_keyboard(feedback_id: int) -> InlineKeyboardMarkup:
 
 def render_new_feedback(row: Feedback) -> dict[str, Any]:
     """The notice officials get of a new feedback, in the current locale."""
+    assert row.id is not None  # a stored feedback
     return {
         "text": _("💬 <b>New feedback #{id}</b>\n\n{text}").format(id=row.id, text=html.escape(row.text, quote=False)),
-        "reply_markup": answer_keyboard(row.id).model_dump(exclude_none=True),  # type: ignore[arg-type]
+        "reply_markup": answer_keyboard(row.id).model_dump(exclude_none=True),
     }
 
 

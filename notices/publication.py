@@ -65,7 +65,7 @@ def outcome_texts(results: results_module.Results, decision: str, locale: str = 
     for number, question in enumerate(results.questions, start=1):
         body.append("")
         body.append(f"<b>{number}. {html.escape(question.prompt)}</b>")
-        if question.type == "text":
+        if question.written:
             body.append(
                 ngettext(
                     "{count} written answer, read by the council.",

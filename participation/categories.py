@@ -15,7 +15,6 @@ from sqlmodel import col
 
 from participation.codes import CODE_PROBLEM, is_code
 from participation.file_problems import problem, problem_lines
-from participation.languages import in_language
 from storage.models import ReportCategory
 
 LOCALE = re.compile(r"^[a-z]{2}$")
@@ -46,9 +45,6 @@ class CategorySpec:
 class ImportResult:
     created: int
     updated: int
-
-
-localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 def _texts(value: Any) -> Any:

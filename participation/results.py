@@ -22,7 +22,8 @@ from sqlmodel import col
 
 from participation.cells import safe_cell, safe_text
 from participation.consultations import ResponseStatus, status_at
-from participation.consultations.questions import OTHER, Question, Word, localized, questions_of
+from participation.consultations.questions import OTHER, Question, Word, questions_of
+from participation.languages import in_language
 from participation.population import consultation_weights
 from participation.weighting import TRIM_HIGH, TRIM_LOW, GroupFigure, margin_of_error
 from storage.crypto import SEALED, decrypt, decrypted, unsealed
@@ -57,6 +58,7 @@ class QuestionResult:
     margin_of_error: float | None = None  # 95 %, in percentage points, at p = 0.5
     ranked: bool = False  # the counts are of first choices (a ranking)
     several: bool = False  # one could tick several answers: the shares add up to more than 100 %
+    written: bool = False  # answered by typing: the answers are read, not counted
 
 
 @dataclass
@@ -112,7 +114,7 @@ def _labels(question: Question, locale: str, default_locale: str, words: Mapping
             option.value,
             words[option.label]
             if isinstance(option.label, Word)
-            else localized(option.label, locale, default_locale) or str(option.value),
+            else in_language(option.label, locale, default_locale) or str(option.value),
         )
         for option in question.options()
     ]
@@ -216,7 +218,7 @@ async def compute_results(
         result = QuestionResult(
             id=qid,
             type=question.type,
-            prompt=localized(question.prompt, locale, default_locale),
+            prompt=in_language(question.prompt, locale, default_locale),
             answered=answered,
             skipped=skipped,
             texts=texts.get(qid, []),
@@ -224,20 +226,21 @@ async def compute_results(
             scale=question.ends(),
             ranked=question.ordered,
             several=question.several and not question.ordered,
+            written=question.typed,
         )
         for value, label in _labels(question, locale, default_locale, words):
             count = sum(n for v, n in values if question.matches(v, value))
             result.options.append(OptionCount(value, label, count, _percent(count, answered), question.mean_rank(value, values)))
         ends = question.end_labels()
         if ends is not None and ends[0] and ends[1]:
-            result.scale_labels = (localized(ends[0], locale, default_locale), localized(ends[1], locale, default_locale))
+            result.scale_labels = (in_language(ends[0], locale, default_locale), in_language(ends[1], locale, default_locale))
         questions.append(result)
 
     weighting = await _weigh(session, consultation, typed_questions, questions, counted_ids, group_key, as_text)
     responses = [row async for row in iter_responses(session, consultation)] if with_responses else []
     return Results(
         slug=consultation.slug,
-        title=localized(consultation.title, locale, default_locale),
+        title=in_language(consultation.title, locale, default_locale),
         status=status_at(consultation).value,
         opens_at=consultation.opens_at,
         closes_at=consultation.closes_at,

@@ -14,7 +14,6 @@ from sqlmodel import col
 
 from participation.codes import CODE_PROBLEM, is_code
 from participation.file_problems import problem, problem_lines
-from participation.languages import in_language
 from storage.models import Neighbourhood, Resident, Subscription, Topic
 from storage.upsert import affected_rows, insert_ignore, upsert
 
@@ -186,9 +185,6 @@ async def _import(
         await upsert(session, model, entry, ["code"], columns)
     created = sum(1 for entry in entries if entry["code"] not in existing)
     return ImportResult(created=created, updated=len(entries) - created)
-
-
-localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 async def list_topics(session: AsyncSession) -> list[Topic]:

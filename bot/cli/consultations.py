@@ -59,7 +59,8 @@ def consultation_import(file: Path) -> None:
 @consultation.command("list")
 def consultation_list() -> None:
     """Show every consultation: slug, title, dates, status and participation."""
-    from participation.consultations import list_consultations, localized
+    from participation.consultations import list_consultations
+    from participation.languages import in_language
 
     settings = settings_or_exit()
     rows = in_session(settings, list_consultations)
@@ -71,7 +72,7 @@ def consultation_list() -> None:
         c = row.consultation
         opens = c.opens_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
         closes = c.closes_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
-        title = localized(c.title, settings.default_locale, settings.default_locale)
+        title = in_language(c.title, settings.default_locale, settings.default_locale)
         click.echo(f"{c.slug:<30} {row.status.value:<10} {opens:<17} {closes:<17} {row.started:>7} {row.submitted:>8}  {title}")
 
 
@@ -107,11 +108,11 @@ def _results_text(results: Results) -> str:
         lines.append(
             f"{number}. {question.prompt} [{question.id}, {question.type}] — {question.answered} answers, {question.skipped} skipped"
         )
-        if question.type == "multiple":
+        if question.several:
             lines.append("   (several answers were possible: percentages add up to more than 100 %)")
         for option in question.options:
             rank = f", mean rank {option.mean_rank:g}" if option.mean_rank is not None else ""
-            first = " ranked first" if question.type == "ranking" else ""
+            first = " ranked first" if question.ranked else ""
             weighted = f", weighted {option.weighted_percent:g} %" if option.weighted_percent is not None else ""
             lines.append(f"   {option.label}: {option.count}{first} ({option.percent:g} %{weighted}){rank}")
         if question.margin_of_error is not None:
@@ -213,7 +214,8 @@ def qr(slug: str, output: Path, bot_username: str | None) -> None:
     """A printable poster of consultation SLUG with the QR code of its deep link."""
     from bot.i18n import build_i18n
     from bot.poster import POSTER_FORMATS, deep_link, write_poster
-    from participation.consultations import get_by_slug, localized
+    from participation.consultations import get_by_slug
+    from participation.languages import in_language
 
     if output.suffix.lower() not in POSTER_FORMATS:
         fail("The poster's file name must end with .png, .svg or .pdf.", 2)
@@ -245,11 +247,11 @@ def qr(slug: str, output: Path, bot_username: str | None) -> None:
         other_ways = _("Without Telegram? {ways}.").format(ways=capitalized(_(" or ").join(ways))) if ways else ""
     write_poster(
         output,
-        title=localized(found.title, locale, locale),
+        title=in_language(found.title, locale, locale),
         link=deep_link(bot_username, slug),
         call_to_action=call,
         header=header,
-        description=localized(found.description, locale, locale) if found.description else "",
+        description=in_language(found.description, locale, locale) if found.description else "",
         deadline=deadline,
         other_ways=other_ways,
     )

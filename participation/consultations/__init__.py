@@ -59,7 +59,6 @@ from participation.consultations.questions import (
     OTHER,
     Question,
     is_visible,
-    localized,
     questions_of,
     read_questions,
 )
@@ -101,7 +100,6 @@ __all__ = [
     "in_audience",
     "is_visible",
     "list_consultations",
-    "localized",
     "open_for",
     "open_if_due",
     "participants",

@@ -34,7 +34,6 @@ from pydantic_core import PydanticCustomError
 
 from participation.codes import CODE_PROBLEM, is_code
 from participation.consultations.refusals import Refusal, Refused
-from participation.languages import in_language
 from participation.text import clean_text, clean_visible
 from storage.models import Consultation
 
@@ -91,7 +90,7 @@ class FileRules:
 
     default_locale: str
     tz: tzinfo
-    earlier: dict[str, Question | None] = field(default_factory=dict)  # None: an invalid question
+    earlier: dict[str, QuestionBase | None] = field(default_factory=dict)  # None: an invalid question
     choice_ids: set[str] = field(default_factory=set)  # of the question being read
     when_target: str | None = None  # of the condition being read
 
@@ -177,9 +176,6 @@ Prompt = Annotated[
 Label = Annotated[
     dict[Locale, Annotated[str, BeforeValidator(partial(_one_text, MAX_LABEL))]], BeforeValidator(partial(_texts, True))
 ]
-
-
-localized = in_language  # one fallback order for every text in several languages (participation/languages.py)
 
 
 # --- Parts of a question --------------------------------------------------------------------------
@@ -314,7 +310,7 @@ class QuestionBase(BaseModel):
     def _known(self, info: ValidationInfo) -> QuestionBase:
         rules = _rules(info)
         if rules is not None:
-            rules.earlier[self.id] = self  # type: ignore[assignment]  # every subclass is a Question
+            rules.earlier[self.id] = self
         return self
 
     # The rules every type answers in its own way.

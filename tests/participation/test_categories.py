@@ -12,9 +12,9 @@ from participation.categories import (
     CategoryFileError,
     import_categories,
     import_sample_categories,
-    localized,
     parse_categories,
 )
+from participation.languages import in_language
 from storage.models import ReportCategory
 from tests.participation.reports_support import CATEGORIES_YAML
 
@@ -24,8 +24,8 @@ def test_valid_file_is_parsed_with_requirements() -> None:
     assert [s.code for s in specs] == ["voirie-chaussee", "proprete-depot", "bruit"]
     assert specs[1].photo_required and specs[1].location_required
     assert not specs[2].location_required
-    assert localized(specs[0].name, "en") == "Pothole"
-    assert localized(specs[0].name, "de") == "Nid-de-poule"  # falls back to the default locale
+    assert in_language(specs[0].name, "en") == "Pothole"
+    assert in_language(specs[0].name, "de") == "Nid-de-poule"  # falls back to the default locale
 
 
 def test_every_problem_is_listed_with_its_path() -> None:
@@ -74,7 +74,7 @@ async def test_sample_categories_cover_the_demo_groups_in_french_and_english(ses
     result = await import_sample_categories(session)
     assert result.created >= 5
     rows = (await session.scalars(select(ReportCategory))).all()
-    groups = {localized(r.group_name, "en") for r in rows}
+    groups = {in_language(r.group_name, "en") for r in rows}
     assert {"Roads", "Street lighting", "Cleanliness", "Green spaces", "Peace and quiet"} <= groups
     assert all(set(r.name) == {"fr", "en"} for r in rows)
     assert await session.scalar(select(func.count()).select_from(ReportCategory)) == result.created

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from participation import categories, consultations, subscriptions
 from participation.languages import in_language
 
 TEXTS = {"en": "Road works", "*": "Travaux", "fr": "Travaux de voirie", "de": "Straßenbau"}
@@ -40,8 +39,3 @@ def test_nothing_to_show_gives_an_empty_text() -> None:
     assert in_language({}, "fr", "fr") == ""
     assert in_language({"fr": ""}, "fr", "fr") == ""
     assert in_language({"fr": "Marché"}, None, "fr") == "Marché"
-
-
-def test_the_domain_names_it_once() -> None:
-    # The names older callers import are this one function, so every screen falls back the same way.
-    assert categories.localized is subscriptions.localized is consultations.localized is in_language

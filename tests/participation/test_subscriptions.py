@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from participation import subscriptions
+from participation.languages import in_language
 from participation.residents import get_or_create_resident
 from storage.db import SessionMaker
 from storage.models import Neighbourhood, Topic
@@ -38,12 +39,12 @@ async def test_topics_and_neighbourhoods_import_then_update(sessionmaker: Sessio
     async with sessionmaker() as session:
         topics = await subscriptions.list_topics(session)
         centre = await session.get(Neighbourhood, "centre")
-    assert [(t.code, subscriptions.localized(t.names, "en")) for t in topics] == [
+    assert [(t.code, in_language(t.names, "en")) for t in topics] == [
         ("urbanisme", "Urban planning"),
         ("culture", "Culture et sports"),  # a plain string serves every language
     ]
     assert centre is not None and centre.area is not None and centre.area["type"] == "Polygon"
-    assert subscriptions.localized(centre.names, "de") == "Centre-ville"  # unknown language: the default one
+    assert in_language(centre.names, "de") == "Centre-ville"  # unknown language: the default one
 
 
 async def test_a_bad_file_lists_every_problem_with_its_path_and_imports_nothing(sessionmaker: SessionMaker) -> None:
