@@ -20,6 +20,7 @@ from aiogram.utils.i18n import I18n, gettext, ngettext
 from config.settings import Settings
 from notices import publication as texts
 from notices import result_texts
+from notices.locales import recipient_locale
 from notices.numbers import format_percent
 from participation import outbox, publication, results
 from storage.db import SessionMaker
@@ -49,7 +50,7 @@ class PublicationFeeder:
             rendered = {key: value for key, value in self._rendered.items() if key[0] == item.id}
             rows = []
             for recipient in recipients:
-                locale = recipient.locale if recipient.locale in self._i18n.available_locales else self._i18n.default_locale
+                locale = recipient_locale(recipient.locale, self._i18n)
                 key = (item.id, locale)
                 if key not in rendered:
                     rendered[key] = await self._render(session, item, consultation, locale)

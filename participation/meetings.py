@@ -15,7 +15,7 @@ from participation.broadcasts import Audience, Recipient
 from participation.text import clean_text, has_visible
 from storage.models import Meeting, MeetingAnswer, Resident
 from storage.types import utcnow
-from storage.upsert import upsert
+from storage.upsert import affected_rows, upsert
 
 REMINDER_BEFORE = timedelta(days=1)
 MAX_TITLE = 200
@@ -85,7 +85,7 @@ async def answer(session: AsyncSession, meeting_id: int, resident: Resident, wil
         return AnswerOutcome.PAST
     await upsert(
         session,
-        MeetingAnswer.__table__,  # type: ignore[attr-defined]  # SQLModel does not declare the table it builds
+        MeetingAnswer,
         {"meeting_id": meeting_id, "resident_id": resident.id, "will_come": will_come, "answered_at": utcnow()},
         ["meeting_id", "resident_id"],
         ["will_come", "answered_at"],
@@ -138,7 +138,7 @@ async def claim_reminder(session: AsyncSession, meeting_id: int, *, now: datetim
         )
         .values(reminder_claimed_at=now)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult, typed as Result
+    if not affected_rows(result):
         return None
     return await session.get(Meeting, meeting_id, populate_existing=True)
 

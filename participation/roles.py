@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from participation import audit
 from storage.models import Resident, RoleGrant
-from storage.upsert import insert_ignore
+from storage.upsert import affected_rows, insert_ignore
 
 
 class Role(StrEnum):
@@ -61,7 +61,7 @@ async def grant_role(
     """Grant `role`; False when the user already had it. Audited either way it changes."""
     inserted = await insert_ignore(
         session,
-        RoleGrant.__table__,  # type: ignore[attr-defined]  # SQLModel does not declare the table it builds
+        RoleGrant,
         RoleGrant(telegram_id=telegram_id, role=role.value, granted_by=granted_by).model_dump(exclude={"id"}),
         ["telegram_id", "role"],
     )
@@ -111,7 +111,7 @@ async def revoke_role(
     removed = await session.execute(
         delete(RoleGrant).where(col(RoleGrant.telegram_id) == telegram_id, col(RoleGrant.role) == role.value)
     )
-    if removed.rowcount:  # type: ignore[attr-defined]  # a DELETE returns a CursorResult, typed as Result
+    if affected_rows(removed):
         await audit.record(
             session,
             actor_telegram_id=revoked_by,
@@ -120,4 +120,4 @@ async def revoke_role(
             subject=str(telegram_id),
             detail={"role": role.value},
         )
-    return bool(removed.rowcount)  # type: ignore[attr-defined]  # as above
+    return bool(affected_rows(removed))
