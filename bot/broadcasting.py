@@ -45,7 +45,10 @@ class BroadcastFeeder:
                         if meeting is not None:
                             rendered[locale] = meeting_texts.render_invitation(meeting, self._settings.tz, locale)
                         else:
-                            rendered[locale] = broadcast_texts.render(broadcast, self._settings.commune_name)
+                            reason = await broadcast_texts.audience_reason(
+                                session, broadcast, locale, self._settings.default_locale
+                            )
+                            rendered[locale] = broadcast_texts.render(broadcast, self._settings.commune_name, reason)
                 method, payload = rendered[locale]
                 rows.append(
                     {

@@ -19,17 +19,60 @@ from participation import broadcasts, consultations, population, subscriptions
 from participation.broadcasts import BroadcastFigures
 from participation.languages import in_language
 from participation.residents import AgeBracket
-from storage.models import Broadcast
+from storage.models import Broadcast, Neighbourhood, Topic
+
+TELEGRAM_CAPTION_LIMIT = 1024
+TELEGRAM_TEXT_LIMIT = 4096
 
 
-def render(broadcast: Broadcast, commune_name: str = "") -> tuple[str, dict[str, Any]]:
-    """The Bot API method and parameters of `broadcast`, in the current locale, signed by the commune."""
+def render(broadcast: Broadcast, commune_name: str = "", reason: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The Bot API method and parameters of `broadcast`, in the current locale, signed by the commune,
+    ending with why the resident receives it when that fits (Telegram's limits come first)."""
     header = _("📢 <b>Message from {town_hall}</b>").format(town_hall=town_hall(commune_name))
     body = header + ("\n\n" + html.escape(broadcast.text) if broadcast.text else "")
-    if broadcast.photo_file_id or broadcast.photo_path:
+    with_photo = bool(broadcast.photo_file_id or broadcast.photo_path)
+    limit = TELEGRAM_CAPTION_LIMIT if with_photo else TELEGRAM_TEXT_LIMIT
+    closing = "\n\n<i>" + html.escape(reason) + "</i>" if reason else ""
+    if len(body) + len(closing) <= limit:
+        body += closing
+    if with_photo:
         photo: Any = broadcast.photo_file_id or {"path": broadcast.photo_path}
         return "sendPhoto", {"photo": photo, "caption": body}
     return "sendMessage", {"text": body}
+
+
+async def audience_reason(session: AsyncSession, broadcast: Broadcast, locale: str, default_locale: str) -> str:
+    """Why a resident receives `broadcast`, in the current locale: trust, and a way to choose what arrives."""
+    kind, value = broadcast.audience_kind, broadcast.audience_value or ""
+    settings_hint = _("To choose what you receive: ⚙️ Settings.")
+    if kind == broadcasts.AudienceKind.TOPIC:
+        topic = await session.get(Topic, value)
+        if topic is not None:
+            name = in_language(topic.names, locale, default_locale)
+            return _("You receive this message because you follow the topic “{name}”.").format(name=name) + " " + settings_hint
+    elif kind == broadcasts.AudienceKind.NEIGHBOURHOOD:
+        place = await session.get(Neighbourhood, value)
+        if place is not None:
+            name = in_language(place.names, locale, default_locale)
+            return (
+                _("You receive this message because you chose the neighbourhood {name}.").format(name=name) + " " + settings_hint
+            )
+    elif kind == broadcasts.AudienceKind.AGE and AgeBracket.known(value):
+        return (
+            _("You receive this message because it concerns your age bracket ({bracket}).").format(
+                bracket=age_bracket_label(value)
+            )
+            + " "
+            + settings_hint
+        )
+    elif kind in (broadcasts.AudienceKind.CONSULTATION, broadcasts.AudienceKind.UNDERREPRESENTED):
+        consultation = await consultations.get_by_slug(session, value)
+        if consultation is not None:
+            title = in_language(consultation.title, locale, default_locale)
+            if kind == broadcasts.AudienceKind.CONSULTATION:
+                return _("You receive this message because you took part in the consultation “{title}”.").format(title=title)
+            return _("You receive this message because your opinion on “{title}” is still missing.").format(title=title)
+    return _("You receive this message because you receive the town hall's announcements.") + " " + settings_hint
 
 
 class AudienceCallback(CallbackData, prefix="au"):

@@ -136,7 +136,9 @@ def render_text(stats: Stats, *, locale: str, tz: ZoneInfo, hood_names: dict[str
         )
         + " "
         + ngettext(
-            "{count} reopened by the resident after “fixed”.", "{count} reopened by the resident after “fixed”.", rep.reopened
+            "{count} reopened by the resident after “resolved”.",
+            "{count} reopened by the resident after “resolved”.",
+            rep.reopened,
         ).format(count=rep.reopened),
     ]
     for category in rep.by_category:

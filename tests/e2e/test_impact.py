@@ -102,7 +102,7 @@ async def test_feedback_reaches_the_officials_and_their_answer_the_resident(fake
     await official.wait_message("Écrivez votre réponse")
     await asyncio.sleep(PAUSE)
     await official.send_text("Oui, dès janvier : c’est prévu.")
-    await official.wait_message("Votre réponse est en route")
+    await official.wait_message("Votre réponse est enregistrée")
 
     answer = await anne.wait_message("The town hall answered your feedback", timeout=20)
     assert answer["text"].endswith("Oui, dès janvier : c’est prévu.")

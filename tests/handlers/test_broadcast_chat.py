@@ -72,8 +72,17 @@ async def test_official_broadcasts_to_a_topic_after_confirming_and_sees_figures(
         ).all()
         audits = (await session.scalars(select(AuditEntry.action))).all()
     assert [(row.chat_id, row.payload["text"]) for row in rows] == [
-        (4101, "📢 <b>Message de votre mairie</b>\n\nRéunion &lt;importante&gt; sur le PLU &amp; les pistes cyclables"),
-        (4102, "📢 <b>Message from your town hall</b>\n\nRéunion &lt;importante&gt; sur le PLU &amp; les pistes cyclables"),
+        (
+            4101,
+            "📢 <b>Message de votre mairie</b>\n\nRéunion &lt;importante&gt; sur le PLU &amp; les pistes cyclables\n\n"
+            "<i>Vous recevez ce message car vous suivez le thème «\u202fUrbanisme\u202f». "
+            "Pour choisir ce que vous recevez\u00a0: ⚙️ Paramètres.</i>",
+        ),
+        (
+            4102,
+            "📢 <b>Message from your town hall</b>\n\nRéunion &lt;importante&gt; sur le PLU &amp; les pistes cyclables\n\n"
+            "<i>You receive this message because you follow the topic “Urban planning”. To choose what you receive: ⚙️ Settings.</i>",
+        ),
     ]
     assert "broadcast.confirm" in audits
 
@@ -161,7 +170,11 @@ async def test_a_photo_with_its_caption_is_broadcast_as_a_photo(resident_factory
     async with sessionmaker() as session:
         row = await session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == 4401))
     assert row is not None and row.method == "sendPhoto"
-    assert row.payload == {"photo": "AgAD-photo", "caption": "📢 <b>Message de votre mairie</b>\n\nLe nouveau parc ouvre samedi"}
+    assert row.payload == {
+        "photo": "AgAD-photo",
+        "caption": "📢 <b>Message de votre mairie</b>\n\nLe nouveau parc ouvre samedi\n\n<i>Vous recevez ce message car vous avez "
+        "accepté les annonces de la mairie. Pour choisir ce que vous recevez\u00a0: ⚙️ Paramètres.</i>",
+    }
 
 
 async def test_official_broadcasts_to_an_age_bracket(resident_factory, sessionmaker: SessionMaker, settings) -> None:  # type: ignore[no-untyped-def]

@@ -65,7 +65,7 @@ async def test_feedback_reaches_officials_and_their_answer_reaches_the_resident(
     await official.tap(buttons(official)[0][1])
     assert official.last_reply() == f"Écrivez votre réponse à l’avis n°{row.id} en un message (ou /annuler)."
     await official.send("Nous les agrandissons dès lundi.")
-    assert official.last_reply() == "Votre réponse a été envoyée."
+    assert official.last_reply() == "Votre réponse est enregistrée\u00a0: l’habitant la reçoit dans un instant."
     await official.tap(FeedbackCallback(id=row.id).pack())  # an old button: answered already
     assert alerts(official)[-1] == "Cet avis a déjà reçu une réponse."
     await official.send("/feedbacks")
