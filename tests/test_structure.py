@@ -74,6 +74,16 @@ def test_importing_the_application_does_no_work() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_the_command_line_starts_without_aiogram() -> None:
+    """Importing aiogram costs seconds and 130 MB: one-shot commands (results, exports) must not pay it."""
+    import sys
+
+    code = "import sys, bot.cli; print(sorted(name for name in sys.modules if name.split('.')[0] == 'aiogram')[:3])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_every_callback_data_prefix_is_unique() -> None:
     """Two CallbackData classes with one prefix would route a tap to the wrong handler."""
     import importlib

@@ -6,8 +6,6 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import fail, in_session, settings_or_exit
-from bot.i18n import build_i18n
-from notices.roles import after_role_change
 from participation.audit import Source
 from participation.roles import Role, UnknownRole, grant_role, list_grants, parse_grantable_role, revoke_role
 from storage.models import RoleGrant
@@ -28,6 +26,10 @@ def grantable_or_exit(role_name: str) -> Role:
 
 async def _after_role_change(session: AsyncSession, user_id: int, granted: Role | None) -> None:
     """Queue the person's new command menu (and, for a grant, the commands they now have)."""
+    # aiogram costs seconds and 130 MB to import: only the role commands that tell someone pay for it.
+    from bot.i18n import build_i18n
+    from notices.roles import after_role_change
+
     settings = settings_or_exit()
     i18n = build_i18n(settings.default_locale)
     with i18n.context():
