@@ -233,3 +233,21 @@ def test_each_type_ignore_names_its_error_and_its_reason() -> None:
                 if "type: ignore" in line and not re.search(r"type: ignore\[[a-z-]+(, ?[a-z-]+)*\]  # \S", line):
                     bare.append(f"{path.relative_to(ROOT)}:{number}")
     assert bare == []
+
+
+@pytest.mark.parametrize(
+    ("tool", "source", "expected"),
+    [
+        ("ruff", "import os\n", "F401"),  # an unused import
+        ("ruff-format", "x = {  'a':1 }\n", "would be reformatted"),
+    ],
+)
+def test_a_lint_or_format_fault_fails_ruff(tmp_path: Path, tool: str, source: str, expected: str) -> None:
+    import shutil
+
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "participation").mkdir()
+    (tmp_path / "participation" / "faulty.py").write_text('"""A module with a fault."""\n\n' + source, encoding="utf-8")
+    result = run_tool(tool, tmp_path)
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr, result.stdout + result.stderr
