@@ -20,7 +20,6 @@ from notices.consultations import (
     SUMMARY,
     Act,
     PickConsultation,
-    button_no_longer_valid,
     noted,
     open_list,
     opening_text,
@@ -33,6 +32,7 @@ from notices.consultations import (
     typed_text_refusal,
 )
 from notices.menu import MENU_CONSULTATIONS
+from notices.screens import stale_button
 from participation import consultations as domain
 from participation.consultations import Refusal, Refused, ResponseStatus, ResponseView
 from participation.consultations.questions import MAX_OTHER_LENGTH, OTHER
@@ -121,7 +121,7 @@ async def on_pick(
     """A consultation chosen in the list."""
     consultation = await domain.get_consultation(session, callback_data.cid)
     if consultation is None or not isinstance(query.message, Message):
-        await query.answer(button_no_longer_valid())
+        await query.answer(stale_button())
         return
     await query.answer()
     await open_consultation(query.message, consultation, session=session, resident=resident, state=state, settings=settings)

@@ -12,13 +12,10 @@ from aiogram.utils.i18n import gettext as _
 
 from notices.reports import AgentAction, SavedReplyPick, status_label
 from notices.screens import Screen
+from notices.screens import stale_button as stale_button  # the one sentence, re-exported for this module's callers
 from participation import reports
 from participation.reports import Problem, ReportError, Status
 from storage.models import Report, SavedReply
-
-
-def stale_button() -> str:
-    return _("This button is no longer valid.")
 
 
 def cannot_follow(report: Report, status: Status) -> str:

@@ -15,6 +15,7 @@ from notices.consultations import tr
 from notices.labels import age_bracket_label, town_hall
 from notices.numbers import format_percent
 from notices.screens import Screen
+from notices.screens import stale_button as stale_button  # the one sentence, re-exported for this module's callers
 from participation import broadcasts, consultations, population, subscriptions
 from participation.broadcasts import BroadcastFigures
 from participation.languages import in_language
@@ -246,10 +247,6 @@ def nothing_open() -> str:
 
 def which_open() -> str:
     return _("🗳 Which open consultation?")
-
-
-def stale_button() -> str:
-    return _("This button is no longer valid.")
 
 
 def nobody() -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from notices.labels import capitalized, spoken_date, town_hall
 from notices.locales import recipient_locale
-from notices.screens import Screen
+from notices.screens import Screen, stale_button
 from participation import consultations as domain
 from participation import outbox
 from participation.consultations import OpenConsultation, Refusal, Refused, ResponseStatus, ResponseView
@@ -147,11 +147,7 @@ def refusal_text(error: Refused, settings: Settings) -> str:
         return _("Please choose or type an answer first.")
     if reason == Refusal.REQUIRED:
         return _("This question needs an answer.")
-    return button_no_longer_valid()
-
-
-def button_no_longer_valid() -> str:
-    return _("This button is no longer valid.")
+    return stale_button()
 
 
 def typed_text_refusal(error: Refused, settings: Settings) -> str:

@@ -22,6 +22,7 @@ from notices.consultations import current_locale, tr, when
 from notices.labels import age_bracket_label
 from notices.numbers import format_percent
 from notices.screens import Screen
+from notices.screens import stale_button as stale_button  # the one sentence, re-exported for this module's callers
 from participation import consultations as domain
 from participation import results as results_module
 from participation import subscriptions
@@ -107,10 +108,6 @@ def picker(rows: Sequence[domain.ConsultationRow], action: str, page: int = 0) -
 def _plain(text: dict[str, str] | None) -> str:
     """A consultation's title for a button: buttons show text as it is, without HTML."""
     return html.unescape(tr(text))
-
-
-def stale_button() -> str:
-    return _("This button is no longer valid.")
 
 
 def unknown_slug(slug: str) -> str:

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import ngettext
 
 from notices.labels import spoken_date
 from notices.screens import Screen
+from notices.screens import stale_button as stale_button  # the one sentence, re-exported for this module's callers
 from participation.meetings import AnswerOutcome, MeetingCounts
 from storage.models import Meeting
 
@@ -97,10 +98,6 @@ def text_please() -> str:
     return _("Please answer with a text. /cancel to stop.")
 
 
-def stale_button() -> str:
-    return _("This button is no longer valid.")
-
-
 def summary(title: str, starts_at: datetime, place: str, count: int, tz: ZoneInfo, locale: str) -> Screen:
     """The meeting as residents will read it, how many will be invited, and « Announce » / « Cancel »."""
     text = ngettext(
@@ -149,7 +146,7 @@ def upcoming_list(items: Sequence[MeetingCounts], tz: ZoneInfo, locale: str) -> 
 def answer_toast(outcome: AnswerOutcome, come: bool) -> tuple[str, bool]:
     """The toast after « I'll come » / « I can't », and whether it shows as an alert."""
     if outcome == AnswerOutcome.UNKNOWN:
-        return _("This button is no longer valid."), False
+        return stale_button(), False
     if outcome == AnswerOutcome.PAST:
         return _("This meeting has already taken place."), False
     if come:

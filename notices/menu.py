@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from config.settings import SUPPORTED_LOCALES
+from notices.screens import stale_button as stale_button  # the one sentence, re-exported for this module's callers
 from participation.roles import Role, allows
 
 # Lazy: resolved in the locale of the update being filtered, so `F.text == MENU_HELP` matches the
@@ -72,11 +73,6 @@ def not_understood() -> tuple[str, InlineKeyboardMarkup]:
         ]
     )
     return _("I did not understand your message. What would you like to do?"), keyboard
-
-
-def stale_button() -> str:
-    """A button that no longer means anything (an old message, forged data)."""
-    return _("This button is no longer valid.")
 
 
 # French residents see French commands; the English ones keep working for everyone.

@@ -18,6 +18,7 @@ from notices import result_texts
 from notices.consultations import PickConsultation, tr
 from notices.labels import spoken_date, town_hall
 from notices.screens import Screen
+from notices.screens import stale_button as stale_button  # the one sentence, re-exported for this module's callers
 from participation import publication as publication_domain
 from participation import results as results_module
 from participation.languages import in_language
@@ -192,10 +193,6 @@ def cancelled() -> str:
 
 def decision_as_text() -> str:
     return _("Please type the council’s decision as text. /cancel to stop.")
-
-
-def stale_button() -> str:
-    return _("This button is no longer valid.")
 
 
 class PublishCallback(CallbackData, prefix="pb"):

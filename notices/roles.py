@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from notices.menus import queue_staff_menu, staff_commands
 from notices.screens import Screen
+from notices.screens import stale_button as stale_button  # the one sentence, re-exported for this module's callers
 from participation import outbox
 from participation.roles import GRANTABLE_ROLES, Role, roles_of
 from storage.models import Resident, RoleGrant
@@ -46,10 +47,6 @@ def grant_usage() -> str:
 
 def unknown_role() -> str:
     return _("Unknown role. Choose agent or official.")
-
-
-def stale_button() -> str:
-    return _("This button is no longer valid.")
 
 
 def grant_choice(user_id: int) -> Screen:
