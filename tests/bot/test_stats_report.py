@@ -41,7 +41,7 @@ async def test_report_in_french_text_json_png_and_pdf(sessionmaker: SessionMaker
     young = next(share for share in parc.by_age_bracket if share.code == "15-29")
     assert f"15 à 29 ans\u00a0: {format_percent(young.participant_share, locale='fr')} des participants" in text
     assert "75 ans et plus\u00a0:" in text and "âge non indiqué\u00a0:" in text
-    assert (ngettext_fr(figures.reports.reopened, "rouvert", "rouverts") + " par l’habitant après «\u202fréparé\u202f»") in text
+    assert (ngettext_fr(figures.reports.reopened, "rouvert", "rouverts") + " par l’habitant après «\u202frésolu\u202f»") in text
     data = json.loads(to_json(figures))
     assert data["residents"]["total"] == figures.residents.total
     assert data["reports"]["median_hours"] == figures.reports.median_hours
