@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
@@ -338,9 +339,9 @@ class QuestionBase(BaseModel):
         """The value behind each option of a native poll, or None when it cannot be one."""
         return None
 
+    @abstractmethod
     def check(self, value: Any) -> Any:
         """The value if this question accepts it (cleaned); raises Refused otherwise."""
-        raise NotImplementedError
 
     def validate_value(self, value: Any, other_text: str | None = None) -> Any:
         value = self.check(value)

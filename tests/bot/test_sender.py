@@ -54,7 +54,7 @@ class ScriptedSession(BaseSession):
         return None
 
     async def stream_content(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        raise NotImplementedError
+        raise NotImplementedError("the sender sends no file downloads: a BaseSession must define it")
         yield b""  # pragma: no cover
 
 

@@ -46,7 +46,7 @@ class MenuSession(BaseSession):
         return None
 
     async def stream_content(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        raise NotImplementedError
+        raise NotImplementedError("menus need no file downloads: a BaseSession must define it")
         yield b""  # pragma: no cover
 
 
